@@ -1,0 +1,66 @@
+#pragma once
+/// The audit engine: walks a TargetSet, resolves each IP's PTR and the
+/// forward records of every PTR name through c-ares on an Asio event loop,
+/// and hands each classified result to a callback as soon as it is ready.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <audit/classify.hpp>
+#include <audit/observation.hpp>
+#include <audit/rules.hpp>
+#include <audit/targets.hpp>
+#include <db/database.hpp>
+
+namespace rdns::audit {
+
+struct AuditOptions {
+  /// "IP", "IP:PORT" or "[IPv6]:PORT"; empty: the system's resolv.conf.
+  std::vector<std::string> resolvers;
+  std::chrono::milliseconds timeout{2000};  ///< per try; c-ares doubles it each round
+  int retries = 2;                          ///< tries after the first
+  std::size_t concurrency = 100;            ///< DNS queries in flight at most
+  double qps = 0;                           ///< queries per second at most; 0: no cap
+};
+
+/// One audited IP: what DNS said and what it means.
+struct IpResult {
+  IpObservation observation;
+  Verdict verdict;
+};
+
+struct AuditSummary {
+  std::uint64_t addresses = 0;
+  std::uint64_t queries = 0;
+  std::uint64_t responses = 0;  ///< queries that got any DNS response
+};
+
+/// Runs audits; one instance owns one resolver channel.
+class Auditor {
+ public:
+  /// Throws rdns::Error(Errc::usage) for a malformed resolver.
+  Auditor(const AuditOptions& options, Rules rules);
+  ~Auditor();
+  Auditor(const Auditor&) = delete;
+  Auditor& operator=(const Auditor&) = delete;
+
+  /// The resolvers in use, as "IP:PORT".
+  std::vector<std::string> resolvers() const;
+
+  /// Audits every address of `targets`; `on_result` runs once per address,
+  /// in completion order, on the calling thread.
+  AuditSummary run(const TargetSet& targets, const std::function<void(IpResult&&)>& on_result);
+
+ private:
+  class Engine;
+  std::unique_ptr<Engine> engine_;
+};
+
+/// The storage and output form of a result: names escaped, codes as text.
+db::ResultRecord to_record(const IpResult& result);
+
+}  // namespace rdns::audit

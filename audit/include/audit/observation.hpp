@@ -1,0 +1,54 @@
+#pragma once
+/// What DNS said about one IP: the raw material the classifier judges.
+/// Built by the lookup engine, or directly by tests.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <audit/dns_name.hpp>
+#include <audit/ip.hpp>
+
+namespace rdns::audit {
+
+/// How one lookup step ended.
+enum class Outcome {
+  found,     ///< records of the asked type
+  nxdomain,  ///< the name does not exist
+  nodata,    ///< the name exists without records of the type
+  tempfail,  ///< SERVFAIL, REFUSED, timeout or an unusable answer: nothing proven
+  skipped,   ///< not looked up (the name cannot be queried)
+};
+
+/// The reverse (PTR) step.
+struct PtrObservation {
+  Outcome outcome = Outcome::tempfail;
+  std::string failure;           ///< for tempfail: "SERVFAIL", "REFUSED", "timeout", ...
+  std::vector<DnsName> aliases;  ///< CNAMEs traversed from the reverse name (RFC 2317)
+  std::vector<DnsName> names;    ///< PTR values, in answer order, duplicates removed
+  std::uint32_t ttl = 0;         ///< smallest PTR TTL seen
+  /// Set when the reverse zone's servers do not answer while its parent
+  /// does: the name of the deepest ancestor that still answers.
+  std::optional<DnsName> lame_below;
+};
+
+/// The forward step for one PTR name, in the IP's address family.
+struct ForwardObservation {
+  DnsName name;
+  Outcome outcome = Outcome::tempfail;
+  std::string failure;
+  std::vector<DnsName> aliases;      ///< CNAMEs traversed from the PTR name
+  std::vector<IpAddress> addresses;  ///< addresses of the IP's family
+  std::uint32_t ttl = 0;
+  /// When no address of the family exists: whether the other family has one.
+  Outcome other_family = Outcome::skipped;
+};
+
+struct IpObservation {
+  IpAddress ip;
+  PtrObservation ptr;
+  std::vector<ForwardObservation> forward;  ///< one per PTR name, same order
+};
+
+}  // namespace rdns::audit

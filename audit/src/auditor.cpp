@@ -1,0 +1,335 @@
+#include <algorithm>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include <audit/auditor.hpp>
+
+#include "dns_message.hpp"
+#include "resolver.hpp"
+
+namespace rdns::audit {
+
+namespace asio = boost::asio;
+using dns::RrType;
+
+namespace {
+
+constexpr std::size_t kMaxPtrNames = 16;
+constexpr int kMaxRequeries = 8;
+
+std::string failure_text(const Reply& reply) {
+  switch (reply.status) {
+    case ReplyStatus::servfail:
+      return "SERVFAIL";
+    case ReplyStatus::refused:
+      return "REFUSED";
+    case ReplyStatus::timeout:
+      return fmt::format("no answer after {} tries", reply.tries);
+    case ReplyStatus::unreachable:
+      return "resolver unreachable (connection refused)";
+    case ReplyStatus::malformed:
+      return "malformed response";
+    case ReplyStatus::other_rcode:
+      return fmt::format("RCODE {}", reply.message.rcode);
+    case ReplyStatus::noerror:
+    case ReplyStatus::nxdomain:
+      break;
+  }
+  return "unexpected response";
+}
+
+/// Ancestors of a reverse name that may be zone cuts, nearest first: every
+/// in-addr.arpa ancestor below in-addr.arpa itself, and ip6.arpa ancestors
+/// on 16-bit boundaries.
+std::vector<DnsName> probe_names(const DnsName& name) {
+  const auto& labels = name.labels();
+  std::vector<DnsName> probes;
+  const bool ip6 = labels.size() >= 2 && DnsName({labels[labels.size() - 2], labels.back()}) ==
+                                             DnsName::from_dotted("ip6.arpa");
+  for (std::size_t drop = 1; drop + 3 <= labels.size() && probes.size() < 6; ++drop) {
+    const std::size_t remaining = labels.size() - drop;
+    if (ip6 && (remaining - 2) % 4 != 0) continue;
+    probes.emplace_back(
+        std::vector<std::string>(labels.begin() + static_cast<long>(drop), labels.end()));
+  }
+  return probes;
+}
+
+}  // namespace
+
+/// The event loop, the resolver and the per-IP lookups of one run.
+class Auditor::Engine {
+ public:
+  Engine(const AuditOptions& options, Rules rules)
+      : rules_(std::move(rules)),
+        resolver_(io_, ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
+                                       options.concurrency, options.qps}),
+        max_jobs_(std::max<std::size_t>(1, options.concurrency)) {}
+
+  std::vector<std::string> resolvers() const { return resolver_.servers(); }
+
+  AuditSummary run(const TargetSet& targets, const std::function<void(IpResult&&)>& on_result) {
+    TargetSet::Cursor cursor = targets.cursor();
+    cursor_ = &cursor;
+    on_result_ = &on_result;
+    summary_ = {};
+    const std::uint64_t queries_before = resolver_.queries_sent();
+    const std::uint64_t responses_before = resolver_.responses();
+    io_.restart();
+    fill();
+    io_.run();
+    cursor_ = nullptr;
+    summary_.queries = resolver_.queries_sent() - queries_before;
+    summary_.responses = resolver_.responses() - responses_before;
+    return summary_;
+  }
+
+ private:
+  /// The lookups of one IP; shared by its outstanding callbacks.
+  struct Job {
+    IpObservation observation;
+    std::size_t forwards_pending = 0;
+  };
+  using JobPtr = std::shared_ptr<Job>;
+
+  struct Probe {
+    bool done = false;
+    bool answered = false;
+    std::vector<std::function<void(bool)>> waiters;
+  };
+
+  void fill() {
+    IpAddress ip;
+    while (active_ < max_jobs_ && !exhausted_ && cursor_ != nullptr) {
+      if (!cursor_->next(ip)) {
+        exhausted_ = true;
+        break;
+      }
+      ++active_;
+      auto job = std::make_shared<Job>();
+      job->observation.ip = ip;
+      query_ptr(job, DnsName::from_dotted(ip.reverse_name()), 0);
+    }
+  }
+
+  void query_ptr(const JobPtr& job, const DnsName& qname, int depth) {
+    resolver_.query(qname, RrType::ptr,
+                    [this, job, qname, depth](Reply&& reply) { on_ptr(job, qname, depth, reply); });
+  }
+
+  void on_ptr(const JobPtr& job, const DnsName& qname, int depth, const Reply& reply) {
+    PtrObservation& ptr = job->observation.ptr;
+    if (reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain) {
+      const dns::Chain chain = dns::follow_chain(reply.message, qname, RrType::ptr);
+      ptr.aliases.insert(ptr.aliases.end(), chain.aliases.begin(), chain.aliases.end());
+      if (chain.loop) {
+        ptr.outcome = Outcome::tempfail;
+        ptr.failure = "CNAME loop";
+        return finish(job);
+      }
+      if (reply.status == ReplyStatus::nxdomain) {
+        ptr.outcome = Outcome::nxdomain;
+        return finish(job);
+      }
+      if (!chain.records.empty()) {
+        ptr.outcome = Outcome::found;
+        ptr.ttl = chain.records.front()->ttl;
+        for (const dns::Record* record : chain.records) {
+          ptr.ttl = std::min(ptr.ttl, record->ttl);
+          const bool seen =
+              std::find(ptr.names.begin(), ptr.names.end(), record->target) != ptr.names.end();
+          if (!seen && ptr.names.size() < kMaxPtrNames) ptr.names.push_back(record->target);
+        }
+        return start_forward(job);
+      }
+      if (chain.dangling) {
+        if (depth >= kMaxRequeries) {
+          ptr.outcome = Outcome::tempfail;
+          ptr.failure = "CNAME chain too long";
+          return finish(job);
+        }
+        return query_ptr(job, chain.final_name, depth + 1);
+      }
+      ptr.outcome = Outcome::nodata;
+      return finish(job);
+    }
+    ptr.outcome = Outcome::tempfail;
+    ptr.failure = failure_text(reply);
+    // Only a resolver that gave up on the zone (SERVFAIL) or never answered
+    // can point at a lame delegation; REFUSED is the resolver's own policy.
+    if (reply.status == ReplyStatus::servfail || reply.status == ReplyStatus::timeout) {
+      return diagnose_lame(job, probe_names(qname), 0);
+    }
+    finish(job);
+  }
+
+  /// Walks up from the failing reverse name: the first ancestor that gets
+  /// any answer shows the resolver works and the zone below it does not.
+  void diagnose_lame(const JobPtr& job, std::vector<DnsName> probes, std::size_t index) {
+    if (index >= probes.size()) return finish(job);
+    const DnsName name = probes[index];
+    run_probe(name, [this, job, probes = std::move(probes), index](bool answered) mutable {
+      if (answered) {
+        job->observation.ptr.lame_below = probes[index];
+        return finish(job);
+      }
+      diagnose_lame(job, std::move(probes), index + 1);
+    });
+  }
+
+  void run_probe(const DnsName& name, std::function<void(bool)> done) {
+    Probe& probe = probes_[name.key()];
+    if (probe.done) return done(probe.answered);
+    probe.waiters.push_back(std::move(done));
+    if (probe.waiters.size() > 1) return;
+    resolver_.query(name, RrType::soa, [this, key = name.key()](Reply&& reply) {
+      Probe& finished = probes_[key];
+      finished.done = true;
+      finished.answered =
+          reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain;
+      auto waiters = std::move(finished.waiters);
+      for (auto& waiter : waiters) waiter(finished.answered);
+    });
+  }
+
+  void start_forward(const JobPtr& job) {
+    const IpObservation& observation = job->observation;
+    job->observation.forward.resize(observation.ptr.names.size());
+    for (std::size_t i = 0; i < observation.ptr.names.size(); ++i) {
+      ForwardObservation& forward = job->observation.forward[i];
+      forward.name = observation.ptr.names[i];
+      // An invalid host name is already an error; its A record cannot fix it.
+      if (host_name_problem(forward.name)) {
+        forward.outcome = Outcome::skipped;
+        continue;
+      }
+      ++job->forwards_pending;
+    }
+    if (job->forwards_pending == 0) return finish(job);
+    for (std::size_t i = 0; i < job->observation.forward.size(); ++i) {
+      if (job->observation.forward[i].outcome == Outcome::skipped) continue;
+      query_forward(job, i, job->observation.forward[i].name, family_type(job, false), 0);
+    }
+  }
+
+  static RrType family_type(const JobPtr& job, bool other) {
+    const bool v4 = job->observation.ip.family() == Family::ipv4;
+    return v4 != other ? RrType::a : RrType::aaaa;
+  }
+
+  void query_forward(const JobPtr& job, std::size_t index, const DnsName& qname, RrType type,
+                     int depth) {
+    resolver_.query(qname, type, [this, job, index, qname, type, depth](Reply&& reply) {
+      on_forward(job, index, qname, type, depth, reply);
+    });
+  }
+
+  void on_forward(const JobPtr& job, std::size_t index, const DnsName& qname, RrType type,
+                  int depth, const Reply& reply) {
+    ForwardObservation& forward = job->observation.forward[index];
+    const bool other = type != family_type(job, false);
+    const auto settle = [&](Outcome outcome, std::string failure = {}) {
+      if (other) {
+        forward.other_family = outcome;
+      } else {
+        forward.outcome = outcome;
+        forward.failure = std::move(failure);
+        // No address of the IP's family: ask whether the other family has one.
+        if (outcome == Outcome::nodata) {
+          return query_forward(job, index, forward.name, family_type(job, true), 0);
+        }
+      }
+      forward_done(job);
+    };
+
+    if (reply.status != ReplyStatus::noerror && reply.status != ReplyStatus::nxdomain) {
+      return settle(Outcome::tempfail, failure_text(reply));
+    }
+    const dns::Chain chain = dns::follow_chain(reply.message, qname, type);
+    if (!other)
+      forward.aliases.insert(forward.aliases.end(), chain.aliases.begin(), chain.aliases.end());
+    if (chain.loop) return settle(Outcome::tempfail, "CNAME loop");
+    if (reply.status == ReplyStatus::nxdomain) return settle(Outcome::nxdomain);
+    if (!chain.records.empty()) {
+      if (!other) {
+        forward.ttl = chain.records.front()->ttl;
+        for (const dns::Record* record : chain.records) {
+          forward.ttl = std::min(forward.ttl, record->ttl);
+          if (record->address) forward.addresses.push_back(*record->address);
+        }
+      }
+      return settle(Outcome::found);
+    }
+    if (chain.dangling) {
+      if (depth >= kMaxRequeries) return settle(Outcome::tempfail, "CNAME chain too long");
+      return query_forward(job, index, chain.final_name, type, depth + 1);
+    }
+    settle(Outcome::nodata);
+  }
+
+  void forward_done(const JobPtr& job) {
+    if (--job->forwards_pending == 0) finish(job);
+  }
+
+  void finish(const JobPtr& job) {
+    IpResult result;
+    result.verdict = classify(job->observation, rules_);
+    result.observation = std::move(job->observation);
+    ++summary_.addresses;
+    (*on_result_)(std::move(result));
+    --active_;
+    asio::post(io_, [this] { fill(); });
+  }
+
+  asio::io_context io_;
+  Rules rules_;
+  Resolver resolver_;
+  std::size_t max_jobs_;
+  std::size_t active_ = 0;
+  bool exhausted_ = false;
+  TargetSet::Cursor* cursor_ = nullptr;
+  const std::function<void(IpResult&&)>* on_result_ = nullptr;
+  std::unordered_map<std::string, Probe> probes_;
+  AuditSummary summary_;
+};
+
+Auditor::Auditor(const AuditOptions& options, Rules rules)
+    : engine_(std::make_unique<Engine>(options, std::move(rules))) {}
+
+Auditor::~Auditor() = default;
+
+std::vector<std::string> Auditor::resolvers() const {
+  return engine_->resolvers();
+}
+
+AuditSummary Auditor::run(const TargetSet& targets,
+                          const std::function<void(IpResult&&)>& on_result) {
+  return engine_->run(targets, on_result);
+}
+
+db::ResultRecord to_record(const IpResult& result) {
+  db::ResultRecord record;
+  const IpObservation& observation = result.observation;
+  record.ip = observation.ip.to_string();
+  record.family = std::string(to_string(observation.ip.family()));
+  record.status = std::string(status_name(result.verdict.status));
+  for (const DnsName& name : observation.ptr.names) record.ptr.push_back(name.presentation());
+  for (const ForwardObservation& forward : observation.forward) {
+    db::ForwardRecord entry;
+    entry.name = forward.name.presentation();
+    for (const IpAddress& address : forward.addresses)
+      entry.addresses.push_back(address.to_string());
+    record.forward.push_back(std::move(entry));
+  }
+  for (const Finding& finding : result.verdict.findings) {
+    record.findings.push_back(db::FindingRecord{std::string(code_name(finding.code)),
+                                                std::string(severity_name(finding.severity)),
+                                                finding.detail});
+  }
+  return record;
+}
+
+}  // namespace rdns::audit

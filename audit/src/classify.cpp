@@ -1,0 +1,244 @@
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <audit/classify.hpp>
+
+namespace rdns::audit {
+namespace {
+
+bool is_ldh(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+std::string join_names(const std::vector<DnsName>& names) {
+  std::string text;
+  for (const DnsName& name : names) {
+    if (!text.empty()) text += ", ";
+    text += name.presentation();
+  }
+  return text;
+}
+
+std::string join_addresses(const std::vector<IpAddress>& addresses) {
+  std::string text;
+  for (const IpAddress& address : addresses) {
+    if (!text.empty()) text += ", ";
+    text += address.to_string();
+  }
+  return text;
+}
+
+bool confirms(const ForwardObservation& forward, const IpAddress& ip) {
+  return std::find(forward.addresses.begin(), forward.addresses.end(), ip) !=
+         forward.addresses.end();
+}
+
+std::string_view record_type(const IpAddress& ip) {
+  return ip.family() == Family::ipv4 ? "A" : "AAAA";
+}
+std::string_view other_type(const IpAddress& ip) {
+  return ip.family() == Family::ipv4 ? "AAAA" : "A";
+}
+
+class Classifier {
+ public:
+  Classifier(const IpObservation& observation, const Rules& rules)
+      : observation_(observation), rules_(rules), ip_(observation.ip) {}
+
+  Verdict run() {
+    const PtrObservation& ptr = observation_.ptr;
+    if (!ptr.aliases.empty()) {
+      add(Code::classless_delegation,
+          fmt::format("reverse name is an alias: {} (RFC 2317)", join_names(ptr.aliases)));
+    }
+    switch (ptr.outcome) {
+      case Outcome::tempfail:
+      case Outcome::skipped:
+        reverse_failed(ptr);
+        return finish();
+      case Outcome::nxdomain:
+        add(Code::no_ptr, fmt::format("{} does not exist (NXDOMAIN)", reverse_target()));
+        return finish();
+      case Outcome::nodata:
+        add(Code::no_ptr, fmt::format("{} has no PTR record", reverse_target()));
+        return finish();
+      case Outcome::found:
+        break;
+    }
+    names();
+    forward();
+    ttl();
+    return finish();
+  }
+
+ private:
+  void add(Code code, std::string detail) {
+    findings_.push_back(Finding{code, code_severity(code), std::move(detail)});
+  }
+
+  Verdict finish() {
+    Verdict verdict;
+    verdict.status = status_of(findings_);
+    verdict.findings = std::move(findings_);
+    return verdict;
+  }
+
+  std::string reverse_target() const {
+    const PtrObservation& ptr = observation_.ptr;
+    return ptr.aliases.empty() ? ip_.reverse_name() : ptr.aliases.back().presentation();
+  }
+
+  void reverse_failed(const PtrObservation& ptr) {
+    add(Code::tempfail, fmt::format("PTR lookup of {} failed: {}; status unknown, retry later",
+                                    reverse_target(), ptr.failure));
+    if (ptr.lame_below) {
+      add(Code::lame_reverse,
+          fmt::format("the reverse zone below {} is delegated to servers that do not answer",
+                      ptr.lame_below->presentation()));
+    }
+  }
+
+  void names() {
+    const std::vector<DnsName>& names = observation_.ptr.names;
+    for (const DnsName& name : names) {
+      if (const auto problem = host_name_problem(name)) {
+        add(Code::invalid_ptr_name, fmt::format("{}: {}", name.presentation(), *problem));
+        continue;
+      }
+      if (const auto provider = rules_.provider_default(name, ip_)) {
+        add(Code::provider_default_ptr,
+            fmt::format("{} is {}'s default name; set a name of your own domain",
+                        name.presentation(), *provider));
+      } else if (const auto reason = rules_.generic_reason(name, ip_)) {
+        add(Code::generic_ptr, fmt::format("{} {}: receivers treat it as a dynamic address",
+                                           name.presentation(), *reason));
+      }
+    }
+  }
+
+  void forward() {
+    const auto& forwards = observation_.forward;
+    const auto& names = observation_.ptr.names;
+    for (const ForwardObservation& f : forwards) {
+      if (!f.aliases.empty()) {
+        add(Code::ptr_target_cname,
+            fmt::format("{} is an alias ({}); a PTR should name the canonical host (RFC 1912)",
+                        f.name.presentation(), join_names(f.aliases)));
+      }
+    }
+    const auto confirmed =
+        std::find_if(forwards.begin(), forwards.end(),
+                     [&](const ForwardObservation& f) { return confirms(f, ip_); });
+    if (names.size() > 1) {
+      std::string detail = fmt::format("{} PTR values ({}); receivers pick one at random",
+                                       names.size(), join_names(names));
+      if (confirmed != forwards.end()) {
+        std::vector<DnsName> failing;
+        for (const ForwardObservation& f : forwards) {
+          if (!confirms(f, ip_)) failing.push_back(f.name);
+        }
+        if (!failing.empty()) {
+          detail += fmt::format(", and {} does not resolve back to {}", join_names(failing),
+                                ip_.to_string());
+        }
+      }
+      add(Code::multiple_ptr, std::move(detail));
+    }
+    if (confirmed != forwards.end()) return;
+
+    // Nothing forward-confirms. A forward step that failed temporarily means
+    // the answer is unknown, so no forward error may be claimed.
+    bool temporary = false;
+    for (const ForwardObservation& f : forwards) {
+      if (f.outcome == Outcome::tempfail) {
+        temporary = true;
+        add(Code::tempfail, fmt::format("{} lookup of {} failed: {}; status unknown, retry later",
+                                        record_type(ip_), f.name.presentation(), f.failure));
+      }
+    }
+    if (temporary) return;
+    for (const ForwardObservation& f : forwards) {
+      if (f.outcome == Outcome::skipped) continue;
+      if (!f.addresses.empty()) {
+        add(Code::forward_mismatch, fmt::format("{} resolves to {}, not {}", f.name.presentation(),
+                                                join_addresses(f.addresses), ip_.to_string()));
+      } else if (f.other_family == Outcome::found) {
+        add(Code::family_mismatch,
+            fmt::format("{} has {} but no {} record for {}", f.name.presentation(), other_type(ip_),
+                        record_type(ip_), ip_.to_string()));
+      } else {
+        add(Code::ptr_no_forward,
+            fmt::format("{} has no {} record{}", f.name.presentation(), record_type(ip_),
+                        f.outcome == Outcome::nxdomain ? " (NXDOMAIN)" : ""));
+      }
+    }
+  }
+
+  void ttl() {
+    const std::uint32_t ptr_ttl = observation_.ptr.ttl;
+    std::vector<std::string> notes;
+    if (ptr_ttl < rules_.ttl_min) {
+      notes.push_back(fmt::format("PTR TTL {} s is below {} s", ptr_ttl, rules_.ttl_min));
+    } else if (ptr_ttl > rules_.ttl_max) {
+      notes.push_back(fmt::format("PTR TTL {} s is above {} s", ptr_ttl, rules_.ttl_max));
+    }
+    for (const ForwardObservation& f : observation_.forward) {
+      if (!confirms(f, ip_) || f.ttl == 0 || ptr_ttl == 0) continue;
+      const double ratio = static_cast<double>(std::max(ptr_ttl, f.ttl)) /
+                           static_cast<double>(std::min(ptr_ttl, f.ttl));
+      if (ratio > rules_.ttl_max_ratio) {
+        notes.push_back(fmt::format("PTR TTL {} s differs from the {} TTL {} s of {}", ptr_ttl,
+                                    record_type(ip_), f.ttl, f.name.presentation()));
+      }
+    }
+    if (notes.empty()) return;
+    std::string detail;
+    for (const std::string& note : notes) {
+      if (!detail.empty()) detail += "; ";
+      detail += note;
+    }
+    add(Code::ttl_note, std::move(detail));
+  }
+
+  const IpObservation& observation_;
+  const Rules& rules_;
+  const IpAddress& ip_;
+  std::vector<Finding> findings_;
+};
+
+}  // namespace
+
+std::optional<std::string> host_name_problem(const DnsName& name) {
+  const auto& labels = name.labels();
+  if (labels.empty()) return std::string("the root name is not a host name");
+  if (labels.size() == 1) return std::string("a single label is not a fully qualified host name");
+  std::string dotted;
+  for (const std::string& label : labels) dotted += (dotted.empty() ? "" : ".") + label;
+  if (IpAddress::parse(dotted)) return std::string("an IP address is not a host name");
+  if (name.wire_length() - 2 > 253) return std::string("longer than 253 characters");
+  for (const std::string& label : labels) {
+    if (label.empty()) return std::string("has an empty label");
+    if (label.size() > 63) return std::string("has a label longer than 63 characters");
+    for (const char c : label) {
+      if (!is_ldh(c)) {
+        const std::string shown = DnsName({std::string(1, c)}).presentation();
+        return fmt::format("'{}' is not allowed in a host name (letters, digits, hyphens)", shown);
+      }
+    }
+    if (label.front() == '-' || label.back() == '-') {
+      return std::string("a label starts or ends with a hyphen");
+    }
+  }
+  if (std::all_of(labels.back().begin(), labels.back().end(),
+                  [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::string("the top-level label is all digits");
+  }
+  return std::nullopt;
+}
+
+Verdict classify(const IpObservation& observation, const Rules& rules) {
+  return Classifier(observation, rules).run();
+}
+
+}  // namespace rdns::audit

@@ -1,0 +1,51 @@
+#pragma once
+/// DNS wire format: the queries the resolver sends and the parts of answers
+/// the audit reads. Parsing is ldns's; names keep their raw label bytes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <audit/dns_name.hpp>
+#include <audit/ip.hpp>
+
+namespace rdns::audit::dns {
+
+enum class RrType : std::uint16_t { a = 1, ns = 2, cname = 5, soa = 6, ptr = 12, aaaa = 28 };
+
+/// One answer-section record, with the fields the audit needs.
+struct Record {
+  DnsName owner;
+  std::uint16_t type = 0;
+  std::uint32_t ttl = 0;
+  DnsName target;                    ///< CNAME, PTR and NS data
+  std::optional<IpAddress> address;  ///< A and AAAA data
+};
+
+/// A parsed response.
+struct Message {
+  int rcode = 0;
+  std::vector<Record> answers;
+};
+
+/// A recursive query for (name, type, IN) with an EDNS0 OPT record; the ID
+/// is left zero for c-ares to fill in.
+std::string build_query(const DnsName& name, RrType type);
+
+/// Parses a response; false when it is not a well-formed DNS message.
+bool parse_message(const unsigned char* data, std::size_t size, Message& out);
+
+/// The records of `type` at the end of the CNAME chain that starts at `qname`.
+struct Chain {
+  std::vector<DnsName> aliases;  ///< the CNAME targets traversed, in order
+  DnsName final_name;            ///< qname, or the last CNAME target
+  std::vector<const Record*> records;
+  /// True when the chain ends at a CNAME target with no data in this answer,
+  /// so the target must be asked for separately.
+  bool dangling = false;
+  bool loop = false;
+};
+Chain follow_chain(const Message& message, const DnsName& qname, RrType type);
+
+}  // namespace rdns::audit::dns

@@ -1,0 +1,292 @@
+#include "resolver.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <arpa/inet.h>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include <util/error.hpp>
+#include <util/escape.hpp>
+
+namespace rdns::audit {
+
+namespace asio = boost::asio;
+
+/// One socket c-ares opened, watched for the directions c-ares asked for.
+struct Resolver::Watcher {
+  Watcher(asio::io_context& io, ares_socket_t socket) : fd(socket), descriptor(io, socket) {}
+  ares_socket_t fd;
+  asio::posix::stream_descriptor descriptor;
+  bool want_read = false;
+  bool want_write = false;
+  bool read_armed = false;
+  bool write_armed = false;
+  bool closed = false;
+};
+
+namespace {
+
+bool valid_port(std::string_view text) {
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size() && port > 0 &&
+         port <= 65535;
+}
+
+bool is_address(const std::string& text, int family) {
+  unsigned char buffer[16];
+  return inet_pton(family, text.c_str(), buffer) == 1;
+}
+
+ReplyStatus status_from_rcode(int rcode) {
+  switch (rcode) {
+    case 0:
+      return ReplyStatus::noerror;
+    case 2:
+      return ReplyStatus::servfail;
+    case 3:
+      return ReplyStatus::nxdomain;
+    case 5:
+      return ReplyStatus::refused;
+    default:
+      return ReplyStatus::other_rcode;
+  }
+}
+
+}  // namespace
+
+std::string normalize_resolver(const std::string& text) {
+  const auto fail = [&]() -> std::string {
+    throw Error(Errc::usage, fmt::format("--resolver '{}': expected IP, IP:PORT or [IPv6]:PORT",
+                                         escape_text(text)));
+  };
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos) return fail();
+    const std::string address = text.substr(1, close - 1);
+    if (!is_address(address, AF_INET6)) return fail();
+    if (close + 1 == text.size()) return "[" + address + "]:53";
+    if (text[close + 1] != ':' || !valid_port(std::string_view(text).substr(close + 2))) {
+      return fail();
+    }
+    return text;
+  }
+  if (is_address(text, AF_INET)) return text + ":53";
+  if (is_address(text, AF_INET6)) return "[" + text + "]:53";
+  const auto colon = text.rfind(':');
+  if (colon != std::string::npos && is_address(text.substr(0, colon), AF_INET) &&
+      valid_port(std::string_view(text).substr(colon + 1))) {
+    return text;
+  }
+  return fail();
+}
+
+Resolver::Resolver(asio::io_context& io, const ResolverOptions& options)
+    : io_(io),
+      timeout_timer_(io),
+      rate_timer_(io),
+      max_in_flight_(std::max<std::size_t>(1, options.max_in_flight)),
+      max_qps_(options.max_qps),
+      tokens_(1),
+      last_refill_(std::chrono::steady_clock::now()) {
+  // Validate before the channel exists, so a bad value leaks nothing.
+  std::string csv;
+  for (const std::string& server : options.servers) {
+    if (!csv.empty()) csv += ',';
+    csv += normalize_resolver(server);
+  }
+  ares_options ares{};
+  int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+  // Responses are judged here (SERVFAIL and REFUSED are findings), so c-ares
+  // must hand every response over instead of silently trying the next server.
+  ares.flags = ARES_FLAG_NOCHECKRESP;
+  ares.timeout = static_cast<int>(options.timeout.count());
+  ares.tries = std::max(1, options.tries);
+  ares.sock_state_cb = &Resolver::on_socket_state;
+  ares.sock_state_cb_data = this;
+  if (options.servers.size() > 1) mask |= ARES_OPT_ROTATE;
+  if (const int status = ares_init_options(&channel_, &ares, mask); status != ARES_SUCCESS) {
+    throw Error(Errc::resolver, fmt::format("cannot initialise c-ares: {}", ares_strerror(status)));
+  }
+  if (!csv.empty()) {
+    if (const int status = ares_set_servers_ports_csv(channel_, csv.c_str());
+        status != ARES_SUCCESS) {
+      ares_destroy(channel_);
+      throw Error(Errc::usage,
+                  fmt::format("cannot use resolvers '{}': {}", csv, ares_strerror(status)));
+    }
+  }
+}
+
+Resolver::~Resolver() {
+  destroying_ = true;
+  timeout_timer_.cancel();
+  rate_timer_.cancel();
+  ares_destroy(channel_);  // fails outstanding queries with ARES_EDESTRUCTION
+  for (auto& [fd, watcher] : watchers_) {
+    watcher->closed = true;
+    watcher->descriptor.release();
+  }
+}
+
+std::vector<std::string> Resolver::servers() const {
+  std::vector<std::string> result;
+  ares_addr_port_node* nodes = nullptr;
+  if (ares_get_servers_ports(channel_, &nodes) != ARES_SUCCESS) return result;
+  for (const ares_addr_port_node* node = nodes; node != nullptr; node = node->next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(node->family, &node->addr, text, sizeof text);
+    const int port = node->udp_port == 0 ? 53 : node->udp_port;
+    result.push_back(node->family == AF_INET6 ? fmt::format("[{}]:{}", text, port)
+                                              : fmt::format("{}:{}", text, port));
+  }
+  ares_free_data(nodes);
+  return result;
+}
+
+void Resolver::query(const DnsName& name, dns::RrType type, Callback done) {
+  queue_.push_back(PendingQuery{dns::build_query(name, type), std::move(done)});
+  pump();
+}
+
+void Resolver::pump() {
+  if (pumping_ || destroying_) return;
+  pumping_ = true;
+  if (max_qps_ > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - last_refill_).count();
+    last_refill_ = now;
+    // A burst of at most a tenth of a second's worth keeps the cap honest
+    // over any window longer than that.
+    tokens_ = std::min(std::max(1.0, max_qps_ / 10), tokens_ + elapsed * max_qps_);
+  }
+  while (!queue_.empty() && in_flight_ < max_in_flight_ && (max_qps_ <= 0 || tokens_ >= 1)) {
+    PendingQuery next = std::move(queue_.front());
+    queue_.pop_front();
+    if (max_qps_ > 0) tokens_ -= 1;
+    ++in_flight_;
+    ++queries_sent_;
+    auto* context = new InFlight{this, std::move(next.done)};
+    ares_send(channel_, reinterpret_cast<const unsigned char*>(next.packet.data()),
+              static_cast<int>(next.packet.size()), &Resolver::on_reply, context);
+  }
+  if (!queue_.empty() && max_qps_ > 0 && tokens_ < 1 && !rate_timer_armed_) {
+    rate_timer_armed_ = true;
+    const auto wait = std::chrono::duration<double>((1 - tokens_) / max_qps_);
+    rate_timer_.expires_after(std::chrono::duration_cast<std::chrono::microseconds>(wait));
+    rate_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled: `this` may be gone
+      rate_timer_armed_ = false;
+      pump();
+    });
+  }
+  pumping_ = false;
+  reschedule_timeout();
+}
+
+void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
+  std::unique_ptr<InFlight> context(static_cast<InFlight*>(arg));
+  Resolver& self = *context->resolver;
+  --self.in_flight_;
+  if (self.destroying_ || status == ARES_EDESTRUCTION) return;
+
+  Reply reply;
+  reply.tries = timeouts;
+  if (status == ARES_SUCCESS && abuf != nullptr) {
+    ++self.responses_;
+    if (dns::parse_message(abuf, static_cast<std::size_t>(alen), reply.message)) {
+      reply.status = status_from_rcode(reply.message.rcode);
+    } else {
+      reply.status = ReplyStatus::malformed;
+    }
+  } else if (status == ARES_ECONNREFUSED) {
+    reply.status = ReplyStatus::unreachable;
+  } else if (status == ARES_EBADRESP) {
+    ++self.responses_;
+    reply.status = ReplyStatus::malformed;
+  } else {
+    reply.status = ReplyStatus::timeout;
+  }
+  context->done(std::move(reply));
+  // Deferred: c-ares must not be re-entered from inside its own callback.
+  asio::post(self.io_, [resolver = &self] { resolver->pump(); });
+}
+
+void Resolver::on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
+  static_cast<Resolver*>(data)->watch(fd, readable != 0, writable != 0);
+}
+
+void Resolver::watch(ares_socket_t fd, bool readable, bool writable) {
+  auto found = watchers_.find(fd);
+  if (!readable && !writable) {
+    // c-ares is about to close the socket: stop watching without closing it.
+    if (found != watchers_.end()) {
+      found->second->closed = true;
+      found->second->descriptor.cancel();
+      found->second->descriptor.release();
+      watchers_.erase(found);
+    }
+    return;
+  }
+  if (found == watchers_.end()) {
+    found = watchers_.emplace(fd, std::make_shared<Watcher>(io_, fd)).first;
+  }
+  found->second->want_read = readable;
+  found->second->want_write = writable;
+  arm(found->second);
+}
+
+void Resolver::arm(const std::shared_ptr<Watcher>& watcher) {
+  if (watcher->want_read && !watcher->read_armed) {
+    watcher->read_armed = true;
+    watcher->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
+                                   [this, watcher](const boost::system::error_code& ec) {
+                                     watcher->read_armed = false;
+                                     if (ec || watcher->closed) return;
+                                     process(watcher->fd, ARES_SOCKET_BAD);
+                                     if (!watcher->closed) arm(watcher);
+                                   });
+  }
+  if (watcher->want_write && !watcher->write_armed) {
+    watcher->write_armed = true;
+    watcher->descriptor.async_wait(asio::posix::descriptor_base::wait_write,
+                                   [this, watcher](const boost::system::error_code& ec) {
+                                     watcher->write_armed = false;
+                                     if (ec || watcher->closed) return;
+                                     process(ARES_SOCKET_BAD, watcher->fd);
+                                     if (!watcher->closed) arm(watcher);
+                                   });
+  }
+}
+
+void Resolver::process(ares_socket_t read_fd, ares_socket_t write_fd) {
+  ares_process_fd(channel_, read_fd, write_fd);
+  reschedule_timeout();
+}
+
+void Resolver::reschedule_timeout() {
+  if (destroying_) return;
+  timeval wait{};
+  if (ares_timeout(channel_, nullptr, &wait) == nullptr) {
+    if (timer_armed_) timeout_timer_.cancel();
+    timer_armed_ = false;
+    return;
+  }
+  const auto delay = std::chrono::seconds(wait.tv_sec) + std::chrono::microseconds(wait.tv_usec);
+  const auto deadline = std::chrono::steady_clock::now() + delay;
+  // Re-arming on every packet would churn the timer queue; an armed timer
+  // that fires no later than the new deadline is good enough.
+  if (timer_armed_ && timeout_timer_.expiry() <= deadline) return;
+  timer_armed_ = true;
+  timeout_timer_.expires_at(deadline);
+  timeout_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled or re-armed: `this` may be gone
+    timer_armed_ = false;
+    process(ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  });
+}
+
+}  // namespace rdns::audit

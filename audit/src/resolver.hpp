@@ -1,0 +1,113 @@
+#pragma once
+/// Asynchronous DNS queries: c-ares 1.18 channels driven by a Boost.Asio
+/// io_context on one thread, with a bound on queries in flight and an
+/// optional queries-per-second cap. No call blocks.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <ares.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "dns_message.hpp"
+
+namespace rdns::audit {
+
+/// How a query ended.
+enum class ReplyStatus {
+  noerror,      ///< a response with RCODE 0 (may have no answer records)
+  nxdomain,     ///< RCODE 3
+  servfail,     ///< RCODE 2
+  refused,      ///< RCODE 5
+  other_rcode,  ///< any other RCODE (FORMERR, NOTIMP, ...)
+  timeout,      ///< no response after every try
+  unreachable,  ///< the resolver refused the connection (ICMP) on every try
+  malformed,    ///< a response that could not be parsed
+};
+
+struct Reply {
+  ReplyStatus status = ReplyStatus::timeout;
+  dns::Message message;
+  int tries = 0;  ///< timeouts c-ares counted before the outcome
+};
+
+struct ResolverOptions {
+  /// "IP", "IP:PORT", "[IPv6]:PORT"; empty means the system's resolv.conf.
+  std::vector<std::string> servers;
+  std::chrono::milliseconds timeout{2000};  ///< first try; c-ares doubles it per round
+  int tries = 3;
+  std::size_t max_in_flight = 100;
+  double max_qps = 0;  ///< 0: no cap
+};
+
+/// Validates one --resolver value and returns it in c-ares' CSV form;
+/// throws rdns::Error(Errc::usage) naming the value.
+std::string normalize_resolver(const std::string& text);
+
+/// A c-ares channel on an io_context.
+class Resolver {
+ public:
+  using Callback = std::function<void(Reply&&)>;
+
+  Resolver(boost::asio::io_context& io, const ResolverOptions& options);
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
+  /// Queues a query; `done` runs on the io_context thread.
+  void query(const DnsName& name, dns::RrType type, Callback done);
+
+  /// The servers in use, as "IP:PORT".
+  std::vector<std::string> servers() const;
+  std::uint64_t queries_sent() const { return queries_sent_; }
+  /// Queries answered with any DNS response (the resolver is alive).
+  std::uint64_t responses() const { return responses_; }
+  std::size_t in_flight() const { return in_flight_; }
+  std::size_t queued() const { return queue_.size(); }
+
+ private:
+  struct Watcher;
+  struct PendingQuery {
+    std::string packet;
+    Callback done;
+  };
+  struct InFlight {
+    Resolver* resolver;
+    Callback done;
+  };
+
+  static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
+  static void on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+  void watch(ares_socket_t fd, bool readable, bool writable);
+  void arm(const std::shared_ptr<Watcher>& watcher);
+  void process(ares_socket_t read_fd, ares_socket_t write_fd);
+  void reschedule_timeout();
+  void pump();
+
+  boost::asio::io_context& io_;
+  ares_channel channel_ = nullptr;
+  boost::asio::steady_timer timeout_timer_;
+  boost::asio::steady_timer rate_timer_;
+  std::unordered_map<ares_socket_t, std::shared_ptr<Watcher>> watchers_;
+  std::deque<PendingQuery> queue_;
+  std::size_t max_in_flight_;
+  double max_qps_;
+  double tokens_ = 0;
+  std::chrono::steady_clock::time_point last_refill_;
+  bool rate_timer_armed_ = false;
+  bool timer_armed_ = false;
+  bool pumping_ = false;
+  bool destroying_ = false;
+  std::size_t in_flight_ = 0;
+  std::uint64_t queries_sent_ = 0;
+  std::uint64_t responses_ = 0;
+};
+
+}  // namespace rdns::audit

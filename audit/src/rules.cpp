@@ -1,0 +1,288 @@
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fnmatch.h>
+#include <toml++/toml.h>
+
+#include <audit/rules.hpp>
+#include <util/error.hpp>
+#include <util/escape.hpp>
+
+#include "default_rules.hpp"
+
+namespace rdns::audit {
+namespace {
+
+std::string lower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/// Splits a name into lower-case tokens at every character that is not a
+/// letter or digit, and between letters and digits ("host20" -> host, 20).
+std::vector<std::string> tokens_of(const DnsName& name) {
+  std::vector<std::string> tokens;
+  for (const std::string& label : name.labels()) {
+    std::string current;
+    const auto flush = [&] {
+      if (!current.empty()) tokens.push_back(lower(std::move(current)));
+      current.clear();
+    };
+    for (const char c : label) {
+      if (!is_digit(c) && !is_alpha(c)) {
+        flush();
+      } else {
+        if (!current.empty() && is_digit(current.back()) != is_digit(c)) flush();
+        current += c;
+      }
+    }
+    flush();
+  }
+  return tokens;
+}
+
+class Parser {
+ public:
+  Parser(std::string source, Rules& rules) : source_(std::move(source)), rules_(rules) {}
+
+  void parse(std::string_view text) {
+    toml::table root;
+    try {
+      root = toml::parse(text, source_);
+    } catch (const toml::parse_error& error) {
+      throw Error(Errc::input, fmt::format("{}:{}: {}", source_, error.source().begin.line,
+                                           error.description()));
+    }
+    for (auto& [key, node] : root) {
+      if (key == "generic") {
+        generic(table_of(node, key.str()));
+      } else if (key == "ttl") {
+        ttl(table_of(node, key.str()));
+      } else if (key == "provider_default") {
+        providers(node, key.str());
+      } else {
+        unknown(node, key.str());
+      }
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const toml::node& node, std::string_view key, std::string_view what) {
+    throw Error(Errc::input,
+                fmt::format("{}:{}: key '{}': {}", source_, node.source().begin.line, key, what));
+  }
+  [[noreturn]] void unknown(const toml::node& node, std::string_view key) {
+    fail(node, key, "unknown key");
+  }
+
+  const toml::table& table_of(const toml::node& node, std::string_view key) {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) fail(node, key, "expected a table");
+    return *table;
+  }
+
+  std::vector<std::string> strings(const toml::node& node, std::string_view key) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) fail(node, key, "expected an array of strings");
+    std::vector<std::string> values;
+    for (const toml::node& item : *array) {
+      const auto value = item.value<std::string>();
+      if (!value || value->empty()) fail(item, key, "expected a non-empty string");
+      values.push_back(*value);
+    }
+    return values;
+  }
+
+  std::int64_t integer(const toml::node& node, std::string_view key, std::int64_t min,
+                       std::int64_t max) {
+    const auto value = node.value<std::int64_t>();
+    if (!value || !node.is_integer() || *value < min || *value > max) {
+      fail(node, key, fmt::format("expected an integer from {} to {}", min, max));
+    }
+    return *value;
+  }
+
+  void generic(const toml::table& table) {
+    for (auto& [key, node] : table) {
+      if (key == "tokens") {
+        for (auto& token : strings(node, key.str())) rules_.generic_tokens.push_back(lower(token));
+      } else if (key == "exempt_tokens") {
+        for (auto& token : strings(node, key.str())) rules_.exempt_tokens.push_back(lower(token));
+      } else if (key == "embedded_ip_min_octets") {
+        rules_.embedded_ip_min_octets = static_cast<int>(integer(node, key.str(), 2, 4));
+      } else if (key == "embedded_hex_ip") {
+        const auto value = node.value<bool>();
+        if (!value || !node.is_boolean()) fail(node, key.str(), "expected true or false");
+        rules_.embedded_hex_ip = *value;
+      } else {
+        unknown(node, key.str());
+      }
+    }
+  }
+
+  void ttl(const toml::table& table) {
+    for (auto& [key, node] : table) {
+      if (key == "min_seconds") {
+        rules_.ttl_min = static_cast<std::uint32_t>(integer(node, key.str(), 0, 2147483647));
+      } else if (key == "max_seconds") {
+        rules_.ttl_max = static_cast<std::uint32_t>(integer(node, key.str(), 0, 2147483647));
+      } else if (key == "max_ratio") {
+        const auto value = node.value<double>();
+        if (!value || *value < 1) fail(node, key.str(), "expected a number of at least 1");
+        rules_.ttl_max_ratio = *value;
+      } else {
+        unknown(node, key.str());
+      }
+    }
+  }
+
+  void providers(const toml::node& node, std::string_view key) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      fail(node, key, "expected [[provider_default]] tables");
+    }
+    for (const toml::node& item : *array) {
+      ProviderPattern provider;
+      for (auto& [field, value] : *item.as_table()) {
+        if (field == "provider") {
+          const auto name = value.value<std::string>();
+          if (!name || name->empty()) fail(value, field.str(), "expected a non-empty string");
+          provider.provider = *name;
+        } else if (field == "patterns") {
+          for (auto& pattern : strings(value, field.str()))
+            provider.patterns.push_back(lower(pattern));
+        } else {
+          unknown(value, field.str());
+        }
+      }
+      if (provider.provider.empty() || provider.patterns.empty()) {
+        fail(item, key, "each [[provider_default]] needs 'provider' and 'patterns'");
+      }
+      rules_.providers.push_back(std::move(provider));
+    }
+  }
+
+  std::string source_;
+  Rules& rules_;
+};
+
+/// Whether `numbers` holds `min_run` consecutive entries equal to a run of
+/// `octets` in the same order.
+bool has_octet_run(const std::vector<int>& numbers, const std::vector<int>& octets, int min_run) {
+  const auto n = static_cast<int>(numbers.size());
+  const auto m = static_cast<int>(octets.size());
+  for (int start = 0; start + min_run <= n; ++start) {
+    for (int offset = 0; offset + min_run <= m; ++offset) {
+      int length = 0;
+      while (start + length < n && offset + length < m &&
+             numbers[static_cast<std::size_t>(start + length)] ==
+                 octets[static_cast<std::size_t>(offset + length)]) {
+        ++length;
+      }
+      if (length >= min_run) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Rules Rules::parse(std::string_view toml_text, const std::string& source, Rules base) {
+  Parser(source, base).parse(toml_text);
+  return base;
+}
+
+Rules Rules::parse(std::string_view toml_text, const std::string& source) {
+  return parse(toml_text, source, Rules{});
+}
+
+Rules Rules::defaults() {
+  static const Rules built_in = parse(kDefaultRulesToml, "built-in rules");
+  return built_in;
+}
+
+Rules Rules::load(const std::string& path) {
+  if (path.empty()) return defaults();
+  std::ifstream file(path);
+  if (!file) {
+    throw Error(Errc::input, fmt::format("{}: cannot open rules file: {}", escape_text(path),
+                                         std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  return parse(text.str(), path, defaults());
+}
+
+std::optional<std::string> Rules::generic_reason(const DnsName& name, const IpAddress& ip) const {
+  const std::vector<std::string> tokens = tokens_of(name);
+  for (const std::string& token : tokens) {
+    if (std::find(exempt_tokens.begin(), exempt_tokens.end(), token) != exempt_tokens.end()) {
+      return std::nullopt;
+    }
+  }
+  if (ip.family() == Family::ipv4) {
+    std::vector<int> numbers;
+    for (const std::string& token : tokens) {
+      if (token.size() > 3 || !is_digit(token.front())) continue;
+      numbers.push_back(std::stoi(token));
+    }
+    std::vector<int> octets;
+    for (std::size_t i = 0; i < 4; ++i) octets.push_back(ip.bytes()[i]);
+    std::vector<int> reversed(octets.rbegin(), octets.rend());
+    if (has_octet_run(numbers, octets, embedded_ip_min_octets) ||
+        has_octet_run(numbers, reversed, embedded_ip_min_octets)) {
+      return std::string("embeds the address");
+    }
+    if (embedded_hex_ip) {
+      const std::string hex =
+          fmt::format("{:02x}{:02x}{:02x}{:02x}", octets[0], octets[1], octets[2], octets[3]);
+      for (const std::string& label : name.labels()) {
+        if (lower(label).find(hex) != std::string::npos) {
+          return std::string("embeds the address in hex");
+        }
+      }
+    }
+  }
+  for (const std::string& token : tokens) {
+    if (std::find(generic_tokens.begin(), generic_tokens.end(), token) != generic_tokens.end()) {
+      return fmt::format("has the dynamic-pool token '{}'", token);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Rules::provider_default(const DnsName& name, const IpAddress& ip) const {
+  const std::string candidate = name.key();
+  for (const ProviderPattern& provider : providers) {
+    for (const std::string& pattern : provider.patterns) {
+      std::string glob = pattern;
+      if (glob.find('{') != std::string::npos) {
+        if (ip.family() != Family::ipv4) continue;
+        static constexpr std::string_view kPlaceholders[] = {"{a}", "{b}", "{c}", "{d}"};
+        for (std::size_t i = 0; i < 4; ++i) {
+          const std::string octet = std::to_string(ip.bytes()[i]);
+          for (auto at = glob.find(kPlaceholders[i]); at != std::string::npos;
+               at = glob.find(kPlaceholders[i], at + octet.size())) {
+            glob.replace(at, kPlaceholders[i].size(), octet);
+          }
+        }
+      }
+      if (fnmatch(glob.c_str(), candidate.c_str(), 0) == 0) return provider.provider;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace rdns::audit

@@ -1,0 +1,180 @@
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include <audit/targets.hpp>
+#include <util/error.hpp>
+#include <util/escape.hpp>
+
+namespace rdns::audit {
+namespace {
+
+std::string uint128_to_string(uint128 value) {
+  if (value == 0) return "0";
+  std::string digits;
+  while (value != 0) {
+    digits += static_cast<char>('0' + static_cast<int>(value % 10));
+    value /= 10;
+  }
+  std::reverse(digits.begin(), digits.end());
+  return digits;
+}
+
+uint128 saturating_add(uint128 a, uint128 b) {
+  return b > ~uint128{0} - a ? ~uint128{0} : a + b;
+}
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r");
+  return text.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+TargetSet::TargetSet(uint128 max_addresses) : max_addresses_(max_addresses) {}
+
+void TargetSet::add(std::string_view text, std::string_view origin) {
+  const std::string_view trimmed = trim(text);
+  const ParsedRange parsed = parse_range(trimmed);
+  if (!parsed.range) {
+    throw Error(Errc::input, fmt::format("{}: '{}' is not an IP address or CIDR range: {}", origin,
+                                         escape_text(trimmed), parsed.error));
+  }
+  insert(*parsed.range, trimmed, origin);
+}
+
+void TargetSet::insert(const IpRange& range, std::string_view text, std::string_view origin) {
+  auto& list = range.first.family() == Family::ipv4 ? v4_ : v6_;
+  list.push_back({range.first.value(), range.last.value()});
+  const uint128 span = range.size();
+  // Duplicates are cheap to keep until the raw total passes the limit; only
+  // then is the list merged to learn the real count.
+  raw_size_ = saturating_add(raw_size_, span);
+  dirty_ = true;
+  if (raw_size_ <= max_addresses_) return;
+  compact();
+  if (size_ > max_addresses_) {
+    throw Error(Errc::input,
+                fmt::format("{}: '{}' would bring the audit to more than {} addresses "
+                            "(raise --max-ips to allow it)",
+                            origin, escape_text(text), uint128_to_string(max_addresses_)));
+  }
+}
+
+void TargetSet::compact() const {
+  size_ = 0;
+  for (auto* list : {&v4_, &v6_}) {
+    std::sort(list->begin(), list->end(),
+              [](const Interval& a, const Interval& b) { return a.first < b.first; });
+    std::vector<Interval> merged;
+    for (const Interval& interval : *list) {
+      if (!merged.empty() &&
+          (merged.back().last == ~uint128{0} || interval.first <= merged.back().last + 1)) {
+        merged.back().last = std::max(merged.back().last, interval.last);
+      } else {
+        merged.push_back(interval);
+      }
+    }
+    for (const Interval& interval : merged) {
+      size_ = saturating_add(size_, interval.last - interval.first);
+      size_ = saturating_add(size_, 1);
+    }
+    *list = std::move(merged);
+  }
+  raw_size_ = size_;
+  dirty_ = false;
+}
+
+void TargetSet::add_lines(std::istream& in, std::string_view source_name, InvalidInput on_invalid,
+                          const std::function<void(const std::string&)>& warn) {
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::string_view content = line;
+    if (const auto hash = content.find('#'); hash != std::string_view::npos) {
+      content = content.substr(0, hash);
+    }
+    content = trim(content);
+    if (content.empty()) continue;
+    const std::string origin = fmt::format("{}:{}", source_name, number);
+    const ParsedRange parsed = parse_range(content);
+    if (!parsed.range) {
+      const std::string message = fmt::format("{}: '{}' is not an IP address or CIDR range: {}",
+                                              origin, escape_text(content), parsed.error);
+      if (on_invalid == InvalidInput::fail) throw Error(Errc::input, message);
+      warn(message + " (skipped)");
+      continue;
+    }
+    insert(*parsed.range, content, origin);
+  }
+  if (in.bad()) {
+    throw Error(Errc::input, fmt::format("{}: read error", source_name));
+  }
+}
+
+void TargetSet::add_file(const std::string& path, InvalidInput on_invalid,
+                         const std::function<void(const std::string&)>& warn) {
+  std::ifstream file(path);
+  if (!file) {
+    throw Error(Errc::input, fmt::format("{}: cannot open input file: {}", escape_text(path),
+                                         std::strerror(errno)));
+  }
+  add_lines(file, path, on_invalid, warn);
+}
+
+uint128 TargetSet::size() const {
+  if (dirty_) compact();
+  return size_;
+}
+
+TargetSet::Cursor::Cursor(const TargetSet& set) : set_(&set) {
+  set.size();
+}
+
+bool TargetSet::Cursor::next(IpAddress& out) {
+  for (;;) {
+    const auto& list = list_ == 0 ? set_->v4_ : set_->v6_;
+    if (index_ >= list.size()) {
+      if (list_ == 1) return false;
+      list_ = 1;
+      index_ = 0;
+      started_interval_ = false;
+      continue;
+    }
+    const Interval& interval = list[index_];
+    if (!started_interval_) {
+      next_value_ = interval.first;
+      started_interval_ = true;
+    }
+    const uint128 value = next_value_;
+    if (value == interval.last) {
+      ++index_;
+      started_interval_ = false;
+    } else {
+      ++next_value_;
+    }
+    out = list_ == 0 ? IpAddress::from_v4(static_cast<std::uint32_t>(value))
+                     : IpAddress::from_v6(value);
+    return true;
+  }
+}
+
+std::vector<IpRange> TargetSet::ranges() const {
+  size();
+  std::vector<IpRange> out;
+  for (const Interval& i : v4_) {
+    out.push_back({IpAddress::from_v4(static_cast<std::uint32_t>(i.first)),
+                   IpAddress::from_v4(static_cast<std::uint32_t>(i.last))});
+  }
+  for (const Interval& i : v6_)
+    out.push_back({IpAddress::from_v6(i.first), IpAddress::from_v6(i.last)});
+  return out;
+}
+
+}  // namespace rdns::audit

@@ -1,0 +1,36 @@
+#pragma once
+/// The subcommands. Each file fills its own options struct from CLI11 and
+/// runs from the subcommand's callback; main.cpp registers them from one table.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace rdns::cli {
+
+/// Process exit codes, documented in docs/cli.md.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFindings = 1,     ///< something reached --fail-on
+  kExitUsage = 2,        ///< bad flags, input or database
+  kExitOperational = 3,  ///< the audit could not run (no resolver answered, I/O failure)
+};
+
+/// State shared by the commands of one invocation.
+struct Context {
+  int exit_code = kExitOk;
+  std::vector<std::string> arguments;  ///< argv without the program name, for the run record
+};
+
+void add_audit_command(CLI::App& app, Context& context);
+void add_runs_command(CLI::App& app, Context& context);
+
+/// --db PATH when given, else $XDG_DATA_HOME/rdnsctl/rdnsctl.db.
+std::filesystem::path database_path(const std::string& flag);
+
+/// Adds the shared --db option.
+void add_database_option(CLI::App& command, std::string& path);
+
+}  // namespace rdns::cli

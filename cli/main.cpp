@@ -1,0 +1,96 @@
+// The composition root: global library initialisation, the command table,
+// and the mapping from errors to exit codes.
+
+#include <cstdio>
+
+#include <ares.h>
+#include <fmt/format.h>
+
+#include <util/error.hpp>
+#include <util/paths.hpp>
+
+#include "commands.hpp"
+
+namespace {
+
+using rdns::cli::Context;
+
+struct CommandEntry {
+  void (*add)(CLI::App&, Context&);
+};
+
+constexpr CommandEntry kCommands[] = {
+    {&rdns::cli::add_audit_command},
+    {&rdns::cli::add_runs_command},
+};
+
+/// Messages already escape the data they quote; this only keeps a stray
+/// control byte (from a library's message) off the terminal.
+std::string printable(std::string text) {
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return text;
+}
+
+int exit_code_for(rdns::Errc code) {
+  switch (code) {
+    case rdns::Errc::usage:
+    case rdns::Errc::input:
+    case rdns::Errc::database:
+      return rdns::cli::kExitUsage;
+    case rdns::Errc::resolver:
+    case rdns::Errc::io:
+    case rdns::Errc::internal:
+      return rdns::cli::kExitOperational;
+  }
+  return rdns::cli::kExitOperational;
+}
+
+}  // namespace
+
+namespace rdns::cli {
+
+std::filesystem::path database_path(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  return xdg_data_home() / "rdnsctl" / "rdnsctl.db";
+}
+
+void add_database_option(CLI::App& command, std::string& path) {
+  command.add_option("--db", path,
+                     "SQLite database of runs (default: $XDG_DATA_HOME/rdnsctl/rdnsctl.db)");
+}
+
+}  // namespace rdns::cli
+
+int main(int argc, char** argv) {
+  if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+    std::fputs("rdnsctl: cannot initialise c-ares\n", stderr);
+    return rdns::cli::kExitOperational;
+  }
+  CLI::App app{"rdnsctl: audit and fix the reverse DNS (PTR) of mail-server IPs"};
+  app.set_version_flag("--version", std::string("rdnsctl ") + RDNSCTL_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  Context context;
+  for (int i = 1; i < argc; ++i) context.arguments.emplace_back(argv[i]);
+  for (const CommandEntry& entry : kCommands) entry.add(app, context);
+
+  int code = 0;
+  try {
+    app.parse(argc, argv);
+    code = context.exit_code;
+  } catch (const CLI::ParseError& error) {
+    code = app.exit(error);
+    if (code != 0) code = rdns::cli::kExitUsage;
+  } catch (const rdns::Error& error) {
+    std::fprintf(stderr, "rdnsctl: %s\n", printable(error.what()).c_str());
+    code = exit_code_for(error.code());
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "rdnsctl: %s\n", printable(error.what()).c_str());
+    code = rdns::cli::kExitOperational;
+  }
+  ares_library_cleanup();
+  return code;
+}

@@ -1,0 +1,261 @@
+#include "output.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <util/csv.hpp>
+#include <util/escape.hpp>
+
+namespace rdns::cli {
+namespace {
+
+using nlohmann::json;
+
+json record_json(const db::ResultRecord& record) {
+  json forward = json::array();
+  for (const auto& entry : record.forward) {
+    forward.push_back({{"name", entry.name}, {"addresses", entry.addresses}});
+  }
+  json findings = json::array();
+  for (const auto& finding : record.findings) {
+    findings.push_back(
+        {{"code", finding.code}, {"severity", finding.severity}, {"detail", finding.detail}});
+  }
+  return json{{"ip", record.ip},   {"family", record.family}, {"status", record.status},
+              {"ptr", record.ptr}, {"forward", forward},      {"findings", findings}};
+}
+
+json counts_json(const db::RunCounts& counts) {
+  return json{{"total", counts.total},
+              {"pass", counts.pass},
+              {"warn", counts.warn},
+              {"fail", counts.fail},
+              {"unknown", counts.unknown}};
+}
+
+/// Orders records as addresses: IPv4 before IPv6, numerically.
+bool address_less(const db::ResultRecord& a, const db::ResultRecord& b) {
+  if (a.family != b.family) return a.family == "ipv4";
+  unsigned char x[16] = {}, y[16] = {};
+  const int af = a.family == "ipv4" ? AF_INET : AF_INET6;
+  inet_pton(af, a.ip.c_str(), x);
+  inet_pton(af, b.ip.c_str(), y);
+  return std::lexicographical_compare(x, x + 16, y, y + 16);
+}
+
+void write(std::FILE* out, const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), out);
+}
+
+class JsonLinesPrinter final : public ResultPrinter {
+ public:
+  explicit JsonLinesPrinter(std::FILE* out) : out_(out) {}
+  void add(const db::ResultRecord& record) override {
+    write(out_, record_json(record).dump() + "\n");
+    std::fflush(out_);
+  }
+  void finish(const db::RunCounts&) override {}
+
+ private:
+  std::FILE* out_;
+};
+
+class CsvPrinter final : public ResultPrinter {
+ public:
+  explicit CsvPrinter(std::FILE* out) : out_(out) {
+    write(out_,
+          csv_row({"ip", "family", "status", "ptr", "forward", "code", "severity", "detail"}));
+  }
+  void add(const db::ResultRecord& record) override {
+    std::string ptr;
+    for (const auto& name : record.ptr) ptr += (ptr.empty() ? "" : " ") + name;
+    std::string forward;
+    for (const auto& entry : record.forward) {
+      std::string addresses;
+      for (const auto& address : entry.addresses)
+        addresses += (addresses.empty() ? "" : " ") + address;
+      forward += (forward.empty() ? "" : "; ") + entry.name + "=" + addresses;
+    }
+    const auto row = [&](const std::string& code, const std::string& severity,
+                         const std::string& detail) {
+      write(out_, csv_row({record.ip, record.family, record.status, ptr, forward, code, severity,
+                           detail}));
+    };
+    if (record.findings.empty()) row("", "", "");
+    for (const auto& finding : record.findings) row(finding.code, finding.severity, finding.detail);
+  }
+  void finish(const db::RunCounts&) override { std::fflush(out_); }
+
+ private:
+  std::FILE* out_;
+};
+
+class JsonPrinter final : public ResultPrinter {
+ public:
+  JsonPrinter(std::FILE* out, std::optional<std::int64_t> run_id) : out_(out), run_id_(run_id) {}
+  void add(const db::ResultRecord& record) override { records_.push_back(record); }
+  void finish(const db::RunCounts& counts) override {
+    std::sort(records_.begin(), records_.end(), address_less);
+    json results = json::array();
+    for (const auto& record : records_) results.push_back(record_json(record));
+    json document{{"summary", counts_json(counts)}, {"results", std::move(results)}};
+    document["run_id"] = run_id_ ? json(*run_id_) : json(nullptr);
+    write(out_, document.dump(2) + "\n");
+    std::fflush(out_);
+  }
+
+ private:
+  std::FILE* out_;
+  std::optional<std::int64_t> run_id_;
+  std::vector<db::ResultRecord> records_;
+};
+
+class TablePrinter final : public ResultPrinter {
+ public:
+  TablePrinter(std::FILE* out, bool color) : out_(out), color_(color) {}
+  void add(const db::ResultRecord& record) override { records_.push_back(record); }
+
+  void finish(const db::RunCounts& counts) override {
+    std::sort(records_.begin(), records_.end(), address_less);
+    std::size_t ip_width = 2, ptr_width = 3;
+    for (const auto& record : records_) {
+      ip_width = std::max(ip_width, record.ip.size());
+      for (const auto& name : record.ptr) ptr_width = std::max(ptr_width, shown(name).size());
+    }
+    ptr_width = std::min<std::size_t>(ptr_width, 48);
+    write(out_, fmt::format("{:<{}}  {:<7}  {:<{}}  {}\n", "IP", ip_width, "STATUS", "PTR",
+                            ptr_width, "FINDINGS"));
+    for (const auto& record : records_) {
+      const std::size_t lines =
+          std::max<std::size_t>(1, std::max(record.ptr.size(), record.findings.size()));
+      for (std::size_t line = 0; line < lines; ++line) {
+        const std::string ip = line == 0 ? record.ip : "";
+        const std::string status = line == 0 ? record.status : "";
+        const std::string ptr =
+            line < record.ptr.size() ? shown(record.ptr[line]) : (line == 0 ? "-" : "");
+        std::string finding;
+        if (line < record.findings.size()) {
+          const auto& f = record.findings[line];
+          finding = paint(f.severity, f.code) + ": " + shown(f.detail);
+        }
+        write(out_, fmt::format("{:<{}}  {}  {:<{}}  {}\n", ip, ip_width, paint_status(status), ptr,
+                                ptr_width, finding));
+      }
+    }
+    write(out_, fmt::format("\n{} addresses: {} pass, {} warn, {} fail, {} unknown\n", counts.total,
+                            paint_status_word("pass", counts.pass),
+                            paint_status_word("warn", counts.warn),
+                            paint_status_word("fail", counts.fail),
+                            paint_status_word("unknown", counts.unknown)));
+    std::fflush(out_);
+  }
+
+ private:
+  /// Stored text is already escaped; escaping again only changes a stray
+  /// control byte from an older or foreign writer, so nothing raw can pass.
+  static std::string shown(const std::string& text) {
+    if (std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+      return text;
+    }
+    return escape_text(text);
+  }
+
+  std::string colored(std::string_view code, const std::string& text) const {
+    if (!color_ || text.empty()) return text;
+    return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
+  }
+
+  static std::string_view status_color(std::string_view status) {
+    if (status == "pass") return "32";
+    if (status == "warn") return "33";
+    if (status == "fail") return "1;31";
+    return "35";
+  }
+
+  std::string paint_status(const std::string& status) const {
+    return colored(status_color(status), fmt::format("{:<7}", status));
+  }
+
+  std::string paint_status_word(std::string_view status, std::int64_t count) const {
+    return count == 0 ? std::to_string(count)
+                      : colored(status_color(status), std::to_string(count));
+  }
+
+  std::string paint(const std::string& severity, const std::string& code) const {
+    const std::string_view color = severity == "error" ? "31" : severity == "warning" ? "33" : "36";
+    return colored(color, code);
+  }
+
+  std::FILE* out_;
+  bool color_;
+  std::vector<db::ResultRecord> records_;
+};
+
+}  // namespace
+
+bool use_color(ColorMode mode, std::FILE* stream) {
+  if (mode == ColorMode::always) return true;
+  if (mode == ColorMode::never) return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') return false;
+  return isatty(fileno(stream)) == 1;
+}
+
+std::unique_ptr<ResultPrinter> make_printer(Format format, std::FILE* out, bool color,
+                                            std::optional<std::int64_t> run_id) {
+  switch (format) {
+    case Format::table:
+      return std::make_unique<TablePrinter>(out, color);
+    case Format::json:
+      return std::make_unique<JsonPrinter>(out, run_id);
+    case Format::jsonl:
+      return std::make_unique<JsonLinesPrinter>(out);
+    case Format::csv:
+      return std::make_unique<CsvPrinter>(out);
+  }
+  return std::make_unique<TablePrinter>(out, color);
+}
+
+std::string result_json(const db::ResultRecord& record) {
+  return record_json(record).dump();
+}
+
+void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* out) {
+  if (format == Format::json || format == Format::jsonl) {
+    json list = json::array();
+    for (const auto& run : runs) {
+      list.push_back({{"id", run.id},
+                      {"command", run.command},
+                      {"state", std::string(db::to_string(run.state))},
+                      {"started_at", run.started_at},
+                      {"finished_at", run.finished_at},
+                      {"resolvers", run.resolvers},
+                      {"counts", counts_json(run.counts)}});
+    }
+    write(out, list.dump(2) + "\n");
+    return;
+  }
+  write(out, fmt::format("{:>5}  {:<20}  {:<11}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}\n", "ID",
+                         "STARTED", "STATE", "TOTAL", "PASS", "WARN", "FAIL", "UNKNOWN"));
+  for (const auto& run : runs) {
+    write(out, fmt::format("{:>5}  {:<20}  {:<11}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}\n", run.id,
+                           run.started_at, db::to_string(run.state), run.counts.total,
+                           run.counts.pass, run.counts.warn, run.counts.fail, run.counts.unknown));
+  }
+}
+
+void print_run_header(const db::RunInfo& run, std::FILE* out) {
+  std::string resolvers;
+  for (const auto& resolver : run.resolvers)
+    resolvers += (resolvers.empty() ? "" : ", ") + resolver;
+  write(out, fmt::format("run {}  {}  started {}  finished {}  resolvers {}\n\n", run.id,
+                         db::to_string(run.state), run.started_at,
+                         run.finished_at.empty() ? "-" : run.finished_at, escape_text(resolvers)));
+}
+
+}  // namespace rdns::cli

@@ -1,0 +1,43 @@
+#pragma once
+/// Renders audit results for people (table) and programs (json, jsonl, csv).
+/// Every value shown went through escaping when it was recorded; the table
+/// escapes once more so nothing reaches a terminal raw.
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <db/database.hpp>
+
+namespace rdns::cli {
+
+enum class Format { table, json, jsonl, csv };
+enum class ColorMode { automatic, always, never };
+
+/// Whether to colour output written to `stream`: only for a terminal, and
+/// never when NO_COLOR is set (https://no-color.org) unless forced.
+bool use_color(ColorMode mode, std::FILE* stream);
+
+/// Receives results one at a time; formats that stream write at once, the
+/// others sort by address and write in finish().
+class ResultPrinter {
+ public:
+  virtual ~ResultPrinter() = default;
+  virtual void add(const db::ResultRecord& record) = 0;
+  virtual void finish(const db::RunCounts& counts) = 0;
+};
+
+std::unique_ptr<ResultPrinter> make_printer(Format format, std::FILE* out, bool color,
+                                            std::optional<std::int64_t> run_id);
+
+/// One result as the JSONL contract's object (docs/jsonl.md).
+std::string result_json(const db::ResultRecord& record);
+
+/// The run list as a table or JSON.
+void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* out);
+/// One run's header and counts, before its results.
+void print_run_header(const db::RunInfo& run, std::FILE* out);
+
+}  // namespace rdns::cli

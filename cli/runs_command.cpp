@@ -1,0 +1,101 @@
+// rdnsctl runs: the history of stored runs.
+
+#include <charconv>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include <util/error.hpp>
+
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace rdns::cli {
+namespace {
+
+struct RunsOptions {
+  std::string database;
+  std::size_t limit = 20;
+  std::string run;
+  Format format = Format::table;
+};
+
+auto format_transformer() {
+  return CLI::CheckedTransformer(std::map<std::string, Format>{{"table", Format::table},
+                                                               {"json", Format::json},
+                                                               {"jsonl", Format::jsonl},
+                                                               {"csv", Format::csv}},
+                                 CLI::ignore_case);
+}
+
+db::Database open_existing(const std::string& flag) {
+  const std::filesystem::path path = database_path(flag);
+  if (!std::filesystem::exists(path)) {
+    throw Error(Errc::usage,
+                fmt::format("{}: no database yet (run 'rdnsctl audit' first)", path.string()));
+  }
+  return db::Database::open(path);
+}
+
+std::int64_t resolve_run(db::Database& database, const std::string& text) {
+  if (text == "latest") {
+    const auto latest = database.latest_run_id();
+    if (!latest) throw Error(Errc::usage, "the database holds no runs yet");
+    return *latest;
+  }
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+    throw Error(Errc::usage, fmt::format("run '{}': expected a run ID or 'latest'", text));
+  }
+  return id;
+}
+
+void list(const RunsOptions& options) {
+  db::Database database = open_existing(options.database);
+  print_runs(database.list_runs(options.limit), options.format, stdout);
+}
+
+void show(const RunsOptions& options) {
+  db::Database database = open_existing(options.database);
+  const std::int64_t id = resolve_run(database, options.run);
+  const auto run = database.find_run(id);
+  if (!run) throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
+  if (options.format == Format::table) print_run_header(*run, stdout);
+  const auto printer =
+      make_printer(options.format, stdout, use_color(ColorMode::automatic, stdout), id);
+  for (const auto& record : database.results(id)) printer->add(record);
+  printer->finish(run->counts);
+}
+
+}  // namespace
+
+void add_runs_command(CLI::App& app, Context& context) {
+  auto options = std::make_shared<RunsOptions>();
+  CLI::App* runs = app.add_subcommand("runs", "List and show stored audit runs");
+  runs->require_subcommand(1);
+
+  CLI::App* list_command = runs->add_subcommand("list", "List runs, newest first");
+  add_database_option(*list_command, options->database);
+  list_command->add_option("--limit", options->limit, "Runs to show")->default_val(20);
+  list_command->add_option("--format", options->format, "table or json")
+      ->transform(format_transformer())
+      ->default_str("table");
+  list_command->callback([options, &context] {
+    list(*options);
+    context.exit_code = kExitOk;
+  });
+
+  CLI::App* show_command = runs->add_subcommand("show", "Show one run's results");
+  add_database_option(*show_command, options->database);
+  show_command->add_option("run", options->run, "Run ID or 'latest'")->required();
+  show_command->add_option("--format", options->format, "table, json, jsonl or csv")
+      ->transform(format_transformer())
+      ->default_str("table");
+  show_command->callback([options, &context] {
+    show(*options);
+    context.exit_code = kExitOk;
+  });
+}
+
+}  // namespace rdns::cli

@@ -1,0 +1,129 @@
+#pragma once
+/// The run history: every audit run and its per-IP results, kept in one
+/// SQLite file so later commands can list, show and compare runs. Every
+/// failure leaves as rdns::Error(Errc::database) naming the file.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rdns::db {
+
+/// One problem or remark about an IP.
+struct FindingRecord {
+  std::string code;
+  std::string severity;  ///< error|warning|info
+  std::string detail;
+
+  bool operator==(const FindingRecord&) const = default;
+};
+
+/// A PTR name and the addresses (of the audited IP's family) it resolved to.
+struct ForwardRecord {
+  std::string name;
+  std::vector<std::string> addresses;
+
+  bool operator==(const ForwardRecord&) const = default;
+};
+
+/// Everything stored about one audited IP.
+struct ResultRecord {
+  std::string ip;                ///< stored and returned in canonical inet_ntop form
+  std::string family;            ///< ipv4|ipv6, must match ip
+  std::string status;            ///< pass|warn|fail|unknown
+  std::vector<std::string> ptr;  ///< PTR names, already escaped presentation text
+  std::vector<ForwardRecord> forward;
+  std::vector<FindingRecord> findings;
+
+  bool operator==(const ResultRecord&) const = default;
+};
+
+enum class RunState { running, complete, interrupted, failed };
+
+std::string_view to_string(RunState state);
+
+/// How many IPs a run audited, by status.
+struct RunCounts {
+  std::int64_t total = 0;
+  std::int64_t pass = 0;
+  std::int64_t warn = 0;
+  std::int64_t fail = 0;
+  std::int64_t unknown = 0;
+
+  bool operator==(const RunCounts&) const = default;
+};
+
+/// One run as listed in the history.
+struct RunInfo {
+  std::int64_t id = 0;
+  std::string started_at;   ///< UTC, ISO 8601 with 'Z'
+  std::string finished_at;  ///< empty while running
+  RunState state = RunState::running;
+  std::string command;  ///< e.g. "audit"
+  std::string arguments_json;
+  std::vector<std::string> resolvers;
+  std::string tool_version;
+  RunCounts counts;
+};
+
+/// An open run-history database. Not thread-safe: use one per thread. A
+/// moved-from Database may only be destroyed or assigned to.
+class Database {
+ public:
+  /// Opens or creates the database at path (parent directories created). An
+  /// absent or zero-length file, or an empty SQLite file of no application,
+  /// becomes a fresh database. Refuses, without modifying the file in any way,
+  /// a file that is not SQLite, belongs to another application, has a newer
+  /// schema than this binary supports, or fails PRAGMA quick_check.
+  static Database open(const std::filesystem::path& path);
+
+  /// The schema version this binary creates and migrates to.
+  static std::int64_t latest_schema_version();
+
+  ~Database();
+  Database(Database&& other) noexcept;
+  Database& operator=(Database&& other) noexcept;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  /// Records a new run in state running and returns its id. arguments_json
+  /// must be valid JSON.
+  std::int64_t begin_run(std::string_view command, std::string_view arguments_json,
+                         const std::vector<std::string>& resolvers, std::string_view tool_version);
+
+  /// Stores results of a running run in one transaction: all or none. An IP
+  /// may appear once per run.
+  void add_results(std::int64_t run_id, std::span<const ResultRecord> results);
+
+  /// Ends a run: state must not be running.
+  void finish_run(std::int64_t run_id, RunState state, const RunCounts& counts);
+
+  /// The newest runs first, at most limit of them.
+  std::vector<RunInfo> list_runs(std::size_t limit);
+
+  std::optional<RunInfo> find_run(std::int64_t run_id);
+
+  /// The most recently begun run, whatever its state.
+  std::optional<std::int64_t> latest_run_id();
+
+  /// A run's results (none for an unknown run): IPv4 before IPv6, each in
+  /// numeric address order, with findings in the order they were added.
+  std::vector<ResultRecord> results(std::int64_t run_id);
+
+  std::int64_t schema_version() const;
+
+  const std::filesystem::path& path() const;
+
+ private:
+  struct Impl;
+  explicit Database(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rdns::db

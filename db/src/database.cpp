@@ -1,0 +1,477 @@
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <db/database.hpp>
+#include <util/error.hpp>
+
+#include "inspect.hpp"
+#include "migrations.hpp"
+
+namespace rdns::db {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr std::string_view kNow = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+
+/// An IP in the forms the results table stores: canonical text for lookups by
+/// IP, raw network-order bytes for numeric ordering.
+struct ParsedAddress {
+  std::string family;
+  std::string canonical;
+  std::array<unsigned char, 16> bytes{};
+  int size = 0;
+};
+
+ParsedAddress parse_address(const std::string& ip) {
+  ParsedAddress parsed;
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  if (inet_pton(AF_INET, ip.c_str(), parsed.bytes.data()) == 1) {
+    parsed.family = "ipv4";
+    parsed.size = 4;
+    inet_ntop(AF_INET, parsed.bytes.data(), text.data(), text.size());
+  } else if (inet_pton(AF_INET6, ip.c_str(), parsed.bytes.data()) == 1) {
+    parsed.family = "ipv6";
+    parsed.size = 16;
+    inet_ntop(AF_INET6, parsed.bytes.data(), text.data(), text.size());
+  } else {
+    throw Error(Errc::internal, fmt::format("cannot store result: '{}' is not an IP address", ip));
+  }
+  parsed.canonical = text.data();
+  return parsed;
+}
+
+// Strings reaching here should be escaped ASCII already; invalid UTF-8,
+// which JSON cannot carry, means a caller skipped the escaping.
+std::string json_text(const json& value, std::string_view what) {
+  try {
+    return value.dump();
+  } catch (const json::exception& error) {
+    throw Error(Errc::internal, fmt::format("cannot store {}: {}", what, error.what()));
+  }
+}
+
+json forward_json(const std::vector<ForwardRecord>& forward) {
+  json list = json::array();
+  for (const ForwardRecord& entry : forward) {
+    list.push_back({{"name", entry.name}, {"addresses", entry.addresses}});
+  }
+  return list;
+}
+
+std::vector<ForwardRecord> parse_forward(const json& list) {
+  std::vector<ForwardRecord> forward;
+  for (const json& entry : list) {
+    forward.push_back({entry.at("name").get<std::string>(),
+                       entry.at("addresses").get<std::vector<std::string>>()});
+  }
+  return forward;
+}
+
+constexpr std::array<RunState, 4> kRunStates = {RunState::running, RunState::complete,
+                                                RunState::interrupted, RunState::failed};
+
+std::optional<RunState> parse_run_state(std::string_view text) {
+  for (const RunState state : kRunStates) {
+    if (to_string(state) == text) {
+      return state;
+    }
+  }
+  return std::nullopt;
+}
+
+constexpr std::string_view kRunColumns =
+    "id, started_at, finished_at, state, command, arguments, resolvers, tool_version, "
+    "count_total, count_pass, count_warn, count_fail, count_unknown";
+
+/// Resets a cached statement however its use ends, so it never holds a read
+/// snapshot open (which would stall WAL checkpoints) or blocks a COMMIT.
+class StatementUse {
+ public:
+  explicit StatementUse(SQLite::Statement& statement) : statement_(statement) {}
+  ~StatementUse() { statement_.tryReset(); }
+  StatementUse(const StatementUse&) = delete;
+  StatementUse& operator=(const StatementUse&) = delete;
+
+ private:
+  SQLite::Statement& statement_;
+};
+
+SQLite::Database connect(const fs::path& path) {
+  // NOMUTEX: a Database is used from one thread, so SQLite's per-call
+  // locking would only slow down bulk inserts.
+  SQLite::Database connection(path.string(),
+                              SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
+                              kBusyTimeoutMs);
+  // WAL lets readers (report commands) run while an audit writes; NORMAL is
+  // durable across application crashes, which is what a run history needs.
+  connection.exec("PRAGMA journal_mode = WAL");
+  connection.exec("PRAGMA synchronous = NORMAL");
+  connection.exec("PRAGMA foreign_keys = ON");
+  // The indexes of a large run outgrow the 2 MB default cache, and every
+  // insert then waits on page reads.
+  connection.exec("PRAGMA cache_size = -16384");
+  return connection;
+}
+
+// Each step re-reads the version inside its own write transaction, so two
+// processes opening an old file at once migrate it exactly once.
+std::int64_t migrate(SQLite::Database& connection, const fs::path& path) {
+  const auto latest = static_cast<std::int64_t>(kMigrations.size());
+  for (;;) {
+    SQLite::Transaction transaction(connection, SQLite::TransactionBehavior::IMMEDIATE);
+    const Identity identity = read_identity(connection);
+    classify(identity, path);
+    const std::int64_t version = identity.user_version;
+    if (version >= latest) {
+      return version;
+    }
+    if (version == 0) {
+      connection.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+    }
+    connection.exec(std::string(kMigrations[static_cast<std::size_t>(version)]));
+    connection.exec(fmt::format("PRAGMA user_version = {}", version + 1));
+    transaction.commit();
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(RunState state) {
+  switch (state) {
+    case RunState::running:
+      return "running";
+    case RunState::complete:
+      return "complete";
+    case RunState::interrupted:
+      return "interrupted";
+    case RunState::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+struct Database::Impl {
+  explicit Impl(const fs::path& database_path)
+      : path(database_path),
+        connection(connect(path)),
+        version(migrate(connection, path)),
+        insert_run(connection,
+                   fmt::format("INSERT INTO runs (command, started_at, state, arguments, "
+                               "resolvers, tool_version) VALUES (?, {}, 'running', ?, ?, ?)",
+                               kNow)),
+        select_run_state(connection, "SELECT state FROM runs WHERE id = ?"),
+        insert_result(connection,
+                      "INSERT INTO results (run_id, ip, family, address, status, ptr, forward) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?)"),
+        insert_finding(connection,
+                       "INSERT INTO findings (run_id, ip, code, severity, detail) "
+                       "VALUES (?, ?, ?, ?, ?)"),
+        update_finished_run(
+            connection,
+            fmt::format("UPDATE runs SET finished_at = {}, state = ?, count_total = ?, "
+                        "count_pass = ?, count_warn = ?, count_fail = ?, count_unknown = ? "
+                        "WHERE id = ? AND state = 'running'",
+                        kNow)),
+        select_runs(connection,
+                    fmt::format("SELECT {} FROM runs ORDER BY id DESC LIMIT ?", kRunColumns)),
+        select_run(connection, fmt::format("SELECT {} FROM runs WHERE id = ?", kRunColumns)),
+        select_latest_run(connection, "SELECT max(id) FROM runs"),
+        select_results(connection,
+                       "SELECT ip, family, status, ptr, forward FROM results "
+                       "WHERE run_id = ? ORDER BY family, address"),
+        select_findings(connection,
+                        "SELECT ip, code, severity, detail FROM findings "
+                        "WHERE run_id = ? ORDER BY ip, id") {}
+
+  /// Runs body, turning SQLite failures into the project's error naming the file.
+  template <typename Body>
+  auto guarded(std::string_view action, Body&& body) -> decltype(body()) {
+    try {
+      return body();
+    } catch (const SQLite::Exception& error) {
+      throw Error(Errc::database,
+                  fmt::format("database {}: {} failed: {}", path.string(), action, error.what()));
+    }
+  }
+
+  [[noreturn]] void damaged(std::int64_t run_id, std::string_view what) const {
+    throw Error(Errc::database,
+                fmt::format("database {}: run {} is damaged: {}", path.string(), run_id, what));
+  }
+
+  /// Throws unless run_id names a run that is still running.
+  void require_running(std::int64_t run_id) {
+    StatementUse use(select_run_state);
+    select_run_state.bind(1, run_id);
+    if (!select_run_state.executeStep()) {
+      throw Error(Errc::internal,
+                  fmt::format("database {}: run {} does not exist", path.string(), run_id));
+    }
+    const std::string state = select_run_state.getColumn(0).getString();
+    if (state != to_string(RunState::running)) {
+      throw Error(Errc::internal, fmt::format("database {}: run {} is {}, not running",
+                                              path.string(), run_id, state));
+    }
+  }
+
+  void store(std::int64_t run_id, const ResultRecord& result) {
+    const ParsedAddress address = parse_address(result.ip);
+    if (address.family != result.family) {
+      throw Error(Errc::internal, fmt::format("cannot store result: {} is {}, not {}", result.ip,
+                                              address.family, result.family));
+    }
+    const std::string ptr = json_text(result.ptr, fmt::format("PTR names of {}", result.ip));
+    const std::string forward =
+        json_text(forward_json(result.forward), fmt::format("forward names of {}", result.ip));
+    {
+      StatementUse use(insert_result);
+      insert_result.bind(1, run_id);
+      insert_result.bindNoCopy(2, address.canonical);
+      insert_result.bindNoCopy(3, address.family);
+      insert_result.bindNoCopy(4, address.bytes.data(), address.size);
+      insert_result.bindNoCopy(5, result.status);
+      insert_result.bindNoCopy(6, ptr);
+      insert_result.bindNoCopy(7, forward);
+      insert_result.exec();
+    }
+    for (const FindingRecord& finding : result.findings) {
+      StatementUse use(insert_finding);
+      insert_finding.bind(1, run_id);
+      insert_finding.bindNoCopy(2, address.canonical);
+      insert_finding.bindNoCopy(3, finding.code);
+      insert_finding.bindNoCopy(4, finding.severity);
+      insert_finding.bindNoCopy(5, finding.detail);
+      insert_finding.exec();
+    }
+  }
+
+  RunInfo read_run(SQLite::Statement& row) const {
+    RunInfo run;
+    run.id = row.getColumn(0).getInt64();
+    run.started_at = row.getColumn(1).getString();
+    run.finished_at = row.getColumn(2).getString();  // NULL reads as ""
+    const std::string state = row.getColumn(3).getString();
+    const std::optional<RunState> parsed_state = parse_run_state(state);
+    if (!parsed_state) {
+      damaged(run.id, fmt::format("unknown state '{}'", state));
+    }
+    run.state = *parsed_state;
+    run.command = row.getColumn(4).getString();
+    run.arguments_json = row.getColumn(5).getString();
+    try {
+      run.resolvers = json::parse(row.getColumn(6).getString()).get<std::vector<std::string>>();
+    } catch (const json::exception& error) {
+      damaged(run.id, fmt::format("resolver list: {}", error.what()));
+    }
+    run.tool_version = row.getColumn(7).getString();
+    run.counts.total = row.getColumn(8).getInt64();
+    run.counts.pass = row.getColumn(9).getInt64();
+    run.counts.warn = row.getColumn(10).getInt64();
+    run.counts.fail = row.getColumn(11).getInt64();
+    run.counts.unknown = row.getColumn(12).getInt64();
+    return run;
+  }
+
+  fs::path path;
+  SQLite::Database connection;
+  std::int64_t version;
+  // Prepared once: re-preparing per row would dominate the cost of a batch.
+  SQLite::Statement insert_run;
+  SQLite::Statement select_run_state;
+  SQLite::Statement insert_result;
+  SQLite::Statement insert_finding;
+  SQLite::Statement update_finished_run;
+  SQLite::Statement select_runs;
+  SQLite::Statement select_run;
+  SQLite::Statement select_latest_run;
+  SQLite::Statement select_results;
+  SQLite::Statement select_findings;
+};
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::~Database() = default;
+Database::Database(Database&& other) noexcept = default;
+Database& Database::operator=(Database&& other) noexcept = default;
+
+Database Database::open(const fs::path& path) {
+  // Inspection reads only; everything after it may write.
+  if (inspect_database_file(path) == FileKind::absent && path.has_parent_path()) {
+    std::error_code error;
+    fs::create_directories(path.parent_path(), error);
+    if (error) {
+      throw Error(Errc::io, fmt::format("cannot create the directory for database {}: {}",
+                                        path.string(), error.message()));
+    }
+  }
+  try {
+    return Database(std::make_unique<Impl>(path));
+  } catch (const SQLite::Exception& error) {
+    throw Error(Errc::database,
+                fmt::format("cannot open database {}: {}", path.string(), error.what()));
+  }
+}
+
+std::int64_t Database::latest_schema_version() {
+  return static_cast<std::int64_t>(kMigrations.size());
+}
+
+std::int64_t Database::begin_run(std::string_view command, std::string_view arguments_json,
+                                 const std::vector<std::string>& resolvers,
+                                 std::string_view tool_version) {
+  if (!json::accept(arguments_json)) {
+    throw Error(Errc::internal,
+                fmt::format("cannot begin run: arguments are not valid JSON: {}", arguments_json));
+  }
+  return impl_->guarded("beginning a run", [&] {
+    const std::string command_text(command);
+    const std::string arguments_text(arguments_json);
+    const std::string resolvers_text = json_text(resolvers, "the resolver list");
+    const std::string version_text(tool_version);
+    StatementUse use(impl_->insert_run);
+    impl_->insert_run.bindNoCopy(1, command_text);
+    impl_->insert_run.bindNoCopy(2, arguments_text);
+    impl_->insert_run.bindNoCopy(3, resolvers_text);
+    impl_->insert_run.bindNoCopy(4, version_text);
+    impl_->insert_run.exec();
+    return impl_->connection.getLastInsertRowid();
+  });
+}
+
+void Database::add_results(std::int64_t run_id, std::span<const ResultRecord> results) {
+  if (results.empty()) {
+    return;
+  }
+  impl_->guarded("storing results", [&] {
+    SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
+    impl_->require_running(run_id);
+    for (const ResultRecord& result : results) {
+      impl_->store(run_id, result);
+    }
+    transaction.commit();
+  });
+}
+
+void Database::finish_run(std::int64_t run_id, RunState state, const RunCounts& counts) {
+  if (state == RunState::running) {
+    throw Error(Errc::internal, fmt::format("cannot finish run {} in state running", run_id));
+  }
+  impl_->guarded("finishing a run", [&] {
+    SQLite::Statement& update = impl_->update_finished_run;
+    StatementUse use(update);
+    const std::string state_text(to_string(state));
+    update.bindNoCopy(1, state_text);
+    update.bind(2, counts.total);
+    update.bind(3, counts.pass);
+    update.bind(4, counts.warn);
+    update.bind(5, counts.fail);
+    update.bind(6, counts.unknown);
+    update.bind(7, run_id);
+    if (update.exec() == 0) {
+      throw Error(Errc::internal,
+                  fmt::format("database {}: run {} is not running or does not exist",
+                              impl_->path.string(), run_id));
+    }
+  });
+}
+
+std::vector<RunInfo> Database::list_runs(std::size_t limit) {
+  return impl_->guarded("listing runs", [&] {
+    constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    SQLite::Statement& query = impl_->select_runs;
+    StatementUse use(query);
+    query.bind(1, static_cast<std::int64_t>(std::min(limit, kMaxLimit)));
+    std::vector<RunInfo> runs;
+    while (query.executeStep()) {
+      runs.push_back(impl_->read_run(query));
+    }
+    return runs;
+  });
+}
+
+std::optional<RunInfo> Database::find_run(std::int64_t run_id) {
+  return impl_->guarded("reading a run", [&]() -> std::optional<RunInfo> {
+    SQLite::Statement& query = impl_->select_run;
+    StatementUse use(query);
+    query.bind(1, run_id);
+    if (!query.executeStep()) {
+      return std::nullopt;
+    }
+    return impl_->read_run(query);
+  });
+}
+
+std::optional<std::int64_t> Database::latest_run_id() {
+  return impl_->guarded("reading the latest run", [&]() -> std::optional<std::int64_t> {
+    SQLite::Statement& query = impl_->select_latest_run;
+    StatementUse use(query);
+    if (!query.executeStep() || query.getColumn(0).isNull()) {
+      return std::nullopt;
+    }
+    return query.getColumn(0).getInt64();
+  });
+}
+
+std::vector<ResultRecord> Database::results(std::int64_t run_id) {
+  return impl_->guarded("reading results", [&] {
+    std::vector<ResultRecord> results;
+    std::unordered_map<std::string, std::size_t> index_by_ip;
+    {
+      SQLite::Statement& query = impl_->select_results;
+      StatementUse use(query);
+      query.bind(1, run_id);
+      while (query.executeStep()) {
+        ResultRecord& result = results.emplace_back();
+        result.ip = query.getColumn(0).getString();
+        result.family = query.getColumn(1).getString();
+        result.status = query.getColumn(2).getString();
+        try {
+          result.ptr = json::parse(query.getColumn(3).getString()).get<std::vector<std::string>>();
+          result.forward = parse_forward(json::parse(query.getColumn(4).getString()));
+        } catch (const json::exception& error) {
+          impl_->damaged(run_id, fmt::format("result for {}: {}", result.ip, error.what()));
+        }
+        index_by_ip.emplace(result.ip, results.size() - 1);
+      }
+    }
+    SQLite::Statement& query = impl_->select_findings;
+    StatementUse use(query);
+    query.bind(1, run_id);
+    while (query.executeStep()) {
+      const std::string ip = query.getColumn(0).getString();
+      const auto owner = index_by_ip.find(ip);
+      if (owner == index_by_ip.end()) {
+        impl_->damaged(run_id, fmt::format("finding for {} without a result", ip));
+      }
+      results[owner->second].findings.push_back({query.getColumn(1).getString(),
+                                                 query.getColumn(2).getString(),
+                                                 query.getColumn(3).getString()});
+    }
+    return results;
+  });
+}
+
+std::int64_t Database::schema_version() const {
+  return impl_->version;
+}
+
+const fs::path& Database::path() const {
+  return impl_->path;
+}
+
+}  // namespace rdns::db

@@ -1,0 +1,74 @@
+#pragma once
+/// The schema, as the ordered list of migrations that build it.
+///
+/// PRAGMA user_version holds how many of these migrations a database has had;
+/// migration N (1-based) takes it from version N-1 to N in one transaction.
+/// To change the schema, append a new script to kMigrations, never edit or
+/// reorder a shipped one: databases in the field already ran it, and a binary
+/// refuses files whose version is above kMigrations.size(). A new script must
+/// work on the data as the previous migrations left it (ALTER TABLE, or
+/// create-copy-drop-rename for changes ALTER cannot do), then add a test that
+/// opens a database at the previous version.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace rdns::db {
+
+/// "rdNS": PRAGMA application_id, so we never adopt another program's file.
+inline constexpr std::int32_t kApplicationId = 0x72644E53;
+
+inline constexpr std::array<std::string_view, 1> kMigrations = {
+    // 1: runs, their per-IP results and the findings of each result.
+    R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, so a run id named in a report stays valid
+  command TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  state TEXT NOT NULL CHECK (state IN ('running', 'complete', 'interrupted', 'failed')),
+  arguments TEXT NOT NULL,  -- JSON
+  resolvers TEXT NOT NULL,  -- JSON array of strings
+  tool_version TEXT NOT NULL,
+  count_total INTEGER NOT NULL DEFAULT 0,
+  count_pass INTEGER NOT NULL DEFAULT 0,
+  count_warn INTEGER NOT NULL DEFAULT 0,
+  count_fail INTEGER NOT NULL DEFAULT 0,
+  count_unknown INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE results (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  ip TEXT NOT NULL,
+  family TEXT NOT NULL CHECK (family IN ('ipv4', 'ipv6')),
+  -- 4 or 16 bytes in network order: memcmp order within a family is numeric
+  -- order, and ranges (CIDR) can be queried with BETWEEN.
+  address BLOB NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pass', 'warn', 'fail', 'unknown')),
+  ptr TEXT NOT NULL,      -- JSON array of names
+  forward TEXT NOT NULL,  -- JSON array of {"name", "addresses"}
+  PRIMARY KEY (run_id, ip)
+) WITHOUT ROWID;
+
+CREATE INDEX results_by_address ON results (run_id, family, address);
+CREATE INDEX results_by_ip ON results (ip, run_id);
+
+-- Each finding belongs to the result (run_id, ip), which add_results writes
+-- in the same transaction just before it. The foreign key names only the run:
+-- it still cascades when a run is deleted, and checking the composite key
+-- would cost about 5% of insert speed for nothing add_results can break.
+CREATE TABLE findings (
+  id INTEGER PRIMARY KEY,  -- insertion order, which is the order findings are shown in
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  ip TEXT NOT NULL,
+  code TEXT NOT NULL,
+  severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
+  detail TEXT NOT NULL
+);
+
+CREATE INDEX findings_by_result ON findings (run_id, ip);
+)sql",
+};
+
+}  // namespace rdns::db

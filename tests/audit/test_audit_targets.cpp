@@ -1,0 +1,134 @@
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <audit/targets.hpp>
+#include <util/error.hpp>
+
+using rdns::audit::InvalidInput;
+using rdns::audit::IpAddress;
+using rdns::audit::TargetSet;
+
+namespace {
+
+std::vector<std::string> addresses(const TargetSet& targets) {
+  std::vector<std::string> out;
+  auto cursor = targets.cursor();
+  IpAddress ip;
+  while (cursor.next(ip)) out.push_back(ip.to_string());
+  return out;
+}
+
+void no_warning(const std::string& message) {
+  FAIL("unexpected warning: " << message);
+}
+
+}  // namespace
+
+TEST_CASE("IpAddress::parse accepts canonical IPv4 and IPv6 only") {
+  CHECK(IpAddress::parse("192.0.2.1")->to_string() == "192.0.2.1");
+  CHECK(IpAddress::parse("2001:DB8::1")->to_string() == "2001:db8::1");
+  CHECK_FALSE(IpAddress::parse("192.0.2.256"));
+  CHECK_FALSE(IpAddress::parse("192.0.2"));
+  CHECK_FALSE(IpAddress::parse("010.0.2.1"));
+  CHECK_FALSE(IpAddress::parse("1.2.3.4 "));
+  CHECK_FALSE(IpAddress::parse("2001:db8:::1"));
+  CHECK_FALSE(IpAddress::parse(""));
+}
+
+TEST_CASE("IpAddress::reverse_name builds in-addr.arpa and ip6.arpa names") {
+  CHECK(IpAddress::parse("192.0.2.10")->reverse_name() == "10.2.0.192.in-addr.arpa");
+  CHECK(IpAddress::parse("2001:db8::25")->reverse_name() ==
+        "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+}
+
+TEST_CASE("parse_range reads CIDR ranges and explains bad ones") {
+  const auto range = rdns::audit::parse_range("192.0.2.0/30");
+  REQUIRE(range.range);
+  CHECK(range.range->first.to_string() == "192.0.2.0");
+  CHECK(range.range->last.to_string() == "192.0.2.3");
+  CHECK(range.range->size() == 4);
+  CHECK(rdns::audit::parse_range("2001:db8::/126").range->size() == 4);
+  CHECK(rdns::audit::parse_range("0.0.0.0/0").range->size() == (rdns::audit::uint128{1} << 32));
+  CHECK(rdns::audit::parse_range("192.0.2.0/33").error == "prefix length must be 0-32");
+  CHECK(rdns::audit::parse_range("192.0.2.0/").error == "prefix length must be 0-32");
+  CHECK(rdns::audit::parse_range("192.0.2.0/2x").error == "prefix length must be 0-32");
+  CHECK(rdns::audit::parse_range("192.0.2.1/24").error.find("host bits") != std::string::npos);
+  CHECK(rdns::audit::parse_range("mail.example.com").error == "not an IP address");
+}
+
+TEST_CASE("TargetSet merges duplicates and overlapping ranges") {
+  TargetSet targets(1000);
+  targets.add("192.0.2.2", "argument");
+  targets.add("192.0.2.0/30", "argument");
+  targets.add("192.0.2.3", "argument");
+  targets.add("192.0.2.4/31", "argument");
+  targets.add("2001:db8::1", "argument");
+  targets.add("2001:DB8::1", "argument");
+  CHECK(targets.size() == 7);
+  CHECK(addresses(targets) == std::vector<std::string>{"192.0.2.0", "192.0.2.1", "192.0.2.2",
+                                                       "192.0.2.3", "192.0.2.4", "192.0.2.5",
+                                                       "2001:db8::1"});
+  REQUIRE(targets.ranges().size() == 2);
+}
+
+TEST_CASE("TargetSet refuses ranges beyond the address limit, naming the input") {
+  TargetSet targets(256);
+  targets.add("192.0.2.0/24", "argument");
+  targets.add("192.0.2.7", "argument");  // a duplicate costs nothing
+  CHECK(targets.size() == 256);
+  try {
+    targets.add("198.51.100.0/31", "ips.txt:4");
+    FAIL("expected an error");
+  } catch (const rdns::Error& error) {
+    CHECK(error.code() == rdns::Errc::input);
+    CHECK_THAT(error.what(), Catch::Contains("ips.txt:4") && Catch::Contains("198.51.100.0/31") &&
+                                 Catch::Contains("--max-ips"));
+  }
+  TargetSet huge(1u << 20);
+  CHECK_THROWS_WITH(huge.add("2001:db8::/64", "argument"), Catch::Contains("more than 1048576"));
+  CHECK_THROWS_WITH(huge.add("0.0.0.0/0", "argument"), Catch::Contains("0.0.0.0/0"));
+}
+
+TEST_CASE("TargetSet::add_lines skips comments and names file and line of bad input") {
+  std::istringstream good("# mail servers\n\n192.0.2.10  # primary\n  198.51.100.0/31\r\n");
+  TargetSet targets(100);
+  targets.add_lines(good, "ips.txt", InvalidInput::fail, no_warning);
+  CHECK(addresses(targets) ==
+        std::vector<std::string>{"192.0.2.10", "198.51.100.0", "198.51.100.1"});
+
+  std::istringstream bad("192.0.2.1\n192.0.2.300\n");
+  TargetSet strict(100);
+  try {
+    strict.add_lines(bad, "ips.txt", InvalidInput::fail, no_warning);
+    FAIL("expected an error");
+  } catch (const rdns::Error& error) {
+    CHECK(std::string(error.what()) ==
+          "ips.txt:2: '192.0.2.300' is not an IP address or CIDR range: not an IP address");
+  }
+
+  std::istringstream mixed("192.0.2.1\nmx1.example.com\n10.0.0.0/33\n192.0.2.2\n");
+  TargetSet lenient(100);
+  std::vector<std::string> warnings;
+  lenient.add_lines(mixed, "stdin", InvalidInput::skip_with_warning,
+                    [&](const std::string& message) { warnings.push_back(message); });
+  CHECK(lenient.size() == 2);
+  REQUIRE(warnings.size() == 2);
+  CHECK_THAT(warnings[0], Catch::StartsWith("stdin:2: 'mx1.example.com'"));
+  CHECK_THAT(warnings[1], Catch::StartsWith("stdin:3: '10.0.0.0/33'"));
+}
+
+TEST_CASE("TargetSet escapes control bytes of bad input in messages") {
+  std::istringstream hostile("\x1b[2J\n");
+  TargetSet targets(100);
+  CHECK_THROWS_WITH(targets.add_lines(hostile, "f", InvalidInput::fail, no_warning),
+                    Catch::Contains("'\\027[2J'"));
+}
+
+TEST_CASE("TargetSet::add_file names an unreadable file") {
+  TargetSet targets(100);
+  CHECK_THROWS_WITH(targets.add_file("/nonexistent/ips.txt", InvalidInput::fail, no_warning),
+                    Catch::StartsWith("/nonexistent/ips.txt: cannot open input file"));
+}

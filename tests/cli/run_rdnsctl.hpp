@@ -1,0 +1,84 @@
+#pragma once
+// Runs the real rdnsctl binary the way a user's shell would.
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace rdns::test {
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string shell_quote(const std::string& text) {
+  std::string quoted = "'";
+  for (const char c : text) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+/// A scratch directory removed at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "rdnsctl-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Runs rdnsctl with `args`; `env` entries are "NAME=value" prefixes and
+/// `stdin_text` is fed to standard input. HOME and XDG dirs point into a
+/// scratch directory so a test never touches the user's files.
+inline ProcessResult run_rdnsctl(const std::vector<std::string>& args,
+                                 const std::string& stdin_text = {},
+                                 const std::vector<std::string>& env = {}) {
+  TempDir scratch;
+  const auto in = scratch.path() / "stdin";
+  const auto out = scratch.path() / "stdout";
+  const auto err = scratch.path() / "stderr";
+  std::ofstream(in, std::ios::binary) << stdin_text;
+  std::string command = "env -u NO_COLOR HOME=" + shell_quote(scratch.path().string()) +
+                        " XDG_DATA_HOME=" + shell_quote((scratch.path() / "data").string());
+  for (const auto& entry : env) command += " " + shell_quote(entry);
+  command += " " + shell_quote(RDNSCTL_BINARY);
+  for (const auto& arg : args) command += " " + shell_quote(arg);
+  command += " <" + shell_quote(in.string()) + " >" + shell_quote(out.string()) + " 2>" +
+             shell_quote(err.string());
+  const int status = std::system(command.c_str());
+  ProcessResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_file(out);
+  result.err = read_file(err);
+  return result;
+}
+
+}  // namespace rdns::test

@@ -1,0 +1,199 @@
+// rdnsctl audit and rdnsctl runs, run as a user would, against the loopback lab.
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <lab/dns_lab.hpp>
+
+#include "run_rdnsctl.hpp"
+
+using rdns::test::run_rdnsctl;
+using rdns::test::TempDir;
+
+namespace {
+
+std::vector<std::string> lab_flags() {
+  return {"--resolver", rdns::lab::shared_lab().resolver_address(), "--timeout", "0.4", "--retries",
+          "1"};
+}
+
+std::vector<std::string> audit_args(std::vector<std::string> extra) {
+  std::vector<std::string> args = {"audit"};
+  for (auto& flag : lab_flags()) args.push_back(flag);
+  for (auto& e : extra) args.push_back(e);
+  return args;
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("rdnsctl audit --format jsonl follows the documented contract") {
+  TempDir dir;
+  const auto result =
+      run_rdnsctl(audit_args({"--format", "jsonl", "--db", (dir.path() / "runs.db").string(),
+                              "192.0.2.10", "192.0.2.16", "192.0.2.28", "2001:db8::25"}));
+  INFO(result.err);
+  CHECK(result.exit_code == 1);  // FORWARD_MISMATCH is an error
+  const auto lines = json_lines(result.out);
+  REQUIRE(lines.size() == 4);
+  std::map<std::string, nlohmann::json> by_ip;
+  for (const auto& line : lines) {
+    for (const char* key : {"ip", "family", "status", "ptr", "forward", "findings"}) {
+      CHECK(line.contains(key));
+    }
+    by_ip[line["ip"]] = line;
+  }
+  CHECK(by_ip["192.0.2.10"]["status"] == "pass");
+  CHECK(by_ip["192.0.2.10"]["ptr"] == nlohmann::json::array({"mail.example.com"}));
+  CHECK(by_ip["192.0.2.10"]["forward"][0]["name"] == "mail.example.com");
+  CHECK(by_ip["192.0.2.10"]["forward"][0]["addresses"] == nlohmann::json::array({"192.0.2.10"}));
+  CHECK(by_ip["192.0.2.16"]["status"] == "fail");
+  CHECK(by_ip["192.0.2.16"]["findings"][0]["code"] == "FORWARD_MISMATCH");
+  CHECK(by_ip["192.0.2.16"]["findings"][0]["severity"] == "error");
+  CHECK(by_ip["192.0.2.28"]["status"] == "unknown");
+  CHECK(by_ip["192.0.2.28"]["findings"][0]["code"] == "TEMPFAIL");
+  CHECK(by_ip["2001:db8::25"]["family"] == "ipv6");
+}
+
+TEST_CASE("rdnsctl audit exit codes follow --fail-on") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  CHECK(run_rdnsctl(audit_args({"--db", db, "192.0.2.10"})).exit_code == 0);
+  CHECK(run_rdnsctl(audit_args({"--db", db, "192.0.2.12"})).exit_code == 1);
+  CHECK(run_rdnsctl(audit_args({"--db", db, "--fail-on", "never", "192.0.2.12"})).exit_code == 0);
+  CHECK(run_rdnsctl(audit_args({"--db", db, "192.0.2.19"})).exit_code == 0);
+  CHECK(run_rdnsctl(audit_args({"--db", db, "--fail-on", "warning", "192.0.2.19"})).exit_code == 1);
+  CHECK(run_rdnsctl(audit_args({"--db", db, "--fail-on", "info", "192.0.2.27"})).exit_code == 1);
+  CHECK(run_rdnsctl(audit_args({"--db", db, "--fail-on", "bogus", "192.0.2.10"})).exit_code == 2);
+  CHECK(run_rdnsctl({"audit", "--db", db}).exit_code == 2);
+  CHECK(run_rdnsctl({"frobnicate"}).exit_code == 2);
+}
+
+TEST_CASE("rdnsctl audit exits 3 when no resolver answers at all") {
+  TempDir dir;
+  // A port that was free a moment ago: nothing answers there.
+  const auto result = run_rdnsctl({"audit", "--no-db", "--resolver", "127.0.0.1:9", "--timeout",
+                                   "0.2", "--retries", "0", "192.0.2.10"});
+  CHECK(result.exit_code == 3);
+  CHECK_THAT(result.err, Catch::Contains("no resolver answered"));
+  CHECK_THAT(result.out, Catch::Contains("TEMPFAIL"));
+}
+
+TEST_CASE("rdnsctl audit reads files and stdin and names the bad line") {
+  TempDir dir;
+  const auto file = dir.path() / "ips.txt";
+  std::ofstream(file) << "# mail servers\n192.0.2.10\n\n192.0.2.999\n";
+  auto result = run_rdnsctl(audit_args({"--no-db", "-i", file.string()}));
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains(file.string() + ":4: '192.0.2.999'"));
+  CHECK(result.out.empty());
+
+  result = run_rdnsctl(
+      audit_args({"--no-db", "--skip-invalid", "--format", "jsonl", "-i", file.string()}));
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.err, Catch::Contains("skipped"));
+  CHECK(json_lines(result.out).size() == 1);
+
+  result = run_rdnsctl(audit_args({"--no-db", "--format", "jsonl", "-"}),
+                       "192.0.2.10\n192.0.2.10\n192.0.2.11 # again\n");
+  CHECK(result.exit_code == 0);
+  CHECK(json_lines(result.out).size() == 2);
+
+  result = run_rdnsctl(audit_args({"--no-db", "-i", (dir.path() / "missing.txt").string()}));
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("missing.txt: cannot open input file"));
+
+  result = run_rdnsctl(audit_args({"--no-db", "192.0.2.0/33"}));
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("'192.0.2.0/33'"));
+
+  result = run_rdnsctl(audit_args({"--no-db", "10.0.0.0/8"}));
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("--max-ips"));
+
+  result = run_rdnsctl(audit_args({"--no-db", "--max-ips", "4", "192.0.2.8/29"}));
+  CHECK(result.exit_code == 2);
+}
+
+TEST_CASE("rdnsctl audit table escapes hostile DNS data and colours only when asked") {
+  auto result = run_rdnsctl(audit_args({"--no-db", "192.0.2.23", "192.0.2.31", "192.0.2.10"}));
+  CHECK(result.exit_code == 1);
+  CHECK(result.out.find('\x1b') == std::string::npos);  // not a TTY: no colour, no raw ESC
+  CHECK_THAT(result.out, Catch::Contains("\\027[31mred.example.com"));
+  CHECK_THAT(result.out, Catch::Contains("<img\\032src=x\\032onerror=alert\\(1\\)>.example.com"));
+  CHECK_THAT(result.out, Catch::Contains("3 addresses: 1 pass, 0 warn, 2 fail, 0 unknown"));
+
+  result = run_rdnsctl(audit_args({"--no-db", "--color", "always", "192.0.2.10"}));
+  CHECK_THAT(result.out, Catch::Contains("\x1b[32m"));
+  result = run_rdnsctl(audit_args({"--no-db", "--color", "always", "192.0.2.31"}));
+  // Colour codes are ours; the ESC byte from DNS is still escaped.
+  CHECK_THAT(result.out, Catch::Contains("\\027[31mred"));
+}
+
+TEST_CASE("rdnsctl audit csv neutralises formulas and quotes per RFC 4180") {
+  const auto result =
+      run_rdnsctl(audit_args({"--no-db", "--format", "csv", "192.0.2.16", "192.0.2.29"}));
+  std::istringstream in(result.out);
+  std::string header;
+  std::getline(in, header);
+  CHECK(header == "ip,family,status,ptr,forward,code,severity,detail\r");
+  CHECK_THAT(result.out, Catch::Contains("192.0.2.29,ipv4,fail,'-dash.example.com,"));
+  CHECK_THAT(result.out, Catch::Contains("FORWARD_MISMATCH,error,"));
+}
+
+TEST_CASE("rdnsctl stores runs and shows them again") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  const auto audit = run_rdnsctl(
+      audit_args({"--db", db, "--format", "json", "192.0.2.10", "192.0.2.12", "203.0.113.5"}));
+  INFO(audit.err);
+  REQUIRE(audit.exit_code == 1);
+  const auto document = nlohmann::json::parse(audit.out);
+  CHECK(document["summary"]["total"] == 3);
+  CHECK(document["summary"]["unknown"] == 1);
+  const auto run_id = document["run_id"].get<std::int64_t>();
+
+  const auto list = run_rdnsctl({"runs", "list", "--db", db, "--format", "json"});
+  REQUIRE(list.exit_code == 0);
+  const auto runs = nlohmann::json::parse(list.out);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0]["id"] == run_id);
+  CHECK(runs[0]["state"] == "complete");
+  CHECK(runs[0]["counts"]["fail"] == 1);
+  CHECK(runs[0]["resolvers"] ==
+        nlohmann::json::array({rdns::lab::shared_lab().resolver_address()}));
+
+  const auto show = run_rdnsctl({"runs", "show", "--db", db, "latest", "--format", "json"});
+  REQUIRE(show.exit_code == 0);
+  CHECK(nlohmann::json::parse(show.out)["results"] == document["results"]);
+
+  const auto table = run_rdnsctl({"runs", "show", "--db", db, std::to_string(run_id)});
+  CHECK_THAT(table.out, Catch::Contains("LAME_REVERSE"));
+  CHECK(run_rdnsctl({"runs", "show", "--db", db, "999"}).exit_code == 2);
+  CHECK(run_rdnsctl({"runs", "show", "--db", db, "abc"}).exit_code == 2);
+  CHECK(run_rdnsctl({"runs", "list", "--db", (dir.path() / "none.db").string()}).exit_code == 2);
+}
+
+TEST_CASE("rdnsctl refuses a foreign or corrupt database and leaves it unchanged") {
+  TempDir dir;
+  const auto foreign = dir.path() / "notes.db";
+  std::ofstream(foreign, std::ios::binary) << "these are my notes, not a database\n";
+  const std::string before = rdns::test::read_file(foreign);
+  const auto result = run_rdnsctl(audit_args({"--db", foreign.string(), "192.0.2.10"}));
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains(foreign.string()));
+  CHECK(result.out.empty());
+  CHECK(rdns::test::read_file(foreign) == before);
+  CHECK_FALSE(std::filesystem::exists(foreign.string() + "-wal"));
+}

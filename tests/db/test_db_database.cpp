@@ -1,0 +1,395 @@
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <db/database.hpp>
+#include <db/result_writer.hpp>
+#include <util/error.hpp>
+
+namespace fs = std::filesystem;
+using rdns::db::Database;
+using rdns::db::FindingRecord;
+using rdns::db::ForwardRecord;
+using rdns::db::ResultRecord;
+using rdns::db::ResultWriter;
+using rdns::db::RunCounts;
+using rdns::db::RunState;
+
+namespace {
+
+/// A fresh directory per test, removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "rdns-db-test-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp failed for " + pattern);
+    }
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_bytes(const fs::path& path) {
+  // Sized read: istreambuf_iterator trips GCC 12's -Wnull-dereference.
+  std::string bytes(fs::file_size(path), '\0');
+  std::ifstream file(path, std::ios::binary);
+  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return bytes;
+}
+
+void write_bytes(const fs::path& path, const std::string& bytes) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << bytes;
+}
+
+fs::path sibling(const fs::path& path, const char* suffix) {
+  fs::path result = path;
+  result += suffix;
+  return result;
+}
+
+/// Writes with the plain SQLite library, as another program would.
+void run_plain_sqlite(const fs::path& path, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  const int opened =
+      sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  const int executed =
+      opened == SQLITE_OK ? sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, nullptr) : opened;
+  sqlite3_close(handle);
+  REQUIRE(executed == SQLITE_OK);
+}
+
+ResultRecord result(std::string ip, std::string family, std::string status) {
+  ResultRecord record;
+  record.ip = std::move(ip);
+  record.family = std::move(family);
+  record.status = std::move(status);
+  return record;
+}
+
+/// Records in the order a resolver might finish them, not address order.
+std::vector<ResultRecord> sample_results() {
+  ResultRecord v4_ten = result("192.0.2.10", "ipv4", "pass");
+  v4_ten.ptr = {"mail.example.com."};
+  v4_ten.forward = {{"mail.example.com.", {"192.0.2.10"}}};
+
+  ResultRecord v6 = result("2001:db8::25", "ipv6", "warn");
+  v6.ptr = {"odd\\032name\\.with\\\\escapes.example.", "mx.example.net."};
+  v6.forward = {{"odd\\032name\\.with\\\\escapes.example.", {}},
+                {"mx.example.net.", {"2001:db8::25", "2001:db8::26"}}};
+  v6.findings = {{"forward-mismatch", "warning", "odd\\032name has no AAAA"}};
+
+  ResultRecord v4_nine = result("192.0.2.9", "ipv4", "fail");
+  v4_nine.findings = {{"no-ptr", "error", "no PTR record"}, {"note", "info", "second finding"}};
+
+  ResultRecord v6_low = result("2001:db8::3", "ipv6", "unknown");
+  v6_low.findings = {{"timeout", "warning", "resolver timed out"}};
+
+  ResultRecord v4_low = result("10.0.0.1", "ipv4", "pass");
+  v4_low.ptr = {"a.example."};
+  v4_low.forward = {{"a.example.", {"10.0.0.1"}}};
+
+  return {v4_ten, v6, v4_nine, v6_low, v4_low};
+}
+
+std::vector<ResultRecord> in_address_order(const std::vector<ResultRecord>& sample) {
+  return {sample[4], sample[2], sample[0], sample[3], sample[1]};
+}
+
+void require_refused(const fs::path& path, const std::string& reason) {
+  const std::string before = read_bytes(path);
+  try {
+    const Database opened = Database::open(path);
+    FAIL("opened " << path << " at schema version " << opened.schema_version());
+  } catch (const rdns::Error& error) {
+    CHECK(error.code() == rdns::Errc::database);
+    CHECK_THAT(error.what(), Catch::Contains(path.string()));
+    CHECK_THAT(error.what(), Catch::Contains(reason));
+  }
+  const bool unchanged = read_bytes(path) == before;
+  CHECK(unchanged);
+  CHECK_FALSE(fs::exists(sibling(path, "-wal")));
+  CHECK_FALSE(fs::exists(sibling(path, "-shm")));
+  CHECK_FALSE(fs::exists(sibling(path, "-journal")));
+}
+
+/// An rdnsctl database, closed, so that everything is in the main file.
+void make_our_database(const fs::path& path, int result_count) {
+  {
+    Database database = Database::open(path);
+    const std::int64_t run = database.begin_run("audit", "{}", {"192.0.2.53"}, "0.1.0");
+    ResultWriter writer(database, run);
+    for (int i = 0; i < result_count; ++i) {
+      ResultRecord record =
+          result("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256), "ipv4", "warn");
+      record.ptr = {"host-" + std::to_string(i) + ".example."};
+      record.findings = {{"generic-ptr", "warning", "looks dynamic: host-" + std::to_string(i)}};
+      writer.add(std::move(record));
+    }
+    writer.flush();
+    database.finish_run(run, RunState::complete, {result_count, 0, result_count, 0, 0});
+  }
+  REQUIRE_FALSE(fs::exists(sibling(path, "-wal")));
+}
+
+}  // namespace
+
+TEST_CASE("a run and its results come back as stored, in address order", "[db]") {
+  TempDir dir;
+  Database database = Database::open(dir / "history.db");
+  const std::vector<ResultRecord> sample = sample_results();
+
+  const std::int64_t run = database.begin_run("audit", R"({"targets":["192.0.2.0/24"]})",
+                                              {"192.0.2.53", "2001:db8::53"}, "0.1.0");
+  const std::optional<rdns::db::RunInfo> running = database.find_run(run);
+  REQUIRE(running);
+  CHECK(running->state == RunState::running);
+  CHECK(running->finished_at.empty());
+
+  // Two calls, so the cached statements are reused across transactions.
+  database.add_results(run, std::span(sample).first(2));
+  database.add_results(run, std::span(sample).subspan(2));
+  const RunCounts counts{5, 2, 1, 1, 1};
+  database.finish_run(run, RunState::complete, counts);
+
+  const std::vector<rdns::db::RunInfo> runs = database.list_runs(10);
+  REQUIRE(runs.size() == 1);
+  const rdns::db::RunInfo& info = runs.front();
+  CHECK(info.id == run);
+  CHECK(info.state == RunState::complete);
+  CHECK(info.command == "audit");
+  CHECK(info.arguments_json == R"({"targets":["192.0.2.0/24"]})");
+  CHECK(info.resolvers == std::vector<std::string>{"192.0.2.53", "2001:db8::53"});
+  CHECK(info.tool_version == "0.1.0");
+  CHECK(info.counts == counts);
+  const std::regex utc_timestamp(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)");
+  CHECK(std::regex_match(info.started_at, utc_timestamp));
+  CHECK(std::regex_match(info.finished_at, utc_timestamp));
+  CHECK(info.started_at <= info.finished_at);
+
+  REQUIRE(database.find_run(run));
+  CHECK(database.find_run(run)->counts == counts);
+  CHECK_FALSE(database.find_run(run + 1));
+  CHECK(database.latest_run_id() == run);
+  CHECK(database.results(run) == in_address_order(sample));
+  CHECK(database.results(run + 1).empty());
+  CHECK(to_string(RunState::interrupted) == "interrupted");
+}
+
+TEST_CASE("runs are listed newest first", "[db]") {
+  TempDir dir;
+  Database database = Database::open(dir / "history.db");
+  CHECK(database.list_runs(10).empty());
+  CHECK_FALSE(database.latest_run_id());
+
+  const std::int64_t first = database.begin_run("audit", "{}", {}, "0.1.0");
+  database.finish_run(first, RunState::interrupted, {});
+  const std::int64_t second = database.begin_run("audit", "[]", {}, "0.1.0");
+  CHECK(second > first);
+  CHECK(database.latest_run_id() == second);
+
+  const std::vector<rdns::db::RunInfo> runs = database.list_runs(10);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].id == second);
+  CHECK(runs[0].state == RunState::running);
+  CHECK(runs[1].id == first);
+  CHECK(runs[1].state == RunState::interrupted);
+  REQUIRE(database.list_runs(1).size() == 1);
+  CHECK(database.list_runs(1)[0].id == second);
+}
+
+TEST_CASE("IPs are stored in canonical form", "[db]") {
+  TempDir dir;
+  Database database = Database::open(dir / "history.db");
+  const std::int64_t run = database.begin_run("audit", "{}", {}, "0.1.0");
+  const std::vector<ResultRecord> records = {result("2001:DB8:0:0::0:1", "ipv6", "pass")};
+  database.add_results(run, records);
+  REQUIRE(database.results(run).size() == 1);
+  CHECK(database.results(run)[0].ip == "2001:db8::1");
+}
+
+TEST_CASE("bad input is rejected without storing part of a batch", "[db]") {
+  TempDir dir;
+  Database database = Database::open(dir / "history.db");
+  const std::int64_t run = database.begin_run("audit", "{}", {}, "0.1.0");
+
+  const std::vector<ResultRecord> wrong_family = {result("192.0.2.1", "ipv4", "pass"),
+                                                  result("192.0.2.2", "ipv6", "pass")};
+  CHECK_THROWS_AS(database.add_results(run, wrong_family), rdns::Error);
+  const std::vector<ResultRecord> not_an_ip = {result("mail.example.", "ipv4", "pass")};
+  CHECK_THROWS_AS(database.add_results(run, not_an_ip), rdns::Error);
+  const std::vector<ResultRecord> bad_status = {result("192.0.2.1", "ipv4", "great")};
+  CHECK_THROWS_AS(database.add_results(run, bad_status), rdns::Error);
+  const std::vector<ResultRecord> twice = {result("192.0.2.1", "ipv4", "pass"),
+                                           result("192.0.2.1", "ipv4", "fail")};
+  CHECK_THROWS_AS(database.add_results(run, twice), rdns::Error);
+  CHECK(database.results(run).empty());
+  CHECK_THROWS_AS(database.begin_run("audit", "{not json", {}, "0.1.0"), rdns::Error);
+
+  database.finish_run(run, RunState::failed, {});
+  const std::vector<ResultRecord> late = {result("192.0.2.1", "ipv4", "pass")};
+  CHECK_THROWS_AS(database.add_results(run, late), rdns::Error);
+  CHECK_THROWS_AS(database.finish_run(run, RunState::complete, {}), rdns::Error);
+  CHECK_THROWS_AS(database.finish_run(run + 1, RunState::complete, {}), rdns::Error);
+}
+
+TEST_CASE("reopening keeps the data and the schema version", "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "history.db";
+  const std::vector<ResultRecord> sample = sample_results();
+  std::int64_t run = 0;
+  {
+    Database database = Database::open(path);
+    CHECK(database.schema_version() == Database::latest_schema_version());
+    run = database.begin_run("audit", "{}", {"192.0.2.53"}, "0.1.0");
+    database.add_results(run, sample);
+    database.finish_run(run, RunState::complete, {5, 2, 1, 1, 1});
+  }
+  Database database = Database::open(path);
+  CHECK(database.schema_version() == Database::latest_schema_version());
+  CHECK(database.path() == path);
+  CHECK(database.latest_run_id() == run);
+  CHECK(database.results(run) == in_address_order(sample));
+  CHECK(database.begin_run("audit", "{}", {}, "0.1.0") > run);
+
+  Database moved = std::move(database);
+  CHECK(moved.list_runs(10).size() == 2);
+}
+
+TEST_CASE("a second connection sees a database another one is writing", "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "history.db";
+  Database writer = Database::open(path);
+  const std::int64_t run = writer.begin_run("audit", "{}", {}, "0.1.0");
+  const std::vector<ResultRecord> sample = sample_results();
+  writer.add_results(run, sample);
+  REQUIRE(fs::exists(sibling(path, "-wal")));
+
+  Database reader = Database::open(path);
+  CHECK(reader.latest_run_id() == run);
+  CHECK(reader.results(run) == in_address_order(sample));
+}
+
+TEST_CASE("absent and empty files become fresh databases", "[db]") {
+  TempDir dir;
+  const fs::path nested = dir / "a/b/history.db";
+  CHECK(Database::open(nested).schema_version() == Database::latest_schema_version());
+  CHECK(fs::exists(nested));
+
+  const fs::path empty = dir / "empty.db";
+  write_bytes(empty, "");
+  CHECK(Database::open(empty).schema_version() == Database::latest_schema_version());
+
+  const fs::path blank_sqlite = dir / "blank.db";
+  run_plain_sqlite(blank_sqlite, "VACUUM");
+  CHECK(Database::open(blank_sqlite).schema_version() == Database::latest_schema_version());
+}
+
+TEST_CASE("files that are not ours are refused untouched", "[db]") {
+  TempDir dir;
+
+  SECTION("a text file") {
+    const fs::path path = dir / "notes.db";
+    write_bytes(path, "These are my notes, not a database.\nSecond line.\n");
+    require_refused(path, "not a SQLite database");
+  }
+  SECTION("random bytes") {
+    const fs::path path = dir / "random.db";
+    std::mt19937 generator(42);
+    std::string bytes(8192, '\0');
+    for (char& byte : bytes) {
+      byte = static_cast<char>(generator() & 0xffU);
+    }
+    write_bytes(path, bytes);
+    require_refused(path, "not a SQLite database");
+  }
+  SECTION("another program's SQLite database") {
+    const fs::path path = dir / "foreign.db";
+    run_plain_sqlite(path, "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x');");
+    require_refused(path, "another application");
+  }
+  SECTION("a SQLite database with another application_id") {
+    const fs::path path = dir / "other-app.db";
+    run_plain_sqlite(path, "PRAGMA application_id = 1234; CREATE TABLE t (x);");
+    require_refused(path, "another application");
+  }
+  SECTION("a directory") {
+    const fs::path path = dir / "directory.db";
+    fs::create_directory(path);
+    CHECK_THROWS_AS(Database::open(path), rdns::Error);
+  }
+}
+
+TEST_CASE("a database from a newer rdnsctl is refused untouched", "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "newer.db";
+  make_our_database(path, 10);
+  run_plain_sqlite(
+      path, "PRAGMA user_version = " + std::to_string(Database::latest_schema_version() + 1));
+  REQUIRE_FALSE(fs::exists(sibling(path, "-wal")));
+  require_refused(path, "newer");
+}
+
+TEST_CASE("a corrupt database is refused untouched", "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "corrupt.db";
+  make_our_database(path, 3000);
+
+  std::string bytes = read_bytes(path);
+  constexpr std::size_t kPageSize = 4096;
+  const std::size_t pages = bytes.size() / kPageSize;
+  REQUIRE(pages > 20);
+  std::mt19937 generator(7);
+  for (std::size_t offset = (pages / 2 - 2) * kPageSize; offset < (pages / 2 + 2) * kPageSize;
+       ++offset) {
+    bytes[offset] = static_cast<char>(generator() & 0xffU);
+  }
+  write_bytes(path, bytes);
+  require_refused(path, "corrupt");
+}
+
+TEST_CASE("ResultWriter stores in batches, on flush and when destroyed", "[db]") {
+  TempDir dir;
+  Database database = Database::open(dir / "history.db");
+  const std::int64_t run = database.begin_run("audit", "{}", {}, "0.1.0");
+  const auto address = [](int i) { return "192.0.2." + std::to_string(i); };
+  {
+    ResultWriter writer(database, run, 3);
+    writer.add(result(address(1), "ipv4", "pass"));
+    writer.add(result(address(2), "ipv4", "pass"));
+    CHECK(database.results(run).empty());
+    CHECK(writer.pending() == 2);
+    writer.add(result(address(3), "ipv4", "pass"));
+    CHECK(database.results(run).size() == 3);
+    CHECK(writer.pending() == 0);
+
+    writer.add(result(address(4), "ipv4", "pass"));
+    CHECK(database.results(run).size() == 3);
+    writer.flush();
+    CHECK(database.results(run).size() == 4);
+    writer.flush();
+    CHECK(database.results(run).size() == 4);
+
+    writer.add(result(address(5), "ipv4", "pass"));
+  }
+  CHECK(database.results(run).size() == 5);
+}

@@ -1,0 +1,76 @@
+#pragma once
+/// The loopback DNS lab: a real authoritative server and a real recursive
+/// resolver on free 127.0.0.1 ports, so tests and demos exercise rdnsctl
+/// against genuine DNS behaviour (CNAME chains, SERVFAIL, lame delegations)
+/// without sending a single packet off the machine.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace rdns::lab {
+
+/// A knotd (authoritative) + unbound (recursive, stub zones to knotd) pair on free 127.0.0.1 ports.
+///
+/// Every `*.zone` file in the zones directory is served as the zone named by
+/// the file name minus ".zone". Knot also serves an empty root zone of its own,
+/// and unbound sends every name to Knot, so an unknown name ends in NXDOMAIN
+/// rather than in a query to the real root servers.
+///
+/// The servers are children of the constructing thread and get SIGKILL when it
+/// dies, so construct a lab on a thread that outlives it (normally main).
+class DnsLab {
+ public:
+  /// Starts both servers and returns once both answer; throws
+  /// std::runtime_error with the tail of the failing server's log otherwise.
+  explicit DnsLab(const std::filesystem::path& zones_dir);
+  /// Stops both servers (SIGTERM, up to ~2 s, then SIGKILL) and removes the work dir.
+  ~DnsLab();
+
+  DnsLab(const DnsLab&) = delete;
+  DnsLab& operator=(const DnsLab&) = delete;
+  DnsLab(DnsLab&&) = delete;
+  DnsLab& operator=(DnsLab&&) = delete;
+
+  std::uint16_t authority_port() const { return authority_port_; }
+  std::uint16_t resolver_port() const { return resolver_port_; }
+  /// "127.0.0.1:PORT" of unbound, the address rdnsctl should query.
+  std::string resolver_address() const;
+  /// "127.0.0.1:PORT" of knotd, for looking at the zones without a cache in between.
+  std::string authority_address() const;
+  /// Holds both configs and logs (knotd.log, unbound.log).
+  const std::filesystem::path& work_dir() const { return work_dir_; }
+  /// Zone origins served from the zones directory, with the trailing dot, sorted.
+  const std::vector<std::string>& zones() const { return zones_; }
+
+  pid_t authority_pid() const { return authority_pid_; }
+  pid_t resolver_pid() const { return resolver_pid_; }
+
+  /// Leaves the work dir on disk after stopping, to read the logs of a failed run.
+  void keep_work_dir(bool keep) { keep_work_dir_ = keep; }
+
+ private:
+  // Empty when both servers answer; else the server that exited early (most
+  // likely it lost its port), whose log start_once() leaves for the caller.
+  std::string start_once();
+  void stop() noexcept;
+
+  std::filesystem::path zones_dir_;
+  std::filesystem::path work_dir_;
+  std::vector<std::string> zones_;
+  std::uint16_t authority_port_ = 0;
+  std::uint16_t resolver_port_ = 0;
+  pid_t authority_pid_ = -1;
+  pid_t resolver_pid_ = -1;
+  pid_t owner_pid_ = -1;  // a forked child that runs static destructors must not stop the lab
+  bool keep_work_dir_ = false;
+};
+
+/// One lab for the whole test process, serving RDNS_SOURCE_DIR/samples/zones;
+/// started on first use and stopped at process exit.
+DnsLab& shared_lab();
+
+}  // namespace rdns::lab

@@ -1,0 +1,40 @@
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include <util/csv.hpp>
+#include <util/escape.hpp>
+
+using namespace std::string_literals;
+
+TEST_CASE("escape_label keeps host names and escapes everything else") {
+  CHECK(rdns::escape_label("mail-1") == "mail-1");
+  CHECK(rdns::escape_label("a.b") == "a\\.b");
+  CHECK(rdns::escape_label("a b") == "a\\032b");
+  CHECK(rdns::escape_label("\x1b[31m") == "\\027[31m");
+  CHECK(rdns::escape_label("caf\xc3\xa9") == "caf\\195\\169");
+  CHECK(rdns::escape_label("\0x"s) == "\\000x");
+  CHECK(rdns::escape_label("<img>") == "<img>");
+  CHECK(rdns::escape_label("a\\b\"") == "a\\\\b\\\"");
+}
+
+TEST_CASE("escape_text neutralises terminal control sequences") {
+  CHECK(rdns::escape_text("plain text, ok") == "plain text, ok");
+  CHECK(rdns::escape_text("\x1b]0;title\x07") == "\\027]0;title\\007");
+  CHECK(rdns::escape_text("line\nbreak\r") == "line\\010break\\013");
+  CHECK(rdns::escape_text("back\\slash") == "back\\\\slash");
+  CHECK(rdns::escape_text("\x7f\xff") == "\\127\\255");
+}
+
+TEST_CASE("csv_cell neutralises formulas and quotes per RFC 4180") {
+  CHECK(rdns::csv_cell("mail.example.com") == "mail.example.com");
+  CHECK(rdns::csv_cell("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"");
+  CHECK(rdns::csv_cell("+1") == "'+1");
+  CHECK(rdns::csv_cell("-1") == "'-1");
+  CHECK(rdns::csv_cell("@SUM(A1)") == "'@SUM(A1)");
+  CHECK(rdns::csv_cell("\tx") == "'\tx");
+  CHECK(rdns::csv_cell("\rx") == "\"'\rx\"");
+  CHECK(rdns::csv_cell("a,b") == "\"a,b\"");
+  CHECK(rdns::csv_cell("") == "");
+  CHECK(rdns::csv_row({"a", "b,c", ""}) == "a,\"b,c\",\r\n");
+}
