@@ -4,7 +4,7 @@ add_library(rdns_settings INTERFACE)
 target_compile_options(rdns_settings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
   -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-  -Wnull-dereference -Wimplicit-fallthrough -Werror)
+  -Wimplicit-fallthrough -Werror)
 
 if(RDNS_ENABLE_SANITIZERS)
   target_compile_options(rdns_settings INTERFACE
