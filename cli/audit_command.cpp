@@ -1,6 +1,7 @@
 // rdnsctl audit: resolve and classify the reverse DNS of IPs, print the
 // results and store the run.
 
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <limits>
@@ -29,8 +30,8 @@ struct AuditCommandOptions {
   std::vector<std::string> resolvers;
   std::size_t concurrency = 100;
   double qps = 0;
-  double timeout_seconds = 2.0;
-  int retries = 2;
+  double timeout_seconds = 1.0;
+  int retries = 3;
   std::uint64_t max_ips = 1u << 20;
   bool skip_invalid = false;
   Format format = Format::table;
@@ -39,6 +40,7 @@ struct AuditCommandOptions {
   std::string database;
   bool no_database = false;
   std::string rules;
+  bool quiet = false;
 };
 
 bool reaches(const db::FindingRecord& finding, FailOn threshold) {
@@ -134,6 +136,7 @@ void run_audit(const AuditCommandOptions& options, Context& context) {
       make_printer(options.format, stdout, use_color(options.color, stdout), run_id);
   db::RunCounts counts;
   bool reached = false;
+  const auto started = std::chrono::steady_clock::now();
   audit::AuditSummary summary;
   try {
     summary = auditor.run(targets, [&](audit::IpResult&& result) {
@@ -158,6 +161,15 @@ void run_audit(const AuditCommandOptions& options, Context& context) {
   printer->finish(counts);
 
   const bool no_resolver_answered = summary.queries > 0 && summary.responses == 0;
+  if (!options.quiet) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::fprintf(stderr,
+                 "rdnsctl: audited %llu addresses with %llu queries (%llu answered) in %.2f s\n",
+                 static_cast<unsigned long long>(summary.addresses),
+                 static_cast<unsigned long long>(summary.queries),
+                 static_cast<unsigned long long>(summary.responses), seconds);
+  }
   if (database) {
     database->finish_run(
         *run_id, no_resolver_answered ? db::RunState::failed : db::RunState::complete, counts);
@@ -184,11 +196,14 @@ void add_audit_command(CLI::App& app, Context& context) {
       app.add_subcommand("audit", "Check forward-confirmed reverse DNS of IPs and CIDR ranges");
   command->add_option("targets", options->targets,
                       "IP addresses or CIDR ranges (IPv4/IPv6); '-' reads standard input");
-  command->add_option("-i,--input", options->input_files,
-                      "File with one IP or CIDR per line ('#' comments); repeatable");
-  command->add_option(
-      "--resolver", options->resolvers,
-      "Recursive resolver IP[:PORT] or [IPv6]:PORT; repeatable (default: resolv.conf)");
+  command
+      ->add_option("-i,--input", options->input_files,
+                   "File with one IP or CIDR per line ('#' comments); repeatable")
+      ->allow_extra_args(false);
+  command
+      ->add_option("--resolver", options->resolvers,
+                   "Recursive resolver IP[:PORT] or [IPv6]:PORT; repeatable (default: resolv.conf)")
+      ->allow_extra_args(false);
   command->add_option("--concurrency", options->concurrency, "DNS queries in flight at most")
       ->default_val(100)
       ->check(CLI::Range(1, 10000));
@@ -198,9 +213,9 @@ void add_audit_command(CLI::App& app, Context& context) {
   command
       ->add_option("--timeout", options->timeout_seconds,
                    "Seconds to wait for the first try; doubled on each retry round")
-      ->default_val(2.0);
+      ->default_val(1.0);
   command->add_option("--retries", options->retries, "Tries after the first")
-      ->default_val(2)
+      ->default_val(3)
       ->check(CLI::Range(0, 10));
   command
       ->add_option("--max-ips", options->max_ips,
@@ -235,6 +250,7 @@ void add_audit_command(CLI::App& app, Context& context) {
       ->default_str("auto");
   add_database_option(*command, options->database);
   command->add_flag("--no-db", options->no_database, "Do not store the run");
+  command->add_flag("-q,--quiet", options->quiet, "No progress or summary lines on stderr");
   command->add_option("--rules", options->rules,
                       "TOML naming rules read on top of the built-in ones (docs/rules.md)");
   command->callback([options, &context] { run_audit(*options, context); });

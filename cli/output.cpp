@@ -1,6 +1,7 @@
 #include "output.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 #include <arpa/inet.h>
@@ -57,12 +58,18 @@ class JsonLinesPrinter final : public ResultPrinter {
   explicit JsonLinesPrinter(std::FILE* out) : out_(out) {}
   void add(const db::ResultRecord& record) override {
     write(out_, record_json(record).dump() + "\n");
-    std::fflush(out_);
+    // A reader downstream sees results promptly, without a write(2) per line.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_flush_ > std::chrono::milliseconds(100)) {
+      std::fflush(out_);
+      last_flush_ = now;
+    }
   }
-  void finish(const db::RunCounts&) override {}
+  void finish(const db::RunCounts&) override { std::fflush(out_); }
 
  private:
   std::FILE* out_;
+  std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
 };
 
 class CsvPrinter final : public ResultPrinter {

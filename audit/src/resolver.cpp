@@ -90,6 +90,8 @@ Resolver::Resolver(asio::io_context& io, const ResolverOptions& options)
       rate_timer_(io),
       max_in_flight_(std::max<std::size_t>(1, options.max_in_flight)),
       max_qps_(options.max_qps),
+      first_try_timeout_(options.timeout),
+      window_(static_cast<double>(max_in_flight_)),
       tokens_(1),
       last_refill_(std::chrono::steady_clock::now()) {
   // Validate before the channel exists, so a bad value leaks nothing.
@@ -163,7 +165,8 @@ void Resolver::pump() {
     // over any window longer than that.
     tokens_ = std::min(std::max(1.0, max_qps_ / 10), tokens_ + elapsed * max_qps_);
   }
-  while (!queue_.empty() && in_flight_ < max_in_flight_ && (max_qps_ <= 0 || tokens_ >= 1)) {
+  const auto window = static_cast<std::size_t>(window_);
+  while (!queue_.empty() && in_flight_ < window && (max_qps_ <= 0 || tokens_ >= 1)) {
     PendingQuery next = std::move(queue_.front());
     queue_.pop_front();
     if (max_qps_ > 0) tokens_ -= 1;
@@ -193,6 +196,7 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   --self.in_flight_;
   if (self.destroying_ || status == ARES_EDESTRUCTION) return;
 
+  self.adapt_window(timeouts > 0 || status == ARES_ETIMEOUT);
   Reply reply;
   reply.tries = timeouts;
   if (status == ARES_SUCCESS && abuf != nullptr) {
@@ -213,6 +217,22 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   context->done(std::move(reply));
   // Deferred: c-ares must not be re-entered from inside its own callback.
   asio::post(self.io_, [resolver = &self] { resolver->pump(); });
+}
+
+void Resolver::adapt_window(bool lost) {
+  // AIMD, as TCP does: a resolver that drops queries (its socket buffer
+  // overflowed, or it rate-limits) gets half the window at once, at most once
+  // per timeout period since the losses of one burst are reported together;
+  // each clean answer grows the window by about one query per round trip.
+  if (lost) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_decrease_ >= first_try_timeout_) {
+      window_ = std::min(static_cast<double>(max_in_flight_), std::max(kMinWindow, window_ / 2));
+      last_decrease_ = now;
+    }
+    return;
+  }
+  window_ = std::min(static_cast<double>(max_in_flight_), window_ + 1.0 / window_);
 }
 
 void Resolver::on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
@@ -269,16 +289,15 @@ void Resolver::process(ares_socket_t read_fd, ares_socket_t write_fd) {
 
 void Resolver::reschedule_timeout() {
   if (destroying_) return;
+  // ares_timeout() walks every query in flight, so it is asked only when the
+  // armed timer could be late: a query sent now expires no earlier than
+  // now + the first-try timeout, and retries only expire later.
+  const auto now = std::chrono::steady_clock::now();
+  if (timer_armed_ && timeout_timer_.expiry() <= now + first_try_timeout_) return;
   timeval wait{};
-  if (ares_timeout(channel_, nullptr, &wait) == nullptr) {
-    if (timer_armed_) timeout_timer_.cancel();
-    timer_armed_ = false;
-    return;
-  }
-  const auto delay = std::chrono::seconds(wait.tv_sec) + std::chrono::microseconds(wait.tv_usec);
-  const auto deadline = std::chrono::steady_clock::now() + delay;
-  // Re-arming on every packet would churn the timer queue; an armed timer
-  // that fires no later than the new deadline is good enough.
+  if (ares_timeout(channel_, nullptr, &wait) == nullptr) return;
+  const auto deadline =
+      now + std::chrono::seconds(wait.tv_sec) + std::chrono::microseconds(wait.tv_usec);
   if (timer_armed_ && timeout_timer_.expiry() <= deadline) return;
   timer_armed_ = true;
   timeout_timer_.expires_at(deadline);

@@ -70,6 +70,8 @@ class Resolver {
   /// Queries answered with any DNS response (the resolver is alive).
   std::uint64_t responses() const { return responses_; }
   std::size_t in_flight() const { return in_flight_; }
+  /// The current adaptive limit on queries in flight (at most max_in_flight).
+  double window() const { return window_; }
   std::size_t queued() const { return queue_.size(); }
 
  private:
@@ -90,6 +92,7 @@ class Resolver {
   void process(ares_socket_t read_fd, ares_socket_t write_fd);
   void reschedule_timeout();
   void pump();
+  void adapt_window(bool lost);
 
   boost::asio::io_context& io_;
   ares_channel channel_ = nullptr;
@@ -99,6 +102,10 @@ class Resolver {
   std::deque<PendingQuery> queue_;
   std::size_t max_in_flight_;
   double max_qps_;
+  std::chrono::milliseconds first_try_timeout_;
+  static constexpr double kMinWindow = 4;
+  double window_;  ///< queries allowed in flight now, adapted to losses
+  std::chrono::steady_clock::time_point last_decrease_{};
   double tokens_ = 0;
   std::chrono::steady_clock::time_point last_refill_;
   bool rate_timer_armed_ = false;

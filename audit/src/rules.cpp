@@ -161,8 +161,13 @@ class Parser {
           if (!name || name->empty()) fail(value, field.str(), "expected a non-empty string");
           provider.provider = *name;
         } else if (field == "patterns") {
-          for (auto& pattern : strings(value, field.str()))
-            provider.patterns.push_back(lower(pattern));
+          for (auto& pattern : strings(value, field.str())) {
+            std::string glob = lower(pattern);
+            const auto special = glob.find_last_of("}*?]");
+            provider.literal_suffixes.push_back(
+                special == std::string::npos ? glob : glob.substr(special + 1));
+            provider.patterns.push_back(std::move(glob));
+          }
         } else {
           unknown(value, field.str());
         }
@@ -266,16 +271,22 @@ std::optional<std::string> Rules::generic_reason(const DnsName& name, const IpAd
 std::optional<std::string> Rules::provider_default(const DnsName& name, const IpAddress& ip) const {
   const std::string candidate = name.key();
   for (const ProviderPattern& provider : providers) {
-    for (const std::string& pattern : provider.patterns) {
-      std::string glob = pattern;
+    for (std::size_t i = 0; i < provider.patterns.size(); ++i) {
+      const std::string& suffix = provider.literal_suffixes[i];
+      if (candidate.size() < suffix.size() ||
+          candidate.compare(candidate.size() - suffix.size(), suffix.size(), suffix) != 0) {
+        continue;
+      }
+      std::string glob = provider.patterns[i];
       if (glob.find('{') != std::string::npos) {
         if (ip.family() != Family::ipv4) continue;
         static constexpr std::string_view kPlaceholders[] = {"{a}", "{b}", "{c}", "{d}"};
-        for (std::size_t i = 0; i < 4; ++i) {
-          const std::string octet = std::to_string(ip.bytes()[i]);
-          for (auto at = glob.find(kPlaceholders[i]); at != std::string::npos;
-               at = glob.find(kPlaceholders[i], at + octet.size())) {
-            glob.replace(at, kPlaceholders[i].size(), octet);
+        for (std::size_t octet_index = 0; octet_index < 4; ++octet_index) {
+          const std::string octet = std::to_string(ip.bytes()[octet_index]);
+          const std::string_view placeholder = kPlaceholders[octet_index];
+          for (auto at = glob.find(placeholder); at != std::string::npos;
+               at = glob.find(placeholder, at + octet.size())) {
+            glob.replace(at, placeholder.size(), octet);
           }
         }
       }

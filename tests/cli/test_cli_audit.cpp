@@ -90,6 +90,18 @@ TEST_CASE("rdnsctl audit exits 3 when no resolver answers at all") {
   CHECK_THAT(result.out, Catch::Contains("TEMPFAIL"));
 }
 
+TEST_CASE("rdnsctl audit takes one value per --resolver and -i, leaving targets alone") {
+  TempDir dir;
+  const auto file = dir.path() / "ips.txt";
+  std::ofstream(file) << "192.0.2.11\n";
+  const auto result = run_rdnsctl({"audit", "--no-db", "--format", "jsonl", "--resolver",
+                                   rdns::lab::shared_lab().resolver_address(), "192.0.2.10", "-i",
+                                   file.string(), "198.51.100.10"});
+  INFO(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK(json_lines(result.out).size() == 3);
+}
+
 TEST_CASE("rdnsctl audit reads files and stdin and names the bad line") {
   TempDir dir;
   const auto file = dir.path() / "ips.txt";

@@ -21,8 +21,8 @@ namespace rdns::audit {
 struct AuditOptions {
   /// "IP", "IP:PORT" or "[IPv6]:PORT"; empty: the system's resolv.conf.
   std::vector<std::string> resolvers;
-  std::chrono::milliseconds timeout{2000};  ///< per try; c-ares doubles it each round
-  int retries = 2;                          ///< tries after the first
+  std::chrono::milliseconds timeout{1000};  ///< first try; c-ares doubles it each round
+  int retries = 3;                          ///< tries after the first
   std::size_t concurrency = 100;            ///< DNS queries in flight at most
   double qps = 0;                           ///< queries per second at most; 0: no cap
 };

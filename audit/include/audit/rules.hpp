@@ -18,6 +18,9 @@ namespace rdns::audit {
 struct ProviderPattern {
   std::string provider;
   std::vector<std::string> patterns;  ///< fnmatch(3) globs with {a}..{d} for the IPv4 octets
+  /// Per pattern, the literal text after its last placeholder or wildcard:
+  /// a name that does not end with it cannot match, so fnmatch is skipped.
+  std::vector<std::string> literal_suffixes;
 };
 
 /// The rules a classification uses.
