@@ -1,13 +1,14 @@
 // rdnsctl audit: resolve and classify the reverse DNS of IPs, print the
-// results and store the run.
+// results and store the run; --resume continues an interrupted run.
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <iostream>
-#include <limits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <audit/auditor.hpp>
 #include <audit/targets.hpp>
@@ -41,6 +42,7 @@ struct AuditCommandOptions {
   bool no_database = false;
   std::string rules;
   bool quiet = false;
+  std::int64_t resume = 0;
 };
 
 bool reaches(const db::FindingRecord& finding, FailOn threshold) {
@@ -57,109 +59,283 @@ bool reaches(const db::FindingRecord& finding, FailOn threshold) {
   return false;
 }
 
+bool any_reaches(const std::vector<db::FindingRecord>& findings, FailOn threshold) {
+  return std::any_of(findings.begin(), findings.end(),
+                     [&](const db::FindingRecord& f) { return reaches(f, threshold); });
+}
+
 void count(db::RunCounts& counts, const std::string& status) {
   ++counts.total;
-  if (status == "pass")
+  if (status == "pass") {
     ++counts.pass;
-  else if (status == "warn")
+  } else if (status == "warn") {
     ++counts.warn;
-  else if (status == "fail")
+  } else if (status == "fail") {
     ++counts.fail;
-  else
+  } else {
     ++counts.unknown;
+  }
+}
+
+void warn(const std::string& message) {
+  std::fprintf(stderr, "rdnsctl: warning: %s\n", message.c_str());
 }
 
 audit::TargetSet collect_targets(const AuditCommandOptions& options) {
+  if (options.targets.empty() && options.input_files.empty()) {
+    throw Error(Errc::usage, "nothing to audit: give IPs or CIDRs, -i FILE, or - for stdin");
+  }
   audit::TargetSet targets(options.max_ips);
   const auto on_invalid =
       options.skip_invalid ? audit::InvalidInput::skip_with_warning : audit::InvalidInput::fail;
-  const auto warn = [](const std::string& message) {
-    std::fprintf(stderr, "rdnsctl: warning: %s\n", message.c_str());
-  };
   bool read_stdin = false;
+  const auto add_stdin = [&] {
+    if (!read_stdin) targets.add_lines(std::cin, "stdin", on_invalid, warn);
+    read_stdin = true;
+  };
   for (const std::string& target : options.targets) {
     if (target == "-") {
-      if (read_stdin) continue;
-      read_stdin = true;
-      targets.add_lines(std::cin, "stdin", on_invalid, warn);
-    } else {
-      const audit::ParsedRange parsed = audit::parse_range(target);
-      if (!parsed.range && options.skip_invalid) {
-        warn(fmt::format("argument '{}' is not an IP address or CIDR range: {} (skipped)",
-                         escape_text(target), parsed.error));
-        continue;
-      }
-      targets.add(target, "argument");
+      add_stdin();
+      continue;
     }
+    const audit::ParsedRange parsed = audit::parse_range(target);
+    if (!parsed.range && options.skip_invalid) {
+      warn(fmt::format("argument '{}' is not an IP address or CIDR range: {} (skipped)",
+                       escape_text(target), parsed.error));
+      continue;
+    }
+    targets.add(target, "argument");
   }
   for (const std::string& file : options.input_files) {
     if (file == "-") {
-      if (!read_stdin) targets.add_lines(std::cin, "stdin", on_invalid, warn);
-      read_stdin = true;
+      add_stdin();
     } else {
       targets.add_file(file, on_invalid, warn);
     }
   }
+  if (targets.empty()) throw Error(Errc::input, "no valid addresses to audit");
   return targets;
 }
 
-void run_audit(const AuditCommandOptions& options, Context& context) {
-  if (options.targets.empty() && options.input_files.empty()) {
-    throw Error(Errc::usage, "nothing to audit: give IPs or CIDRs, -i FILE, or - for stdin");
-  }
+audit::AuditOptions engine_options(const AuditCommandOptions& options) {
   if (!std::isfinite(options.timeout_seconds) || options.timeout_seconds <= 0) {
     throw Error(Errc::usage, "--timeout must be a positive number of seconds");
   }
-  const audit::TargetSet targets = collect_targets(options);
-  if (targets.empty()) throw Error(Errc::input, "no valid addresses to audit");
-
-  audit::AuditOptions audit_options;
-  audit_options.resolvers = options.resolvers;
-  audit_options.timeout =
+  audit::AuditOptions engine;
+  engine.resolvers = options.resolvers;
+  engine.timeout =
       std::chrono::milliseconds(std::max<long>(1, std::lround(options.timeout_seconds * 1000)));
-  audit_options.retries = options.retries;
-  audit_options.concurrency = options.concurrency;
-  audit_options.qps = options.qps;
-  audit::Auditor auditor(audit_options, audit::Rules::load(options.rules));
+  engine.retries = options.retries;
+  engine.concurrency = options.concurrency;
+  engine.qps = options.qps;
+  engine.stop_signals = {SIGINT, SIGTERM};
+  return engine;
+}
 
+std::vector<db::AddressRange> address_ranges(const audit::TargetSet& targets) {
+  std::vector<db::AddressRange> ranges;
+  for (const audit::IpRange& range : targets.ranges()) {
+    ranges.push_back({range.first.to_string(), range.last.to_string()});
+  }
+  return ranges;
+}
+
+/// The progress line on a terminal: done/total, rate, ETA, failures.
+class ProgressLine {
+ public:
+  ProgressLine(bool enabled, std::uint64_t total, const db::RunCounts& counts)
+      : enabled_(enabled), total_(total), counts_(counts) {}
+  ~ProgressLine() { clear(); }
+  bool enabled() const { return enabled_; }
+
+  /// Erases the line so the next output starts on a clean one.
+  void clear() {
+    if (enabled_ && shown_) std::fputs("\r\x1b[K", stderr);
+    shown_ = false;
+  }
+
+  void show(std::uint64_t done) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+    std::string eta = "-";
+    if (rate > 0 && total_ >= done) {
+      const auto left = static_cast<long>(static_cast<double>(total_ - done) / rate);
+      eta = fmt::format("{}:{:02}:{:02}", left / 3600, left / 60 % 60, left % 60);
+    }
+    std::fprintf(
+        stderr, "\r\x1b[K%llu/%llu (%.0f%%)  %.0f IPs/s  ETA %s  %lld fail, %lld unknown",
+        static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_),
+        total_ == 0 ? 100.0 : 100.0 * static_cast<double>(done) / static_cast<double>(total_), rate,
+        eta.c_str(), static_cast<long long>(counts_.fail), static_cast<long long>(counts_.unknown));
+    std::fflush(stderr);
+    shown_ = true;
+  }
+
+ private:
+  bool enabled_;
+  std::uint64_t total_;
+  const db::RunCounts& counts_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+/// What the run is about to do: a new run, or the rest of a stored one.
+struct Plan {
+  AuditCommandOptions options;
+  audit::TargetSet targets{1};
   std::optional<db::Database> database;
   std::optional<std::int64_t> run_id;
-  if (!options.no_database) {
-    database.emplace(db::Database::open(database_path(options.database)));
-    run_id = database->begin_run("audit", nlohmann::json(context.arguments).dump(),
-                                 auditor.resolvers(), RDNSCTL_VERSION);
-  }
-  std::optional<db::ResultWriter> writer;
-  if (database) writer.emplace(*database, *run_id);
+  bool resumed = false;
+};
 
+/// Registers every audit option on `command`, filling `options`.
+void register_options(CLI::App& command, AuditCommandOptions& options);
+
+/// The options a stored run was started with, parsed from its arguments.
+AuditCommandOptions stored_options(const db::RunInfo& run) {
+  std::vector<std::string> arguments;
+  try {
+    arguments = nlohmann::json::parse(run.arguments_json).get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(Errc::database, fmt::format("run {}: its stored arguments are unreadable", run.id));
+  }
+  CLI::App app;
+  AuditCommandOptions stored;
+  register_options(*app.add_subcommand("audit"), stored);
+  std::reverse(arguments.begin(), arguments.end());  // CLI11 takes them last first
+  try {
+    app.parse(arguments);
+  } catch (const CLI::ParseError& error) {
+    throw Error(Errc::database,
+                fmt::format("run {}: its stored arguments do not parse: {}", run.id, error.what()));
+  }
+  return stored;
+}
+
+Plan plan_resume(const AuditCommandOptions& current) {
+  if (!current.targets.empty() || !current.input_files.empty()) {
+    throw Error(Errc::usage, "--resume takes no targets: the run's own are audited");
+  }
+  if (current.no_database) throw Error(Errc::usage, "--resume needs the run's database");
+  Plan plan;
+  plan.database.emplace(db::Database::open(database_path(current.database)));
+  const auto run = plan.database->find_run(current.resume);
+  if (!run || run->command != "audit") {
+    throw Error(Errc::usage, fmt::format("no audit run {} in {}", current.resume,
+                                         plan.database->path().string()));
+  }
+  if (run->state == db::RunState::complete) {
+    throw Error(Errc::usage, fmt::format("run {} is already complete", run->id));
+  }
+  // The audit itself runs as first asked; only how results are shown follows
+  // the resuming command line.
+  plan.options = stored_options(*run);
+  plan.options.format = current.format;
+  plan.options.color = current.color;
+  plan.options.quiet = current.quiet;
+  plan.options.fail_on = current.fail_on;
+  plan.options.database = current.database;
+
+  audit::TargetSet targets(~audit::uint128{0});
+  for (const db::AddressRange& stored : plan.database->targets(run->id)) {
+    const auto first = audit::IpAddress::parse(stored.first);
+    const auto last = audit::IpAddress::parse(stored.last);
+    if (!first || !last) {
+      throw Error(Errc::database, fmt::format("run {}: stored target {}-{} is not an address range",
+                                              run->id, stored.first, stored.last));
+    }
+    targets.add_range({*first, *last}, "stored target");
+  }
+  std::vector<audit::IpAddress> done;
+  for (const std::string& ip : plan.database->result_addresses(run->id)) {
+    if (const auto address = audit::IpAddress::parse(ip)) done.push_back(*address);
+  }
+  targets.remove(std::move(done));
+  plan.targets = std::move(targets);
+  plan.database->reopen_run(run->id);
+  plan.run_id = run->id;
+  plan.resumed = true;
+  return plan;
+}
+
+Plan plan_new(const AuditCommandOptions& options, const std::vector<std::string>& arguments,
+              const std::vector<std::string>& resolvers) {
+  Plan plan;
+  plan.options = options;
+  plan.targets = collect_targets(options);
+  if (!options.no_database) {
+    plan.database.emplace(db::Database::open(database_path(options.database)));
+    plan.run_id = plan.database->begin_run("audit", nlohmann::json(arguments).dump(), resolvers,
+                                           RDNSCTL_VERSION);
+    plan.database->store_targets(*plan.run_id, address_ranges(plan.targets));
+  }
+  return plan;
+}
+
+void run_audit(const AuditCommandOptions& command_line, Context& context) {
+  // The engine exists before anything is stored, so a bad resolver or rules
+  // file leaves no half-made run behind.
+  audit::AuditOptions engine;
+  std::optional<audit::Auditor> auditor;
+  Plan plan;
+  if (command_line.resume != 0) {
+    plan = plan_resume(command_line);
+    engine = engine_options(plan.options);
+    auditor.emplace(engine, audit::Rules::load(plan.options.rules));
+  } else {
+    engine = engine_options(command_line);
+    auditor.emplace(engine, audit::Rules::load(command_line.rules));
+    plan = plan_new(command_line, context.arguments, auditor->resolvers());
+  }
+  const AuditCommandOptions& options = plan.options;
+
+  std::optional<db::ResultWriter> writer;
+  if (plan.database) writer.emplace(*plan.database, *plan.run_id);
   const auto printer =
-      make_printer(options.format, stdout, use_color(options.color, stdout), run_id);
+      make_printer(options.format, stdout, use_color(options.color, stdout), plan.run_id);
   db::RunCounts counts;
   bool reached = false;
-  const auto started = std::chrono::steady_clock::now();
+  ProgressLine progress(!options.quiet && isatty(STDERR_FILENO) == 1,
+                        static_cast<std::uint64_t>(plan.targets.size()), counts);
+  if (progress.enabled()) {
+    auditor->set_progress([&](std::uint64_t done) { progress.show(done); });
+  }
+  auto last_flush = std::chrono::steady_clock::now();
+  const auto started = last_flush;
+
   audit::AuditSummary summary;
   try {
-    summary = auditor.run(targets, [&](audit::IpResult&& result) {
+    summary = auditor->run(plan.targets, [&](audit::IpResult&& result) {
       db::ResultRecord record = audit::to_record(result);
       count(counts, record.status);
-      for (const auto& finding : record.findings)
-        reached = reached || reaches(finding, options.fail_on);
+      reached = reached || any_reaches(record.findings, options.fail_on);
       printer->add(record);
-      if (writer) writer->add(std::move(record));
+      if (!writer) return;
+      writer->add(std::move(record));
+      // Bounded loss on a crash: what is not flushed is audited again on resume.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_flush > std::chrono::seconds(1)) {
+        writer->flush();
+        last_flush = now;
+      }
     });
     if (writer) writer->flush();
   } catch (...) {
-    if (database) {
+    if (plan.database) {
       try {
         if (writer) writer->flush();
-        database->finish_run(*run_id, db::RunState::failed, counts);
+        plan.database->finish_run(*plan.run_id, db::RunState::failed,
+                                  plan.database->count_results(*plan.run_id));
       } catch (...) {
       }
     }
     throw;
   }
+  progress.clear();
   printer->finish(counts);
 
+  const bool interrupted = summary.stopped_by_signal != 0;
   const bool no_resolver_answered = summary.queries > 0 && summary.responses == 0;
   if (!options.quiet) {
     const double seconds =
@@ -170,22 +346,113 @@ void run_audit(const AuditCommandOptions& options, Context& context) {
                  static_cast<unsigned long long>(summary.queries),
                  static_cast<unsigned long long>(summary.responses), seconds);
   }
-  if (database) {
-    database->finish_run(
-        *run_id, no_resolver_answered ? db::RunState::failed : db::RunState::complete, counts);
-    std::fprintf(stderr, "rdnsctl: run %lld stored in %s\n", static_cast<long long>(*run_id),
-                 escape_text(database->path().string()).c_str());
+  if (plan.database) {
+    const db::RunState state = interrupted            ? db::RunState::interrupted
+                               : no_resolver_answered ? db::RunState::failed
+                                                      : db::RunState::complete;
+    const db::RunCounts totals = plan.database->count_results(*plan.run_id);
+    plan.database->finish_run(*plan.run_id, state, totals);
+    if (plan.resumed && !reached) {
+      for (const auto& stored : plan.database->results(*plan.run_id)) {
+        reached = reached || any_reaches(stored.findings, options.fail_on);
+      }
+    }
+    if (!options.quiet) {
+      std::fprintf(stderr, "rdnsctl: run %lld %s in %s (%lld addresses)\n",
+                   static_cast<long long>(*plan.run_id), std::string(db::to_string(state)).c_str(),
+                   escape_text(plan.database->path().string()).c_str(),
+                   static_cast<long long>(totals.total));
+    }
+  }
+  if (interrupted) {
+    if (plan.database) {
+      std::fprintf(stderr,
+                   "rdnsctl: interrupted; continue with: rdnsctl audit --resume %lld --db %s\n",
+                   static_cast<long long>(*plan.run_id),
+                   escape_text(plan.database->path().string()).c_str());
+    }
+    context.exit_code = 128 + summary.stopped_by_signal;
+    return;
   }
   if (no_resolver_answered) {
     std::string servers;
-    for (const auto& server : auditor.resolvers())
+    for (const auto& server : auditor->resolvers())
       servers += (servers.empty() ? "" : ", ") + server;
     std::fprintf(stderr, "rdnsctl: no resolver answered any of %llu queries (%s)\n",
-                 static_cast<unsigned long long>(summary.queries), servers.c_str());
+                 static_cast<unsigned long long>(summary.queries), escape_text(servers).c_str());
     context.exit_code = kExitOperational;
     return;
   }
   context.exit_code = reached ? kExitFindings : kExitOk;
+}
+
+void register_options(CLI::App& command, AuditCommandOptions& options) {
+  command.add_option("targets", options.targets,
+                     "IP addresses or CIDR ranges (IPv4/IPv6); '-' reads standard input");
+  // A vector option would otherwise swallow the positional targets after it.
+  command
+      .add_option("-i,--input", options.input_files,
+                  "File with one IP or CIDR per line ('#' comments); repeatable")
+      ->allow_extra_args(false);
+  command
+      .add_option("--resolver", options.resolvers,
+                  "Recursive resolver IP[:PORT] or [IPv6]:PORT; repeatable (default: resolv.conf)")
+      ->allow_extra_args(false);
+  command
+      .add_option("--concurrency", options.concurrency,
+                  "DNS queries in flight at most (halved on timeouts, regrown gradually)")
+      ->default_val(100)
+      ->check(CLI::Range(1, 10000));
+  command.add_option("--qps", options.qps, "Queries per second at most (0: no cap)")
+      ->default_val(0)
+      ->check(CLI::Range(0.0, 1e7));
+  command
+      .add_option("--timeout", options.timeout_seconds,
+                  "Seconds to wait for the first try; doubled on each retry round")
+      ->default_val(1.0);
+  command.add_option("--retries", options.retries, "Tries after the first")
+      ->default_val(3)
+      ->check(CLI::Range(0, 10));
+  command
+      .add_option("--max-ips", options.max_ips,
+                  "Refuse to audit more addresses than this (guards against huge ranges)")
+      ->default_val(1u << 20)
+      ->check(CLI::PositiveNumber);
+  command.add_flag("--skip-invalid", options.skip_invalid,
+                   "Warn about malformed targets and go on instead of stopping");
+  command.add_option("--format", options.format, "Output: table, json, jsonl or csv")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, Format>{{"table", Format::table},
+                                                                        {"json", Format::json},
+                                                                        {"jsonl", Format::jsonl},
+                                                                        {"csv", Format::csv}},
+                                          CLI::ignore_case))
+      ->default_str("table");
+  command
+      .add_option("--fail-on", options.fail_on,
+                  "Exit 1 when a finding reaches this severity: error, warning, info, never")
+      ->transform(
+          CLI::CheckedTransformer(std::map<std::string, FailOn>{{"error", FailOn::error},
+                                                                {"warning", FailOn::warning},
+                                                                {"info", FailOn::info},
+                                                                {"never", FailOn::never}},
+                                  CLI::ignore_case))
+      ->default_str("error");
+  command.add_option("--color", options.color, "Colour the table: auto, always, never")
+      ->transform(
+          CLI::CheckedTransformer(std::map<std::string, ColorMode>{{"auto", ColorMode::automatic},
+                                                                   {"always", ColorMode::always},
+                                                                   {"never", ColorMode::never}},
+                                  CLI::ignore_case))
+      ->default_str("auto");
+  add_database_option(command, options.database);
+  command.add_flag("--no-db", options.no_database, "Do not store the run");
+  command.add_flag("-q,--quiet", options.quiet, "No progress or summary lines on stderr");
+  command.add_option("--rules", options.rules,
+                     "TOML naming rules read on top of the built-in ones (docs/rules.md)");
+  command
+      .add_option("--resume", options.resume,
+                  "Continue an interrupted or killed run with its own targets and settings")
+      ->check(CLI::PositiveNumber);
 }
 
 }  // namespace
@@ -194,65 +461,7 @@ void add_audit_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<AuditCommandOptions>();
   CLI::App* command =
       app.add_subcommand("audit", "Check forward-confirmed reverse DNS of IPs and CIDR ranges");
-  command->add_option("targets", options->targets,
-                      "IP addresses or CIDR ranges (IPv4/IPv6); '-' reads standard input");
-  command
-      ->add_option("-i,--input", options->input_files,
-                   "File with one IP or CIDR per line ('#' comments); repeatable")
-      ->allow_extra_args(false);
-  command
-      ->add_option("--resolver", options->resolvers,
-                   "Recursive resolver IP[:PORT] or [IPv6]:PORT; repeatable (default: resolv.conf)")
-      ->allow_extra_args(false);
-  command->add_option("--concurrency", options->concurrency, "DNS queries in flight at most")
-      ->default_val(100)
-      ->check(CLI::Range(1, 10000));
-  command->add_option("--qps", options->qps, "Queries per second at most (0: no cap)")
-      ->default_val(0)
-      ->check(CLI::Range(0.0, 1e7));
-  command
-      ->add_option("--timeout", options->timeout_seconds,
-                   "Seconds to wait for the first try; doubled on each retry round")
-      ->default_val(1.0);
-  command->add_option("--retries", options->retries, "Tries after the first")
-      ->default_val(3)
-      ->check(CLI::Range(0, 10));
-  command
-      ->add_option("--max-ips", options->max_ips,
-                   "Refuse to audit more addresses than this (guards against huge ranges)")
-      ->default_val(1u << 20)
-      ->check(CLI::PositiveNumber);
-  command->add_flag("--skip-invalid", options->skip_invalid,
-                    "Warn about malformed targets and go on instead of stopping");
-  command->add_option("--format", options->format, "Output: table, json, jsonl or csv")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, Format>{{"table", Format::table},
-                                                                        {"json", Format::json},
-                                                                        {"jsonl", Format::jsonl},
-                                                                        {"csv", Format::csv}},
-                                          CLI::ignore_case))
-      ->default_str("table");
-  command
-      ->add_option("--fail-on", options->fail_on,
-                   "Exit 1 when a finding reaches this severity: error, warning, info, never")
-      ->transform(
-          CLI::CheckedTransformer(std::map<std::string, FailOn>{{"error", FailOn::error},
-                                                                {"warning", FailOn::warning},
-                                                                {"info", FailOn::info},
-                                                                {"never", FailOn::never}},
-                                  CLI::ignore_case))
-      ->default_str("error");
-  command->add_option("--color", options->color, "Colour the table: auto, always, never")
-      ->transform(
-          CLI::CheckedTransformer(std::map<std::string, ColorMode>{{"auto", ColorMode::automatic},
-                                                                   {"always", ColorMode::always},
-                                                                   {"never", ColorMode::never}},
-                                  CLI::ignore_case))
-      ->default_str("auto");
-  add_database_option(*command, options->database);
-  command->add_flag("--no-db", options->no_database, "Do not store the run");
-  command->add_flag("-q,--quiet", options->quiet, "No progress or summary lines on stderr");
-  command->add_option("--rules", options->rules,
-                      "TOML naming rules read on top of the built-in ones (docs/rules.md)");
+  register_options(*command, *options);
   command->callback([options, &context] { run_audit(*options, context); });
 }
 

@@ -1,8 +1,11 @@
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include <audit/auditor.hpp>
@@ -67,9 +70,15 @@ class Auditor::Engine {
       : rules_(std::move(rules)),
         resolver_(io_, ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
                                        options.concurrency, options.qps}),
-        max_jobs_(std::max<std::size_t>(1, options.concurrency)) {}
+        max_jobs_(std::max<std::size_t>(1, options.concurrency)),
+        stop_signals_(options.stop_signals),
+        progress_interval_(options.progress_interval),
+        progress_timer_(io_) {}
 
   std::vector<std::string> resolvers() const { return resolver_.servers(); }
+  void set_progress(std::function<void(std::uint64_t)> on_progress) {
+    on_progress_ = std::move(on_progress);
+  }
 
   AuditSummary run(const TargetSet& targets, const std::function<void(IpResult&&)>& on_result) {
     TargetSet::Cursor cursor = targets.cursor();
@@ -78,9 +87,18 @@ class Auditor::Engine {
     summary_ = {};
     const std::uint64_t queries_before = resolver_.queries_sent();
     const std::uint64_t responses_before = resolver_.responses();
+    exhausted_ = false;
     io_.restart();
+    if (!stop_signals_.empty()) {
+      signals_.emplace(io_);
+      for (const int signal : stop_signals_) signals_->add(signal);
+      wait_for_signal();
+    }
+    if (on_progress_) arm_progress();
     fill();
+    finish_if_idle();
     io_.run();
+    signals_.reset();
     cursor_ = nullptr;
     summary_.queries = resolver_.queries_sent() - queries_before;
     summary_.responses = resolver_.responses() - responses_before;
@@ -100,6 +118,37 @@ class Auditor::Engine {
     bool answered = false;
     std::vector<std::function<void(bool)>> waiters;
   };
+
+  void wait_for_signal() {
+    signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (summary_.stopped_by_signal != 0) {
+        io_.stop();  // the second signal: do not wait for lookups in flight
+        return;
+      }
+      summary_.stopped_by_signal = signal;
+      exhausted_ = true;
+      if (active_ != 0) wait_for_signal();
+      finish_if_idle();
+    });
+  }
+
+  void arm_progress() {
+    progress_timer_.expires_after(progress_interval_);
+    progress_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      on_progress_(summary_.addresses);
+      arm_progress();
+    });
+  }
+
+  /// Once nothing is left to start or finish, cancels the waits that would
+  /// otherwise keep the event loop running.
+  void finish_if_idle() {
+    if (!exhausted_ || active_ != 0) return;
+    if (signals_) signals_->cancel();
+    progress_timer_.cancel();
+  }
 
   void fill() {
     IpAddress ip;
@@ -281,7 +330,10 @@ class Auditor::Engine {
     ++summary_.addresses;
     (*on_result_)(std::move(result));
     --active_;
-    asio::post(io_, [this] { fill(); });
+    asio::post(io_, [this] {
+      fill();
+      finish_if_idle();
+    });
   }
 
   asio::io_context io_;
@@ -294,6 +346,11 @@ class Auditor::Engine {
   const std::function<void(IpResult&&)>* on_result_ = nullptr;
   std::unordered_map<std::string, Probe> probes_;
   AuditSummary summary_;
+  std::vector<int> stop_signals_;
+  std::function<void(std::uint64_t)> on_progress_;
+  std::chrono::milliseconds progress_interval_;
+  asio::steady_timer progress_timer_;
+  std::optional<asio::signal_set> signals_;
 };
 
 Auditor::Auditor(const AuditOptions& options, Rules rules)
@@ -303,6 +360,10 @@ Auditor::~Auditor() = default;
 
 std::vector<std::string> Auditor::resolvers() const {
   return engine_->resolvers();
+}
+
+void Auditor::set_progress(std::function<void(std::uint64_t)> on_progress) {
+  engine_->set_progress(std::move(on_progress));
 }
 
 AuditSummary Auditor::run(const TargetSet& targets,

@@ -90,6 +90,42 @@ void TargetSet::compact() const {
   dirty_ = false;
 }
 
+void TargetSet::add_range(const IpRange& range, std::string_view origin) {
+  const std::string text = range.first == range.last
+                               ? range.first.to_string()
+                               : range.first.to_string() + "-" + range.last.to_string();
+  insert(range, text, origin);
+}
+
+void TargetSet::remove(std::vector<IpAddress> addresses) {
+  std::sort(addresses.begin(), addresses.end());
+  size();  // merge first: the walk below needs sorted, disjoint intervals
+  auto next = addresses.begin();
+  for (const Family family : {Family::ipv4, Family::ipv6}) {
+    auto& list = family == Family::ipv4 ? v4_ : v6_;
+    std::vector<Interval> kept;
+    for (const Interval& interval : list) {
+      Interval rest = interval;
+      bool empty = false;
+      while (next != addresses.end() && next->family() == family && next->value() <= rest.last) {
+        const uint128 value = next->value();
+        ++next;
+        if (value < rest.first) continue;
+        if (value > rest.first) kept.push_back({rest.first, value - 1});
+        if (value == rest.last) {
+          empty = true;
+          break;
+        }
+        rest.first = value + 1;
+      }
+      if (!empty) kept.push_back(rest);
+    }
+    list = std::move(kept);
+    while (next != addresses.end() && next->family() == family) ++next;
+  }
+  dirty_ = true;
+}
+
 void TargetSet::add_lines(std::istream& in, std::string_view source_name, InvalidInput on_invalid,
                           const std::function<void(const std::string&)>& warn) {
   std::string line;

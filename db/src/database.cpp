@@ -466,6 +466,85 @@ std::vector<ResultRecord> Database::results(std::int64_t run_id) {
   });
 }
 
+void Database::store_targets(std::int64_t run_id, std::span<const AddressRange> ranges) {
+  impl_->guarded("storing targets", [&] {
+    SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
+    impl_->require_running(run_id);
+    SQLite::Statement insert(impl_->connection,
+                             "INSERT INTO run_targets (run_id, first, last) VALUES (?, ?, ?)");
+    for (const AddressRange& range : ranges) {
+      const ParsedAddress first = parse_address(range.first);
+      const ParsedAddress last = parse_address(range.last);
+      if (first.family != last.family) {
+        throw Error(Errc::internal,
+                    fmt::format("range {}-{} mixes families", range.first, range.last));
+      }
+      insert.bind(1, run_id);
+      insert.bind(2, first.canonical);
+      insert.bind(3, last.canonical);
+      insert.exec();
+      insert.reset();
+    }
+    transaction.commit();
+  });
+}
+
+std::vector<AddressRange> Database::targets(std::int64_t run_id) {
+  return impl_->guarded("reading targets", [&] {
+    SQLite::Statement query(impl_->connection,
+                            "SELECT first, last FROM run_targets WHERE run_id = ? ORDER BY rowid");
+    query.bind(1, run_id);
+    std::vector<AddressRange> ranges;
+    while (query.executeStep()) {
+      ranges.push_back({query.getColumn(0).getString(), query.getColumn(1).getString()});
+    }
+    return ranges;
+  });
+}
+
+std::vector<std::string> Database::result_addresses(std::int64_t run_id) {
+  return impl_->guarded("reading result addresses", [&] {
+    SQLite::Statement query(impl_->connection,
+                            "SELECT ip FROM results WHERE run_id = ? ORDER BY family, address");
+    query.bind(1, run_id);
+    std::vector<std::string> addresses;
+    while (query.executeStep()) addresses.push_back(query.getColumn(0).getString());
+    return addresses;
+  });
+}
+
+RunCounts Database::count_results(std::int64_t run_id) {
+  return impl_->guarded("counting results", [&] {
+    SQLite::Statement query(
+        impl_->connection, "SELECT status, count(*) FROM results WHERE run_id = ? GROUP BY status");
+    query.bind(1, run_id);
+    RunCounts counts;
+    while (query.executeStep()) {
+      const std::string status = query.getColumn(0).getString();
+      const std::int64_t count = query.getColumn(1).getInt64();
+      counts.total += count;
+      if (status == "pass") counts.pass = count;
+      if (status == "warn") counts.warn = count;
+      if (status == "fail") counts.fail = count;
+      if (status == "unknown") counts.unknown = count;
+    }
+    return counts;
+  });
+}
+
+void Database::reopen_run(std::int64_t run_id) {
+  impl_->guarded("reopening a run", [&] {
+    SQLite::Statement update(impl_->connection,
+                             "UPDATE runs SET state = 'running', finished_at = NULL "
+                             "WHERE id = ? AND state != 'complete'");
+    update.bind(1, run_id);
+    if (update.exec() == 0) {
+      throw Error(Errc::usage, fmt::format("run {} in {} is complete or does not exist", run_id,
+                                           impl_->path.string()));
+    }
+  });
+}
+
 std::int64_t Database::schema_version() const {
   return impl_->version;
 }

@@ -19,7 +19,7 @@ namespace rdns::db {
 /// "rdNS": PRAGMA application_id, so we never adopt another program's file.
 inline constexpr std::int32_t kApplicationId = 0x72644E53;
 
-inline constexpr std::array<std::string_view, 1> kMigrations = {
+inline constexpr std::array<std::string_view, 2> kMigrations = {
     // 1: runs, their per-IP results and the findings of each result.
     R"sql(
 CREATE TABLE runs (
@@ -68,6 +68,17 @@ CREATE TABLE findings (
 );
 
 CREATE INDEX findings_by_result ON findings (run_id, ip);
+)sql",
+    // 2: the address ranges a run set out to audit, so an interrupted run can
+    // be resumed without its original input (which may have been stdin).
+    R"sql(
+CREATE TABLE run_targets (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  first TEXT NOT NULL,  -- canonical address text; one family per range
+  last TEXT NOT NULL
+);
+
+CREATE INDEX run_targets_by_run ON run_targets (run_id);
 )sql",
 };
 

@@ -132,3 +132,18 @@ TEST_CASE("TargetSet::add_file names an unreadable file") {
   CHECK_THROWS_WITH(targets.add_file("/nonexistent/ips.txt", InvalidInput::fail, no_warning),
                     Catch::StartsWith("/nonexistent/ips.txt: cannot open input file"));
 }
+
+TEST_CASE("TargetSet::remove takes out addresses a resumed run has done") {
+  TargetSet targets(1000);
+  targets.add("192.0.2.0/29", "argument");
+  targets.add("2001:db8::/126", "argument");
+  targets.remove({*IpAddress::parse("192.0.2.7"), *IpAddress::parse("192.0.2.0"),
+                  *IpAddress::parse("192.0.2.3"), *IpAddress::parse("2001:db8::1"),
+                  *IpAddress::parse("198.51.100.1")});
+  CHECK(addresses(targets) == std::vector<std::string>{"192.0.2.1", "192.0.2.2", "192.0.2.4",
+                                                       "192.0.2.5", "192.0.2.6", "2001:db8::",
+                                                       "2001:db8::2", "2001:db8::3"});
+  CHECK(targets.size() == 8);
+  targets.add_range({*IpAddress::parse("192.0.2.3"), *IpAddress::parse("192.0.2.3")}, "stored");
+  CHECK(targets.size() == 9);
+}

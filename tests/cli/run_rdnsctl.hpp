@@ -81,4 +81,33 @@ inline ProcessResult run_rdnsctl(const std::vector<std::string>& args,
   return result;
 }
 
+/// Starts rdnsctl in the background with stdout and stderr to files;
+/// returns its PID. The caller signals it and reaps it with wait_exit().
+inline pid_t spawn_rdnsctl(const std::vector<std::string>& args, const std::filesystem::path& out,
+                           const std::filesystem::path& err) {
+  std::fflush(nullptr);  // or the child's freopen writes our buffered output again
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::freopen(out.c_str(), "w", stdout);
+    std::freopen(err.c_str(), "w", stderr);
+    std::freopen("/dev/null", "r", stdin);
+    std::vector<char*> argv;
+    std::string binary = RDNSCTL_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copies = args;
+    for (auto& arg : copies) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+/// Waits for a spawned process; its exit code, or 128 + the signal.
+inline int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 }  // namespace rdns::test

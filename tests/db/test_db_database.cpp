@@ -15,6 +15,7 @@
 #include <util/error.hpp>
 
 namespace fs = std::filesystem;
+using rdns::db::AddressRange;
 using rdns::db::Database;
 using rdns::db::FindingRecord;
 using rdns::db::ForwardRecord;
@@ -392,4 +393,52 @@ TEST_CASE("ResultWriter stores in batches, on flush and when destroyed", "[db]")
     writer.add(result(address(5), "ipv4", "pass"));
   }
   CHECK(database.results(run).size() == 5);
+}
+
+TEST_CASE("a run's targets, addresses and counts support resuming it", "[db]") {
+  TempDir dir;
+  Database database = Database::open(dir / "runs.db");
+  const std::int64_t run = database.begin_run("audit", "[\"audit\"]", {}, "test");
+  const std::vector<AddressRange> ranges = {{"192.0.2.0", "192.0.2.255"},
+                                            {"2001:DB8::", "2001:db8::ff"}};
+  database.store_targets(run, ranges);
+  const std::vector<AddressRange> canonical = {{"192.0.2.0", "192.0.2.255"},
+                                               {"2001:db8::", "2001:db8::ff"}};
+  CHECK(database.targets(run) == canonical);
+  CHECK_THROWS(
+      database.store_targets(run, std::vector<AddressRange>{{"192.0.2.1", "2001:db8::1"}}));
+
+  const auto sample = sample_results();
+  database.add_results(run, sample);
+  CHECK(database.result_addresses(run) == std::vector<std::string>{"10.0.0.1", "192.0.2.9",
+                                                                   "192.0.2.10", "2001:db8::3",
+                                                                   "2001:db8::25"});
+  const RunCounts counts = database.count_results(run);
+  CHECK(counts == RunCounts{5, 2, 1, 1, 1});
+
+  database.finish_run(run, RunState::interrupted, counts);
+  database.reopen_run(run);
+  CHECK(database.find_run(run)->state == RunState::running);
+  CHECK(database.find_run(run)->finished_at.empty());
+  database.add_results(run, std::vector<ResultRecord>{result("192.0.2.77", "ipv4", "pass")});
+  database.finish_run(run, RunState::complete, database.count_results(run));
+  CHECK(database.find_run(run)->counts.total == 6);
+  CHECK_THROWS_AS(database.reopen_run(run), rdns::Error);
+}
+
+TEST_CASE("a version 1 database gains the run_targets table on open", "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "old.db";
+  std::int64_t run = 0;
+  {
+    Database database = Database::open(path);
+    run = database.begin_run("audit", "[]", {}, "old");
+    database.finish_run(run, RunState::complete, {});
+  }
+  // What a binary with only the first migration left behind.
+  run_plain_sqlite(path, "DROP TABLE run_targets; PRAGMA user_version = 1;");
+  Database upgraded = Database::open(path);
+  CHECK(upgraded.schema_version() == Database::latest_schema_version());
+  CHECK(upgraded.find_run(run)->tool_version == "old");
+  CHECK(upgraded.targets(run).empty());
 }

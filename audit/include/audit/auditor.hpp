@@ -25,6 +25,10 @@ struct AuditOptions {
   int retries = 3;                          ///< tries after the first
   std::size_t concurrency = 100;            ///< DNS queries in flight at most
   double qps = 0;                           ///< queries per second at most; 0: no cap
+  /// Signals that end a run gracefully: no new address starts, those in
+  /// flight finish and are reported. A second signal stops at once.
+  std::vector<int> stop_signals;
+  std::chrono::milliseconds progress_interval{250};
 };
 
 /// One audited IP: what DNS said and what it means.
@@ -37,6 +41,7 @@ struct AuditSummary {
   std::uint64_t addresses = 0;
   std::uint64_t queries = 0;
   std::uint64_t responses = 0;  ///< queries that got any DNS response
+  int stopped_by_signal = 0;    ///< the signal that ended the run early, or 0
 };
 
 /// Runs audits; one instance owns one resolver channel.
@@ -47,6 +52,10 @@ class Auditor {
   ~Auditor();
   Auditor(const Auditor&) = delete;
   Auditor& operator=(const Auditor&) = delete;
+
+  /// Called on the run's thread about every progress_interval with the
+  /// number of addresses finished so far.
+  void set_progress(std::function<void(std::uint64_t finished)> on_progress);
 
   /// The resolvers in use, as "IP:PORT".
   std::vector<std::string> resolvers() const;

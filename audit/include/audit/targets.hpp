@@ -26,6 +26,12 @@ class TargetSet {
   /// "ips.txt:12") for error messages. Throws rdns::Error(Errc::input).
   void add(std::string_view text, std::string_view origin);
 
+  /// Adds a parsed range; `origin` names it in a --max-ips error.
+  void add_range(const IpRange& range, std::string_view origin);
+
+  /// Removes addresses (in any order), e.g. those a resumed run has done.
+  void remove(std::vector<IpAddress> addresses);
+
   /// Adds every line of a stream: '#' starts a comment, blank lines are
   /// ignored. `source_name` is the file name (or "stdin") used in errors.
   /// Warnings for skipped lines go to `warn`.

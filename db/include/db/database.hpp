@@ -59,6 +59,14 @@ struct RunCounts {
   bool operator==(const RunCounts&) const = default;
 };
 
+/// An inclusive range of addresses of one family, as canonical text.
+struct AddressRange {
+  std::string first;
+  std::string last;
+
+  bool operator==(const AddressRange&) const = default;
+};
+
 /// One run as listed in the history.
 struct RunInfo {
   std::int64_t id = 0;
@@ -115,6 +123,18 @@ class Database {
   /// A run's results (none for an unknown run): IPv4 before IPv6, each in
   /// numeric address order, with findings in the order they were added.
   std::vector<ResultRecord> results(std::int64_t run_id);
+
+  /// Records the ranges a running run audits (in one transaction).
+  void store_targets(std::int64_t run_id, std::span<const AddressRange> ranges);
+  /// The ranges stored for a run, in the order they were stored.
+  std::vector<AddressRange> targets(std::int64_t run_id);
+  /// Canonical addresses a run has results for: IPv4 first, numeric order.
+  std::vector<std::string> result_addresses(std::int64_t run_id);
+  /// Counts a run's stored results by status.
+  RunCounts count_results(std::int64_t run_id);
+  /// Puts an interrupted, failed or still-running (killed) run back to
+  /// running so more results can be added; refuses a complete run.
+  void reopen_run(std::int64_t run_id);
 
   std::int64_t schema_version() const;
 

@@ -1,0 +1,135 @@
+// Interrupting and resuming real audit runs against a real database.
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+
+#include <lab/dns_lab.hpp>
+
+#include "run_rdnsctl.hpp"
+
+using rdns::test::run_rdnsctl;
+using rdns::test::TempDir;
+
+namespace {
+
+// 768 addresses paced at 600 queries/s: the run lasts a few seconds, long
+// enough to be killed part-way at several points.
+std::vector<std::string> paced_audit(const std::string& db) {
+  return {"audit",
+          "--resolver",
+          rdns::lab::shared_lab().resolver_address(),
+          "--timeout",
+          "0.4",
+          "--retries",
+          "1",
+          "--qps",
+          "600",
+          "--db",
+          db,
+          "--format",
+          "jsonl",
+          "--fail-on",
+          "never",
+          "192.0.2.0/24",
+          "198.51.100.0/24",
+          "2001:db8::/120"};
+}
+
+constexpr std::int64_t kTargets = 768;
+
+nlohmann::json only_run(const std::string& db) {
+  const auto list = run_rdnsctl({"runs", "list", "--db", db, "--format", "json"});
+  REQUIRE(list.exit_code == 0);
+  const auto runs = nlohmann::json::parse(list.out);
+  REQUIRE(runs.size() == 1);
+  return runs[0];
+}
+
+/// Every target stored exactly once, counts adding up, run complete.
+void check_complete(const std::string& db) {
+  const auto run = only_run(db);
+  CHECK(run["state"] == "complete");
+  CHECK(run["counts"]["total"] == kTargets);
+  const auto& counts = run["counts"];
+  CHECK(counts["pass"].get<std::int64_t>() + counts["warn"].get<std::int64_t>() +
+            counts["fail"].get<std::int64_t>() + counts["unknown"].get<std::int64_t>() ==
+        kTargets);
+  const auto show = run_rdnsctl({"runs", "show", "--db", db, "latest", "--format", "json"});
+  const auto results = nlohmann::json::parse(show.out)["results"];
+  std::set<std::string> ips;
+  for (const auto& result : results) ips.insert(result["ip"].get<std::string>());
+  CHECK(results.size() == static_cast<std::size_t>(kTargets));
+  CHECK(ips.size() == static_cast<std::size_t>(kTargets));
+}
+
+}  // namespace
+
+TEST_CASE("rdnsctl audit stops cleanly on SIGINT and --resume finishes the run") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  const auto out = dir.path() / "first.jsonl";
+  const pid_t pid = rdns::test::spawn_rdnsctl(paced_audit(db), out, dir.path() / "first.err");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  kill(pid, SIGINT);
+  CHECK(rdns::test::wait_exit(pid) == 130);
+  const std::string err = rdns::test::read_file(dir.path() / "first.err");
+  CHECK_THAT(err, Catch::Contains("--resume 1"));
+  const auto run = only_run(db);
+  CHECK(run["state"] == "interrupted");
+  const auto partial = run["counts"]["total"].get<std::int64_t>();
+  CHECK(partial > 0);
+  CHECK(partial < kTargets);
+  // What was printed before the interruption is exactly what was stored.
+  std::size_t printed = 0;
+  std::istringstream lines(rdns::test::read_file(out));
+  for (std::string line; std::getline(lines, line);) ++printed;
+  CHECK(printed == static_cast<std::size_t>(partial));
+
+  const auto resumed = run_rdnsctl({"audit", "--resume", "1", "--db", db, "--format", "jsonl"});
+  INFO(resumed.err);
+  CHECK(resumed.exit_code == 1);  // the stored run has errors (NO_PTR)
+  std::size_t printed_after = 0;
+  std::istringstream more(resumed.out);
+  for (std::string line; std::getline(more, line);) ++printed_after;
+  CHECK(printed_after == static_cast<std::size_t>(kTargets - partial));
+  check_complete(db);
+  CHECK(run_rdnsctl({"audit", "--resume", "1", "--db", db}).exit_code == 2);  // complete
+}
+
+TEST_CASE("rdnsctl audit --resume recovers a run killed with SIGKILL at several points") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  const pid_t first =
+      rdns::test::spawn_rdnsctl(paced_audit(db), dir.path() / "1.out", dir.path() / "1.err");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  kill(first, SIGKILL);
+  CHECK(rdns::test::wait_exit(first) == 128 + SIGKILL);
+  CHECK(only_run(db)["state"] == "running");
+
+  // Kill the resumed run too, later on, then resume to the end.
+  for (const int delay_ms : {1300, 400}) {
+    const pid_t resumed =
+        rdns::test::spawn_rdnsctl({"audit", "--resume", "1", "--db", db, "--format", "jsonl"},
+                                  dir.path() / "r.out", dir.path() / "r.err");
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    kill(resumed, SIGKILL);
+    rdns::test::wait_exit(resumed);
+  }
+  const auto last = run_rdnsctl({"audit", "--resume", "1", "--db", db, "--format", "jsonl"});
+  INFO(last.err);
+  CHECK(last.exit_code == 1);
+  check_complete(db);
+}
+
+TEST_CASE("rdnsctl audit --resume refuses bad requests") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  CHECK(run_rdnsctl({"audit", "--resume", "7", "--db", db}).exit_code == 2);
+  CHECK(run_rdnsctl({"audit", "--resume", "1", "--no-db"}).exit_code == 2);
+  CHECK(run_rdnsctl({"audit", "--resume", "1", "--db", db, "192.0.2.1"}).exit_code == 2);
+}
