@@ -141,8 +141,8 @@ TEST_CASE("TargetSet::remove takes out addresses a resumed run has done") {
                   *IpAddress::parse("192.0.2.3"), *IpAddress::parse("2001:db8::1"),
                   *IpAddress::parse("198.51.100.1")});
   CHECK(addresses(targets) == std::vector<std::string>{"192.0.2.1", "192.0.2.2", "192.0.2.4",
-                                                       "192.0.2.5", "192.0.2.6", "2001:db8::",
-                                                       "2001:db8::2", "2001:db8::3"});
+                                                       "192.0.2.5", "192.0.2.6",
+                                                       "2001:db8::", "2001:db8::2", "2001:db8::3"});
   CHECK(targets.size() == 8);
   targets.add_range({*IpAddress::parse("192.0.2.3"), *IpAddress::parse("192.0.2.3")}, "stored");
   CHECK(targets.size() == 9);
