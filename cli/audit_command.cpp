@@ -1,9 +1,12 @@
 // rdnsctl audit: resolve and classify the reverse DNS of IPs, print the
 // results and store the run; --resume continues an interrupted run.
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #include <audit/auditor.hpp>
+#include <audit/domains.hpp>
 #include <audit/targets.hpp>
 #include <db/result_writer.hpp>
 #include <util/error.hpp>
@@ -43,6 +47,8 @@ struct AuditCommandOptions {
   std::string rules;
   bool quiet = false;
   std::int64_t resume = 0;
+  std::vector<std::string> domains;
+  std::vector<std::string> domain_files;
 };
 
 bool reaches(const db::FindingRecord& finding, FailOn threshold) {
@@ -81,9 +87,57 @@ void warn(const std::string& message) {
   std::fprintf(stderr, "rdnsctl: warning: %s\n", message.c_str());
 }
 
+/// Domains from --domain and --domains-file (one per line, '#' comments).
+std::vector<std::string> collect_domains(const AuditCommandOptions& options) {
+  std::vector<std::string> domains = options.domains;
+  for (const std::string& path : options.domain_files) {
+    std::ifstream file(path);
+    if (!file) {
+      throw Error(Errc::input, fmt::format("{}: cannot open domains file: {}", escape_text(path),
+                                           std::strerror(errno)));
+    }
+    std::string line;
+    for (std::size_t number = 1; std::getline(file, line); ++number) {
+      const auto hash = line.find('#');
+      if (hash != std::string::npos) line.erase(hash);
+      const auto first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos) continue;
+      const std::string domain = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+      if (domain.find_first_of(" \t") != std::string::npos) {
+        throw Error(Errc::input, fmt::format("{}:{}: '{}' is not one domain name",
+                                             escape_text(path), number, escape_text(domain)));
+      }
+      domains.push_back(domain);
+    }
+  }
+  return domains;
+}
+
+/// Expands domains into targets and their sources; prints domain findings.
+void add_domain_targets(const std::vector<std::string>& domains, const audit::AuditOptions& engine,
+                        bool quiet, audit::TargetSet& targets, audit::SourceIndex& sources,
+                        std::vector<db::DomainFindingRecord>* findings) {
+  const audit::DomainExpansion expansion = audit::expand_domains(domains, engine);
+  for (const auto& [range, source] : expansion.ranges) {
+    targets.add_range(range, fmt::format("domain {} ({})", source.domain, source.via));
+    sources.add(range, source);
+  }
+  if (findings == nullptr) return;
+  for (const audit::DomainFinding& finding : expansion.findings) {
+    findings->push_back({finding.domain, finding.code,
+                         std::string(audit::severity_name(finding.severity)), finding.detail});
+    if (!quiet) {
+      std::fprintf(stderr, "rdnsctl: %s: %s: %s\n", escape_text(finding.domain).c_str(),
+                   finding.code.c_str(), escape_text(finding.detail).c_str());
+    }
+  }
+}
+
 audit::TargetSet collect_targets(const AuditCommandOptions& options) {
-  if (options.targets.empty() && options.input_files.empty()) {
-    throw Error(Errc::usage, "nothing to audit: give IPs or CIDRs, -i FILE, or - for stdin");
+  if (options.targets.empty() && options.input_files.empty() && options.domains.empty() &&
+      options.domain_files.empty()) {
+    throw Error(Errc::usage,
+                "nothing to audit: give IPs or CIDRs, -i FILE, - for stdin, or --domain");
   }
   audit::TargetSet targets(options.max_ips);
   const auto on_invalid =
@@ -113,7 +167,6 @@ audit::TargetSet collect_targets(const AuditCommandOptions& options) {
       targets.add_file(file, on_invalid, warn);
     }
   }
-  if (targets.empty()) throw Error(Errc::input, "no valid addresses to audit");
   return targets;
 }
 
@@ -187,6 +240,8 @@ struct Plan {
   std::optional<db::Database> database;
   std::optional<std::int64_t> run_id;
   bool resumed = false;
+  audit::SourceIndex sources;
+  std::vector<db::DomainFindingRecord> domain_findings;
 };
 
 /// Registers every audit option on `command`, filling `options`.
@@ -253,6 +308,13 @@ Plan plan_resume(const AuditCommandOptions& current) {
   }
   targets.remove(std::move(done));
   plan.targets = std::move(targets);
+  // Sources are not stored per range: asking the domains again restores
+  // them (their findings were stored by the first attempt).
+  const auto domains = collect_domains(plan.options);
+  if (!domains.empty()) {
+    audit::TargetSet ignored(~audit::uint128{0});
+    add_domain_targets(domains, engine_options(plan.options), true, ignored, plan.sources, nullptr);
+  }
   plan.database->reopen_run(run->id);
   plan.run_id = run->id;
   plan.resumed = true;
@@ -260,15 +322,24 @@ Plan plan_resume(const AuditCommandOptions& current) {
 }
 
 Plan plan_new(const AuditCommandOptions& options, const std::vector<std::string>& arguments,
-              const std::vector<std::string>& resolvers) {
+              const audit::AuditOptions& engine, const std::vector<std::string>& resolvers) {
   Plan plan;
   plan.options = options;
   plan.targets = collect_targets(options);
+  const auto domains = collect_domains(options);
+  if (!domains.empty()) {
+    add_domain_targets(domains, engine, options.quiet, plan.targets, plan.sources,
+                       &plan.domain_findings);
+  }
+  if (plan.targets.empty() && plan.domain_findings.empty()) {
+    throw Error(Errc::input, "no valid addresses to audit");
+  }
   if (!options.no_database) {
     plan.database.emplace(db::Database::open(database_path(options.database)));
     plan.run_id = plan.database->begin_run("audit", nlohmann::json(arguments).dump(), resolvers,
                                            RDNSCTL_VERSION);
     plan.database->store_targets(*plan.run_id, address_ranges(plan.targets));
+    plan.database->add_domain_findings(*plan.run_id, plan.domain_findings);
   }
   return plan;
 }
@@ -286,7 +357,7 @@ void run_audit(const AuditCommandOptions& command_line, Context& context) {
   } else {
     engine = engine_options(command_line);
     auditor.emplace(engine, audit::Rules::load(command_line.rules));
-    plan = plan_new(command_line, context.arguments, auditor->resolvers());
+    plan = plan_new(command_line, context.arguments, engine, auditor->resolvers());
   }
   const AuditCommandOptions& options = plan.options;
 
@@ -296,6 +367,11 @@ void run_audit(const AuditCommandOptions& command_line, Context& context) {
       make_printer(options.format, stdout, use_color(options.color, stdout), plan.run_id);
   db::RunCounts counts;
   bool reached = false;
+  for (const auto& finding : plan.domain_findings) {
+    printer->add_domain_finding(finding);
+    reached = reached || reaches(db::FindingRecord{finding.code, finding.severity, finding.detail},
+                                 options.fail_on);
+  }
   ProgressLine progress(!options.quiet && isatty(STDERR_FILENO) == 1,
                         static_cast<std::uint64_t>(plan.targets.size()), counts);
   if (progress.enabled()) {
@@ -306,20 +382,23 @@ void run_audit(const AuditCommandOptions& command_line, Context& context) {
 
   audit::AuditSummary summary;
   try {
-    summary = auditor->run(plan.targets, [&](audit::IpResult&& result) {
-      db::ResultRecord record = audit::to_record(result);
-      count(counts, record.status);
-      reached = reached || any_reaches(record.findings, options.fail_on);
-      printer->add(record);
-      if (!writer) return;
-      writer->add(std::move(record));
-      // Bounded loss on a crash: what is not flushed is audited again on resume.
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_flush > std::chrono::seconds(1)) {
-        writer->flush();
-        last_flush = now;
-      }
-    });
+    summary = auditor->run(
+        plan.targets,
+        [&](audit::IpResult&& result) {
+          db::ResultRecord record = audit::to_record(result);
+          count(counts, record.status);
+          reached = reached || any_reaches(record.findings, options.fail_on);
+          printer->add(record);
+          if (!writer) return;
+          writer->add(std::move(record));
+          // Bounded loss on a crash: what is not flushed is audited again on resume.
+          const auto now = std::chrono::steady_clock::now();
+          if (now - last_flush > std::chrono::seconds(1)) {
+            writer->flush();
+            last_flush = now;
+          }
+        },
+        &plan.sources);
     if (writer) writer->flush();
   } catch (...) {
     if (plan.database) {
@@ -449,6 +528,15 @@ void register_options(CLI::App& command, AuditCommandOptions& options) {
   command.add_flag("-q,--quiet", options.quiet, "No progress or summary lines on stderr");
   command.add_option("--rules", options.rules,
                      "TOML naming rules read on top of the built-in ones (docs/rules.md)");
+  command
+      .add_option("--domain", options.domains,
+                  "Audit a mail domain's sending IPs: its MX hosts and SPF-authorised "
+                  "addresses; repeatable")
+      ->allow_extra_args(false);
+  command
+      .add_option("--domains-file", options.domain_files,
+                  "File with one domain per line ('#' comments); repeatable")
+      ->allow_extra_args(false);
   command
       .add_option("--resume", options.resume,
                   "Continue an interrupted or killed run with its own targets and settings")

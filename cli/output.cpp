@@ -27,8 +27,30 @@ json record_json(const db::ResultRecord& record) {
     findings.push_back(
         {{"code", finding.code}, {"severity", finding.severity}, {"detail", finding.detail}});
   }
+  json sources = json::array();
+  for (const auto& source : record.sources) {
+    sources.push_back(
+        {{"domain", source.domain}, {"via", source.via}, {"expected", source.expected}});
+  }
   return json{{"ip", record.ip},   {"family", record.family}, {"status", record.status},
-              {"ptr", record.ptr}, {"forward", forward},      {"findings", findings}};
+              {"ptr", record.ptr}, {"forward", forward},      {"findings", findings},
+              {"sources", sources}};
+}
+
+json domain_finding_json(const db::DomainFindingRecord& finding) {
+  return json{{"domain", finding.domain},
+              {"code", finding.code},
+              {"severity", finding.severity},
+              {"detail", finding.detail}};
+}
+
+/// "example.com MX mx1.example.com; example.com SPF ip4:192.0.2.0/28".
+std::string sources_text(const db::ResultRecord& record) {
+  std::string text;
+  for (const auto& source : record.sources) {
+    text += (text.empty() ? "" : "; ") + source.domain + " " + source.via;
+  }
+  return text;
 }
 
 json counts_json(const db::RunCounts& counts) {
@@ -75,8 +97,8 @@ class JsonLinesPrinter final : public ResultPrinter {
 class CsvPrinter final : public ResultPrinter {
  public:
   explicit CsvPrinter(std::FILE* out) : out_(out) {
-    write(out_,
-          csv_row({"ip", "family", "status", "ptr", "forward", "code", "severity", "detail"}));
+    write(out_, csv_row({"ip", "family", "status", "ptr", "forward", "code", "severity", "detail",
+                         "sources"}));
   }
   void add(const db::ResultRecord& record) override {
     std::string ptr;
@@ -88,10 +110,11 @@ class CsvPrinter final : public ResultPrinter {
         addresses += (addresses.empty() ? "" : " ") + address;
       forward += (forward.empty() ? "" : "; ") + entry.name + "=" + addresses;
     }
+    const std::string sources = sources_text(record);
     const auto row = [&](const std::string& code, const std::string& severity,
                          const std::string& detail) {
       write(out_, csv_row({record.ip, record.family, record.status, ptr, forward, code, severity,
-                           detail}));
+                           detail, sources}));
     };
     if (record.findings.empty()) row("", "", "");
     for (const auto& finding : record.findings) row(finding.code, finding.severity, finding.detail);
@@ -106,11 +129,16 @@ class JsonPrinter final : public ResultPrinter {
  public:
   JsonPrinter(std::FILE* out, std::optional<std::int64_t> run_id) : out_(out), run_id_(run_id) {}
   void add(const db::ResultRecord& record) override { records_.push_back(record); }
+  void add_domain_finding(const db::DomainFindingRecord& finding) override {
+    domain_findings_.push_back(domain_finding_json(finding));
+  }
   void finish(const db::RunCounts& counts) override {
     std::sort(records_.begin(), records_.end(), address_less);
     json results = json::array();
     for (const auto& record : records_) results.push_back(record_json(record));
-    json document{{"summary", counts_json(counts)}, {"results", std::move(results)}};
+    json document{{"summary", counts_json(counts)},
+                  {"results", std::move(results)},
+                  {"domain_findings", std::move(domain_findings_)}};
     document["run_id"] = run_id_ ? json(*run_id_) : json(nullptr);
     write(out_, document.dump(2) + "\n");
     std::fflush(out_);
@@ -120,12 +148,16 @@ class JsonPrinter final : public ResultPrinter {
   std::FILE* out_;
   std::optional<std::int64_t> run_id_;
   std::vector<db::ResultRecord> records_;
+  json domain_findings_ = json::array();
 };
 
 class TablePrinter final : public ResultPrinter {
  public:
   TablePrinter(std::FILE* out, bool color) : out_(out), color_(color) {}
   void add(const db::ResultRecord& record) override { records_.push_back(record); }
+  void add_domain_finding(const db::DomainFindingRecord& finding) override {
+    domain_findings_.push_back(finding);
+  }
 
   void finish(const db::RunCounts& counts) override {
     std::sort(records_.begin(), records_.end(), address_less);
@@ -138,18 +170,21 @@ class TablePrinter final : public ResultPrinter {
     write(out_, fmt::format("{:<{}}  {:<7}  {:<{}}  {}\n", "IP", ip_width, "STATUS", "PTR",
                             ptr_width, "FINDINGS"));
     for (const auto& record : records_) {
-      const std::size_t lines =
-          std::max<std::size_t>(1, std::max(record.ptr.size(), record.findings.size()));
+      // Findings first, then where the address came from.
+      std::vector<std::string> notes;
+      for (const auto& f : record.findings) {
+        notes.push_back(paint(f.severity, f.code) + ": " + shown(f.detail));
+      }
+      for (const auto& source : record.sources) {
+        notes.push_back("from " + shown(source.domain) + " " + shown(source.via));
+      }
+      const std::size_t lines = std::max<std::size_t>(1, std::max(record.ptr.size(), notes.size()));
       for (std::size_t line = 0; line < lines; ++line) {
         const std::string ip = line == 0 ? record.ip : "";
         const std::string status = line == 0 ? record.status : "";
         const std::string ptr =
             line < record.ptr.size() ? shown(record.ptr[line]) : (line == 0 ? "-" : "");
-        std::string finding;
-        if (line < record.findings.size()) {
-          const auto& f = record.findings[line];
-          finding = paint(f.severity, f.code) + ": " + shown(f.detail);
-        }
+        const std::string finding = line < notes.size() ? notes[line] : "";
         write(out_, fmt::format("{:<{}}  {}  {:<{}}  {}\n", ip, ip_width, paint_status(status), ptr,
                                 ptr_width, finding));
       }
@@ -159,6 +194,13 @@ class TablePrinter final : public ResultPrinter {
                             paint_status_word("warn", counts.warn),
                             paint_status_word("fail", counts.fail),
                             paint_status_word("unknown", counts.unknown)));
+    if (!domain_findings_.empty()) {
+      write(out_, "\nDOMAIN FINDINGS\n");
+      for (const auto& f : domain_findings_) {
+        write(out_, fmt::format("{}  {}: {}\n", shown(f.domain), paint(f.severity, f.code),
+                                shown(f.detail)));
+      }
+    }
     std::fflush(out_);
   }
 
@@ -201,6 +243,7 @@ class TablePrinter final : public ResultPrinter {
   std::FILE* out_;
   bool color_;
   std::vector<db::ResultRecord> records_;
+  std::vector<db::DomainFindingRecord> domain_findings_;
 };
 
 }  // namespace

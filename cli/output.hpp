@@ -26,6 +26,9 @@ class ResultPrinter {
  public:
   virtual ~ResultPrinter() = default;
   virtual void add(const db::ResultRecord& record) = 0;
+  /// Findings about domains; formats without a place for them ignore them
+  /// (they are also printed to stderr and stored).
+  virtual void add_domain_finding(const db::DomainFindingRecord& /*finding*/) {}
   virtual void finish(const db::RunCounts& counts) = 0;
 };
 

@@ -64,6 +64,7 @@ void show(const RunsOptions& options) {
   if (options.format == Format::table) print_run_header(*run, stdout);
   const auto printer =
       make_printer(options.format, stdout, use_color(ColorMode::automatic, stdout), id);
+  for (const auto& finding : database.domain_findings(id)) printer->add_domain_finding(finding);
   for (const auto& record : database.results(id)) printer->add(record);
   printer->finish(run->counts);
 }

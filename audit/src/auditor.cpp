@@ -80,7 +80,9 @@ class Auditor::Engine {
     on_progress_ = std::move(on_progress);
   }
 
-  AuditSummary run(const TargetSet& targets, const std::function<void(IpResult&&)>& on_result) {
+  AuditSummary run(const TargetSet& targets, const std::function<void(IpResult&&)>& on_result,
+                   const SourceIndex* sources) {
+    sources_ = sources != nullptr && !sources->empty() ? sources : nullptr;
     TargetSet::Cursor cursor = targets.cursor();
     cursor_ = &cursor;
     on_result_ = &on_result;
@@ -109,6 +111,7 @@ class Auditor::Engine {
   /// The lookups of one IP; shared by its outstanding callbacks.
   struct Job {
     IpObservation observation;
+    std::vector<TargetSource> sources;
     std::size_t forwards_pending = 0;
   };
   using JobPtr = std::shared_ptr<Job>;
@@ -160,6 +163,16 @@ class Auditor::Engine {
       ++active_;
       auto job = std::make_shared<Job>();
       job->observation.ip = ip;
+      if (sources_ != nullptr) {
+        job->sources = sources_->find(ip);
+        for (const TargetSource& source : job->sources) {
+          auto& expected = job->observation.expected_names;
+          if (!source.expected_name.empty() &&
+              std::find(expected.begin(), expected.end(), source.expected_name) == expected.end()) {
+            expected.push_back(source.expected_name);
+          }
+        }
+      }
       query_ptr(job, DnsName::from_dotted(ip.reverse_name()), 0);
     }
   }
@@ -327,6 +340,7 @@ class Auditor::Engine {
     IpResult result;
     result.verdict = classify(job->observation, rules_);
     result.observation = std::move(job->observation);
+    result.sources = std::move(job->sources);
     ++summary_.addresses;
     (*on_result_)(std::move(result));
     --active_;
@@ -344,6 +358,7 @@ class Auditor::Engine {
   bool exhausted_ = false;
   TargetSet::Cursor* cursor_ = nullptr;
   const std::function<void(IpResult&&)>* on_result_ = nullptr;
+  const SourceIndex* sources_ = nullptr;
   std::unordered_map<std::string, Probe> probes_;
   AuditSummary summary_;
   std::vector<int> stop_signals_;
@@ -367,8 +382,9 @@ void Auditor::set_progress(std::function<void(std::uint64_t)> on_progress) {
 }
 
 AuditSummary Auditor::run(const TargetSet& targets,
-                          const std::function<void(IpResult&&)>& on_result) {
-  return engine_->run(targets, on_result);
+                          const std::function<void(IpResult&&)>& on_result,
+                          const SourceIndex* sources) {
+  return engine_->run(targets, on_result, sources);
 }
 
 db::ResultRecord to_record(const IpResult& result) {
@@ -384,6 +400,9 @@ db::ResultRecord to_record(const IpResult& result) {
     for (const IpAddress& address : forward.addresses)
       entry.addresses.push_back(address.to_string());
     record.forward.push_back(std::move(entry));
+  }
+  for (const TargetSource& source : result.sources) {
+    record.sources.push_back(db::SourceRecord{source.domain, source.via, source.expected_name});
   }
   for (const Finding& finding : result.verdict.findings) {
     record.findings.push_back(db::FindingRecord{std::string(code_name(finding.code)),

@@ -74,7 +74,31 @@ class Classifier {
 
  private:
   void add(Code code, std::string detail) {
+    // Where the audit knows which host this address serves (its MX name),
+    // a finding that needs a new PTR says which name to set.
+    if (!observation_.expected_names.empty() && needs_new_ptr(code)) {
+      detail += "; expected ";
+      for (std::size_t i = 0; i < observation_.expected_names.size(); ++i) {
+        if (i > 0) detail += " or ";
+        detail += observation_.expected_names[i];
+      }
+    }
     findings_.push_back(Finding{code, code_severity(code), std::move(detail)});
+  }
+
+  static bool needs_new_ptr(Code code) {
+    switch (code) {
+      case Code::no_ptr:
+      case Code::ptr_no_forward:
+      case Code::forward_mismatch:
+      case Code::family_mismatch:
+      case Code::invalid_ptr_name:
+      case Code::generic_ptr:
+      case Code::provider_default_ptr:
+        return true;
+      default:
+        return false;
+    }
   }
 
   Verdict finish() {

@@ -69,6 +69,23 @@ bool parse_message(const unsigned char* data, std::size_t size, Message& out) {
       case RrType::ns:
         if (!read_name(rdata, record.target)) return false;
         break;
+      case RrType::mx: {
+        const ldns_rdf* exchange = ldns_rr_rd_count(rr) > 1 ? ldns_rr_rdf(rr, 1) : nullptr;
+        if (rdata == nullptr || ldns_rdf_size(rdata) != 2 || !read_name(exchange, record.target)) {
+          return false;
+        }
+        record.preference = ldns_read_uint16(ldns_rdf_data(rdata));
+        break;
+      }
+      case RrType::txt:
+        // RFC 7208 §3.3: the strings of one record are joined without spaces.
+        for (std::size_t part = 0; part < ldns_rr_rd_count(rr); ++part) {
+          const ldns_rdf* string = ldns_rr_rdf(rr, part);
+          if (ldns_rdf_size(string) < 1) return false;
+          record.text.append(reinterpret_cast<const char*>(ldns_rdf_data(string)) + 1,
+                             ldns_rdf_size(string) - 1);
+        }
+        break;
       case RrType::a:
         if (rdata == nullptr || ldns_rdf_size(rdata) != 4) return false;
         record.address = IpAddress::from_bytes(Family::ipv4, ldns_rdf_data(rdata));

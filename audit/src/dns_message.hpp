@@ -12,14 +12,25 @@
 
 namespace rdns::audit::dns {
 
-enum class RrType : std::uint16_t { a = 1, ns = 2, cname = 5, soa = 6, ptr = 12, aaaa = 28 };
+enum class RrType : std::uint16_t {
+  a = 1,
+  ns = 2,
+  cname = 5,
+  soa = 6,
+  ptr = 12,
+  mx = 15,
+  txt = 16,
+  aaaa = 28
+};
 
 /// One answer-section record, with the fields the audit needs.
 struct Record {
   DnsName owner;
   std::uint16_t type = 0;
   std::uint32_t ttl = 0;
-  DnsName target;                    ///< CNAME, PTR and NS data
+  DnsName target;                    ///< CNAME, PTR, NS data and the MX exchange
+  std::uint16_t preference = 0;      ///< MX preference
+  std::string text;                  ///< TXT: the character-strings concatenated
   std::optional<IpAddress> address;  ///< A and AAAA data
 };
 

@@ -74,6 +74,23 @@ json forward_json(const std::vector<ForwardRecord>& forward) {
   return list;
 }
 
+json sources_json(const std::vector<SourceRecord>& sources) {
+  json list = json::array();
+  for (const SourceRecord& source : sources) {
+    list.push_back({{"domain", source.domain}, {"via", source.via}, {"expected", source.expected}});
+  }
+  return list;
+}
+
+std::vector<SourceRecord> parse_sources(const json& list) {
+  std::vector<SourceRecord> sources;
+  for (const json& entry : list) {
+    sources.push_back({entry.at("domain").get<std::string>(), entry.at("via").get<std::string>(),
+                       entry.at("expected").get<std::string>()});
+  }
+  return sources;
+}
+
 std::vector<ForwardRecord> parse_forward(const json& list) {
   std::vector<ForwardRecord> forward;
   for (const json& entry : list) {
@@ -177,8 +194,8 @@ struct Database::Impl {
                                kNow)),
         select_run_state(connection, "SELECT state FROM runs WHERE id = ?"),
         insert_result(connection,
-                      "INSERT INTO results (run_id, ip, family, address, status, ptr, forward) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                      "INSERT INTO results (run_id, ip, family, address, status, ptr, forward, "
+                      "sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
         insert_finding(connection,
                        "INSERT INTO findings (run_id, ip, code, severity, detail) "
                        "VALUES (?, ?, ?, ?, ?)"),
@@ -193,7 +210,7 @@ struct Database::Impl {
         select_run(connection, fmt::format("SELECT {} FROM runs WHERE id = ?", kRunColumns)),
         select_latest_run(connection, "SELECT max(id) FROM runs"),
         select_results(connection,
-                       "SELECT ip, family, status, ptr, forward FROM results "
+                       "SELECT ip, family, status, ptr, forward, sources FROM results "
                        "WHERE run_id = ? ORDER BY family, address"),
         select_findings(connection,
                         "SELECT ip, code, severity, detail FROM findings "
@@ -239,6 +256,11 @@ struct Database::Impl {
     const std::string ptr = json_text(result.ptr, fmt::format("PTR names of {}", result.ip));
     const std::string forward =
         json_text(forward_json(result.forward), fmt::format("forward names of {}", result.ip));
+    // Most IPs come from no domain; skip building a JSON value for them.
+    const std::string sources =
+        result.sources.empty()
+            ? std::string("[]")
+            : json_text(sources_json(result.sources), fmt::format("sources of {}", result.ip));
     {
       StatementUse use(insert_result);
       insert_result.bind(1, run_id);
@@ -248,6 +270,7 @@ struct Database::Impl {
       insert_result.bindNoCopy(5, result.status);
       insert_result.bindNoCopy(6, ptr);
       insert_result.bindNoCopy(7, forward);
+      insert_result.bindNoCopy(8, sources);
       insert_result.exec();
     }
     for (const FindingRecord& finding : result.findings) {
@@ -443,6 +466,7 @@ std::vector<ResultRecord> Database::results(std::int64_t run_id) {
         try {
           result.ptr = json::parse(query.getColumn(3).getString()).get<std::vector<std::string>>();
           result.forward = parse_forward(json::parse(query.getColumn(4).getString()));
+          result.sources = parse_sources(json::parse(query.getColumn(5).getString()));
         } catch (const json::exception& error) {
           impl_->damaged(run_id, fmt::format("result for {}: {}", result.ip, error.what()));
         }
@@ -542,6 +566,42 @@ void Database::reopen_run(std::int64_t run_id) {
       throw Error(Errc::usage, fmt::format("run {} in {} is complete or does not exist", run_id,
                                            impl_->path.string()));
     }
+  });
+}
+
+void Database::add_domain_findings(std::int64_t run_id,
+                                   std::span<const DomainFindingRecord> findings) {
+  impl_->guarded("storing domain findings", [&] {
+    SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
+    impl_->require_running(run_id);
+    SQLite::Statement insert(impl_->connection,
+                             "INSERT INTO domain_findings (run_id, domain, code, severity, detail) "
+                             "VALUES (?, ?, ?, ?, ?)");
+    for (const DomainFindingRecord& finding : findings) {
+      insert.bind(1, run_id);
+      insert.bindNoCopy(2, finding.domain);
+      insert.bindNoCopy(3, finding.code);
+      insert.bindNoCopy(4, finding.severity);
+      insert.bindNoCopy(5, finding.detail);
+      insert.exec();
+      insert.reset();
+    }
+    transaction.commit();
+  });
+}
+
+std::vector<DomainFindingRecord> Database::domain_findings(std::int64_t run_id) {
+  return impl_->guarded("reading domain findings", [&] {
+    SQLite::Statement query(impl_->connection,
+                            "SELECT domain, code, severity, detail FROM domain_findings "
+                            "WHERE run_id = ? ORDER BY id");
+    query.bind(1, run_id);
+    std::vector<DomainFindingRecord> findings;
+    while (query.executeStep()) {
+      findings.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(),
+                          query.getColumn(2).getString(), query.getColumn(3).getString()});
+    }
+    return findings;
   });
 }
 

@@ -19,7 +19,7 @@ namespace rdns::db {
 /// "rdNS": PRAGMA application_id, so we never adopt another program's file.
 inline constexpr std::int32_t kApplicationId = 0x72644E53;
 
-inline constexpr std::array<std::string_view, 2> kMigrations = {
+inline constexpr std::array<std::string_view, 3> kMigrations = {
     // 1: runs, their per-IP results and the findings of each result.
     R"sql(
 CREATE TABLE runs (
@@ -79,6 +79,22 @@ CREATE TABLE run_targets (
 );
 
 CREATE INDEX run_targets_by_run ON run_targets (run_id);
+)sql",
+    // 3: where each IP came from (a domain's MX or SPF), and the findings
+    // about domains themselves (a broken SPF record, a null MX).
+    R"sql(
+ALTER TABLE results ADD COLUMN sources TEXT NOT NULL DEFAULT '[]';  -- JSON array
+
+CREATE TABLE domain_findings (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  domain TEXT NOT NULL,
+  code TEXT NOT NULL,
+  severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
+  detail TEXT NOT NULL
+);
+
+CREATE INDEX domain_findings_by_run ON domain_findings (run_id);
 )sql",
 };
 

@@ -159,7 +159,7 @@ TEST_CASE("rdnsctl audit csv neutralises formulas and quotes per RFC 4180") {
   std::istringstream in(result.out);
   std::string header;
   std::getline(in, header);
-  CHECK(header == "ip,family,status,ptr,forward,code,severity,detail\r");
+  CHECK(header == "ip,family,status,ptr,forward,code,severity,detail,sources\r");
   CHECK_THAT(result.out, Catch::Contains("192.0.2.29,ipv4,fail,'-dash.example.com,"));
   CHECK_THAT(result.out, Catch::Contains("FORWARD_MISMATCH,error,"));
 }
@@ -208,4 +208,44 @@ TEST_CASE("rdnsctl refuses a foreign or corrupt database and leaves it unchanged
   CHECK(result.out.empty());
   CHECK(rdns::test::read_file(foreign) == before);
   CHECK_FALSE(std::filesystem::exists(foreign.string() + "-wal"));
+}
+
+TEST_CASE("rdnsctl audit --domain shows each address's source and the expected PTR") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  const auto result = run_rdnsctl(audit_args({"--db", db, "--format", "jsonl", "--domain",
+                                              "good.spf.example", "--domain", "loop.spf.example"}));
+  INFO(result.err);
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("loop.spf.example: SPF_PERMERROR"));
+  std::map<std::string, nlohmann::json> by_ip;
+  for (const auto& line : json_lines(result.out)) by_ip[line["ip"]] = line;
+  REQUIRE(by_ip.count("192.0.2.12") == 1);
+  const auto& missing = by_ip["192.0.2.12"];
+  CHECK(missing["findings"][0]["code"] == "NO_PTR");
+  CHECK_THAT(missing["findings"][0]["detail"].get<std::string>(),
+             Catch::EndsWith("expected mx2.good.spf.example"));
+  CHECK(missing["sources"][0] == nlohmann::json{{"domain", "good.spf.example"},
+                                                {"via", "MX mx2.good.spf.example"},
+                                                {"expected", "mx2.good.spf.example"}});
+
+  const auto show = run_rdnsctl({"runs", "show", "--db", db, "latest", "--format", "json"});
+  const auto document = nlohmann::json::parse(show.out);
+  CHECK(document["domain_findings"][0]["code"] == "SPF_PERMERROR");
+  CHECK(document["domain_findings"][0]["domain"] == "loop.spf.example");
+  bool found = false;
+  for (const auto& r : document["results"]) {
+    if (r["ip"] == "192.0.2.12") found = r["sources"] == missing["sources"];
+  }
+  CHECK(found);
+
+  const auto csv =
+      run_rdnsctl(audit_args({"--no-db", "--format", "csv", "--domain", "nomx.spf.example"}));
+  CHECK_THAT(csv.out, Catch::Contains("nomx.spf.example implicit MX; nomx.spf.example SPF a"));
+
+  const auto file = dir.path() / "domains.txt";
+  std::ofstream(file) << "# our domains\ngood.spf.example\n\nbad domain\n";
+  const auto bad = run_rdnsctl(audit_args({"--no-db", "--domains-file", file.string()}));
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains(file.string() + ":4: 'bad domain'"));
 }

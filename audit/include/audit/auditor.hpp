@@ -13,6 +13,7 @@
 #include <audit/classify.hpp>
 #include <audit/observation.hpp>
 #include <audit/rules.hpp>
+#include <audit/sources.hpp>
 #include <audit/targets.hpp>
 #include <db/database.hpp>
 
@@ -35,6 +36,7 @@ struct AuditOptions {
 struct IpResult {
   IpObservation observation;
   Verdict verdict;
+  std::vector<TargetSource> sources;  ///< empty for addresses given directly
 };
 
 struct AuditSummary {
@@ -62,7 +64,9 @@ class Auditor {
 
   /// Audits every address of `targets`; `on_result` runs once per address,
   /// in completion order, on the calling thread.
-  AuditSummary run(const TargetSet& targets, const std::function<void(IpResult&&)>& on_result);
+  /// `sources`, when given, says where addresses came from (domains).
+  AuditSummary run(const TargetSet& targets, const std::function<void(IpResult&&)>& on_result,
+                   const SourceIndex* sources = nullptr);
 
  private:
   class Engine;

@@ -47,6 +47,9 @@ struct ForwardObservation {
 
 struct IpObservation {
   IpAddress ip;
+  /// Host names this address is known to serve (an MX host), shown in
+  /// findings as the PTR name to set. Presentation form.
+  std::vector<std::string> expected_names;
   PtrObservation ptr;
   std::vector<ForwardObservation> forward;  ///< one per PTR name, same order
 };

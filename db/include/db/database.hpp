@@ -32,6 +32,25 @@ struct ForwardRecord {
   bool operator==(const ForwardRecord&) const = default;
 };
 
+/// Where an audited IP came from: a domain's MX host or SPF record.
+struct SourceRecord {
+  std::string domain;
+  std::string via;       ///< "MX mx1.example.com", "SPF ip4:192.0.2.0/28", ...
+  std::string expected;  ///< the host name the IP serves, when known
+
+  bool operator==(const SourceRecord&) const = default;
+};
+
+/// A problem or remark about a domain (its MX or SPF), not about one IP.
+struct DomainFindingRecord {
+  std::string domain;
+  std::string code;
+  std::string severity;  ///< error|warning|info
+  std::string detail;
+
+  bool operator==(const DomainFindingRecord&) const = default;
+};
+
 /// Everything stored about one audited IP.
 struct ResultRecord {
   std::string ip;                ///< stored and returned in canonical inet_ntop form
@@ -40,6 +59,7 @@ struct ResultRecord {
   std::vector<std::string> ptr;  ///< PTR names, already escaped presentation text
   std::vector<ForwardRecord> forward;
   std::vector<FindingRecord> findings;
+  std::vector<SourceRecord> sources;  ///< empty for IPs given directly
 
   bool operator==(const ResultRecord&) const = default;
 };
@@ -135,6 +155,10 @@ class Database {
   /// Puts an interrupted, failed or still-running (killed) run back to
   /// running so more results can be added; refuses a complete run.
   void reopen_run(std::int64_t run_id);
+
+  /// Stores findings about the domains a run expanded (one transaction).
+  void add_domain_findings(std::int64_t run_id, std::span<const DomainFindingRecord> findings);
+  std::vector<DomainFindingRecord> domain_findings(std::int64_t run_id);
 
   std::int64_t schema_version() const;
 

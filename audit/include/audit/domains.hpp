@@ -1,0 +1,36 @@
+#pragma once
+/// Sending addresses of mail domains: the addresses of their MX hosts (RFC
+/// 5321, null MX per RFC 7505) and those their SPF record authorises (RFC
+/// 7208: ip4, ip6, a, mx, include, redirect, with the 10-lookup and
+/// 2-void-lookup limits and loop detection). A broken MX or SPF is a
+/// finding of the domain, never a crash or a silent drop.
+
+#include <string>
+#include <vector>
+
+#include <audit/auditor.hpp>
+#include <audit/findings.hpp>
+#include <audit/ip.hpp>
+#include <audit/sources.hpp>
+
+namespace rdns::audit {
+
+/// A problem or remark about a domain rather than an address.
+struct DomainFinding {
+  std::string domain;
+  std::string code;  ///< MX_NULL, MX_NONE, MX_TEMPFAIL, SPF_NONE, SPF_TEMPFAIL, SPF_PERMERROR, ...
+  Severity severity;
+  std::string detail;
+};
+
+struct DomainExpansion {
+  std::vector<std::pair<IpRange, TargetSource>> ranges;
+  std::vector<DomainFinding> findings;
+};
+
+/// Resolves the MX and SPF records of each domain through the resolvers of
+/// `options`. Domain names are validated first (Errc::input, naming `origin`).
+DomainExpansion expand_domains(const std::vector<std::string>& domains,
+                               const AuditOptions& options);
+
+}  // namespace rdns::audit

@@ -1,0 +1,114 @@
+// Domain expansion (MX and SPF) against the real zones in samples/zones/spf.example.zone.
+
+#include <map>
+#include <set>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include <audit/domains.hpp>
+#include <lab/dns_lab.hpp>
+#include <util/error.hpp>
+
+using namespace rdns::audit;
+
+namespace {
+
+AuditOptions lab_options() {
+  AuditOptions options;
+  options.resolvers = {rdns::lab::shared_lab().resolver_address()};
+  options.timeout = std::chrono::milliseconds(400);
+  options.retries = 1;
+  return options;
+}
+
+/// Each address (or range) expanded, with the "via" texts that led to it.
+std::map<std::string, std::set<std::string>> by_range(const DomainExpansion& expansion) {
+  std::map<std::string, std::set<std::string>> out;
+  for (const auto& [range, source] : expansion.ranges) {
+    const std::string key = range.first == range.last
+                                ? range.first.to_string()
+                                : range.first.to_string() + "-" + range.last.to_string();
+    out[key].insert(source.via);
+  }
+  return out;
+}
+
+std::set<std::string> codes(const DomainExpansion& expansion) {
+  std::set<std::string> out;
+  for (const auto& finding : expansion.findings) out.insert(finding.code);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("expand_domains collects MX hosts and every SPF mechanism") {
+  const DomainExpansion expansion = expand_domains({"good.spf.example"}, lab_options());
+  const auto ranges = by_range(expansion);
+  CHECK(ranges.at("192.0.2.10") == std::set<std::string>{"MX mail.example.com", "SPF mx"});
+  CHECK(ranges.at("192.0.2.12") == std::set<std::string>{"MX mx2.good.spf.example", "SPF mx"});
+  CHECK(ranges.at("198.51.100.10") == std::set<std::string>{"SPF ip4:198.51.100.10"});
+  CHECK(ranges.at("198.51.100.65") == std::set<std::string>{"SPF a:relay.example.org"});
+  CHECK(ranges.at("192.0.2.16-192.0.2.17") ==
+        std::set<std::string>{"SPF include:_spf.good.spf.example ip4:192.0.2.16/31"});
+  CHECK(ranges.at("2001:db8::25") ==
+        std::set<std::string>{"SPF include:_spf.good.spf.example ip6:2001:db8::25"});
+  CHECK(ranges.size() == 6);
+  CHECK(expansion.findings.empty());
+  for (const auto& [range, source] : expansion.ranges) {
+    CHECK(source.domain == "good.spf.example");
+    if (source.via == "MX mx2.good.spf.example")
+      CHECK(source.expected_name == "mx2.good.spf.example");
+  }
+}
+
+TEST_CASE("expand_domains understands null MX, implicit MX and redirect") {
+  const auto nullmx = expand_domains({"nullmx.spf.example"}, lab_options());
+  CHECK(nullmx.ranges.empty());
+  CHECK(codes(nullmx) == std::set<std::string>{"MX_NULL"});
+
+  const auto nomx = expand_domains({"nomx.spf.example"}, lab_options());
+  CHECK(by_range(nomx).at("192.0.2.11") == std::set<std::string>{"implicit MX", "SPF a"});
+  CHECK(codes(nomx) == std::set<std::string>{"MX_NONE"});
+
+  const auto redirect = expand_domains({"redirect.spf.example"}, lab_options());
+  CHECK(by_range(redirect).at("198.51.100.10") ==
+        std::set<std::string>{"SPF redirect=good.spf.example ip4:198.51.100.10"});
+  CHECK(redirect.findings.empty());
+}
+
+TEST_CASE("expand_domains reports broken SPF as findings of the domain") {
+  const auto loop = expand_domains({"loop.spf.example"}, lab_options());
+  REQUIRE(codes(loop) == std::set<std::string>{"SPF_PERMERROR"});
+  CHECK_THAT(loop.findings[0].detail,
+             Catch::Contains("loop.spf.example -> loop2.spf.example -> loop.spf.example"));
+
+  const auto limit = expand_domains({"limit.spf.example"}, lab_options());
+  REQUIRE(codes(limit) == std::set<std::string>{"SPF_PERMERROR"});
+  CHECK_THAT(limit.findings[0].detail, Catch::Contains("include:l11.spf.example"));
+  const auto limit_ranges = by_range(limit);
+  CHECK(limit_ranges.count("198.51.100.110") == 1);  // the tenth lookup still counts
+  CHECK(limit_ranges.count("198.51.100.111") == 0);
+
+  const auto voids = expand_domains({"voids.spf.example"}, lab_options());
+  REQUIRE(codes(voids) == std::set<std::string>{"SPF_PERMERROR"});
+  CHECK_THAT(voids.findings[0].detail, Catch::Contains("a:nx3.spf.example"));
+
+  const auto two = expand_domains({"twospf.spf.example"}, lab_options());
+  CHECK(codes(two) == std::set<std::string>{"SPF_PERMERROR"});
+  CHECK(by_range(two).count("192.0.2.10") == 1);  // from MX, not from either SPF record
+}
+
+TEST_CASE("expand_domains keeps the rest of an SPF record when an include SERVFAILs") {
+  const auto expansion = expand_domains({"servfail.spf.example"}, lab_options());
+  REQUIRE(codes(expansion) == std::set<std::string>{"SPF_TEMPFAIL"});
+  CHECK_THAT(expansion.findings[0].detail,
+             Catch::Contains("x.broken.example.net") && Catch::Contains("SERVFAIL"));
+  CHECK(by_range(expansion).at("192.0.2.20") == std::set<std::string>{"SPF ip4:192.0.2.20"});
+}
+
+TEST_CASE("expand_domains rejects names that are not domains") {
+  CHECK_THROWS_AS(expand_domains({"not a domain"}, lab_options()), rdns::Error);
+  CHECK_THROWS_AS(expand_domains({"192.0.2.1"}, lab_options()), rdns::Error);
+  CHECK_NOTHROW(expand_domains({}, lab_options()));
+}
