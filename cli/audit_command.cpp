@@ -49,7 +49,19 @@ struct AuditCommandOptions {
   std::int64_t resume = 0;
   std::vector<std::string> domains;
   std::vector<std::string> domain_files;
+  bool smtp = false;
+  std::uint16_t smtp_port = 25;
+  std::string smtp_helo;
+  double smtp_timeout_seconds = 5.0;
+  std::size_t smtp_concurrency = 20;
 };
+
+/// The EHLO name: --smtp-helo, else this machine's host name.
+std::string default_helo_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
 
 bool reaches(const db::FindingRecord& finding, FailOn threshold) {
   switch (threshold) {
@@ -182,6 +194,18 @@ audit::AuditOptions engine_options(const AuditCommandOptions& options) {
   engine.concurrency = options.concurrency;
   engine.qps = options.qps;
   engine.stop_signals = {SIGINT, SIGTERM};
+  if (options.smtp) {
+    if (!std::isfinite(options.smtp_timeout_seconds) || options.smtp_timeout_seconds <= 0) {
+      throw Error(Errc::usage, "--smtp-timeout must be a positive number of seconds");
+    }
+    audit::SmtpOptions smtp;
+    smtp.port = options.smtp_port;
+    smtp.helo_name = options.smtp_helo.empty() ? default_helo_name() : options.smtp_helo;
+    smtp.timeout = std::chrono::milliseconds(
+        std::max<long>(1, std::lround(options.smtp_timeout_seconds * 1000)));
+    smtp.concurrency = options.smtp_concurrency;
+    engine.smtp = smtp;
+  }
   return engine;
 }
 
@@ -528,6 +552,19 @@ void register_options(CLI::App& command, AuditCommandOptions& options) {
   command.add_flag("-q,--quiet", options.quiet, "No progress or summary lines on stderr");
   command.add_option("--rules", options.rules,
                      "TOML naming rules read on top of the built-in ones (docs/rules.md)");
+  command.add_flag("--smtp", options.smtp,
+                   "Also connect to each address's SMTP port: greeting and EHLO names against "
+                   "the PTR (HELO_MISMATCH, HELO_INVALID); never sends mail");
+  command.add_option("--smtp-port", options.smtp_port, "Port for --smtp")->default_val(25);
+  command.add_option("--smtp-helo", options.smtp_helo,
+                     "Name to send with EHLO (default: this host's name)");
+  command
+      .add_option("--smtp-timeout", options.smtp_timeout_seconds,
+                  "Seconds to wait for the connection and each reply")
+      ->default_val(5.0);
+  command.add_option("--smtp-concurrency", options.smtp_concurrency, "SMTP conversations at once")
+      ->default_val(20)
+      ->check(CLI::Range(1, 1000));
   command
       .add_option("--domain", options.domains,
                   "Audit a mail domain's sending IPs: its MX hosts and SPF-authorised "

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <deque>
 #include <optional>
 #include <unordered_map>
 
@@ -12,6 +13,7 @@
 
 #include "dns_message.hpp"
 #include "resolver.hpp"
+#include "smtp_probe.hpp"
 
 namespace rdns::audit {
 
@@ -73,7 +75,8 @@ class Auditor::Engine {
         max_jobs_(std::max<std::size_t>(1, options.concurrency)),
         stop_signals_(options.stop_signals),
         progress_interval_(options.progress_interval),
-        progress_timer_(io_) {}
+        progress_timer_(io_),
+        smtp_(options.smtp) {}
 
   std::vector<std::string> resolvers() const { return resolver_.servers(); }
   void set_progress(std::function<void(std::uint64_t)> on_progress) {
@@ -336,7 +339,28 @@ class Auditor::Engine {
     if (--job->forwards_pending == 0) finish(job);
   }
 
+  /// DNS is done; the SMTP check, when asked for, comes next.
   void finish(const JobPtr& job) {
+    if (!smtp_ || job->observation.smtp) return complete(job);
+    smtp_waiting_.push_back(job);
+    start_smtp();
+  }
+
+  void start_smtp() {
+    while (!smtp_waiting_.empty() && smtp_active_ < std::max<std::size_t>(1, smtp_->concurrency)) {
+      JobPtr job = std::move(smtp_waiting_.front());
+      smtp_waiting_.pop_front();
+      ++smtp_active_;
+      probe_smtp(io_, job->observation.ip, *smtp_, [this, job](SmtpObservation&& observation) {
+        --smtp_active_;
+        job->observation.smtp = std::move(observation);
+        complete(job);
+        start_smtp();
+      });
+    }
+  }
+
+  void complete(const JobPtr& job) {
     IpResult result;
     result.verdict = classify(job->observation, rules_);
     result.observation = std::move(job->observation);
@@ -366,6 +390,9 @@ class Auditor::Engine {
   std::chrono::milliseconds progress_interval_;
   asio::steady_timer progress_timer_;
   std::optional<asio::signal_set> signals_;
+  std::optional<SmtpOptions> smtp_;
+  std::deque<JobPtr> smtp_waiting_;
+  std::size_t smtp_active_ = 0;
 };
 
 Auditor::Auditor(const AuditOptions& options, Rules rules)

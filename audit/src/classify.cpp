@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <audit/classify.hpp>
+#include <util/escape.hpp>
 
 namespace rdns::audit {
 namespace {
@@ -69,6 +70,7 @@ class Classifier {
     names();
     forward();
     ttl();
+    smtp();
     return finish();
   }
 
@@ -223,6 +225,47 @@ class Classifier {
       detail += note;
     }
     add(Code::ttl_note, std::move(detail));
+  }
+
+  /// RFC 5321 lets a server check EHLO against the client's address but not
+  /// refuse on it, so these are warnings: the greeting and EHLO names should
+  /// be the forward-confirmed PTR name.
+  void smtp() {
+    if (!observation_.smtp) return;
+    const SmtpObservation& smtp = *observation_.smtp;
+    if (!smtp.greeted) {
+      add(Code::smtp_unavailable, fmt::format("no SMTP greeting: {}", escape_text(smtp.failure)));
+      return;
+    }
+    check_helo_name("greeting", smtp.banner_name);
+    if (!smtp.ehlo_name.empty() && smtp.ehlo_name != smtp.banner_name) {
+      check_helo_name("EHLO reply", smtp.ehlo_name);
+    }
+  }
+
+  void check_helo_name(std::string_view where, std::string name) {
+    const std::string shown = escape_text(name);
+    if (!name.empty() && name.back() == '.') name.pop_back();
+    const DnsName parsed = DnsName::from_dotted(name);
+    if (name.empty() || name.front() == '[' || IpAddress::parse(name) ||
+        parsed.labels().size() < 2 || parsed.key() == "localhost.localdomain") {
+      add(Code::helo_invalid,
+          fmt::format("SMTP {} name '{}' is a bare address, localhost or a single label", where,
+                      shown));
+      return;
+    }
+    const auto& forwards = observation_.forward;
+    const auto named = std::find_if(forwards.begin(), forwards.end(),
+                                    [&](const ForwardObservation& f) { return f.name == parsed; });
+    if (named == forwards.end()) {
+      const std::string ptr = observation_.ptr.names.empty() ? std::string("(none)")
+                                                             : join_names(observation_.ptr.names);
+      add(Code::helo_mismatch,
+          fmt::format("SMTP {} name '{}' differs from the PTR name {}", where, shown, ptr));
+    } else if (!confirms(*named, ip_)) {
+      add(Code::helo_mismatch,
+          fmt::format("SMTP {} name '{}' does not resolve to {}", where, shown, ip_.to_string()));
+    }
   }
 
   const IpObservation& observation_;

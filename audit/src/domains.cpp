@@ -1,13 +1,14 @@
-#include <audit/classify.hpp>
-#include <audit/domains.hpp>
-#include <fmt/format.h>
-#include <util/error.hpp>
-#include <util/escape.hpp>
-
 #include <algorithm>
-#include <boost/asio/io_context.hpp>
 #include <optional>
 #include <set>
+
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+
+#include <audit/classify.hpp>
+#include <audit/domains.hpp>
+#include <util/error.hpp>
+#include <util/escape.hpp>
 
 #include "dns_message.hpp"
 #include "resolver.hpp"
@@ -18,8 +19,8 @@ namespace {
 namespace asio = boost::asio;
 using dns::RrType;
 
-constexpr int kMaxDnsLookups = 10;   // RFC 7208 section 4.6.4
-constexpr int kMaxVoidLookups = 2;   // RFC 7208 section 4.6.4
+constexpr int kMaxDnsLookups = 10;  // RFC 7208 section 4.6.4
+constexpr int kMaxVoidLookups = 2;  // RFC 7208 section 4.6.4
 constexpr std::size_t kMaxMxHosts = 10;
 
 std::string lower(std::string text) {
@@ -30,7 +31,8 @@ std::string lower(std::string text) {
 }
 
 bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && lower(std::string(text.substr(0, prefix.size()))) == prefix;
+  return text.size() >= prefix.size() &&
+         lower(std::string(text.substr(0, prefix.size()))) == prefix;
 }
 
 /// One query at a time on a private event loop: domain expansion asks a
@@ -101,8 +103,8 @@ class Expander {
       return address.family() == Family::ipv4 ? IpAddress::from_v4(static_cast<std::uint32_t>(v))
                                               : IpAddress::from_v6(v);
     };
-    out_.ranges.push_back(
-        {IpRange{make(first), make(first | host_bits)}, {domain_, std::move(via), std::move(expected)}});
+    out_.ranges.push_back({IpRange{make(first), make(first | host_bits)},
+                           {domain_, std::move(via), std::move(expected)}});
   }
 
   /// A and AAAA of `host`; returns false on a temporary failure.
@@ -152,7 +154,8 @@ class Expander {
     }
     if (records.empty()) {
       // RFC 5321 section 5.1: without MX the domain's own address is the implicit MX.
-      finding("MX_NONE", Severity::info, "no MX record; the domain's own address is its implicit MX");
+      finding("MX_NONE", Severity::info,
+              "no MX record; the domain's own address is its implicit MX");
       const Addresses own = addresses_of(name);
       for (const IpAddress& address : own.found) {
         add(address, address.family() == Family::ipv4 ? 32 : 128, "implicit MX", domain_);
@@ -333,9 +336,8 @@ class Expander {
         if (!range.range || range.range->first.family() != expected) {
           // Host bits set are common and harmless: receivers mask them.
           const auto slash = argument.find('/');
-          const auto address = IpAddress::parse(argument.substr(1, slash == std::string::npos
-                                                                       ? std::string::npos
-                                                                       : slash - 1));
+          const auto address = IpAddress::parse(
+              argument.substr(1, slash == std::string::npos ? std::string::npos : slash - 1));
           int length = expected == Family::ipv4 ? 32 : 128;
           if (!address || address->family() != expected ||
               (slash != std::string::npos &&
@@ -370,7 +372,8 @@ class Expander {
                                 failure(reply)));
             continue;
           }
-          for (const dns::Record* mx : dns::follow_chain(reply.message, target, RrType::mx).records) {
+          for (const dns::Record* mx :
+               dns::follow_chain(reply.message, target, RrType::mx).records) {
             if (!mx->target.is_root()) hosts.push_back(mx->target);
           }
           if (hosts.empty() && !count_void(term)) break;
@@ -421,7 +424,8 @@ class Expander {
       if (limit_reported_ || void_reported_) break;
     }
     // RFC 7208 section 6.1: redirect applies only when no "all" matched.
-    if (redirect && !has_all && !limit_reported_ && !void_reported_ && count_lookup("redirect=" + *redirect)) {
+    if (redirect && !has_all && !limit_reported_ && !void_reported_ &&
+        count_lookup("redirect=" + *redirect)) {
       const std::string inner =
           path.empty() ? "redirect=" + *redirect : path + " redirect=" + *redirect;
       evaluate(*redirect, inner, stack);
@@ -447,8 +451,8 @@ DomainExpansion expand_domains(const std::vector<std::string>& domains,
     std::string name = lower(domain);
     if (!name.empty() && name.back() == '.') name.pop_back();
     if (name.empty() || host_name_problem(DnsName::from_dotted(name))) {
-      throw Error(Errc::input, fmt::format("domain '{}' is not a valid domain name",
-                                           escape_text(domain)));
+      throw Error(Errc::input,
+                  fmt::format("domain '{}' is not a valid domain name", escape_text(domain)));
     }
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }

@@ -32,6 +32,12 @@ std::string_view code_name(Code code) {
       return "LAME_REVERSE";
     case Code::ttl_note:
       return "TTL_NOTE";
+    case Code::helo_mismatch:
+      return "HELO_MISMATCH";
+    case Code::helo_invalid:
+      return "HELO_INVALID";
+    case Code::smtp_unavailable:
+      return "SMTP_UNAVAILABLE";
   }
   return "UNKNOWN";
 }
@@ -50,9 +56,12 @@ Severity code_severity(Code code) {
     case Code::provider_default_ptr:
     case Code::ptr_target_cname:
     case Code::tempfail:
+    case Code::helo_mismatch:
+    case Code::helo_invalid:
       return Severity::warning;
     case Code::classless_delegation:
     case Code::ttl_note:
+    case Code::smtp_unavailable:
       return Severity::info;
   }
   return Severity::error;

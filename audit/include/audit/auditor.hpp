@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,14 @@
 
 namespace rdns::audit {
 
+/// The opt-in SMTP banner and EHLO check.
+struct SmtpOptions {
+  std::uint16_t port = 25;
+  std::string helo_name;                    ///< the name sent with EHLO
+  std::chrono::milliseconds timeout{5000};  ///< per step: connect, each reply
+  std::size_t concurrency = 20;             ///< SMTP conversations at once
+};
+
 struct AuditOptions {
   /// "IP", "IP:PORT" or "[IPv6]:PORT"; empty: the system's resolv.conf.
   std::vector<std::string> resolvers;
@@ -30,6 +39,8 @@ struct AuditOptions {
   /// flight finish and are reported. A second signal stops at once.
   std::vector<int> stop_signals;
   std::chrono::milliseconds progress_interval{250};
+  /// When set, each address also gets the SMTP check (HELO_* findings).
+  std::optional<SmtpOptions> smtp;
 };
 
 /// One audited IP: what DNS said and what it means.

@@ -22,6 +22,9 @@ enum class Code {
   tempfail,
   lame_reverse,
   ttl_note,
+  helo_mismatch,
+  helo_invalid,
+  smtp_unavailable,
 };
 
 enum class Severity { info, warning, error };

@@ -45,6 +45,15 @@ struct ForwardObservation {
   Outcome other_family = Outcome::skipped;
 };
 
+/// What the SMTP server at the address said (only with --smtp).
+struct SmtpObservation {
+  bool greeted = false;     ///< a 220 greeting arrived
+  std::string failure;      ///< why the conversation stopped early ("timeout", ...)
+  std::string banner_name;  ///< the first word after "220", raw bytes
+  std::string ehlo_name;    ///< the first word of the EHLO reply, raw bytes
+  int ehlo_code = 0;        ///< the EHLO reply code (250 expected)
+};
+
 struct IpObservation {
   IpAddress ip;
   /// Host names this address is known to serve (an MX host), shown in
@@ -52,6 +61,7 @@ struct IpObservation {
   std::vector<std::string> expected_names;
   PtrObservation ptr;
   std::vector<ForwardObservation> forward;  ///< one per PTR name, same order
+  std::optional<SmtpObservation> smtp;      ///< set when the SMTP check ran
 };
 
 }  // namespace rdns::audit

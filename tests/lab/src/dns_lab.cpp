@@ -39,9 +39,11 @@ constexpr int kStartAttempts = 3;
 constexpr const char* kLoopback = "127.0.0.1";
 
 // Unbound answers these RFC 6303/6761 zones locally (NXDOMAIN) unless told
-// not to. The samples live in the first four, and a test may well ask for a
-// name under the last three; all go to Knot like every other name.
-constexpr std::array<std::string_view, 7> kAlwaysNodefault = {
+// not to. The samples live in the first four and in 127.in-addr.arpa (the
+// loopback SMTP test hosts), and a test may well ask for a name under the
+// last three; all go to Knot like every other name.
+constexpr std::array<std::string_view, 8> kAlwaysNodefault = {
+    "127.in-addr.arpa.",
     "2.0.192.in-addr.arpa.",
     "100.51.198.in-addr.arpa.",
     "113.0.203.in-addr.arpa.",
