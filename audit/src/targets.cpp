@@ -56,6 +56,9 @@ void TargetSet::insert(const IpRange& range, std::string_view text, std::string_
   // then is the list merged to learn the real count.
   raw_size_ = saturating_add(raw_size_, span);
   dirty_ = true;
+  // Merging as the list grows keeps memory proportional to the distinct
+  // ranges, not to the input lines (a sorted file of 1M IPs is one range).
+  if (v4_.size() + v6_.size() > 2 * entries_after_compaction_ + 65536) compact();
   if (raw_size_ <= max_addresses_) return;
   compact();
   if (size_ > max_addresses_) {
@@ -88,6 +91,7 @@ void TargetSet::compact() const {
   }
   raw_size_ = size_;
   dirty_ = false;
+  entries_after_compaction_ = v4_.size() + v6_.size();
 }
 
 void TargetSet::add_range(const IpRange& range, std::string_view origin) {

@@ -58,28 +58,83 @@ ParsedAddress parse_address(const std::string& ip) {
 
 // Strings reaching here should be escaped ASCII already; invalid UTF-8,
 // which JSON cannot carry, means a caller skipped the escaping.
-std::string json_text(const json& value, std::string_view what) {
+std::string json_text(const json& value, std::string_view what, const std::string& ip) {
   try {
     return value.dump();
   } catch (const json::exception& error) {
-    throw Error(Errc::internal, fmt::format("cannot store {}: {}", what, error.what()));
+    throw Error(Errc::internal, fmt::format("cannot store {} of {}: {}", what, ip, error.what()));
   }
 }
 
-json forward_json(const std::vector<ForwardRecord>& forward) {
-  json list = json::array();
-  for (const ForwardRecord& entry : forward) {
-    list.push_back({{"name", entry.name}, {"addresses", entry.addresses}});
+/// Writes the JSON columns of a result without building a JSON tree: this
+/// runs once per audited IP and was most of the cost of storing one. Only
+/// ASCII is accepted, as for json_text.
+class JsonWriter {
+ public:
+  JsonWriter(std::string_view what, const std::string& ip) : what_(what), ip_(ip) {}
+
+  JsonWriter& string(std::string_view text) {
+    out_ += '"';
+    for (const char c : text) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte >= 0x80) {
+        throw Error(
+            Errc::internal,
+            fmt::format("cannot store {} of {}: a string is not escaped ASCII", what_, ip_));
+      }
+      if (c == '"' || c == '\\') {
+        out_ += '\\';
+        out_ += c;
+      } else if (byte < 0x20) {
+        out_ += fmt::format("\\u{:04x}", byte);
+      } else {
+        out_ += c;
+      }
+    }
+    out_ += '"';
+    return *this;
   }
-  return list;
+  JsonWriter& raw(std::string_view text) {
+    out_ += text;
+    return *this;
+  }
+  JsonWriter& key(std::string_view name) { return string(name).raw(":"); }
+  JsonWriter& strings(const std::vector<std::string>& values) {
+    raw("[");
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) raw(",");
+      string(values[i]);
+    }
+    return raw("]");
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string_view what_;
+  const std::string& ip_;
+  std::string out_;
+};
+
+std::string forward_text(const std::vector<ForwardRecord>& forward, const std::string& ip) {
+  JsonWriter out("forward names", ip);
+  out.raw("[");
+  for (std::size_t i = 0; i < forward.size(); ++i) {
+    if (i > 0) out.raw(",");
+    out.raw("{").key("name").string(forward[i].name).raw(",").key("addresses");
+    out.strings(forward[i].addresses).raw("}");
+  }
+  return out.raw("]").take();
 }
 
-json sources_json(const std::vector<SourceRecord>& sources) {
-  json list = json::array();
-  for (const SourceRecord& source : sources) {
-    list.push_back({{"domain", source.domain}, {"via", source.via}, {"expected", source.expected}});
+std::string sources_text(const std::vector<SourceRecord>& sources, const std::string& ip) {
+  JsonWriter out("sources", ip);
+  out.raw("[");
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (i > 0) out.raw(",");
+    out.raw("{").key("domain").string(sources[i].domain).raw(",").key("via");
+    out.string(sources[i].via).raw(",").key("expected").string(sources[i].expected).raw("}");
   }
-  return list;
+  return out.raw("]").take();
 }
 
 std::vector<SourceRecord> parse_sources(const json& list) {
@@ -89,6 +144,33 @@ std::vector<SourceRecord> parse_sources(const json& list) {
                        entry.at("expected").get<std::string>()});
   }
   return sources;
+}
+
+std::string findings_text(const std::vector<FindingRecord>& findings, const std::string& ip) {
+  JsonWriter out("findings", ip);
+  out.raw("[");
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    const FindingRecord& finding = findings[i];
+    if (finding.severity != "error" && finding.severity != "warning" &&
+        finding.severity != "info") {
+      throw Error(Errc::internal, fmt::format("cannot store result {}: unknown severity '{}'", ip,
+                                              finding.severity));
+    }
+    if (i > 0) out.raw(",");
+    out.raw("{").key("code").string(finding.code).raw(",").key("severity");
+    out.string(finding.severity).raw(",").key("detail").string(finding.detail).raw("}");
+  }
+  return out.raw("]").take();
+}
+
+std::vector<FindingRecord> parse_findings(const json& list) {
+  std::vector<FindingRecord> findings;
+  for (const json& entry : list) {
+    findings.push_back({entry.at("code").get<std::string>(),
+                        entry.at("severity").get<std::string>(),
+                        entry.at("detail").get<std::string>()});
+  }
+  return findings;
 }
 
 std::vector<ForwardRecord> parse_forward(const json& list) {
@@ -143,6 +225,7 @@ SQLite::Database connect(const fs::path& path) {
   // The indexes of a large run outgrow the 2 MB default cache, and every
   // insert then waits on page reads.
   connection.exec("PRAGMA cache_size = -16384");
+  connection.exec("PRAGMA wal_autocheckpoint = 10000");
   return connection;
 }
 
@@ -195,10 +278,7 @@ struct Database::Impl {
         select_run_state(connection, "SELECT state FROM runs WHERE id = ?"),
         insert_result(connection,
                       "INSERT INTO results (run_id, ip, family, address, status, ptr, forward, "
-                      "sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-        insert_finding(connection,
-                       "INSERT INTO findings (run_id, ip, code, severity, detail) "
-                       "VALUES (?, ?, ?, ?, ?)"),
+                      "sources, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         update_finished_run(
             connection,
             fmt::format("UPDATE runs SET finished_at = {}, state = ?, count_total = ?, "
@@ -210,11 +290,8 @@ struct Database::Impl {
         select_run(connection, fmt::format("SELECT {} FROM runs WHERE id = ?", kRunColumns)),
         select_latest_run(connection, "SELECT max(id) FROM runs"),
         select_results(connection,
-                       "SELECT ip, family, status, ptr, forward, sources FROM results "
-                       "WHERE run_id = ? ORDER BY family, address"),
-        select_findings(connection,
-                        "SELECT ip, code, severity, detail FROM findings "
-                        "WHERE run_id = ? ORDER BY ip, id") {}
+                       "SELECT ip, family, status, ptr, forward, sources, findings FROM results "
+                       "WHERE run_id = ? ORDER BY family, address") {}
 
   /// Runs body, turning SQLite failures into the project's error naming the file.
   template <typename Body>
@@ -253,14 +330,10 @@ struct Database::Impl {
       throw Error(Errc::internal, fmt::format("cannot store result: {} is {}, not {}", result.ip,
                                               address.family, result.family));
     }
-    const std::string ptr = json_text(result.ptr, fmt::format("PTR names of {}", result.ip));
-    const std::string forward =
-        json_text(forward_json(result.forward), fmt::format("forward names of {}", result.ip));
-    // Most IPs come from no domain; skip building a JSON value for them.
-    const std::string sources =
-        result.sources.empty()
-            ? std::string("[]")
-            : json_text(sources_json(result.sources), fmt::format("sources of {}", result.ip));
+    const std::string ptr = JsonWriter("PTR names", result.ip).strings(result.ptr).take();
+    const std::string forward = forward_text(result.forward, result.ip);
+    const std::string sources = sources_text(result.sources, result.ip);
+    const std::string findings = findings_text(result.findings, result.ip);
     {
       StatementUse use(insert_result);
       insert_result.bind(1, run_id);
@@ -271,16 +344,8 @@ struct Database::Impl {
       insert_result.bindNoCopy(6, ptr);
       insert_result.bindNoCopy(7, forward);
       insert_result.bindNoCopy(8, sources);
+      insert_result.bindNoCopy(9, findings);
       insert_result.exec();
-    }
-    for (const FindingRecord& finding : result.findings) {
-      StatementUse use(insert_finding);
-      insert_finding.bind(1, run_id);
-      insert_finding.bindNoCopy(2, address.canonical);
-      insert_finding.bindNoCopy(3, finding.code);
-      insert_finding.bindNoCopy(4, finding.severity);
-      insert_finding.bindNoCopy(5, finding.detail);
-      insert_finding.exec();
     }
   }
 
@@ -318,13 +383,11 @@ struct Database::Impl {
   SQLite::Statement insert_run;
   SQLite::Statement select_run_state;
   SQLite::Statement insert_result;
-  SQLite::Statement insert_finding;
   SQLite::Statement update_finished_run;
   SQLite::Statement select_runs;
   SQLite::Statement select_run;
   SQLite::Statement select_latest_run;
   SQLite::Statement select_results;
-  SQLite::Statement select_findings;
 };
 
 Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -364,7 +427,7 @@ std::int64_t Database::begin_run(std::string_view command, std::string_view argu
   return impl_->guarded("beginning a run", [&] {
     const std::string command_text(command);
     const std::string arguments_text(arguments_json);
-    const std::string resolvers_text = json_text(resolvers, "the resolver list");
+    const std::string resolvers_text = json_text(resolvers, "the resolver list", "a run");
     const std::string version_text(tool_version);
     StatementUse use(impl_->insert_run);
     impl_->insert_run.bindNoCopy(1, command_text);
@@ -453,7 +516,6 @@ std::optional<std::int64_t> Database::latest_run_id() {
 std::vector<ResultRecord> Database::results(std::int64_t run_id) {
   return impl_->guarded("reading results", [&] {
     std::vector<ResultRecord> results;
-    std::unordered_map<std::string, std::size_t> index_by_ip;
     {
       SQLite::Statement& query = impl_->select_results;
       StatementUse use(query);
@@ -467,24 +529,11 @@ std::vector<ResultRecord> Database::results(std::int64_t run_id) {
           result.ptr = json::parse(query.getColumn(3).getString()).get<std::vector<std::string>>();
           result.forward = parse_forward(json::parse(query.getColumn(4).getString()));
           result.sources = parse_sources(json::parse(query.getColumn(5).getString()));
+          result.findings = parse_findings(json::parse(query.getColumn(6).getString()));
         } catch (const json::exception& error) {
           impl_->damaged(run_id, fmt::format("result for {}: {}", result.ip, error.what()));
         }
-        index_by_ip.emplace(result.ip, results.size() - 1);
       }
-    }
-    SQLite::Statement& query = impl_->select_findings;
-    StatementUse use(query);
-    query.bind(1, run_id);
-    while (query.executeStep()) {
-      const std::string ip = query.getColumn(0).getString();
-      const auto owner = index_by_ip.find(ip);
-      if (owner == index_by_ip.end()) {
-        impl_->damaged(run_id, fmt::format("finding for {} without a result", ip));
-      }
-      results[owner->second].findings.push_back({query.getColumn(1).getString(),
-                                                 query.getColumn(2).getString(),
-                                                 query.getColumn(3).getString()});
     }
     return results;
   });

@@ -14,6 +14,8 @@
 #include <db/result_writer.hpp>
 #include <util/error.hpp>
 
+#include "../../db/src/migrations.hpp"
+
 namespace fs = std::filesystem;
 using rdns::db::AddressRange;
 using rdns::db::Database;
@@ -429,18 +431,24 @@ TEST_CASE("a run's targets, addresses and counts support resuming it", "[db]") {
 TEST_CASE("a version 1 database is migrated to the latest schema on open", "[db]") {
   TempDir dir;
   const fs::path path = dir / "old.db";
-  std::int64_t run = 0;
-  {
-    Database database = Database::open(path);
-    run = database.begin_run("audit", "[]", {}, "old");
-    database.finish_run(run, RunState::complete, {});
-  }
-  // What a binary with only the first migration left behind.
-  run_plain_sqlite(path,
-                   "DROP TABLE domain_findings; ALTER TABLE results DROP COLUMN sources; "
-                   "DROP TABLE run_targets; PRAGMA user_version = 1;");
+  // What a binary with only the first migration wrote.
+  run_plain_sqlite(path, std::string(rdns::db::kMigrations[0]) +
+                             "PRAGMA application_id = 1919176275; PRAGMA user_version = 1;"
+                             "INSERT INTO runs (id, command, started_at, state, arguments, "
+                             "resolvers, tool_version) VALUES (7, 'audit', '2026-01-01T00:00:00Z', "
+                             "'complete', '[]', '[]', 'old');"
+                             "INSERT INTO results VALUES (7, '192.0.2.9', 'ipv4', x'c0000209', "
+                             "'fail', '[]', '[]');"
+                             "INSERT INTO findings (run_id, ip, code, severity, detail) VALUES "
+                             "(7, '192.0.2.9', 'NO_PTR', 'error', 'first'),"
+                             "(7, '192.0.2.9', 'TTL_NOTE', 'info', 'second');");
   Database upgraded = Database::open(path);
   CHECK(upgraded.schema_version() == Database::latest_schema_version());
-  CHECK(upgraded.find_run(run)->tool_version == "old");
-  CHECK(upgraded.targets(run).empty());
+  CHECK(upgraded.find_run(7)->tool_version == "old");
+  CHECK(upgraded.targets(7).empty());
+  const auto results = upgraded.results(7);
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].findings ==
+        std::vector<FindingRecord>{{"NO_PTR", "error", "first"}, {"TTL_NOTE", "info", "second"}});
+  CHECK(results[0].sources.empty());
 }

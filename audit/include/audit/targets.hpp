@@ -82,6 +82,7 @@ class TargetSet {
   mutable uint128 size_ = 0;
   mutable uint128 raw_size_ = 0;
   mutable bool dirty_ = false;
+  mutable std::size_t entries_after_compaction_ = 0;
 };
 
 }  // namespace rdns::audit
