@@ -38,10 +38,12 @@ int exit_code_for(rdns::Errc code) {
     case rdns::Errc::usage:
     case rdns::Errc::input:
     case rdns::Errc::database:
+    case rdns::Errc::credentials:
       return rdns::cli::kExitUsage;
     case rdns::Errc::resolver:
     case rdns::Errc::io:
     case rdns::Errc::internal:
+    case rdns::Errc::cloud:
       return rdns::cli::kExitOperational;
   }
   return rdns::cli::kExitOperational;
