@@ -106,8 +106,9 @@ std::string root_domain(const std::string& value) {
   return before == std::string::npos ? name : name.substr(before + 1);
 }
 
-void validate_ptr_request(const std::string& ip, const std::string& value, int ttl) {
-  reverse_name(ip);
+namespace {
+
+void validate_value_and_ttl(const std::string& value, int ttl) {
   if (!is_valid_ptr_value(value)) {
     throw Error(Errc::input, "PTR value \"" + value +
                                  "\" is not a host name (no wildcard, no IP literal, at least two "
@@ -116,6 +117,13 @@ void validate_ptr_request(const std::string& ip, const std::string& value, int t
   if (ttl < 1 || ttl > 86400) {
     throw Error(Errc::input, fmt::format("TTL {} is outside 1-86400 seconds", ttl));
   }
+}
+
+}  // namespace
+
+void validate_ptr_request(const std::string& ip, const std::string& value, int ttl) {
+  reverse_name(ip);
+  validate_value_and_ttl(value, ttl);
 }
 
 /// PtrClient's state: the RPC caller.
@@ -187,10 +195,7 @@ PtrListing PtrClient::describe(const std::optional<std::string>& ip) {
 }
 
 void PtrClient::update(const std::string& record_id, const std::string& value, int ttl) {
-  if (impl_->validating()) {
-    if (!is_valid_ptr_value(value)) validate_ptr_request("0.0.0.0", value, ttl);
-    if (ttl < 1 || ttl > 86400) validate_ptr_request("0.0.0.0", "a.b", ttl);
-  }
+  if (impl_->validating()) validate_value_and_ttl(value, ttl);
   const ActionSpec& spec = impl_->table().update;
   impl_->rpc.call(spec, {{spec.wire("record_id"), record_id},
                          {spec.wire("value"), value},
