@@ -22,6 +22,7 @@ struct CommandEntry {
 constexpr CommandEntry kCommands[] = {
     {&rdns::cli::add_audit_command},
     {&rdns::cli::add_runs_command},
+    {&rdns::cli::add_cloud_command},
 };
 
 /// Messages already escape the data they quote; this only keeps a stray
@@ -38,10 +39,12 @@ int exit_code_for(rdns::Errc code) {
     case rdns::Errc::usage:
     case rdns::Errc::input:
     case rdns::Errc::database:
+    case rdns::Errc::credentials:
       return rdns::cli::kExitUsage;
     case rdns::Errc::resolver:
     case rdns::Errc::io:
     case rdns::Errc::internal:
+    case rdns::Errc::cloud:
       return rdns::cli::kExitOperational;
   }
   return rdns::cli::kExitOperational;

@@ -27,8 +27,8 @@ constexpr int kExitUsage = 2;
 constexpr int kExitLab = 3;
 
 constexpr const char* kUsage =
-    "usage: rdns-dnslab [--zones DIR] [--keep] -- COMMAND [ARGS...]\n"
-    "       rdns-dnslab [--zones DIR] [--keep] --serve\n"
+    "usage: rdns-dnslab [--zones DIR] [--keep] [--allow-updates] -- COMMAND [ARGS...]\n"
+    "       rdns-dnslab [--zones DIR] [--keep] [--allow-updates] --serve\n"
     "\n"
     "Starts knotd and unbound on free 127.0.0.1 ports, serving every DIR/*.zone\n"
     "(default: the source tree's samples/zones), then either runs COMMAND and\n"
@@ -39,6 +39,8 @@ constexpr const char* kUsage =
     "{authority} {authority_host} {authority_port}. COMMAND also gets them as\n"
     "RDNS_LAB_RESOLVER and RDNS_LAB_AUTHORITY (host:port) in its environment.\n"
     "--keep leaves the configs and logs in the work dir and prints its path.\n"
+    "--allow-updates lets Knot take dynamic updates from 127.0.0.0/8 (the cloud\n"
+    "emulator publishes PTRs so); the zone files themselves are never written.\n"
     "\n"
     "example: rdns-dnslab -- kdig @{resolver_host} -p {resolver_port} -x 192.0.2.10\n";
 
@@ -47,6 +49,7 @@ struct Options {
   std::filesystem::path zones_dir = std::filesystem::path(RDNS_SOURCE_DIR) / "samples" / "zones";
   bool keep = false;
   bool serve = false;
+  rdns::lab::Updates updates = rdns::lab::Updates::refused;
   std::vector<std::string> command;
 };
 
@@ -65,6 +68,8 @@ std::optional<Options> parse(int argc, char** argv) {
       options.zones_dir = std::string(arg.substr(8));
     } else if (arg == "--keep") {
       options.keep = true;
+    } else if (arg == "--allow-updates") {
+      options.updates = rdns::lab::Updates::from_loopback;
     } else if (arg == "--serve") {
       options.serve = true;
     } else {
@@ -180,7 +185,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &set, nullptr);
   try {
-    rdns::lab::DnsLab lab(options->zones_dir);
+    rdns::lab::DnsLab lab(options->zones_dir, options->updates);
     lab.keep_work_dir(options->keep);
     if (options->keep) std::cerr << "rdns-dnslab: work dir " << lab.work_dir().string() << "\n";
     return options->serve ? serve(lab) : run(lab, options->command);

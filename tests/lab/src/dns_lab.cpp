@@ -362,7 +362,8 @@ std::vector<std::string> case_kept_ptrs(const std::filesystem::path& zones_dir,
 }
 
 std::string knot_config(const std::filesystem::path& work, const std::filesystem::path& zones_dir,
-                        const std::vector<std::string>& zones, std::uint16_t port) {
+                        const std::vector<std::string>& zones, std::uint16_t port,
+                        Updates updates) {
   // semantic-checks off: the samples hold names a strict server rejects on
   // purpose. zonefile-sync -1: never write back into the checked-in samples.
   std::ostringstream out;
@@ -383,14 +384,21 @@ std::string knot_config(const std::filesystem::path& work, const std::filesystem
       << "    storage: " << quoted(work) << "\n"
       << "    semantic-checks: off\n"
       << "    zonefile-sync: -1\n"
-      << "    journal-content: none\n"
-      << "zone:\n"
+      << "    journal-content: none\n";
+  if (updates == Updates::from_loopback) {
+    out << "acl:\n"
+        << "  - id: loopback_update\n"
+        << "    address: 127.0.0.0/8\n"
+        << "    action: update\n";
+  }
+  out << "zone:\n"
       // An empty root, so a name outside every sample zone is NXDOMAIN.
       << "  - domain: \".\"\n"
       << "    file: " << quoted(work / "root.zone") << "\n";
   for (const auto& zone : zones) {
     out << "  - domain: \"" << zone << "\"\n"
         << "    file: " << quoted(zones_dir / (zone.substr(0, zone.size() - 1) + ".zone")) << "\n";
+    if (updates == Updates::from_loopback) out << "    acl: loopback_update\n";
   }
   return out.str();
 }
@@ -468,8 +476,9 @@ std::string unbound_config(const std::filesystem::path& work,
 
 }  // namespace
 
-DnsLab::DnsLab(const std::filesystem::path& zones_dir)
+DnsLab::DnsLab(const std::filesystem::path& zones_dir, Updates updates)
     : zones_dir_(std::filesystem::absolute(zones_dir)),
+      updates_(updates),
       zones_(discover_zones(zones_dir_)),
       owner_pid_(::getpid()) {
   std::string pattern = (std::filesystem::temp_directory_path() / "rdns-lab-XXXXXX").string();
@@ -519,7 +528,7 @@ std::string DnsLab::start_once() {
   const auto knot_conf = work_dir_ / "knot.conf";
   const auto unbound_conf = work_dir_ / "unbound.conf";
   write_file(work_dir_ / "root.zone", kRootZone);
-  write_file(knot_conf, knot_config(work_dir_, zones_dir_, zones_, authority_port_));
+  write_file(knot_conf, knot_config(work_dir_, zones_dir_, zones_, authority_port_, updates_));
   write_file(unbound_conf,
              unbound_config(work_dir_, zones_dir_, zones_, resolver_port_, authority_port_));
 
@@ -570,6 +579,12 @@ void DnsLab::stop() noexcept {
 DnsLab& shared_lab() {
   // Function-local: started on first use, destroyed (servers stopped) at exit.
   static DnsLab lab(std::filesystem::path(RDNS_SOURCE_DIR) / "samples" / "zones");
+  return lab;
+}
+
+DnsLab& emulator_lab() {
+  static DnsLab lab(std::filesystem::path(RDNS_SOURCE_DIR) / "tests" / "zones" / "emulator",
+                    Updates::from_loopback);
   return lab;
 }
 

@@ -10,12 +10,14 @@ namespace rdns {
 
 /// What kind of failure, which decides the process exit code.
 enum class Errc {
-  usage,     ///< bad flags or arguments (exit 2)
-  input,     ///< a bad target, file line or rules file (exit 2)
-  database,  ///< a database refused or unusable (exit 2); the file is left untouched
-  resolver,  ///< DNS resolution could not run at all (exit 3)
-  io,        ///< reading or writing a file failed (exit 3)
-  internal,  ///< a broken invariant (exit 3)
+  usage,        ///< bad flags or arguments (exit 2)
+  input,        ///< a bad target, file line or rules file (exit 2)
+  database,     ///< a database refused or unusable (exit 2); the file is left untouched
+  resolver,     ///< DNS resolution could not run at all (exit 3)
+  io,           ///< reading or writing a file failed (exit 3)
+  internal,     ///< a broken invariant (exit 3)
+  credentials,  ///< no usable cloud credentials, or an unsafe credentials file (exit 2)
+  cloud,        ///< the cloud API refused or failed a call (exit 3); see provision::ApiError
 };
 
 /// An error with its category; what() is the message shown to the user.

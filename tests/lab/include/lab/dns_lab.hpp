@@ -13,6 +13,12 @@
 
 namespace rdns::lab {
 
+/// Whether Knot accepts RFC 2136 dynamic updates.
+enum class Updates {
+  refused,        ///< the zones are read-only (the samples)
+  from_loopback,  ///< any zone may be updated from 127.0.0.0/8 (the emulator publishes so)
+};
+
 /// A knotd (authoritative) + unbound (recursive, stub zones to knotd) pair on free 127.0.0.1 ports.
 ///
 /// Every `*.zone` file in the zones directory is served as the zone named by
@@ -26,7 +32,7 @@ class DnsLab {
  public:
   /// Starts both servers and returns once both answer; throws
   /// std::runtime_error with the tail of the failing server's log otherwise.
-  explicit DnsLab(const std::filesystem::path& zones_dir);
+  explicit DnsLab(const std::filesystem::path& zones_dir, Updates updates = Updates::refused);
   /// Stops both servers (SIGTERM, up to ~2 s, then SIGKILL) and removes the work dir.
   ~DnsLab();
 
@@ -59,6 +65,7 @@ class DnsLab {
   void stop() noexcept;
 
   std::filesystem::path zones_dir_;
+  Updates updates_ = Updates::refused;
   std::filesystem::path work_dir_;
   std::vector<std::string> zones_;
   std::uint16_t authority_port_ = 0;
@@ -72,5 +79,10 @@ class DnsLab {
 /// One lab for the whole test process, serving RDNS_SOURCE_DIR/samples/zones;
 /// started on first use and stopped at process exit.
 DnsLab& shared_lab();
+
+/// A second lab for the cloud emulator's tests, serving
+/// RDNS_SOURCE_DIR/tests/zones/emulator with dynamic updates from loopback
+/// (the emulator publishes PTRs into it; tests publish verification TXTs).
+DnsLab& emulator_lab();
 
 }  // namespace rdns::lab

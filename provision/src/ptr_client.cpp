@@ -1,0 +1,315 @@
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <provision/ptr_client.hpp>
+
+#include "rpc.hpp"
+
+namespace rdns::provision {
+namespace {
+
+using detail::Json;
+using detail::RpcClient;
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::string::size_type start = 0;
+  for (;;) {
+    const auto end = text.find(separator, start);
+    parts.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) return parts;
+    start = end + 1;
+  }
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::string text_of(const Json& object, const char* key) {
+  const auto it = object.find(key);
+  if (it == object.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<long long>());
+  return {};
+}
+
+// The array at object[outer][inner], as the RPC APIs nest lists; empty when absent.
+const Json& nested_array(const Json& object, const char* outer, const char* inner) {
+  static const Json kEmpty = Json::array();
+  const auto a = object.find(outer);
+  if (a == object.end() || !a->is_object()) return kEmpty;
+  const auto b = a->find(inner);
+  return b != a->end() && b->is_array() ? *b : kEmpty;
+}
+
+PtrRecord record_from(const Json& item) {
+  PtrRecord record;
+  record.record_id = text_of(item, "RecordId");
+  record.ip = text_of(item, "IpAddress");
+  record.name = text_of(item, "RR");
+  record.value = text_of(item, "Value");
+  if (const auto ttl = item.find("TTL"); ttl != item.end() && ttl->is_number_integer()) {
+    record.ttl = ttl->get<int>();
+  }
+  record.status = text_of(item, "Status") == "DISABLE" ? PtrStatus::disabled : PtrStatus::enabled;
+  return record;
+}
+
+}  // namespace
+
+std::string reverse_name(const std::string& ipv4) {
+  in_addr address{};
+  if (::inet_pton(AF_INET, ipv4.c_str(), &address) != 1) {
+    throw Error(Errc::input, "not an IPv4 address: \"" + ipv4 + "\" (PTR records are IPv4 only)");
+  }
+  const auto octets = split(ipv4, '.');
+  return octets[3] + "." + octets[2] + "." + octets[1] + "." + octets[0] + ".in-addr.arpa";
+}
+
+bool is_valid_ptr_value(const std::string& value) {
+  std::string name = value;
+  if (name.ends_with('.')) name.pop_back();
+  if (name.empty() || name.size() > 253) return false;
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, name.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, name.c_str(), &v6) == 1)
+    return false;
+  const auto labels = split(name, '.');
+  if (labels.size() < 2) return false;
+  for (const auto& label : labels) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (unsigned char c : label) {
+      if (std::isalnum(c) == 0 && c != '-') return false;  // '*' and '_' included
+    }
+  }
+  // A top-level label of digits only would make the name look like an address.
+  const auto& top = labels.back();
+  return !std::all_of(top.begin(), top.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+std::string root_domain(const std::string& value) {
+  std::string name = lower(value);
+  if (name.ends_with('.')) name.pop_back();
+  const auto last = name.rfind('.');
+  if (last == std::string::npos || last == 0) return name;
+  const auto before = name.rfind('.', last - 1);
+  return before == std::string::npos ? name : name.substr(before + 1);
+}
+
+namespace {
+
+void validate_value_and_ttl(const std::string& value, int ttl) {
+  if (!is_valid_ptr_value(value)) {
+    throw Error(Errc::input, "PTR value \"" + value +
+                                 "\" is not a host name (no wildcard, no IP literal, at least two "
+                                 "labels)");
+  }
+  if (ttl < 1 || ttl > 86400) {
+    throw Error(Errc::input, fmt::format("TTL {} is outside 1-86400 seconds", ttl));
+  }
+}
+
+}  // namespace
+
+void validate_ptr_request(const std::string& ip, const std::string& value, int ttl) {
+  reverse_name(ip);
+  validate_value_and_ttl(value, ttl);
+}
+
+/// PtrClient's state: the RPC caller.
+class PtrClient::Impl {
+ public:
+  Impl(ClientConfig config, Credentials credentials)
+      : rpc(std::move(config), std::move(credentials)) {}
+  const ActionTable& table() const { return rpc.config().actions; }
+  bool validating() const { return rpc.config().validation == LocalValidation::on; }
+  RpcClient rpc;
+};
+
+PtrClient::PtrClient(ClientConfig config, Credentials credentials)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(credentials))) {}
+PtrClient::~PtrClient() = default;
+
+PtrRecord PtrClient::create(const std::string& ip, const std::string& value, int ttl) {
+  if (impl_->validating()) validate_ptr_request(ip, value, ttl);
+  const ActionSpec& spec = impl_->table().create;
+  std::string name;
+  try {
+    name = reverse_name(ip);
+  } catch (const Error&) {
+    if (impl_->validating()) throw;
+    name = ip;  // let the server judge it
+  }
+  const Params params = {{spec.wire("ip"), ip},
+                         {spec.wire("name"), name},
+                         {spec.wire("value"), value},
+                         {spec.wire("ttl"), std::to_string(ttl)}};
+  // Create is not idempotent: after an answer that never came (or a 5xx the
+  // server may have acted on), look before creating a second time.
+  auto reconcile = [&]() -> std::optional<Json> {
+    for (const auto& record : describe(ip).records) {
+      if (lower(record.value) == lower(value)) return Json{{"RecordId", record.record_id}};
+    }
+    return std::nullopt;
+  };
+  const Json body = impl_->rpc.call(spec, params, reconcile);
+  PtrRecord record;
+  record.record_id = text_of(body, "RecordId");
+  record.ip = ip;
+  record.name = name;
+  record.value = value;
+  record.ttl = ttl;
+  return record;
+}
+
+PtrListing PtrClient::describe(const std::optional<std::string>& ip) {
+  const ActionSpec& spec = impl_->table().describe;
+  constexpr int kPageSize = 100;
+  PtrListing listing;
+  for (int page = 1;; ++page) {
+    Params params = {{spec.wire("page"), std::to_string(page)},
+                     {spec.wire("page_size"), std::to_string(kPageSize)}};
+    if (ip) params.emplace_back(spec.wire("ip"), *ip);
+    const Json body = impl_->rpc.call(spec, params);
+    const Json& items = nested_array(body, "PtrRecords", "PtrRecord");
+    for (const auto& item : items) listing.records.push_back(record_from(item));
+    if (const auto billing = body.find("Billing"); billing != body.end() && billing->is_object()) {
+      listing.billing.billable_records = billing->value("BillableRecords", 0);
+      listing.billing.daily_fee = billing->value("DailyFee", 0.0);
+      listing.billing.charged_total = billing->value("ChargedTotal", 0.0);
+      listing.billing.currency = billing->value("Currency", std::string());
+    }
+    const long long total = body.value("TotalCount", 0LL);
+    if (items.empty() || static_cast<long long>(listing.records.size()) >= total) return listing;
+  }
+}
+
+void PtrClient::update(const std::string& record_id, const std::string& value, int ttl) {
+  if (impl_->validating()) validate_value_and_ttl(value, ttl);
+  const ActionSpec& spec = impl_->table().update;
+  impl_->rpc.call(spec, {{spec.wire("record_id"), record_id},
+                         {spec.wire("value"), value},
+                         {spec.wire("ttl"), std::to_string(ttl)}});
+}
+
+void PtrClient::set_status(const std::string& record_id, PtrStatus status) {
+  const ActionSpec& spec = impl_->table().set_status;
+  impl_->rpc.call(spec,
+                  {{spec.wire("record_id"), record_id},
+                   {spec.wire("status"), status == PtrStatus::enabled ? "Enable" : "Disable"}});
+}
+
+void PtrClient::remove(const std::string& record_id) {
+  const ActionSpec& spec = impl_->table().remove;
+  impl_->rpc.call(spec, {{spec.wire("record_id"), record_id}});
+}
+
+VerificationTxt PtrClient::verification_txt(const std::string& value) {
+  const ActionSpec& spec = impl_->table().verify_txt;
+  const std::string domain = root_domain(value);
+  const Json body = impl_->rpc.call(spec, {{spec.wire("domain"), domain}});
+  VerificationTxt txt;
+  txt.domain = text_of(body, "DomainName");
+  if (txt.domain.empty()) txt.domain = domain;
+  txt.host = text_of(body, "RR");
+  txt.value = text_of(body, "Value");
+  return txt;
+}
+
+/// OwnershipChecker's state: the RPC caller.
+class OwnershipChecker::Impl {
+ public:
+  Impl(ClientConfig config, Credentials credentials)
+      : rpc(std::move(config), std::move(credentials)) {}
+  RpcClient rpc;
+};
+
+OwnershipChecker::OwnershipChecker(ClientConfig config, Credentials credentials)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(credentials))) {}
+OwnershipChecker::~OwnershipChecker() = default;
+
+std::vector<Ownership> OwnershipChecker::check(const std::vector<std::string>& ips) {
+  // The documented batch limits: 50 EIPs a call, 100 public IPs a call.
+  constexpr std::size_t kEipBatch = 50;
+  constexpr std::size_t kInstanceBatch = 100;
+  std::vector<std::string> unique;
+  for (const auto& ip : ips) {
+    reverse_name(ip);  // IPv4 only, as PTR records are
+    if (std::find(unique.begin(), unique.end(), ip) == unique.end()) unique.push_back(ip);
+  }
+  std::map<std::string, Ownership> found;
+  const ActionTable& table = impl_->rpc.config().actions;
+
+  for (std::size_t at = 0; at < unique.size(); at += kEipBatch) {
+    const auto end = std::min(unique.size(), at + kEipBatch);
+    std::string list;
+    for (auto i = at; i < end; ++i) list += (list.empty() ? "" : ",") + unique[i];
+    const ActionSpec& spec = table.describe_eips;
+    const Json body = impl_->rpc.call(
+        spec,
+        {{spec.wire("ips"), list}, {spec.wire("page"), "1"}, {spec.wire("page_size"), "100"}});
+    for (const auto& item : nested_array(body, "EipAddresses", "EipAddress")) {
+      Ownership owned;
+      owned.ip = text_of(item, "IpAddress");
+      owned.role = IpRole::eip;
+      owned.resource_id = text_of(item, "AllocationId");
+      owned.status = text_of(item, "Status");
+      found[owned.ip] = owned;
+    }
+  }
+
+  std::vector<std::string> rest;
+  for (const auto& ip : unique) {
+    if (!found.contains(ip)) rest.push_back(ip);
+  }
+  for (std::size_t at = 0; at < rest.size(); at += kInstanceBatch) {
+    const auto end = std::min(rest.size(), at + kInstanceBatch);
+    const Json list(std::vector<std::string>(rest.begin() + static_cast<long>(at),
+                                             rest.begin() + static_cast<long>(end)));
+    const ActionSpec& spec = table.describe_instances;
+    const std::set<std::string> wanted(rest.begin() + static_cast<long>(at),
+                                       rest.begin() + static_cast<long>(end));
+    for (int page = 1;; ++page) {
+      const Json body = impl_->rpc.call(spec, {{spec.wire("ips"), list.dump()},
+                                               {spec.wire("page"), std::to_string(page)},
+                                               {spec.wire("page_size"), "100"}});
+      const Json& instances = nested_array(body, "Instances", "Instance");
+      for (const auto& instance : instances) {
+        for (const auto& address : nested_array(instance, "PublicIpAddress", "IpAddress")) {
+          if (!address.is_string() || !wanted.contains(address.get<std::string>())) continue;
+          Ownership owned;
+          owned.ip = address.get<std::string>();
+          owned.role = IpRole::ecs_public_ip;
+          owned.resource_id = text_of(instance, "InstanceId");
+          owned.status = text_of(instance, "Status");
+          found[owned.ip] = owned;
+        }
+      }
+      if (instances.size() < 100) break;
+    }
+  }
+
+  std::vector<Ownership> out;
+  for (const auto& ip : ips) {
+    if (const auto it = found.find(ip); it != found.end()) {
+      out.push_back(it->second);
+    } else {
+      Ownership none;
+      none.ip = ip;
+      out.push_back(none);
+    }
+  }
+  return out;
+}
+
+}  // namespace rdns::provision

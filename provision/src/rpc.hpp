@@ -1,0 +1,63 @@
+#pragma once
+// The generic RPC caller shared by PtrClient and OwnershipChecker: signing,
+// one reused libcurl handle, the error envelope and the retry policy.
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
+#include <provision/api_error.hpp>
+#include <provision/client_config.hpp>
+#include <provision/credentials.hpp>
+#include <provision/signing.hpp>
+
+namespace rdns::provision::detail {
+
+using Json = nlohmann::json;
+
+/// Looks for the outcome of an earlier attempt whose answer was lost; a value
+/// ends the call with it, nullopt lets the call be retried.
+using Reconcile = std::function<std::optional<Json>()>;
+
+/// Signs and sends RPC calls, retrying as the notes prescribe.
+class RpcClient {
+ public:
+  RpcClient(ClientConfig config, Credentials credentials);
+  ~RpcClient();
+  RpcClient(const RpcClient&) = delete;
+  RpcClient& operator=(const RpcClient&) = delete;
+
+  /// Calls spec with params (wire names, RegionId added here). reconcile, when
+  /// given, marks the action non-idempotent: it runs before any retry that
+  /// follows an attempt the server may have carried out.
+  Json call(const ActionSpec& spec, Params params, const Reconcile& reconcile = {});
+
+  const ClientConfig& config() const { return config_; }
+
+ private:
+  /// The result of one attempt.
+  struct Attempt {
+    std::optional<Json> body;  // set on success
+    ApiErrorKind kind = ApiErrorKind::unknown;
+    std::string code;
+    std::string message;
+    std::string request_id;
+    int http_status = 0;
+  };
+
+  /// Whether an attempt may go over a kept-alive connection.
+  enum class Reuse { allowed, fresh_connection };
+
+  Attempt perform(const ActionSpec& spec, const Params& params, Reuse reuse);
+  ApiErrorKind classify(const std::string& code, const std::string& message, int status) const;
+  void log(const std::string& line) const;
+
+  ClientConfig config_;
+  Credentials credentials_;
+  CURL* curl_ = nullptr;
+};
+
+}  // namespace rdns::provision::detail
