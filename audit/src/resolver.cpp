@@ -215,6 +215,13 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
     reply.status = ReplyStatus::timeout;
   }
   context->done(std::move(reply));
+  // An armed timeout timer is the only thing that would keep the event loop
+  // alive once the last answer is in: stop it, or the run ends up to one
+  // timeout late.
+  if (self.in_flight_ == 0 && self.queue_.empty() && self.timer_armed_) {
+    self.timeout_timer_.cancel();
+    self.timer_armed_ = false;
+  }
   // Deferred: c-ares must not be re-entered from inside its own callback.
   asio::post(self.io_, [resolver = &self] { resolver->pump(); });
 }
