@@ -15,7 +15,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libc-ares-dev libboost-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libsqlitecpp-dev
   libcli11-dev catch2 nlohmann-json3-dev libfmt-dev libspdlog-dev libssl-dev libldns-dev
-  libtomlplusplus-dev
+  libtomlplusplus-dev libkainjow-mustache-dev
   knot knot-dnsutils unbound
   clang-format
 )
