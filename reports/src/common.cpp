@@ -27,6 +27,11 @@ std::string shown(std::string_view text) {
   return escape_text(text);
 }
 
+void append(std::string& list, std::string_view separator, std::string_view value) {
+  if (!list.empty()) list += separator;
+  list += value;
+}
+
 bool address_less(const std::string& a, const std::string& b) {
   std::array<unsigned char, 16> x{}, y{};
   const int fa = parse(a, x), fb = parse(b, y);
@@ -38,7 +43,11 @@ bool address_less(const std::string& a, const std::string& b) {
 std::string address_sort_key(const std::string& ip) {
   std::array<unsigned char, 16> bytes{};
   const int family = parse(ip, bytes);
-  if (family == 9) return "9" + shown(ip);
+  if (family == 9) {
+    std::string key = "9";
+    key += shown(ip);
+    return key;
+  }
   std::string key = std::to_string(family);
   const std::size_t size = family == 4 ? 4 : 16;
   for (std::size_t i = 0; i < size; ++i) key += fmt::format("{:02x}", bytes[i]);
@@ -47,7 +56,7 @@ std::string address_sort_key(const std::string& ip) {
 
 std::string join_ptr(const db::ResultRecord& record) {
   std::string out;
-  for (const auto& name : record.ptr) out += (out.empty() ? "" : " ") + shown(name);
+  for (const auto& name : record.ptr) append(out, " ", shown(name));
   return out;
 }
 
@@ -56,9 +65,11 @@ std::string join_forward(const db::ResultRecord& record) {
   for (const auto& entry : record.forward) {
     std::string addresses;
     for (const auto& address : entry.addresses) {
-      addresses += (addresses.empty() ? "" : " ") + shown(address);
+      append(addresses, " ", shown(address));
     }
-    out += (out.empty() ? "" : "; ") + shown(entry.name) + "=" + addresses;
+    append(out, "; ", shown(entry.name));
+    out += '=';
+    out += addresses;
   }
   return out;
 }

@@ -88,7 +88,7 @@ std::string plural_key(ChangeKind kind) {
 std::string codes_text(const std::optional<db::ResultRecord>& record) {
   if (!record) return "-";
   std::string text;
-  for (const auto& code : code_set(*record)) text += (text.empty() ? "" : ",") + code;
+  for (const auto& code : code_set(*record)) detail::append(text, ",", code);
   return text.empty() ? "none" : detail::shown(text);
 }
 

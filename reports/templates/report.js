@@ -1,5 +1,7 @@
-// Sorting and filtering of the address table. Without this script the
-// report is a complete static table; the controls stay hidden. The script
+// Sorting, filtering and paging of the address table. Without this script
+// the report is a complete static table; the controls stay hidden. With it,
+// at most one page of matching rows is shown at a time (Chromium takes tens
+// of seconds to lay out 100,000 rows), with "show more" and "show all". The script
 // only reads the DOM the template produced and never builds markup from
 // data: everything from DNS stays text.
 (function () {
@@ -13,6 +15,10 @@
   var statusFilter = document.getElementById('filter-status');
   var codeFilter = document.getElementById('filter-code');
   var shownCount = document.getElementById('shown-count');
+  var showMore = document.getElementById('show-more');
+  var showAll = document.getElementById('show-all');
+  var pageSize = Number(table.getAttribute('data-page')) || 500;
+  var limit = pageSize;
   var statusRank = { fail: 0, unknown: 1, warn: 2, pass: 3 };
   var texts = null;  // lower-case row text, built on the first search
 
@@ -45,23 +51,31 @@
     var fragment = document.createDocumentFragment();
     for (var i = 0; i < rows.length; i++) fragment.appendChild(rows[i]);
     body.appendChild(fragment);
+    applyFilter(false);
   }
 
-  function applyFilter() {
+  // Shows the first `limit` rows that match; a new filter starts at one page.
+  function applyFilter(newFilter) {
+    if (newFilter) limit = pageSize;
     var text = search.value.trim().toLowerCase();
     var status = statusFilter.value;
     var code = codeFilter.value;
     if (text && !texts) texts = rows.map(function (row) { return row.textContent.toLowerCase(); });
     var shown = 0;
+    var matching = 0;
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i];
-      var visible = (!status || row.getAttribute('data-status') === status) &&
+      var matches = (!status || row.getAttribute('data-status') === status) &&
           (!code || (' ' + row.getAttribute('data-codes') + ' ').indexOf(' ' + code + ' ') >= 0) &&
           (!text || texts[i].indexOf(text) >= 0);
+      var visible = matches && matching < limit;
+      if (matches) matching++;
       if (row.hidden === visible) row.hidden = !visible;
       if (visible) shown++;
     }
-    shownCount.textContent = shown + ' of ' + rows.length + ' addresses shown';
+    shownCount.textContent = 'Showing ' + shown + ' of ' + matching + ' matching addresses (' +
+        rows.length + ' in all)';
+    showMore.hidden = showAll.hidden = shown >= matching;
   }
 
   var headers = table.tHead.rows[0].cells;
@@ -79,10 +93,12 @@
   var pending = 0;
   search.addEventListener('input', function () {
     clearTimeout(pending);
-    pending = setTimeout(applyFilter, rows.length > 5000 ? 250 : 50);
+    pending = setTimeout(function () { applyFilter(true); }, rows.length > 5000 ? 250 : 50);
   });
-  statusFilter.addEventListener('change', applyFilter);
-  codeFilter.addEventListener('change', applyFilter);
+  statusFilter.addEventListener('change', function () { applyFilter(true); });
+  codeFilter.addEventListener('change', function () { applyFilter(true); });
+  showMore.addEventListener('click', function () { limit += pageSize; applyFilter(false); });
+  showAll.addEventListener('click', function () { limit = Infinity; applyFilter(false); });
   controls.hidden = false;
-  shownCount.textContent = rows.length + ' addresses';
+  applyFilter(true);
 })();

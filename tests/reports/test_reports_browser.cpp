@@ -113,3 +113,30 @@ TEST_CASE("the browser check fails a report that runs a payload or makes a reque
   CHECK_FALSE(json["payload_calls"].empty());
   CHECK_FALSE(json["violations"].empty());  // and with it, the CSP blocks both
 }
+
+TEST_CASE("a report larger than one page shows a page at a time and all on request",
+          "[reports][browser]") {
+  TempDir dir;
+  const auto path = dir.path() / "runs.db";
+  {
+    auto database = rdns::db::Database::open(path);
+    std::vector<rdns::db::ResultRecord> records;
+    for (int i = 0; i < 1200; ++i) {
+      const std::string ip =
+          "198.51." + std::to_string(100 + i / 256) + "." + std::to_string(i % 256);
+      if (i % 3 == 0) {
+        records.push_back(rdns::test::record(ip, "fail", {}, {{"NO_PTR", "error", "NXDOMAIN"}}));
+      } else {
+        records.push_back(
+            rdns::test::record(ip, "pass", {"m" + std::to_string(i) + ".example.com"}));
+      }
+    }
+    rdns::test::store_run(database, records);
+  }
+  const auto report = dir.path() / "report.html";
+  REQUIRE(run_rdnsctl({"report", "--db", path.string(), "-o", report.string()}).exit_code == 0);
+  // check_report.js clicks "show more" and "show all" when there is more than a page.
+  const auto json = check_in_chromium(report, {"--rows", "1200"});
+  INFO(json.dump(2));
+  CHECK(json["ok"] == true);
+}

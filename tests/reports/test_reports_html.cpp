@@ -58,7 +58,7 @@ TEST_CASE("write_html_report escapes everything that came from DNS", "[reports]"
       "main",     "section",    "div",    "figure",  "svg",   "g",     "text",   "rect",
       "line",     "figcaption", "table",  "caption", "thead", "tbody", "tr",     "th",
       "td",       "a",          "strong", "code",    "label", "input", "select", "option",
-      "article",  "footer",     "script"};
+      "article",  "footer",     "script", "button"};
   const std::regex tag("<\\/?([!A-Za-z][A-Za-z0-9]*)");
   for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator();
        ++it) {
