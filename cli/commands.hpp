@@ -2,11 +2,13 @@
 /// The subcommands. Each file fills its own options struct from CLI11 and
 /// runs from the subcommand's callback; main.cpp registers them from one table.
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <db/database.hpp>
 
 namespace rdns::cli {
 
@@ -27,11 +29,19 @@ struct Context {
 void add_audit_command(CLI::App& app, Context& context);
 void add_runs_command(CLI::App& app, Context& context);
 void add_cloud_command(CLI::App& app, Context& context);
+void add_report_command(CLI::App& app, Context& context);
 
 /// --db PATH when given, else $XDG_DATA_HOME/rdnsctl/rdnsctl.db.
 std::filesystem::path database_path(const std::string& flag);
 
 /// Adds the shared --db option.
 void add_database_option(CLI::App& command, std::string& path);
+
+/// Opens the database for reading stored runs; refuses (Errc::usage, naming
+/// the path) to create one that does not exist yet.
+db::Database open_existing(const std::string& flag);
+
+/// A run ID, or "latest" for the newest run; Errc::usage otherwise.
+std::int64_t resolve_run(db::Database& database, const std::string& text);
 
 }  // namespace rdns::cli

@@ -28,6 +28,26 @@ auto format_transformer() {
                                  CLI::ignore_case);
 }
 
+void list(const RunsOptions& options) {
+  db::Database database = open_existing(options.database);
+  print_runs(database.list_runs(options.limit), options.format, stdout);
+}
+
+void show(const RunsOptions& options) {
+  db::Database database = open_existing(options.database);
+  const std::int64_t id = resolve_run(database, options.run);
+  const auto run = database.find_run(id);
+  if (!run) throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
+  if (options.format == Format::table) print_run_header(*run, stdout);
+  const auto printer =
+      make_printer(options.format, stdout, use_color(ColorMode::automatic, stdout), id);
+  for (const auto& finding : database.domain_findings(id)) printer->add_domain_finding(finding);
+  for (const auto& record : database.results(id)) printer->add(record);
+  printer->finish(run->counts);
+}
+
+}  // namespace
+
 db::Database open_existing(const std::string& flag) {
   const std::filesystem::path path = database_path(flag);
   if (!std::filesystem::exists(path)) {
@@ -50,26 +70,6 @@ std::int64_t resolve_run(db::Database& database, const std::string& text) {
   }
   return id;
 }
-
-void list(const RunsOptions& options) {
-  db::Database database = open_existing(options.database);
-  print_runs(database.list_runs(options.limit), options.format, stdout);
-}
-
-void show(const RunsOptions& options) {
-  db::Database database = open_existing(options.database);
-  const std::int64_t id = resolve_run(database, options.run);
-  const auto run = database.find_run(id);
-  if (!run) throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
-  if (options.format == Format::table) print_run_header(*run, stdout);
-  const auto printer =
-      make_printer(options.format, stdout, use_color(ColorMode::automatic, stdout), id);
-  for (const auto& finding : database.domain_findings(id)) printer->add_domain_finding(finding);
-  for (const auto& record : database.results(id)) printer->add(record);
-  printer->finish(run->counts);
-}
-
-}  // namespace
 
 void add_runs_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<RunsOptions>();

@@ -11,6 +11,8 @@ find_package(fmt REQUIRED)
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
 find_package(CURL REQUIRED)
+# Header-only Mustache templates (libkainjow-mustache-dev) for the HTML report.
+find_path(RDNS_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)
 if(RDNS_BUILD_TESTS)
   find_package(Catch2 2 REQUIRED)
 endif()

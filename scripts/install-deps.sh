@@ -15,9 +15,10 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libc-ares-dev libboost-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libsqlitecpp-dev
   libcli11-dev catch2 nlohmann-json3-dev libfmt-dev libspdlog-dev libssl-dev libldns-dev
-  libtomlplusplus-dev
+  libtomlplusplus-dev libkainjow-mustache-dev
   knot knot-dnsutils unbound
   clang-format
+  chromium
 )
 
 installed() {
@@ -29,13 +30,17 @@ missing=()
 for package in "${PACKAGES[@]}"; do
   installed "$package" || missing+=("$package")
 done
+# The browser tests run Node (puppeteer-core from npm). Any Node >= 18 will do,
+# Debian's or one installed another way, so add Debian's only when none is there.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]} > 0)); then
   echo "install-deps: installing ${missing[*]}"
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
-  echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+  echo "install-deps: all ${#PACKAGES[@]} packages and Node already installed"
 fi
 
 # The tests start their own knotd and unbound on free loopback ports. A system

@@ -67,21 +67,22 @@ std::string json_text(const json& value, std::string_view what, const std::strin
 }
 
 /// Writes the JSON columns of a result without building a JSON tree: this
-/// runs once per audited IP and was most of the cost of storing one. Only
-/// ASCII is accepted, as for json_text.
+/// runs once per audited IP and was most of the cost of storing one.
 class JsonWriter {
  public:
   JsonWriter(std::string_view what, const std::string& ip) : what_(what), ip_(ip) {}
 
   JsonWriter& string(std::string_view text) {
+    const bool ascii = std::all_of(text.begin(), text.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if (!ascii) {
+      // Rare (the audit stores escaped ASCII): let the library validate the UTF-8.
+      out_ += json_text(json(std::string(text)), what_, ip_);
+      return *this;
+    }
     out_ += '"';
     for (const char c : text) {
       const auto byte = static_cast<unsigned char>(c);
-      if (byte >= 0x80) {
-        throw Error(
-            Errc::internal,
-            fmt::format("cannot store {} of {}: a string is not escaped ASCII", what_, ip_));
-      }
       if (c == '"' || c == '\\') {
         out_ += '\\';
         out_ += c;

@@ -110,4 +110,21 @@ inline int wait_exit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/// Runs any program (argv[0] looked up in PATH) with output captured, for
+/// the tools the tests drive besides rdnsctl (node for the browser tests).
+inline ProcessResult run_command(const std::vector<std::string>& argv) {
+  TempDir scratch;
+  const auto out = scratch.path() / "stdout";
+  const auto err = scratch.path() / "stderr";
+  std::string command;
+  for (const auto& arg : argv) command += (command.empty() ? "" : " ") + shell_quote(arg);
+  command += " </dev/null >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string());
+  const int status = std::system(command.c_str());
+  ProcessResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_file(out);
+  result.err = read_file(err);
+  return result;
+}
+
 }  // namespace rdns::test

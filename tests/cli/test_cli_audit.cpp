@@ -249,3 +249,14 @@ TEST_CASE("rdnsctl audit --domain shows each address's source and the expected P
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains(file.string() + ":4: 'bad domain'"));
 }
+
+TEST_CASE("rdnsctl report groups addresses found through --domain by source domain") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  REQUIRE(run_rdnsctl(audit_args({"--db", db, "-q", "--domain", "good.spf.example"})).exit_code ==
+          1);
+  const auto report = run_rdnsctl({"report", "--db", db, "--format", "html"});
+  INFO(report.err);
+  REQUIRE(report.exit_code == 0);
+  CHECK_THAT(report.out, Catch::Contains("good.spf.example"));
+}

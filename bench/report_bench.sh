@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Report benchmark: stores synthetic runs of IPS addresses (default 100000)
+# in a temporary database, then measures `rdnsctl report` as HTML and CSV
+# (time, peak memory, file size), `rdnsctl report diff`, and how long the
+# HTML takes to load, sort and filter in headless Chromium.
+#
+#   bash bench/report_bench.sh [IPS] [PRESET]     # PRESET defaults to release
+#
+# Needs what scripts/test.sh installs (Chromium, Node, tests/browser/node_modules).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ips="${1:-100000}"
+preset="${2:-release}"
+build="build/$preset"
+
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" --target rdnsctl rdns-bench-runs | tail -1
+if [[ ! -d tests/browser/node_modules/puppeteer-core ]]; then
+  (cd tests/browser && npm ci --no-audit --no-fund >/dev/null)
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# seconds and peak RSS of one command, without needing GNU time installed
+measure() {
+  local label="$1"
+  shift
+  local start end
+  start=$(date +%s.%N)
+  "$@" &
+  local pid=$! peak=0 rss
+  while kill -0 "$pid" 2>/dev/null; do
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    ((rss > peak)) && peak=$rss
+    sleep 0.05
+  done
+  wait "$pid"
+  end=$(date +%s.%N)
+  printf '%-28s %7.2f s   peak RSS %5d MiB\n' "$label" "$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')" $((peak / 1024))
+}
+
+echo "rdnsctl report benchmark: $ips addresses per run, 3 runs, preset $preset, $(nproc) cores"
+"$build/bench/rdns-bench-runs" "$work/runs.db" "$ips" 3 >/dev/null
+measure "report --format html" "$build/cli/rdnsctl" report --db "$work/runs.db" -o "$work/report.html"
+measure "report --format csv" "$build/cli/rdnsctl" report --db "$work/runs.db" --format csv \
+  -o "$work/report.csv"
+measure "report diff --format json" sh -c "exec '$build/cli/rdnsctl' report diff 2 3 --db '$work/runs.db' --format json >'$work/diff.json'"
+printf '%-28s %7.1f MB\n' "HTML size" "$(stat -c %s "$work/report.html" | awk '{print $1 / 1e6}')"
+printf '%-28s %7.1f MB\n' "CSV size" "$(stat -c %s "$work/report.csv" | awk '{print $1 / 1e6}')"
+printf '%-28s %7.1f MB\n' "diff JSON size" "$(stat -c %s "$work/diff.json" | awk '{print $1 / 1e6}')"
+
+node tests/browser/check_report.js "$work/report.html" --bench --rows "$ips" >"$work/chromium.json"
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  if (!r.ok) { console.error("browser check failed:", r.failures); process.exit(1); }
+  const line = (label, ms) => console.log(label.padEnd(28) + " " + (ms / 1000).toFixed(2).padStart(7) + " s");
+  line("Chromium: DOMContentLoaded", r.dom_content_loaded_ms);
+  line("Chromium: load event", r.load_event_ms);
+  line("Chromium: goto() to load", r.load_ms);
+  line("Chromium: table first paint", r.table_first_paint_ms);
+  line("Chromium: sort by IP", r.sort_ms);
+  line("Chromium: sort by status", r.status_sort_ms);
+  line("Chromium: filter by status", r.filter_ms);
+' "$work/chromium.json"

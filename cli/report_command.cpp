@@ -1,0 +1,196 @@
+// rdnsctl report: compliance reports (HTML, CSV) of a stored run, the diff
+// between two runs, and the history of runs.
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <reports/diff.hpp>
+#include <reports/history.hpp>
+#include <reports/report.hpp>
+#include <util/error.hpp>
+
+#include "commands.hpp"
+
+namespace rdns::cli {
+namespace {
+
+enum class ReportFormat { html, csv };
+enum class TextFormat { table, json };
+
+struct ReportOptions {
+  std::string database;
+  std::string run = "latest";
+  ReportFormat format = ReportFormat::html;
+  std::string output = "-";
+  std::size_t history_runs = 12;
+  // report diff
+  std::string from_run;
+  std::string to_run;
+  TextFormat text_format = TextFormat::table;
+  // report history
+  std::size_t limit = 20;
+};
+
+/// A report file written beside its destination under a temporary name and
+/// renamed into place only when complete, so a failed or interrupted report
+/// never leaves half a file or clobbers the previous one. "-" is stdout.
+class OutputFile {
+ public:
+  explicit OutputFile(const std::string& path) : path_(path) {
+    if (path_ == "-") return;
+    if (std::filesystem::is_directory(path_)) {
+      throw Error(Errc::usage, fmt::format("{}: cannot write the report: is a directory", path_));
+    }
+    temporary_ = path_ + fmt::format(".tmp-{}", getpid());
+    file_.open(temporary_, std::ios::binary | std::ios::trunc);
+    if (!file_) {
+      throw Error(Errc::usage,
+                  fmt::format("{}: cannot write the report: {}", path_, std::strerror(errno)));
+    }
+  }
+  ~OutputFile() {
+    if (!temporary_.empty() && !committed_) {
+      file_.close();
+      std::error_code ignored;
+      std::filesystem::remove(temporary_, ignored);
+    }
+  }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  std::ostream& stream() { return path_ == "-" ? std::cout : file_; }
+
+  void commit() {
+    stream().flush();
+    if (!stream()) {
+      throw Error(Errc::io, fmt::format("{}: writing the report failed", path_));
+    }
+    if (path_ == "-") return;
+    file_.close();
+    if (file_.fail()) throw Error(Errc::io, fmt::format("{}: writing the report failed", path_));
+    std::error_code error;
+    std::filesystem::rename(temporary_, path_, error);
+    if (error) {
+      throw Error(Errc::io, fmt::format("{}: cannot write the report: {}", path_, error.message()));
+    }
+    committed_ = true;
+  }
+
+ private:
+  std::string path_;
+  std::string temporary_;
+  std::ofstream file_;
+  bool committed_ = false;
+};
+
+void write(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void report(const ReportOptions& options) {
+  db::Database database = open_existing(options.database);
+  const std::int64_t id = resolve_run(database, options.run);
+  if (!database.find_run(id)) {
+    throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
+  }
+  OutputFile output(options.output);
+  const reports::ReportData data = reports::load_report(database, id, options.history_runs);
+  if (options.format == ReportFormat::csv) {
+    reports::write_csv_report(data, output.stream());
+  } else {
+    reports::write_html_report(data, output.stream());
+  }
+  output.commit();
+}
+
+void diff(const ReportOptions& options) {
+  db::Database database = open_existing(options.database);
+  const std::int64_t from = resolve_run(database, options.from_run);
+  const std::int64_t to = resolve_run(database, options.to_run);
+  for (const std::int64_t id : {from, to}) {
+    if (!database.find_run(id)) {
+      throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
+    }
+  }
+  const reports::RunDiff result =
+      reports::diff_runs(from, database.results(from), to, database.results(to));
+  write(options.text_format == TextFormat::json ? reports::diff_json(result)
+                                                : reports::diff_text(result));
+}
+
+void history(const ReportOptions& options) {
+  db::Database database = open_existing(options.database);
+  const auto entries = reports::load_history(database, options.limit);
+  write(options.text_format == TextFormat::json ? reports::history_json(entries)
+                                                : reports::history_text(entries));
+}
+
+auto text_format_transformer() {
+  return CLI::CheckedTransformer(
+      std::map<std::string, TextFormat>{{"table", TextFormat::table}, {"json", TextFormat::json}},
+      CLI::ignore_case);
+}
+
+}  // namespace
+
+void add_report_command(CLI::App& app, Context& context) {
+  auto options = std::make_shared<ReportOptions>();
+  CLI::App* command = app.add_subcommand(
+      "report", "Write a compliance report (HTML or CSV) of a run; diff runs; show the history");
+  command->require_subcommand(0, 1);
+  add_database_option(*command, options->database);
+  command->add_option("--run", options->run, "Run ID or 'latest'")->default_str("latest");
+  command->add_option("--format", options->format, "html or csv")
+      ->transform(
+          CLI::CheckedTransformer(std::map<std::string, ReportFormat>{{"html", ReportFormat::html},
+                                                                      {"csv", ReportFormat::csv}},
+                                  CLI::ignore_case))
+      ->default_str("html");
+  command->add_option("-o,--output", options->output, "Report file ('-' is standard output)")
+      ->default_str("-");
+  command->add_option("--history", options->history_runs, "Runs shown in the HTML trend chart")
+      ->default_val(12)
+      ->check(CLI::Range(1, 1000));
+
+  CLI::App* diff_command = command->add_subcommand("diff", "What changed between two runs, per IP");
+  add_database_option(*diff_command, options->database);
+  diff_command->add_option("run_a", options->from_run, "Older run ID or 'latest'")->required();
+  diff_command->add_option("run_b", options->to_run, "Newer run ID or 'latest'")->required();
+  diff_command->add_option("--format", options->text_format, "table or json")
+      ->transform(text_format_transformer())
+      ->default_str("table");
+  diff_command->callback([options, &context] {
+    diff(*options);
+    context.exit_code = kExitOk;
+  });
+
+  CLI::App* history_command =
+      command->add_subcommand("history", "Runs over time: counts, pass rate, changes");
+  add_database_option(*history_command, options->database);
+  history_command->add_option("--limit", options->limit, "Runs to show")->default_val(20);
+  history_command->add_option("--format", options->text_format, "table or json")
+      ->transform(text_format_transformer())
+      ->default_str("table");
+  history_command->callback([options, &context] {
+    history(*options);
+    context.exit_code = kExitOk;
+  });
+
+  // The parent's callback also runs after a subcommand's; it writes a report
+  // only when no subcommand was given.
+  command->callback([command, options, &context] {
+    if (!command->get_subcommands().empty()) return;
+    report(*options);
+    context.exit_code = kExitOk;
+  });
+}
+
+}  // namespace rdns::cli

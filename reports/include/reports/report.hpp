@@ -1,0 +1,78 @@
+#pragma once
+/// Compliance reports over a stored run: the data a report shows, its
+/// summary, and the two file formats (self-contained HTML, CSV).
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <db/database.hpp>
+#include <reports/diff.hpp>
+
+namespace rdns::reports {
+
+/// Everything one report shows, read from the database up front.
+struct ReportData {
+  db::RunInfo run;
+  std::vector<db::ResultRecord> results;  ///< address order
+  /// The newest run begun before `run` that is not still running; the
+  /// "changes since the previous run" compare against it.
+  std::optional<db::RunInfo> previous;
+  std::vector<db::ResultRecord> previous_results;
+  /// Up to the requested number of runs ending with `run`, oldest first: the trend.
+  std::vector<db::RunInfo> history;
+  /// IP → the domains whose MX/SPF led to it (from `audit --domain`); the
+  /// "by source domain" summary appears only when some result has one.
+  std::map<std::string, std::vector<std::string>> source_domains;
+  std::string generated_at;  ///< UTC, ISO 8601 with 'Z'
+};
+
+/// Reads run_id, its predecessor and up to history_runs runs of history.
+/// Throws rdns::Error(Errc::usage) naming the database when run_id is unknown.
+ReportData load_report(db::Database& database, std::int64_t run_id, std::size_t history_runs);
+
+/// A group of IPs and how they fared.
+struct Group {
+  std::string key;  ///< "ipv4", a code, a domain...
+  db::RunCounts counts;
+  /// Share of the group's IPs with status pass, 0..1 (0 for an empty group).
+  double pass_rate() const;
+};
+
+/// How many IPs carry a code, and its severity.
+struct CodeCount {
+  std::string code;
+  std::string severity;
+  std::int64_t ips = 0;  ///< IPs with at least one finding of this code
+  db::RunCounts counts;  ///< those IPs by status
+};
+
+/// The numbers at the top of a report.
+struct Summary {
+  db::RunCounts counts;                   ///< counted from the results, so they match the table
+  std::vector<CodeCount> by_code;         ///< most IPs first, then by code
+  std::vector<Group> by_family;           ///< ipv4, ipv6 (only those present)
+  std::vector<Group> by_source_domain;    ///< empty while no result has a source domain
+  std::optional<RunDiff> since_previous;  ///< absent for the first run
+};
+
+Summary summarize(const ReportData& data);
+
+/// The CSV report (RFC 4180, CRLF, UTF-8): one row per IP and finding, an IP
+/// without findings on one row; columns in kCsvColumns order.
+void write_csv_report(const ReportData& data, std::ostream& out);
+
+/// The documented, stable CSV column order.
+inline constexpr const char* kCsvColumns[] = {"run_id",   "ip",     "family",  "status",
+                                              "change",   "ptr",    "forward", "code",
+                                              "severity", "detail", "fix"};
+
+/// The self-contained HTML report: no external resource, a
+/// Content-Security-Policy that allows only its own inline style and script.
+void write_html_report(const ReportData& data, std::ostream& out);
+
+}  // namespace rdns::reports

@@ -1,0 +1,247 @@
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <reports/diff.hpp>
+#include <util/escape.hpp>
+
+#include "common.hpp"
+
+namespace rdns::reports {
+namespace {
+
+using nlohmann::json;
+
+// DNS names compare case-insensitively: MX2.Example.COM and mx2.example.com
+// are the same PTR to every receiver, so a case change is not a change.
+std::string lower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+std::set<std::string> ptr_set(const db::ResultRecord& record) {
+  std::set<std::string> names;
+  for (const auto& name : record.ptr) names.insert(lower(name));
+  return names;
+}
+
+std::set<std::pair<std::string, std::set<std::string>>> forward_set(
+    const db::ResultRecord& record) {
+  std::set<std::pair<std::string, std::set<std::string>>> entries;
+  for (const auto& entry : record.forward) {
+    entries.emplace(lower(entry.name),
+                    std::set<std::string>(entry.addresses.begin(), entry.addresses.end()));
+  }
+  return entries;
+}
+
+std::set<std::string> code_set(const db::ResultRecord& record) {
+  std::set<std::string> codes;
+  for (const auto& finding : record.findings) codes.insert(finding.code);
+  return codes;
+}
+
+std::vector<std::string> differing_fields(const db::ResultRecord& a, const db::ResultRecord& b) {
+  std::vector<std::string> fields;
+  if (a.status != b.status) fields.emplace_back("status");
+  if (ptr_set(a) != ptr_set(b)) fields.emplace_back("ptr");
+  if (forward_set(a) != forward_set(b)) fields.emplace_back("forward");
+  if (code_set(a) != code_set(b)) fields.emplace_back("codes");
+  return fields;
+}
+
+constexpr ChangeKind kKinds[] = {ChangeKind::new_failure, ChangeKind::fixed, ChangeKind::changed,
+                                 ChangeKind::appeared, ChangeKind::disappeared};
+
+json record_json(const db::ResultRecord& record) {
+  json forward = json::array();
+  for (const auto& entry : record.forward) {
+    std::vector<std::string> addresses;
+    for (const auto& address : entry.addresses) addresses.push_back(detail::shown(address));
+    forward.push_back({{"name", detail::shown(entry.name)}, {"addresses", addresses}});
+  }
+  json findings = json::array();
+  for (const auto& finding : record.findings) {
+    findings.push_back({{"code", detail::shown(finding.code)},
+                        {"severity", detail::shown(finding.severity)},
+                        {"detail", detail::shown(finding.detail)}});
+  }
+  std::vector<std::string> ptr;
+  for (const auto& name : record.ptr) ptr.push_back(detail::shown(name));
+  return json{{"ip", detail::shown(record.ip)},
+              {"family", detail::shown(record.family)},
+              {"status", detail::shown(record.status)},
+              {"ptr", ptr},
+              {"forward", forward},
+              {"findings", findings}};
+}
+
+std::string plural_key(ChangeKind kind) {
+  return kind == ChangeKind::new_failure ? "new_failures" : std::string(to_string(kind));
+}
+
+std::string codes_text(const std::optional<db::ResultRecord>& record) {
+  if (!record) return "-";
+  std::string text;
+  for (const auto& code : code_set(*record)) detail::append(text, ",", code);
+  return text.empty() ? "none" : detail::shown(text);
+}
+
+std::string ptr_text(const std::optional<db::ResultRecord>& record) {
+  if (!record || record->ptr.empty()) return "-";
+  return detail::join_ptr(*record);
+}
+
+std::string heading(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::new_failure:
+      return "New failures";
+    case ChangeKind::fixed:
+      return "Fixed";
+    case ChangeKind::changed:
+      return "Changed";
+    case ChangeKind::appeared:
+      return "Appeared (not audited before)";
+    case ChangeKind::disappeared:
+      return "Disappeared (not audited in the newer run)";
+  }
+  return "Changed";
+}
+
+}  // namespace
+
+std::string_view to_string(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::new_failure:
+      return "new_failure";
+    case ChangeKind::fixed:
+      return "fixed";
+    case ChangeKind::changed:
+      return "changed";
+    case ChangeKind::appeared:
+      return "appeared";
+    case ChangeKind::disappeared:
+      return "disappeared";
+  }
+  return "changed";
+}
+
+bool Change::ptr_changed() const {
+  return std::find(fields.begin(), fields.end(), "ptr") != fields.end();
+}
+
+std::size_t RunDiff::count(ChangeKind kind) const {
+  return static_cast<std::size_t>(std::count_if(changes.begin(), changes.end(),
+                                                [&](const Change& c) { return c.kind == kind; }));
+}
+
+RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& from,
+                  std::int64_t to_run, const std::vector<db::ResultRecord>& to) {
+  RunDiff diff;
+  diff.from_run = from_run;
+  diff.to_run = to_run;
+  std::unordered_map<std::string, const db::ResultRecord*> before;
+  before.reserve(from.size());
+  for (const auto& record : from) before.emplace(record.ip, &record);
+
+  for (const auto& record : to) {
+    const auto found = before.find(record.ip);
+    Change change;
+    change.ip = record.ip;
+    change.after = record;
+    if (found == before.end()) {
+      change.kind = record.status == "fail" ? ChangeKind::new_failure : ChangeKind::appeared;
+      diff.changes.push_back(std::move(change));
+      continue;
+    }
+    const db::ResultRecord& old = *found->second;
+    before.erase(found);
+    change.fields = differing_fields(old, record);
+    if (record.status == "fail" && old.status != "fail") {
+      change.kind = ChangeKind::new_failure;
+    } else if (old.status == "fail" && (record.status == "pass" || record.status == "warn")) {
+      change.kind = ChangeKind::fixed;
+    } else if (!change.fields.empty()) {
+      change.kind = ChangeKind::changed;
+    } else {
+      ++diff.unchanged;
+      continue;
+    }
+    change.before = old;
+    diff.changes.push_back(std::move(change));
+  }
+  for (const auto& record : from) {
+    if (!before.contains(record.ip)) continue;
+    Change change;
+    change.kind = ChangeKind::disappeared;
+    change.ip = record.ip;
+    change.before = record;
+    diff.changes.push_back(std::move(change));
+  }
+  std::stable_sort(diff.changes.begin(), diff.changes.end(), [](const Change& a, const Change& b) {
+    return detail::address_less(a.ip, b.ip);
+  });
+  return diff;
+}
+
+std::string diff_json(const RunDiff& diff) {
+  json summary{{"unchanged", diff.unchanged}};
+  json document{{"from_run", diff.from_run}, {"to_run", diff.to_run}};
+  for (const ChangeKind kind : kKinds) {
+    summary[plural_key(kind)] = diff.count(kind);
+    json list = json::array();
+    for (const auto& change : diff.changes) {
+      if (change.kind != kind) continue;
+      list.push_back({{"ip", detail::shown(change.ip)},
+                      {"fields", change.fields},
+                      {"before", change.before ? record_json(*change.before) : json(nullptr)},
+                      {"after", change.after ? record_json(*change.after) : json(nullptr)}});
+    }
+    document[plural_key(kind)] = std::move(list);
+  }
+  document["summary"] = std::move(summary);
+  return document.dump(2) + "\n";
+}
+
+std::string diff_text(const RunDiff& diff) {
+  std::string out = fmt::format(
+      "run {} -> run {}: {} new failures, {} fixed, {} changed, {} appeared, {} "
+      "disappeared, {} unchanged\n",
+      diff.from_run, diff.to_run, diff.count(ChangeKind::new_failure),
+      diff.count(ChangeKind::fixed), diff.count(ChangeKind::changed),
+      diff.count(ChangeKind::appeared), diff.count(ChangeKind::disappeared), diff.unchanged);
+  std::size_t ip_width = 2;
+  for (const auto& change : diff.changes) {
+    ip_width = std::max(ip_width, detail::shown(change.ip).size());
+  }
+  for (const ChangeKind kind : kKinds) {
+    if (diff.count(kind) == 0) continue;
+    out += fmt::format("\n{}:\n", heading(kind));
+    for (const auto& change : diff.changes) {
+      if (change.kind != kind) continue;
+      const std::string status_before = change.before ? detail::shown(change.before->status) : "-";
+      const std::string status_after = change.after ? detail::shown(change.after->status) : "-";
+      std::string line = fmt::format("  {:<{}}  {:>7} -> {:<7}", detail::shown(change.ip), ip_width,
+                                     status_before, status_after);
+      const std::string codes_before = codes_text(change.before);
+      const std::string codes_after = codes_text(change.after);
+      line += codes_before == codes_after
+                  ? fmt::format("  codes {}", codes_after)
+                  : fmt::format("  codes {} -> {}", codes_before, codes_after);
+      const std::string ptr_before = ptr_text(change.before);
+      const std::string ptr_after = ptr_text(change.after);
+      line += ptr_before == ptr_after || !change.before || !change.after
+                  ? fmt::format("  ptr {}", change.after ? ptr_after : ptr_before)
+                  : fmt::format("  ptr {} -> {}", ptr_before, ptr_after);
+      out += line + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace rdns::reports

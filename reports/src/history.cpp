@@ -1,0 +1,97 @@
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <reports/diff.hpp>
+#include <reports/history.hpp>
+
+namespace rdns::reports {
+namespace {
+
+using nlohmann::json;
+
+double pass_rate(const db::RunCounts& counts) {
+  return counts.total == 0 ? 0.0
+                           : static_cast<double>(counts.pass) / static_cast<double>(counts.total);
+}
+
+}  // namespace
+
+std::vector<HistoryEntry> load_history(db::Database& database, std::size_t limit) {
+  // One more run than shown, so the oldest shown run has a predecessor.
+  const std::vector<db::RunInfo> runs = database.list_runs(limit + 1);
+  std::vector<HistoryEntry> history;
+  // Results of the run compared last, kept so each run is read only once.
+  std::optional<std::pair<std::int64_t, std::vector<db::ResultRecord>>> cached;
+  const auto results_of = [&](std::int64_t id) {
+    if (!cached || cached->first != id) cached.emplace(id, database.results(id));
+    return cached->second;
+  };
+  for (std::size_t i = 0; i < runs.size() && i < limit; ++i) {
+    HistoryEntry entry;
+    entry.run = runs[i];
+    entry.pass_rate = pass_rate(runs[i].counts);
+    std::size_t j = i + 1;
+    while (j < runs.size() && runs[j].state == db::RunState::running) ++j;
+    if (runs[i].state != db::RunState::running && j < runs.size()) {
+      const std::vector<db::ResultRecord> newer = results_of(runs[i].id);
+      const std::vector<db::ResultRecord> older = results_of(runs[j].id);
+      const RunDiff diff = diff_runs(runs[j].id, older, runs[i].id, newer);
+      entry.since_previous = ChangeCounts{runs[j].id,
+                                          diff.count(ChangeKind::new_failure),
+                                          diff.count(ChangeKind::fixed),
+                                          diff.count(ChangeKind::changed),
+                                          diff.count(ChangeKind::appeared),
+                                          diff.count(ChangeKind::disappeared)};
+    }
+    history.push_back(std::move(entry));
+  }
+  return history;
+}
+
+std::string history_json(const std::vector<HistoryEntry>& history) {
+  json list = json::array();
+  for (const auto& entry : history) {
+    const db::RunCounts& c = entry.run.counts;
+    json item{{"id", entry.run.id},
+              {"started_at", entry.run.started_at},
+              {"finished_at", entry.run.finished_at},
+              {"state", std::string(db::to_string(entry.run.state))},
+              {"counts",
+               {{"total", c.total},
+                {"pass", c.pass},
+                {"warn", c.warn},
+                {"fail", c.fail},
+                {"unknown", c.unknown}}},
+              {"pass_rate", entry.pass_rate}};
+    if (entry.since_previous) {
+      const ChangeCounts& s = *entry.since_previous;
+      item["since_previous"] = {{"from_run", s.from_run}, {"new_failures", s.new_failures},
+                                {"fixed", s.fixed},       {"changed", s.changed},
+                                {"appeared", s.appeared}, {"disappeared", s.disappeared}};
+    } else {
+      item["since_previous"] = nullptr;
+    }
+    list.push_back(std::move(item));
+  }
+  return list.dump(2) + "\n";
+}
+
+std::string history_text(const std::vector<HistoryEntry>& history) {
+  std::string out = fmt::format(
+      "{:>5}  {:<20}  {:<11}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}  {:>6}  {:>8}  {:>6}\n", "ID",
+      "STARTED", "STATE", "TOTAL", "PASS", "WARN", "FAIL", "UNKNOWN", "PASS%", "NEW FAIL", "FIXED");
+  for (const auto& entry : history) {
+    const db::RunCounts& c = entry.run.counts;
+    const std::string new_failures =
+        entry.since_previous ? std::to_string(entry.since_previous->new_failures) : "-";
+    const std::string fixed =
+        entry.since_previous ? std::to_string(entry.since_previous->fixed) : "-";
+    out += fmt::format(
+        "{:>5}  {:<20}  {:<11}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}  {:>6.1f}  {:>8}  {:>6}\n",
+        entry.run.id, entry.run.started_at, db::to_string(entry.run.state), c.total, c.pass, c.warn,
+        c.fail, c.unknown, entry.pass_rate * 100, new_failures, fixed);
+  }
+  return out;
+}
+
+}  // namespace rdns::reports

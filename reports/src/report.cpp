@@ -1,0 +1,161 @@
+#include <algorithm>
+#include <ctime>
+#include <limits>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include <reports/codes.hpp>
+#include <reports/report.hpp>
+#include <util/csv.hpp>
+#include <util/error.hpp>
+
+#include "common.hpp"
+
+namespace rdns::reports {
+namespace {
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+void count(db::RunCounts& counts, const std::string& status) {
+  ++counts.total;
+  if (status == "pass") {
+    ++counts.pass;
+  } else if (status == "warn") {
+    ++counts.warn;
+  } else if (status == "fail") {
+    ++counts.fail;
+  } else {
+    ++counts.unknown;
+  }
+}
+
+}  // namespace
+
+double Group::pass_rate() const {
+  return counts.total == 0 ? 0.0
+                           : static_cast<double>(counts.pass) / static_cast<double>(counts.total);
+}
+
+ReportData load_report(db::Database& database, std::int64_t run_id, std::size_t history_runs) {
+  ReportData data;
+  auto run = database.find_run(run_id);
+  if (!run) {
+    throw Error(Errc::usage, fmt::format("no run {} in {}", run_id, database.path().string()));
+  }
+  data.run = std::move(*run);
+  data.results = database.results(run_id);
+  data.generated_at = utc_now();
+  for (const auto& result : data.results) {
+    for (const auto& source : result.sources)
+      data.source_domains[result.ip].push_back(source.domain);
+  }
+
+  // list_runs is newest first; the runs before this one give its
+  // predecessor and the trend. A run still in progress has partial counts,
+  // so it is neither a predecessor nor a point of the trend.
+  for (auto& info : database.list_runs(std::numeric_limits<std::size_t>::max())) {
+    if (info.id > run_id) continue;
+    if (info.id == run_id) {
+      data.history.push_back(data.run);
+      continue;
+    }
+    if (info.state == db::RunState::running) continue;
+    if (!data.previous) data.previous = info;
+    if (data.history.size() < history_runs) data.history.push_back(std::move(info));
+    if (data.history.size() >= history_runs && data.previous) break;
+  }
+  std::reverse(data.history.begin(), data.history.end());
+  if (data.previous) data.previous_results = database.results(data.previous->id);
+  return data;
+}
+
+Summary summarize(const ReportData& data) {
+  Summary summary;
+  std::map<std::string, Group> families;
+  std::map<std::string, Group> domains;
+  std::map<std::string, CodeCount> codes;
+  for (const auto& record : data.results) {
+    count(summary.counts, record.status);
+    Group& family = families[record.family];
+    family.key = record.family;
+    count(family.counts, record.status);
+    if (const auto found = data.source_domains.find(record.ip);
+        found != data.source_domains.end()) {
+      for (const auto& domain : std::set<std::string>(found->second.begin(), found->second.end())) {
+        Group& group = domains[domain];
+        group.key = domain;
+        count(group.counts, record.status);
+      }
+    }
+    std::set<std::string> seen;
+    for (const auto& finding : record.findings) {
+      if (!seen.insert(finding.code).second) continue;
+      CodeCount& entry = codes[finding.code];
+      entry.code = finding.code;
+      entry.severity = finding.severity;
+      ++entry.ips;
+      count(entry.counts, record.status);
+    }
+  }
+  for (auto& [key, group] : families) summary.by_family.push_back(std::move(group));
+  // ipv4 sorts before ipv6 by name already; domains with most IPs first.
+  for (auto& [key, group] : domains) summary.by_source_domain.push_back(std::move(group));
+  std::stable_sort(summary.by_source_domain.begin(), summary.by_source_domain.end(),
+                   [](const Group& a, const Group& b) { return a.counts.total > b.counts.total; });
+  for (auto& [key, entry] : codes) summary.by_code.push_back(std::move(entry));
+  std::stable_sort(summary.by_code.begin(), summary.by_code.end(),
+                   [](const CodeCount& a, const CodeCount& b) { return a.ips > b.ips; });
+  if (data.previous) {
+    summary.since_previous =
+        diff_runs(data.previous->id, data.previous_results, data.run.id, data.results);
+  }
+  return summary;
+}
+
+void write_csv_report(const ReportData& data, std::ostream& out) {
+  std::vector<std::string> header(std::begin(kCsvColumns), std::end(kCsvColumns));
+  out << csv_row(header);
+
+  std::unordered_map<std::string, ChangeKind> changes;
+  if (data.previous) {
+    for (auto& change :
+         diff_runs(data.previous->id, data.previous_results, data.run.id, data.results).changes) {
+      changes.emplace(change.ip, change.kind);
+    }
+  }
+  const std::string run_id = std::to_string(data.run.id);
+  std::string rows;
+  for (const auto& record : data.results) {
+    const auto change = changes.find(record.ip);
+    const std::string change_text =
+        change == changes.end() ? "" : std::string(to_string(change->second));
+    const std::string ptr = detail::join_ptr(record);
+    const std::string forward = detail::join_forward(record);
+    const auto row = [&](const std::string& code, const std::string& severity,
+                         const std::string& text) {
+      const CodeInfo* info = find_code(code);
+      rows += csv_row({run_id, detail::shown(record.ip), detail::shown(record.family),
+                       detail::shown(record.status), change_text, ptr, forward, detail::shown(code),
+                       detail::shown(severity), detail::shown(text),
+                       info ? std::string(info->fix) : ""});
+    };
+    if (record.findings.empty()) row("", "", "");
+    for (const auto& finding : record.findings) row(finding.code, finding.severity, finding.detail);
+    // Written in slices so a large run never holds its whole CSV in memory.
+    if (rows.size() > (1u << 16)) {
+      out << rows;
+      rows.clear();
+    }
+  }
+  out << rows;
+}
+
+}  // namespace rdns::reports

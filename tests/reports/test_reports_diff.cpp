@@ -1,0 +1,175 @@
+// diff_runs, diff_json, diff_text and summarize, fed values directly.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <reports/codes.hpp>
+#include <reports/diff.hpp>
+#include <reports/report.hpp>
+
+#include "../cli/run_rdnsctl.hpp"
+#include "report_fixture.hpp"
+
+using rdns::reports::ChangeKind;
+using rdns::test::newer_run;
+using rdns::test::older_run;
+
+namespace {
+
+const rdns::reports::Change* find_change(const rdns::reports::RunDiff& diff,
+                                         const std::string& ip) {
+  for (const auto& change : diff.changes) {
+    if (change.ip == ip) return &change;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("diff_runs sorts IPs into new failures, fixed, changed, appeared, disappeared",
+          "[reports]") {
+  const auto diff = rdns::reports::diff_runs(1, older_run(), 2, newer_run());
+  CHECK(diff.from_run == 1);
+  CHECK(diff.to_run == 2);
+  CHECK(diff.unchanged == 1);  // 192.0.2.10
+  CHECK(find_change(diff, "192.0.2.10") == nullptr);
+
+  REQUIRE(find_change(diff, "192.0.2.12"));
+  CHECK(find_change(diff, "192.0.2.12")->kind == ChangeKind::fixed);
+  CHECK(find_change(diff, "192.0.2.16")->kind == ChangeKind::new_failure);
+  CHECK(find_change(diff, "192.0.2.16")->fields ==
+        std::vector<std::string>{"status", "forward", "codes"});
+  const auto* changed = find_change(diff, "192.0.2.18");
+  CHECK(changed->kind == ChangeKind::changed);
+  CHECK(changed->ptr_changed());
+  CHECK(find_change(diff, "192.0.2.23")->kind == ChangeKind::new_failure);  // new and failing
+  CHECK_FALSE(find_change(diff, "192.0.2.23")->before.has_value());
+  CHECK(find_change(diff, "192.0.2.41")->kind == ChangeKind::appeared);
+  CHECK(find_change(diff, "192.0.2.50")->kind == ChangeKind::disappeared);
+  CHECK_FALSE(find_change(diff, "192.0.2.50")->after.has_value());
+
+  CHECK(diff.count(ChangeKind::new_failure) == 3);  // .16, .23, .40
+  CHECK(diff.count(ChangeKind::fixed) == 1);
+  CHECK(diff.count(ChangeKind::changed) == 1);
+  CHECK(diff.count(ChangeKind::appeared) == 3);  // .41, .60, 2001:db8::25
+  CHECK(diff.count(ChangeKind::disappeared) == 1);
+
+  // Address order, IPv4 before IPv6, numerically.
+  CHECK(diff.changes.front().ip == "192.0.2.12");
+  CHECK(diff.changes.back().ip == "2001:db8::25");
+}
+
+TEST_CASE("diff_runs ignores PTR case and detail text, and fail to unknown is not fixed",
+          "[reports]") {
+  using rdns::test::record;
+  const std::vector<rdns::db::ResultRecord> a = {
+      record("192.0.2.1", "pass", {"MX.Example.com"}, {{"TTL_NOTE", "info", "TTL 60"}}),
+      record("192.0.2.2", "fail", {}, {{"NO_PTR", "error", "x"}})};
+  const std::vector<rdns::db::ResultRecord> b = {
+      record("192.0.2.1", "pass", {"mx.example.com"}, {{"TTL_NOTE", "info", "TTL 59"}}),
+      record("192.0.2.2", "unknown", {}, {{"TEMPFAIL", "warning", "timeout"}})};
+  const auto diff = rdns::reports::diff_runs(1, a, 2, b);
+  CHECK(diff.unchanged == 1);
+  REQUIRE(diff.changes.size() == 1);
+  CHECK(diff.changes[0].kind == ChangeKind::changed);
+  CHECK(diff.changes[0].fields == std::vector<std::string>{"status", "codes"});
+}
+
+TEST_CASE("diff_json has the documented shape and keeps hostile names as plain strings",
+          "[reports]") {
+  const auto diff = rdns::reports::diff_runs(1, older_run(), 2, newer_run());
+  const auto document = nlohmann::json::parse(rdns::reports::diff_json(diff));
+  CHECK(document["from_run"] == 1);
+  CHECK(document["to_run"] == 2);
+  CHECK(document["summary"] == nlohmann::json{{"new_failures", 3},
+                                              {"fixed", 1},
+                                              {"changed", 1},
+                                              {"appeared", 3},
+                                              {"disappeared", 1},
+                                              {"unchanged", 1}});
+  REQUIRE(document["new_failures"].size() == 3);
+  const auto& first = document["new_failures"][0];
+  CHECK(first["ip"] == "192.0.2.16");
+  CHECK(first["before"]["status"] == "pass");
+  CHECK(first["after"]["status"] == "fail");
+  CHECK(first["after"]["findings"][0]["code"] == "FORWARD_MISMATCH");
+  CHECK(first["fields"] == nlohmann::json::array({"status", "forward", "codes"}));
+  CHECK(document["new_failures"][1]["before"].is_null());
+  CHECK(document["new_failures"][1]["after"]["ptr"][0] == rdns::test::kEscapedImgPtr);
+  CHECK(document["disappeared"][0]["after"].is_null());
+  // A raw control byte from a foreign writer is escaped, never passed on.
+  const std::string text = rdns::reports::diff_json(diff);
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.find("\\\\027[31m") != std::string::npos);
+}
+
+TEST_CASE("diff_text lists each kind and escapes control bytes", "[reports]") {
+  auto newer = newer_run();
+  newer[1].ptr = {"evil\x1b]0;title\x07.example.com"};
+  const std::string text =
+      rdns::reports::diff_text(rdns::reports::diff_runs(1, older_run(), 2, newer));
+  CHECK(text.find("run 1 -> run 2: 3 new failures, 1 fixed, 1 changed") == 0);
+  CHECK(text.find("New failures:") != std::string::npos);
+  CHECK(text.find("Disappeared") != std::string::npos);
+  CHECK(text.find("192.0.2.16") != std::string::npos);
+  CHECK(text.find("codes none -> FORWARD_MISMATCH") != std::string::npos);
+  CHECK(text.find("ptr multi.example.com other.example.net -> multi.example.com") !=
+        std::string::npos);
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.find('\x07') == std::string::npos);
+}
+
+TEST_CASE("summarize counts by status, code, family and source domain", "[reports]") {
+  rdns::reports::ReportData data;
+  data.run.id = 2;
+  data.results = newer_run();
+  auto summary = rdns::reports::summarize(data);
+  CHECK(summary.counts == rdns::test::counts_of(newer_run()));
+  REQUIRE(summary.by_family.size() == 2);
+  CHECK(summary.by_family[0].key == "ipv4");
+  CHECK(summary.by_family[0].counts.total == 8);
+  CHECK(summary.by_family[1].key == "ipv6");
+  CHECK(summary.by_family[1].pass_rate() == 1.0);
+  REQUIRE_FALSE(summary.by_code.empty());
+  CHECK(summary.by_code[0].code == "INVALID_PTR_NAME");  // on two IPs
+  CHECK(summary.by_code[0].ips == 2);
+  CHECK(summary.by_source_domain.empty());  // no result carries a source domain yet
+  CHECK_FALSE(summary.since_previous.has_value());
+
+  data.source_domains["192.0.2.10"] = {"example.com"};
+  data.source_domains["192.0.2.16"] = {"example.com", "example.com"};
+  data.source_domains["2001:db8::25"] = {"example.org"};
+  data.previous = rdns::db::RunInfo{};
+  data.previous->id = 1;
+  data.previous_results = older_run();
+  summary = rdns::reports::summarize(data);
+  REQUIRE(summary.by_source_domain.size() == 2);
+  CHECK(summary.by_source_domain[0].key == "example.com");
+  CHECK(summary.by_source_domain[0].counts.total == 2);
+  CHECK(summary.by_source_domain[0].pass_rate() == 0.5);
+  REQUIRE(summary.since_previous.has_value());
+  CHECK(summary.since_previous->count(ChangeKind::fixed) == 1);
+}
+
+TEST_CASE("known_codes explains every code of docs/jsonl.md", "[reports]") {
+  const std::string doc =
+      rdns::test::read_file(std::filesystem::path(RDNS_SOURCE_DIR) / "docs" / "jsonl.md");
+  const auto table = doc.find("## Codes");
+  REQUIRE(table != std::string::npos);
+  std::istringstream lines(doc.substr(table));
+  std::string line;
+  std::size_t documented = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("| ", 0) != 0 || line.rfind("| code", 0) == 0) continue;
+    const std::string code = line.substr(2, line.find(' ', 2) - 2);
+    INFO(code);
+    const auto* info = rdns::reports::find_code(code);
+    REQUIRE(info != nullptr);
+    CHECK(line.find("| " + std::string(info->severity) + " |") != std::string::npos);
+    CHECK_FALSE(info->explanation.empty());
+    CHECK_FALSE(info->fix.empty());
+    ++documented;
+  }
+  CHECK(documented == rdns::reports::known_codes().size());
+  CHECK(rdns::reports::find_code("HELO_FUTURE") == nullptr);
+}

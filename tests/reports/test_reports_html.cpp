@@ -1,0 +1,147 @@
+// write_html_report: the markup itself, checked as text. The browser tests
+// (tests/browser/check_report.js) check how Chromium runs it.
+
+#include <algorithm>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include <db/database.hpp>
+#include <reports/report.hpp>
+#include <util/error.hpp>
+
+#include "../cli/run_rdnsctl.hpp"
+#include "report_fixture.hpp"
+
+namespace {
+
+std::string render(const rdns::reports::ReportData& data) {
+  std::ostringstream out;
+  rdns::reports::write_html_report(data, out);
+  return out.str();
+}
+
+rdns::reports::ReportData fixture_data(const std::filesystem::path& dir) {
+  const auto runs = rdns::test::make_two_runs(dir / "runs.db");
+  auto database = rdns::db::Database::open(runs.path);
+  return rdns::reports::load_report(database, runs.newer, 12);
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("write_html_report escapes everything that came from DNS", "[reports]") {
+  rdns::test::TempDir dir;
+  const std::string html = render(fixture_data(dir.path()));
+
+  // Markup in PTR names and details is text: only its escaped form appears.
+  CHECK(html.find("<img") == std::string::npos);
+  CHECK(html.find("&lt;img src=x onerror=alert(1)&gt;.example.com") != std::string::npos);
+  CHECK(html.find("&lt;img\\032src=x\\032onerror=alert\\(1\\)&gt;.example.com") !=
+        std::string::npos);
+  CHECK(html.find("&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;") != std::string::npos);
+  CHECK(html.find("a&quot;b&apos;c&amp;amp;d&lt;!--.example.org") != std::string::npos);
+  CHECK(html.find("<!--") == std::string::npos);
+  // One script element, the report's own; every tag is one the template writes.
+  CHECK(occurrences(html, "<script") == 1);
+  CHECK(occurrences(html, "</script") == 1);
+  const std::set<std::string> allowed = {
+      "!DOCTYPE", "html",       "head",   "meta",    "title", "style", "body",   "header",
+      "h1",       "h2",         "h3",     "span",    "dl",    "dt",    "dd",     "p",
+      "main",     "section",    "div",    "figure",  "svg",   "g",     "text",   "rect",
+      "line",     "figcaption", "table",  "caption", "thead", "tbody", "tr",     "th",
+      "td",       "a",          "strong", "code",    "label", "input", "select", "option",
+      "article",  "footer",     "script", "button"};
+  const std::regex tag("<\\/?([!A-Za-z][A-Za-z0-9]*)");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator();
+       ++it) {
+    INFO((*it)[0].str());
+    CHECK(allowed.count((*it)[1].str()) == 1);
+  }
+  // Printable ASCII and newlines only: a control byte from a foreign writer is escaped.
+  CHECK(std::all_of(html.begin(), html.end(),
+                    [](char c) { return (c >= 0x20 && c < 0x7f) || c == '\n'; }));
+  CHECK(html.find("\\027[31mred\\195\\169") != std::string::npos);
+}
+
+TEST_CASE("write_html_report is self-contained behind a strict Content-Security-Policy",
+          "[reports]") {
+  rdns::test::TempDir dir;
+  const std::string html = render(fixture_data(dir.path()));
+  const std::regex csp(
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &apos;none&apos;; "
+      "style-src &apos;sha256-[A-Za-z0-9+/]{43}=&apos;; script-src "
+      "&apos;sha256-[A-Za-z0-9+/]{43}=&apos;;");
+  CHECK(std::regex_search(html, csp));
+  CHECK(html.find("unsafe-inline") == std::string::npos);
+  // No attribute that would load anything: no src, no external href, no url().
+  CHECK_FALSE(std::regex_search(html, std::regex("<[^>]*\\ssrc=")));
+  CHECK(html.find("url(") == std::string::npos);
+  const std::regex href("href=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), href); it != std::sregex_iterator();
+       ++it) {
+    CHECK((*it)[1].str().rfind("#code-", 0) == 0);
+  }
+}
+
+TEST_CASE("write_html_report shows summary, changes, table and fixes", "[reports]") {
+  rdns::test::TempDir dir;
+  auto data = fixture_data(dir.path());
+  std::string html = render(data);
+  CHECK(html.find("<span class=\"big\" id=\"total-count\">9</span>") != std::string::npos);
+  CHECK(html.find("<span class=\"big\" id=\"pass-rate\">44.4%</span>") != std::string::npos);
+  CHECK(html.find("id=\"status-chart\"") != std::string::npos);
+  CHECK(html.find("id=\"trend-chart\"") != std::string::npos);
+  CHECK(html.find("id=\"by-family\"") != std::string::npos);
+  CHECK(html.find("id=\"by-domain\"") == std::string::npos);  // no source domains yet
+  CHECK(html.find("<h3 id=\"newly-failing\">Newly failing <span class=\"muted\">(3)</span>") !=
+        std::string::npos);
+  CHECK(html.find("<h3 id=\"fixed\">Fixed <span class=\"muted\">(1)</span>") != std::string::npos);
+  CHECK(html.find("<h3 id=\"ptr-changed\">PTR changed <span class=\"muted\">(2)</span>") !=
+        std::string::npos);
+  CHECK(occurrences(html, "<tr data-status=") == 9);
+  for (const char* code :
+       {"FORWARD_MISMATCH", "INVALID_PTR_NAME", "MULTIPLE_PTR", "GENERIC_PTR", "TEMPFAIL"}) {
+    INFO(code);
+    CHECK(html.find(std::string("<article class=\"code\" id=\"code-") + code + "\">") !=
+          std::string::npos);
+  }
+  CHECK(html.find("How to fix:") != std::string::npos);
+
+  data.source_domains["192.0.2.10"] = {"example.com"};
+  html = render(data);
+  CHECK(html.find("id=\"by-domain\"") != std::string::npos);
+
+  // The first run has nothing to compare with and no trend yet.
+  auto database = rdns::db::Database::open(dir.path() / "runs.db");
+  html = render(rdns::reports::load_report(database, 1, 12));
+  CHECK(html.find("This is the first run") != std::string::npos);
+  CHECK(html.find("id=\"trend-chart\"") == std::string::npos);
+}
+
+TEST_CASE("load_report skips runs in progress and keeps the requested history", "[reports]") {
+  rdns::test::TempDir dir;
+  auto database = rdns::db::Database::open(dir.path() / "runs.db");
+  using rdns::test::store_run;
+  const auto first = store_run(database, rdns::test::older_run());
+  store_run(database, rdns::test::older_run(), rdns::db::RunState::running);
+  const auto third = store_run(database, rdns::test::newer_run(), rdns::db::RunState::interrupted);
+  const auto fourth = store_run(database, rdns::test::newer_run());
+  auto data = rdns::reports::load_report(database, fourth, 12);
+  REQUIRE(data.previous.has_value());
+  CHECK(data.previous->id == third);
+  CHECK(data.history.size() == 3);
+  CHECK(data.history.front().id == first);
+  CHECK(data.history.back().id == fourth);
+  data = rdns::reports::load_report(database, fourth, 2);
+  CHECK(data.history.size() == 2);
+  CHECK(data.history.front().id == third);
+  CHECK_THROWS_AS(rdns::reports::load_report(database, 42, 12), rdns::Error);
+}
