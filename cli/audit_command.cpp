@@ -82,19 +82,6 @@ bool any_reaches(const std::vector<db::FindingRecord>& findings, FailOn threshol
                      [&](const db::FindingRecord& f) { return reaches(f, threshold); });
 }
 
-void count(db::RunCounts& counts, const std::string& status) {
-  ++counts.total;
-  if (status == "pass") {
-    ++counts.pass;
-  } else if (status == "warn") {
-    ++counts.warn;
-  } else if (status == "fail") {
-    ++counts.fail;
-  } else {
-    ++counts.unknown;
-  }
-}
-
 void warn(const std::string& message) {
   std::fprintf(stderr, "rdnsctl: warning: %s\n", message.c_str());
 }
@@ -410,7 +397,7 @@ void run_audit(const AuditCommandOptions& command_line, Context& context) {
         plan.targets,
         [&](audit::IpResult&& result) {
           db::ResultRecord record = audit::to_record(result);
-          count(counts, record.status);
+          counts.add(record.status);
           reached = reached || any_reaches(record.findings, options.fail_on);
           printer->add(record);
           if (!writer) return;

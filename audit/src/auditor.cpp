@@ -25,27 +25,6 @@ namespace {
 constexpr std::size_t kMaxPtrNames = 16;
 constexpr int kMaxRequeries = 8;
 
-std::string failure_text(const Reply& reply) {
-  switch (reply.status) {
-    case ReplyStatus::servfail:
-      return "SERVFAIL";
-    case ReplyStatus::refused:
-      return "REFUSED";
-    case ReplyStatus::timeout:
-      return fmt::format("no answer after {} tries", reply.tries);
-    case ReplyStatus::unreachable:
-      return "resolver unreachable (connection refused)";
-    case ReplyStatus::malformed:
-      return "malformed response";
-    case ReplyStatus::other_rcode:
-      return fmt::format("RCODE {}", reply.message.rcode);
-    case ReplyStatus::noerror:
-    case ReplyStatus::nxdomain:
-      break;
-  }
-  return "unexpected response";
-}
-
 /// Ancestors of a reverse name that may be zone cuts, nearest first: every
 /// in-addr.arpa ancestor below in-addr.arpa itself, and ip6.arpa ancestors
 /// on 16-bit boundaries.
@@ -222,7 +201,7 @@ class Auditor::Engine {
       return finish(job);
     }
     ptr.outcome = Outcome::tempfail;
-    ptr.failure = failure_text(reply);
+    ptr.failure = describe_failure(reply);
     // Only a resolver that gave up on the zone (SERVFAIL) or never answered
     // can point at a lame delegation; REFUSED is the resolver's own policy.
     if (reply.status == ReplyStatus::servfail || reply.status == ReplyStatus::timeout) {
@@ -311,7 +290,7 @@ class Auditor::Engine {
     };
 
     if (reply.status != ReplyStatus::noerror && reply.status != ReplyStatus::nxdomain) {
-      return settle(Outcome::tempfail, failure_text(reply));
+      return settle(Outcome::tempfail, describe_failure(reply));
     }
     const dns::Chain chain = dns::follow_chain(reply.message, qname, type);
     if (!other)

@@ -58,23 +58,6 @@ class Lookup {
   Resolver resolver_;
 };
 
-std::string failure(const Reply& reply) {
-  switch (reply.status) {
-    case ReplyStatus::servfail:
-      return "SERVFAIL";
-    case ReplyStatus::refused:
-      return "REFUSED";
-    case ReplyStatus::timeout:
-      return "timeout";
-    case ReplyStatus::unreachable:
-      return "resolver unreachable";
-    case ReplyStatus::malformed:
-      return "malformed response";
-    default:
-      return fmt::format("RCODE {}", reply.message.rcode);
-  }
-}
-
 bool answered(const Reply& reply) {
   return reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain;
 }
@@ -120,7 +103,7 @@ class Expander {
       const Reply reply = lookup_.ask(host, type);
       if (!answered(reply)) {
         result.temporary = true;
-        result.failure_text = failure(reply);
+        result.failure_text = describe_failure(reply);
         continue;
       }
       const dns::Chain chain = dns::follow_chain(reply.message, host, type);
@@ -139,7 +122,8 @@ class Expander {
     const Reply reply = lookup_.ask(name, RrType::mx);
     if (!answered(reply)) {
       finding("MX_TEMPFAIL", Severity::warning,
-              fmt::format("MX lookup failed: {}; its MX hosts are not audited", failure(reply)));
+              fmt::format("MX lookup failed: {}; its MX hosts are not audited",
+                          describe_failure(reply)));
       return;
     }
     if (reply.status == ReplyStatus::nxdomain) {
@@ -200,7 +184,7 @@ class Expander {
     if (!answered(reply)) {
       finding("SPF_TEMPFAIL", Severity::warning,
               fmt::format("TXT lookup of {} failed: {}{}; addresses it authorises are not audited",
-                          escape_text(domain), failure(reply), where));
+                          escape_text(domain), describe_failure(reply), where));
       return std::nullopt;
     }
     std::vector<std::string> records;
@@ -369,7 +353,7 @@ class Expander {
           if (!answered(reply)) {
             finding("SPF_TEMPFAIL", Severity::warning,
                     fmt::format("{}{}: MX lookup failed: {}", prefix, escape_text(term),
-                                failure(reply)));
+                                describe_failure(reply)));
             continue;
           }
           for (const dns::Record* mx :

@@ -58,6 +58,27 @@ ReplyStatus status_from_rcode(int rcode) {
 
 }  // namespace
 
+std::string describe_failure(const Reply& reply) {
+  switch (reply.status) {
+    case ReplyStatus::servfail:
+      return "SERVFAIL";
+    case ReplyStatus::refused:
+      return "REFUSED";
+    case ReplyStatus::timeout:
+      return fmt::format("no answer after {} tries", reply.tries);
+    case ReplyStatus::unreachable:
+      return "resolver unreachable (connection refused)";
+    case ReplyStatus::malformed:
+      return "malformed response";
+    case ReplyStatus::other_rcode:
+      return fmt::format("RCODE {}", reply.message.rcode);
+    case ReplyStatus::noerror:
+    case ReplyStatus::nxdomain:
+      break;
+  }
+  return "unexpected response";
+}
+
 std::string normalize_resolver(const std::string& text) {
   const auto fail = [&]() -> std::string {
     throw Error(Errc::usage, fmt::format("--resolver '{}': expected IP, IP:PORT or [IPv6]:PORT",

@@ -47,6 +47,10 @@ struct ResolverOptions {
   double max_qps = 0;  ///< 0: no cap
 };
 
+/// Why a query gave no usable answer ("SERVFAIL", "no answer after 3
+/// tries", ...), for findings.
+std::string describe_failure(const Reply& reply);
+
 /// Validates one --resolver value and returns it in c-ares' CSV form;
 /// throws rdns::Error(Errc::usage) naming the value.
 std::string normalize_resolver(const std::string& text);

@@ -253,6 +253,19 @@ std::int64_t migrate(SQLite::Database& connection, const fs::path& path) {
 
 }  // namespace
 
+void RunCounts::add(std::string_view status) {
+  ++total;
+  if (status == "pass") {
+    ++pass;
+  } else if (status == "warn") {
+    ++warn;
+  } else if (status == "fail") {
+    ++fail;
+  } else {
+    ++unknown;
+  }
+}
+
 std::string_view to_string(RunState state) {
   switch (state) {
     case RunState::running:

@@ -24,19 +24,6 @@ std::string utc_now() {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-void count(db::RunCounts& counts, const std::string& status) {
-  ++counts.total;
-  if (status == "pass") {
-    ++counts.pass;
-  } else if (status == "warn") {
-    ++counts.warn;
-  } else if (status == "fail") {
-    ++counts.fail;
-  } else {
-    ++counts.unknown;
-  }
-}
-
 }  // namespace
 
 double Group::pass_rate() const {
@@ -83,16 +70,16 @@ Summary summarize(const ReportData& data) {
   std::map<std::string, Group> domains;
   std::map<std::string, CodeCount> codes;
   for (const auto& record : data.results) {
-    count(summary.counts, record.status);
+    summary.counts.add(record.status);
     Group& family = families[record.family];
     family.key = record.family;
-    count(family.counts, record.status);
+    family.counts.add(record.status);
     if (const auto found = data.source_domains.find(record.ip);
         found != data.source_domains.end()) {
       for (const auto& domain : std::set<std::string>(found->second.begin(), found->second.end())) {
         Group& group = domains[domain];
         group.key = domain;
-        count(group.counts, record.status);
+        group.counts.add(record.status);
       }
     }
     std::set<std::string> seen;
@@ -102,7 +89,7 @@ Summary summarize(const ReportData& data) {
       entry.code = finding.code;
       entry.severity = finding.severity;
       ++entry.ips;
-      count(entry.counts, record.status);
+      entry.counts.add(record.status);
     }
   }
   for (auto& [key, group] : families) summary.by_family.push_back(std::move(group));

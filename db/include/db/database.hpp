@@ -76,6 +76,9 @@ struct RunCounts {
   std::int64_t fail = 0;
   std::int64_t unknown = 0;
 
+  /// Counts one more IP with this status (pass|warn|fail|unknown).
+  void add(std::string_view status);
+
   bool operator==(const RunCounts&) const = default;
 };
 
