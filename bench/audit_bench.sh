@@ -67,7 +67,7 @@ echo "== rdnsctl audit of $count addresses"
 read -r elapsed user sys rss_kb < "$work/time.txt"
 queries="$(sed -n 's/.* \([0-9]*\) queries.*/\1/p' "$work/audit.err" | tail -1)"
 results="$(wc -l < "$work/results.jsonl")"
-findings="$(sqlite3 "$work/runs.db" 'select count(*) from findings')"
+findings="$(sqlite3 "$work/runs.db" 'select sum(json_array_length(findings)) from results')"
 stored="$(sqlite3 "$work/runs.db" 'select count(*) from results')"
 
 python3 - "$count" "$elapsed" "$user" "$sys" "$rss_kb" "$queries" "$ceiling" "$results" "$stored" "$findings" <<'PY'
