@@ -260,3 +260,24 @@ TEST_CASE("rdnsctl report groups addresses found through --domain by source doma
   REQUIRE(report.exit_code == 0);
   CHECK_THAT(report.out, Catch::Contains("good.spf.example"));
 }
+
+TEST_CASE("rdnsctl audit shows a progress line only on a terminal and not with --quiet") {
+  // script(1) gives the command a pseudo-terminal; the paced run lasts long
+  // enough for the progress timer to fire.
+  const auto on_tty = [](const std::string& extra) {
+    std::string command = rdns::test::shell_quote(RDNSCTL_BINARY) +
+                          " audit --no-db --format jsonl --resolver " +
+                          rdns::lab::shared_lab().resolver_address() + " --timeout 0.4 --qps 60 " +
+                          extra + " 192.0.2.0/28 >/dev/null";
+    return rdns::test::run_command({"script", "-qefc", command, "/dev/null"});
+  };
+  const auto shown = on_tty("");
+  INFO(shown.out << shown.err);
+  CHECK_THAT(shown.out,
+             Catch::Contains("/16 (") && Catch::Contains("IPs/s") && Catch::Contains("ETA"));
+  const auto quiet = on_tty("-q");
+  CHECK_THAT(quiet.out, !Catch::Contains("IPs/s"));
+  // Not a terminal: no progress line in the captured stderr.
+  const auto piped = run_rdnsctl(audit_args({"--no-db", "--qps", "60", "192.0.2.0/28"}));
+  CHECK_THAT(piped.err, !Catch::Contains("IPs/s"));
+}
