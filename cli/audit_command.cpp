@@ -516,7 +516,8 @@ void register_options(CLI::App& command, AuditCommandOptions& options) {
                                                                         {"jsonl", Format::jsonl},
                                                                         {"csv", Format::csv}},
                                           CLI::ignore_case))
-      ->default_str("table");
+      ->default_str("table")
+      ->option_text("table|json|jsonl|csv (table)");
   command
       .add_option("--fail-on", options.fail_on,
                   "Exit 1 when a finding reaches this severity: error, warning, info, never")
@@ -526,14 +527,16 @@ void register_options(CLI::App& command, AuditCommandOptions& options) {
                                                                 {"info", FailOn::info},
                                                                 {"never", FailOn::never}},
                                   CLI::ignore_case))
-      ->default_str("error");
+      ->default_str("error")
+      ->option_text("error|warning|info|never (error)");
   command.add_option("--color", options.color, "Colour the table: auto, always, never")
       ->transform(
           CLI::CheckedTransformer(std::map<std::string, ColorMode>{{"auto", ColorMode::automatic},
                                                                    {"always", ColorMode::always},
                                                                    {"never", ColorMode::never}},
                                   CLI::ignore_case))
-      ->default_str("auto");
+      ->default_str("auto")
+      ->option_text("auto|always|never (auto)");
   add_database_option(command, options.database);
   command.add_flag("--no-db", options.no_database, "Do not store the run");
   command.add_flag("-q,--quiet", options.quiet, "No progress or summary lines on stderr");

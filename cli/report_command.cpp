@@ -153,7 +153,8 @@ void add_report_command(CLI::App& app, Context& context) {
           CLI::CheckedTransformer(std::map<std::string, ReportFormat>{{"html", ReportFormat::html},
                                                                       {"csv", ReportFormat::csv}},
                                   CLI::ignore_case))
-      ->default_str("html");
+      ->default_str("html")
+      ->option_text("html|csv (html)");
   command->add_option("-o,--output", options->output, "Report file ('-' is standard output)")
       ->default_str("-");
   command->add_option("--history", options->history_runs, "Runs shown in the HTML trend chart")
@@ -166,7 +167,8 @@ void add_report_command(CLI::App& app, Context& context) {
   diff_command->add_option("run_b", options->to_run, "Newer run ID or 'latest'")->required();
   diff_command->add_option("--format", options->text_format, "table or json")
       ->transform(text_format_transformer())
-      ->default_str("table");
+      ->default_str("table")
+      ->option_text("table|json (table)");
   diff_command->callback([options, &context] {
     diff(*options);
     context.exit_code = kExitOk;
@@ -178,7 +180,8 @@ void add_report_command(CLI::App& app, Context& context) {
   history_command->add_option("--limit", options->limit, "Runs to show")->default_val(20);
   history_command->add_option("--format", options->text_format, "table or json")
       ->transform(text_format_transformer())
-      ->default_str("table");
+      ->default_str("table")
+      ->option_text("table|json (table)");
   history_command->callback([options, &context] {
     history(*options);
     context.exit_code = kExitOk;

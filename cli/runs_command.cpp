@@ -81,7 +81,8 @@ void add_runs_command(CLI::App& app, Context& context) {
   list_command->add_option("--limit", options->limit, "Runs to show")->default_val(20);
   list_command->add_option("--format", options->format, "table or json")
       ->transform(format_transformer())
-      ->default_str("table");
+      ->default_str("table")
+      ->option_text("table|json (table)");
   list_command->callback([options, &context] {
     list(*options);
     context.exit_code = kExitOk;
@@ -92,7 +93,8 @@ void add_runs_command(CLI::App& app, Context& context) {
   show_command->add_option("run", options->run, "Run ID or 'latest'")->required();
   show_command->add_option("--format", options->format, "table, json, jsonl or csv")
       ->transform(format_transformer())
-      ->default_str("table");
+      ->default_str("table")
+      ->option_text("table|json|jsonl|csv (table)");
   show_command->callback([options, &context] {
     show(*options);
     context.exit_code = kExitOk;
