@@ -18,17 +18,12 @@
 #include <lab/dns_lab.hpp>
 #include <util/error.hpp>
 
+#include "lab_options.hpp"
+
 using namespace rdns::audit;
+using rdns::test::lab_options;
 
 namespace {
-
-AuditOptions lab_options() {
-  AuditOptions options;
-  options.resolvers = {rdns::lab::shared_lab().resolver_address()};
-  options.timeout = std::chrono::milliseconds(400);
-  options.retries = 1;
-  return options;
-}
 
 std::map<std::string, IpResult> audit_all(const std::vector<std::string>& targets,
                                           AuditOptions options = lab_options(),

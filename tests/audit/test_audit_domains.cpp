@@ -10,17 +10,12 @@
 #include <lab/dns_lab.hpp>
 #include <util/error.hpp>
 
+#include "lab_options.hpp"
+
 using namespace rdns::audit;
+using rdns::test::lab_options;
 
 namespace {
-
-AuditOptions lab_options() {
-  AuditOptions options;
-  options.resolvers = {rdns::lab::shared_lab().resolver_address()};
-  options.timeout = std::chrono::milliseconds(400);
-  options.retries = 1;
-  return options;
-}
 
 /// Each address (or range) expanded, with the "via" texts that led to it.
 std::map<std::string, std::set<std::string>> by_range(const DomainExpansion& expansion) {

@@ -16,6 +16,8 @@
 #include <audit/auditor.hpp>
 #include <lab/dns_lab.hpp>
 
+#include "lab_options.hpp"
+
 using namespace rdns::audit;
 
 namespace {
@@ -122,10 +124,7 @@ TEST_CASE("Auditor checks SMTP greetings and EHLO names against the PTR") {
   ScriptedSmtpServer ehlo("127.0.0.25", port, Behaviour::greet, "smtp-ehlo.example.com",
                           "localhost");
 
-  AuditOptions options;
-  options.resolvers = {rdns::lab::shared_lab().resolver_address()};
-  options.timeout = std::chrono::milliseconds(400);
-  options.retries = 1;
+  AuditOptions options = rdns::test::lab_options();
   SmtpOptions smtp;
   smtp.port = port;
   smtp.helo_name = "auditor.example.org";
