@@ -11,6 +11,7 @@
 
 #include <util/csv.hpp>
 #include <util/escape.hpp>
+#include <util/json_writer.hpp>
 
 namespace rdns::cli {
 namespace {
@@ -35,6 +36,36 @@ json record_json(const db::ResultRecord& record) {
   return json{{"ip", record.ip},   {"family", record.family}, {"status", record.status},
               {"ptr", record.ptr}, {"forward", forward},      {"findings", findings},
               {"sources", sources}};
+}
+
+/// The same object as record_json(), written directly: JSONL output writes
+/// one per audited IP, and a JSON tree per line cost more than the rest of
+/// the output path.
+std::string record_json_line(const db::ResultRecord& record) {
+  JsonWriter out("the result", record.ip);
+  out.raw("{").key("ip").string(record.ip).raw(",").key("family").string(record.family);
+  out.raw(",").key("status").string(record.status).raw(",").key("ptr").strings(record.ptr);
+  out.raw(",").key("forward").raw("[");
+  for (std::size_t i = 0; i < record.forward.size(); ++i) {
+    if (i > 0) out.raw(",");
+    out.raw("{").key("name").string(record.forward[i].name).raw(",").key("addresses");
+    out.strings(record.forward[i].addresses).raw("}");
+  }
+  out.raw("],").key("findings").raw("[");
+  for (std::size_t i = 0; i < record.findings.size(); ++i) {
+    const auto& finding = record.findings[i];
+    if (i > 0) out.raw(",");
+    out.raw("{").key("code").string(finding.code).raw(",").key("severity");
+    out.string(finding.severity).raw(",").key("detail").string(finding.detail).raw("}");
+  }
+  out.raw("],").key("sources").raw("[");
+  for (std::size_t i = 0; i < record.sources.size(); ++i) {
+    const auto& source = record.sources[i];
+    if (i > 0) out.raw(",");
+    out.raw("{").key("domain").string(source.domain).raw(",").key("via").string(source.via);
+    out.raw(",").key("expected").string(source.expected).raw("}");
+  }
+  return out.raw("]}\n").take();
 }
 
 json domain_finding_json(const db::DomainFindingRecord& finding) {
@@ -79,7 +110,7 @@ class JsonLinesPrinter final : public ResultPrinter {
  public:
   explicit JsonLinesPrinter(std::FILE* out) : out_(out) {}
   void add(const db::ResultRecord& record) override {
-    write(out_, record_json(record).dump() + "\n");
+    write(out_, record_json_line(record));
     // A reader downstream sees results promptly, without a write(2) per line.
     const auto now = std::chrono::steady_clock::now();
     if (now - last_flush_ > std::chrono::milliseconds(100)) {
@@ -269,10 +300,6 @@ std::unique_ptr<ResultPrinter> make_printer(Format format, std::FILE* out, bool 
       return std::make_unique<CsvPrinter>(out);
   }
   return std::make_unique<TablePrinter>(out, color);
-}
-
-std::string result_json(const db::ResultRecord& record) {
-  return record_json(record).dump();
 }
 
 void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* out) {

@@ -35,9 +35,6 @@ class ResultPrinter {
 std::unique_ptr<ResultPrinter> make_printer(Format format, std::FILE* out, bool color,
                                             std::optional<std::int64_t> run_id);
 
-/// One result as the JSONL contract's object (docs/jsonl.md).
-std::string result_json(const db::ResultRecord& record);
-
 /// The run list as a table or JSON.
 void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* out);
 /// One run's header and counts, before its results.

@@ -17,12 +17,15 @@
 
 #include <db/database.hpp>
 #include <util/error.hpp>
+#include <util/json_writer.hpp>
 
 #include "inspect.hpp"
 #include "migrations.hpp"
 
 namespace rdns::db {
 namespace {
+
+using rdns::JsonWriter;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -66,58 +69,8 @@ std::string json_text(const json& value, std::string_view what, const std::strin
   }
 }
 
-/// Writes the JSON columns of a result without building a JSON tree: this
-/// runs once per audited IP and was most of the cost of storing one.
-class JsonWriter {
- public:
-  JsonWriter(std::string_view what, const std::string& ip) : what_(what), ip_(ip) {}
-
-  JsonWriter& string(std::string_view text) {
-    const bool ascii = std::all_of(text.begin(), text.end(),
-                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-    if (!ascii) {
-      // Rare (the audit stores escaped ASCII): let the library validate the UTF-8.
-      out_ += json_text(json(std::string(text)), what_, ip_);
-      return *this;
-    }
-    out_ += '"';
-    for (const char c : text) {
-      const auto byte = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
-        out_ += '\\';
-        out_ += c;
-      } else if (byte < 0x20) {
-        out_ += fmt::format("\\u{:04x}", byte);
-      } else {
-        out_ += c;
-      }
-    }
-    out_ += '"';
-    return *this;
-  }
-  JsonWriter& raw(std::string_view text) {
-    out_ += text;
-    return *this;
-  }
-  JsonWriter& key(std::string_view name) { return string(name).raw(":"); }
-  JsonWriter& strings(const std::vector<std::string>& values) {
-    raw("[");
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (i > 0) raw(",");
-      string(values[i]);
-    }
-    return raw("]");
-  }
-  std::string take() { return std::move(out_); }
-
- private:
-  std::string_view what_;
-  const std::string& ip_;
-  std::string out_;
-};
-
 std::string forward_text(const std::vector<ForwardRecord>& forward, const std::string& ip) {
-  JsonWriter out("forward names", ip);
+  JsonWriter out("the forward names", ip);
   out.raw("[");
   for (std::size_t i = 0; i < forward.size(); ++i) {
     if (i > 0) out.raw(",");
@@ -128,7 +81,7 @@ std::string forward_text(const std::vector<ForwardRecord>& forward, const std::s
 }
 
 std::string sources_text(const std::vector<SourceRecord>& sources, const std::string& ip) {
-  JsonWriter out("sources", ip);
+  JsonWriter out("the sources", ip);
   out.raw("[");
   for (std::size_t i = 0; i < sources.size(); ++i) {
     if (i > 0) out.raw(",");
@@ -148,7 +101,7 @@ std::vector<SourceRecord> parse_sources(const json& list) {
 }
 
 std::string findings_text(const std::vector<FindingRecord>& findings, const std::string& ip) {
-  JsonWriter out("findings", ip);
+  JsonWriter out("the findings", ip);
   out.raw("[");
   for (std::size_t i = 0; i < findings.size(); ++i) {
     const FindingRecord& finding = findings[i];
@@ -344,7 +297,7 @@ struct Database::Impl {
       throw Error(Errc::internal, fmt::format("cannot store result: {} is {}, not {}", result.ip,
                                               address.family, result.family));
     }
-    const std::string ptr = JsonWriter("PTR names", result.ip).strings(result.ptr).take();
+    const std::string ptr = JsonWriter("the PTR names", result.ip).strings(result.ptr).take();
     const std::string forward = forward_text(result.forward, result.ip);
     const std::string sources = sources_text(result.sources, result.ip);
     const std::string findings = findings_text(result.findings, result.ip);

@@ -190,6 +190,12 @@ TEST_CASE("rdnsctl stores runs and shows them again") {
   REQUIRE(show.exit_code == 0);
   CHECK(nlohmann::json::parse(show.out)["results"] == document["results"]);
 
+  // The streamed JSONL objects are the JSON document's results, key for key.
+  const auto lines = run_rdnsctl({"runs", "show", "--db", db, "latest", "--format", "jsonl"});
+  const auto streamed = json_lines(lines.out);
+  REQUIRE(streamed.size() == document["results"].size());
+  for (std::size_t i = 0; i < streamed.size(); ++i) CHECK(streamed[i] == document["results"][i]);
+
   const auto table = run_rdnsctl({"runs", "show", "--db", db, std::to_string(run_id)});
   CHECK_THAT(table.out, Catch::Contains("LAME_REVERSE"));
   CHECK(run_rdnsctl({"runs", "show", "--db", db, "999"}).exit_code == 2);

@@ -4,6 +4,7 @@
 
 #include <util/csv.hpp>
 #include <util/escape.hpp>
+#include <util/json_writer.hpp>
 
 using namespace std::string_literals;
 
@@ -37,4 +38,13 @@ TEST_CASE("csv_cell neutralises formulas and quotes per RFC 4180") {
   CHECK(rdns::csv_cell("a,b") == "\"a,b\"");
   CHECK(rdns::csv_cell("") == "");
   CHECK(rdns::csv_row({"a", "b,c", ""}) == "a,\"b,c\",\r\n");
+}
+
+TEST_CASE("JsonWriter escapes per RFC 8259 and refuses invalid UTF-8") {
+  rdns::JsonWriter out("a test value", "here");
+  out.raw("{").key("name").string("a\"b\\c\x01").raw(",").key("list").strings({"x", "caf\xc3\xa9"});
+  CHECK(out.raw("}").take() ==
+        "{\"name\":\"a\\\"b\\\\c\\u0001\",\"list\":[\"x\",\"caf\xc3\xa9\"]}");
+  rdns::JsonWriter bad("a test value", "here");
+  CHECK_THROWS_WITH(bad.string("\xff"), Catch::StartsWith("cannot write a test value of here"));
 }

@@ -1,0 +1,37 @@
+#pragma once
+/// Appends JSON text directly, without building a JSON tree: for records
+/// written once per audited IP (JSONL output, database columns), where a
+/// tree's allocations were most of the cost. Strings are escaped per RFC
+/// 8259; non-ASCII text must be valid UTF-8.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rdns {
+
+/// Builds one JSON value; the caller writes punctuation with raw().
+class JsonWriter {
+ public:
+  /// `what` and `subject` name the value in errors ("the findings", "192.0.2.1").
+  JsonWriter(std::string_view what, std::string_view subject) : what_(what), subject_(subject) {}
+
+  /// A JSON string; throws rdns::Error(Errc::internal) for invalid UTF-8.
+  JsonWriter& string(std::string_view text);
+  JsonWriter& raw(std::string_view text) {
+    out_ += text;
+    return *this;
+  }
+  /// `"name":`
+  JsonWriter& key(std::string_view name) { return string(name).raw(":"); }
+  /// An array of strings.
+  JsonWriter& strings(const std::vector<std::string>& values);
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string_view what_;
+  std::string_view subject_;
+  std::string out_;
+};
+
+}  // namespace rdns
