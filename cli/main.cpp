@@ -24,6 +24,8 @@ constexpr CommandEntry kCommands[] = {
     {&rdns::cli::add_runs_command},
     {&rdns::cli::add_cloud_command},
     {&rdns::cli::add_report_command},
+    // The Nagios/Icinga plugin.
+    {&rdns::cli::add_check_command},
 };
 
 /// Messages already escape the data they quote; this only keeps a stray
@@ -88,6 +90,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     code = app.exit(error);
     if (code != 0) code = rdns::cli::kExitUsage;
+    // A Nagios plugin reports its own misuse as UNKNOWN, not CRITICAL (2).
+    if (code != 0 && !context.arguments.empty() && context.arguments[0] == "check") {
+      std::printf("RDNS UNKNOWN - %s\n", printable(error.what()).c_str());
+      code = rdns::cli::kExitPluginUnknown;
+    }
   } catch (const rdns::Error& error) {
     std::fprintf(stderr, "rdnsctl: %s\n", printable(error.what()).c_str());
     code = exit_code_for(error.code());
