@@ -24,6 +24,7 @@
 #include "audit_run.hpp"
 #include "commands.hpp"
 #include "config.hpp"
+#include "notification.hpp"
 #include "output.hpp"
 
 namespace rdns::cli {
@@ -334,6 +335,10 @@ Plan plan_resume(const AuditCommandOptions& current) {
 Plan plan_new(const AuditCommandOptions& options, const std::vector<std::string>& arguments,
               std::string_view command, const audit::AuditOptions& engine,
               const std::vector<std::string>& resolvers) {
+  if (!options.notify_webhook.empty() && options.no_database) {
+    throw Error(Errc::usage,
+                "--notify-webhook compares with the previous stored run: drop --no-db");
+  }
   Plan plan;
   // Locked before anything is read or asked, so a second run stops at once.
   if (!options.no_database) plan.lock.emplace(lock_database(database_path(options.database)));
@@ -391,6 +396,11 @@ void run_audit(const AuditCommandOptions& options, Context& context) {
     return;
   }
   context.exit_code = outcome.reached ? kExitFindings : kExitOk;
+  if (!outcome.notify_error.empty()) {
+    // The run is stored; the scheduler should still learn nobody was told.
+    std::fprintf(stderr, "rdnsctl: %s\n", outcome.notify_error.c_str());
+    context.exit_code = kExitOperational;
+  }
 }
 
 }  // namespace
@@ -485,6 +495,7 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
                  static_cast<unsigned long long>(summary.responses), seconds);
   }
   outcome.metrics.counts = counts;
+  outcome.metrics.success = !interrupted && !no_resolver_answered;
   if (plan.database) {
     const db::RunState state = interrupted            ? db::RunState::interrupted
                                : no_resolver_answered ? db::RunState::failed
@@ -507,12 +518,21 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
                    static_cast<long long>(totals.total));
     }
   }
+  if (!options.notify_webhook.empty() && plan.database && outcome.metrics.success) {
+    notify::WebhookOptions webhook;
+    webhook.url = options.notify_webhook;
+    webhook.retries = options.notify_retries;
+    try {
+      outcome.notified = notify_newly_failing(*plan.database, *plan.run_id, webhook);
+    } catch (const Error& error) {
+      outcome.notify_error = error.what();
+    }
+  }
   outcome.reached = reached;
   outcome.stopped_by_signal = summary.stopped_by_signal;
   outcome.no_resolver_answered = no_resolver_answered;
   outcome.queries = summary.queries;
   outcome.metrics.duration_seconds = seconds;
-  outcome.metrics.success = !interrupted && !no_resolver_answered;
   if (!options.prometheus_textfile.empty()) {
     write_prometheus_textfile(options.prometheus_textfile, outcome.metrics);
   }
@@ -611,6 +631,14 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
   command.add_option("--prometheus-textfile", options.prometheus_textfile,
                      "Write the run's metrics to this file for node_exporter's textfile "
                      "collector (atomically: a temporary file, then rename)");
+  command.add_option("--notify-webhook", options.notify_webhook,
+                     "POST JSON listing the addresses that newly fail (against the previous "
+                     "complete run) to this http(s) URL");
+  command
+      .add_option("--notify-retries", options.notify_retries,
+                  "Tries after the first when the webhook fails (connection, 5xx, 429)")
+      ->default_val(3)
+      ->check(CLI::Range(0, 10));
   if (set == OptionSet::audit) {
     command
         .add_option("--resume", options.resume,

@@ -47,6 +47,8 @@ struct AuditCommandOptions {
   std::size_t smtp_concurrency = 20;
   std::string prometheus_textfile;  ///< empty: none written
   std::string config;               ///< --config; empty: the default file, if any
+  std::string notify_webhook;       ///< empty: no notification
+  int notify_retries = 3;
 };
 
 /// Which flags a subcommand takes: `check` prints one status line, so the
@@ -67,6 +69,8 @@ struct AuditOutcome {
   bool no_resolver_answered = false;
   std::uint64_t queries = 0;  ///< DNS queries sent
   std::vector<std::string> resolvers;
+  std::size_t notified = 0;  ///< addresses the webhook was told about
+  std::string notify_error;  ///< why the webhook could not be told; the run itself is stored
 };
 
 /// Another run holds the database's lock (exit 4 for `audit`).

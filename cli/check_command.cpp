@@ -154,6 +154,9 @@ std::string check_new(const CheckOptions& options, const std::vector<std::string
     return status_line(state, fmt::format("no resolver answered ({}){}", servers, run),
                        outcome.metrics, warning, critical, true);
   }
+  if (!outcome.notify_error.empty()) {
+    std::fprintf(stderr, "rdnsctl: %s\n", outcome.notify_error.c_str());
+  }
   state = judge(outcome.metrics.counts, warning, critical);
   return status_line(state, counts_text(outcome.metrics.counts) + run, outcome.metrics, warning,
                      critical, true);
