@@ -20,6 +20,7 @@
 #include <util/error.hpp>
 #include <util/escape.hpp>
 #include <util/file_lock.hpp>
+#include <util/paths.hpp>
 
 #include "audit_run.hpp"
 #include "commands.hpp"
@@ -539,6 +540,12 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
   return outcome;
 }
 
+void settle_database(AuditCommandOptions& options) {
+  if (options.database.empty() && !options.no_database) {
+    options.database = (xdg_data_home() / "rdnsctl" / "rdnsctl.db").string();
+  }
+}
+
 void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet set) {
   command.add_option("targets", options.targets,
                      "IP addresses or CIDR ranges (IPv4/IPv6); '-' reads standard input");
@@ -660,6 +667,7 @@ void add_audit_command(CLI::App& app, Context& context) {
             ? std::vector<std::string>{"targets", "input", "domain", "domains-file", "resume"}
             : std::vector<std::string>{};
     apply_config(*command, options->config, skipped);
+    settle_database(*options);
     run_audit(*options, context);
   });
 }

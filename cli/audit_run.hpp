@@ -59,6 +59,10 @@ enum class OptionSet { audit, check };
 void register_options(CLI::App& command, AuditCommandOptions& options,
                       OptionSet set = OptionSet::audit);
 
+/// After the configuration is applied: no --db, RDNSCTL_DB or `db` key means
+/// the XDG default, never the `db` of some other configuration file.
+void settle_database(AuditCommandOptions& options);
+
 /// How one run ended, for the exit code and the monitoring outputs.
 struct AuditOutcome {
   std::optional<std::int64_t> run_id;  ///< none with --no-db

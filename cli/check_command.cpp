@@ -162,11 +162,12 @@ std::string check_new(const CheckOptions& options, const std::vector<std::string
                      critical, true);
 }
 
-void run_check(CLI::App& command, const CheckOptions& options, Context& context) {
+void run_check(CLI::App& command, CheckOptions& options, Context& context) {
   PluginState state = PluginState::unknown;
   std::string line;
   try {
     apply_config(command, options.audit.config);
+    settle_database(options.audit);
     const auto warning = parse_threshold("-w", options.warning);
     const auto critical = parse_threshold("-c", options.critical);
     line = options.run.empty() ? check_new(options, context.arguments, warning, critical, state)

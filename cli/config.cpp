@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 
@@ -134,28 +135,57 @@ void add_config_support(CLI::App& command, std::string& path) {
       ->envname("RDNSCTL_CONFIG");
 }
 
-void apply_config(CLI::App& command, const std::string& path,
-                  const std::vector<std::string>& skipped) {
-  std::filesystem::path file = path;
-  if (file.empty()) {
-    std::filesystem::path fallback;
-    try {
-      fallback = xdg_config_home() / "rdnsctl" / "config.toml";
-    } catch (const Error&) {
-      return;  // no HOME: no default file either
+namespace {
+
+/// The file to read: `path`, else the default one when it exists; empty
+/// when there is none.
+std::filesystem::path config_file(const std::string& path) {
+  if (!path.empty()) {
+    if (!std::filesystem::exists(path)) {
+      throw Error(Errc::usage, fmt::format("{}: configuration file not found", escape_text(path)));
     }
-    if (!std::filesystem::exists(fallback)) return;
-    file = fallback;
-  } else if (!std::filesystem::exists(file)) {
-    throw Error(Errc::usage, fmt::format("{}: configuration file not found", escape_text(path)));
+    return path;
   }
-  toml::table root;
+  std::filesystem::path fallback;
   try {
-    root = toml::parse_file(file.string());
+    fallback = xdg_config_home() / "rdnsctl" / "config.toml";
+  } catch (const Error&) {
+    return {};  // no HOME: no default file either
+  }
+  return std::filesystem::exists(fallback) ? fallback : std::filesystem::path();
+}
+
+toml::table parse(const std::filesystem::path& file) {
+  try {
+    return toml::parse_file(file.string());
   } catch (const toml::parse_error& error) {
     throw Error(Errc::input, fmt::format("{}:{}: {}", escape_text(file.string()),
                                          error.source().begin.line, error.description()));
   }
+}
+
+}  // namespace
+
+std::string configured_database() {
+  if (const char* env = std::getenv("RDNSCTL_DB"); env != nullptr && *env != '\0') return env;
+  const char* env_config = std::getenv("RDNSCTL_CONFIG");
+  const std::filesystem::path file = config_file(env_config == nullptr ? "" : env_config);
+  if (file.empty()) return {};
+  const toml::table root = parse(file);
+  const toml::node* db = root.get("db");
+  if (db == nullptr) return {};
+  if (!db->is_string()) {
+    throw Error(Errc::input, fmt::format("{}:{}: key 'db': expected a string",
+                                         escape_text(file.string()), db->source().begin.line));
+  }
+  return db->as_string()->get();
+}
+
+void apply_config(CLI::App& command, const std::string& path,
+                  const std::vector<std::string>& skipped) {
+  const std::filesystem::path file = config_file(path);
+  if (file.empty()) return;
+  const toml::table root = parse(file);
   ConfigReader(file.string(), command, skipped).apply(root);
 }
 

@@ -26,4 +26,9 @@ void add_config_support(CLI::App& command, std::string& path);
 void apply_config(CLI::App& command, const std::string& path,
                   const std::vector<std::string>& skipped = {});
 
+/// The database named for commands that take no --config (runs, report):
+/// RDNSCTL_DB, else the top-level `db` of the file $RDNSCTL_CONFIG names or
+/// of the default file; empty when none does. Throws like apply_config().
+std::string configured_database();
+
 }  // namespace rdns::cli

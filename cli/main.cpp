@@ -10,6 +10,7 @@
 #include <util/paths.hpp>
 
 #include "commands.hpp"
+#include "config.hpp"
 
 namespace {
 
@@ -59,6 +60,10 @@ namespace rdns::cli {
 
 std::filesystem::path database_path(const std::string& flag) {
   if (!flag.empty()) return flag;
+  // runs and report take no --config, yet must find the database the
+  // scheduled audits write (audit and check resolve --db themselves).
+  const std::string configured = configured_database();
+  if (!configured.empty()) return configured;
   return xdg_data_home() / "rdnsctl" / "rdnsctl.db";
 }
 

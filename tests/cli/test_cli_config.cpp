@@ -113,3 +113,28 @@ TEST_CASE("configuration mistakes name the file, line and key") {
   CHECK(missing.exit_code == 2);
   CHECK_THAT(missing.err, Catch::Contains("none.toml: configuration file not found"));
 }
+
+TEST_CASE("runs and report find the database the configuration names") {
+  TempDir dir;
+  const std::string db = (dir.path() / "state" / "runs.db").string();
+  const auto config = write(
+      dir.path() / "etc/config.toml",
+      "db = \"" + db + "\"\nresolver = [\"" + rdns::lab::shared_lab().resolver_address() + "\"]\n");
+  const std::string use = "RDNSCTL_CONFIG=" + config.string();
+  CHECK(run_rdnsctl({"audit", "-q", "192.0.2.10"}, {}, {use}).exit_code == 0);
+  CHECK(std::filesystem::exists(db));
+  const ProcessResult runs = run_rdnsctl({"runs", "list", "--format", "json"}, {}, {use});
+  INFO(runs.err);
+  CHECK(runs.exit_code == 0);
+  CHECK(nlohmann::json::parse(runs.out).size() == 1);
+  CHECK(run_rdnsctl({"report", "history"}, {}, {"RDNSCTL_DB=" + db}).exit_code == 0);
+  // Without either, the default database (absent here) is used.
+  CHECK(run_rdnsctl({"runs", "list"}).exit_code == 2);
+  // An explicit --config without `db` never borrows another file's.
+  CHECK(run_rdnsctl({"audit", "-q", "--config", sample_config(), "--resolver",
+                     rdns::lab::shared_lab().resolver_address(), "192.0.2.10"},
+                    {}, {use})
+            .exit_code == 0);
+  CHECK(nlohmann::json::parse(run_rdnsctl({"runs", "list", "--format", "json"}, {}, {use}).out)
+            .size() == 1);
+}
