@@ -668,6 +668,7 @@ void add_audit_command(CLI::App& app, Context& context) {
             : std::vector<std::string>{};
     apply_config(*command, options->config, skipped);
     settle_database(*options);
+    if (options->resume == 0) context.arguments = effective_arguments(*command);
     run_audit(*options, context);
   });
 }

@@ -166,6 +166,32 @@ toml::table parse(const std::filesystem::path& file) {
 
 }  // namespace
 
+std::vector<std::string> effective_arguments(const CLI::App& command) {
+  std::vector<std::string> arguments = {command.get_name()};
+  std::vector<std::string> positionals;
+  for (const CLI::Option* option : command.get_options()) {
+    if (option->count() == 0) continue;
+    if (option->get_lnames().empty()) {  // the targets
+      const auto& results = option->results();
+      positionals.insert(positionals.end(), results.begin(), results.end());
+      continue;
+    }
+    const std::string name = "--" + option->get_lnames().front();
+    if (name == "--help" || name == "--config") continue;  // the file's values are in the rest
+    if (option->get_expected_min() == 0) {
+      if (option->as<bool>()) arguments.push_back(name);
+      continue;
+    }
+    for (const std::string& result : option->results()) {
+      arguments.push_back(name);
+      arguments.push_back(result);
+    }
+  }
+  if (!positionals.empty()) arguments.push_back("--");
+  arguments.insert(arguments.end(), positionals.begin(), positionals.end());
+  return arguments;
+}
+
 std::string configured_database() {
   if (const char* env = std::getenv("RDNSCTL_DB"); env != nullptr && *env != '\0') return env;
   const char* env_config = std::getenv("RDNSCTL_CONFIG");

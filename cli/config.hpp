@@ -26,6 +26,11 @@ void add_config_support(CLI::App& command, std::string& path);
 void apply_config(CLI::App& command, const std::string& path,
                   const std::vector<std::string>& skipped = {});
 
+/// A command line that reproduces what `command` got from flags, the
+/// environment and the configuration file together. Stored with a run, so
+/// --resume audits as first asked even after the file or environment changed.
+std::vector<std::string> effective_arguments(const CLI::App& command);
+
 /// The database named for commands that take no --config (runs, report):
 /// RDNSCTL_DB, else the top-level `db` of the file $RDNSCTL_CONFIG names or
 /// of the default file; empty when none does. Throws like apply_config().

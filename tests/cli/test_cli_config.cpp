@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <db/database.hpp>
 #include <lab/dns_lab.hpp>
 
 #include "run_rdnsctl.hpp"
@@ -137,4 +138,37 @@ TEST_CASE("runs and report find the database the configuration names") {
             .exit_code == 0);
   CHECK(nlohmann::json::parse(run_rdnsctl({"runs", "list", "--format", "json"}, {}, {use}).out)
             .size() == 1);
+}
+
+TEST_CASE("a run stores the settings its configuration gave, for --resume") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  // Nothing answers on port 9: the run fails and can be resumed.
+  const auto config = write(dir.path() / "config.toml",
+                            "resolver = [\"127.0.0.1:9\"]\ntimeout = 0.2\nretries = 0\n");
+  const ProcessResult failed =
+      run_rdnsctl({"audit", "-q", "--config", config.string(), "--db", db, "192.0.2.10"}, {},
+                  {"RDNSCTL_SMTP_PORT=2525"});
+  CHECK(failed.exit_code == 3);
+  const auto run = rdns::db::Database::open(db).find_run(1);
+  REQUIRE(run);
+  const auto arguments = nlohmann::json::parse(run->arguments_json);
+  INFO(arguments.dump());
+  const auto has = [&](const std::string& flag, const std::string& value) {
+    for (std::size_t i = 0; i + 1 < arguments.size(); ++i) {
+      if (arguments[i] == flag && arguments[i + 1] == value) return true;
+    }
+    return false;
+  };
+  CHECK(has("--resolver", "127.0.0.1:9"));  // from the file
+  CHECK(has("--timeout", "0.2"));
+  CHECK(has("--smtp-port", "2525"));  // from the environment
+  CHECK(arguments.back() == "192.0.2.10");
+  for (const auto& argument : arguments) CHECK(argument != "--config");
+  // The file is gone; --resume still parses the stored settings (every
+  // address already has a result, so it completes without a query).
+  std::filesystem::remove(config);
+  const ProcessResult resumed = run_rdnsctl({"audit", "-q", "--resume", "1", "--db", db});
+  INFO(resumed.err);
+  CHECK(resumed.exit_code == 0);
 }
