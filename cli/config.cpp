@@ -27,7 +27,9 @@ CLI::Option* option_for(CLI::App& command, std::string key) {
   for (char& c : key) {
     if (c == '_') c = '-';
   }
-  if (key == "config" || key == "help" || key.empty()) return nullptr;
+  // --resume names one run: in a file or the environment it would resume that
+  // run on every invocation.
+  if (key == "config" || key == "help" || key == "resume" || key.empty()) return nullptr;
   if (key == "targets") return command.get_option_no_throw("targets");
   return command.get_option_no_throw("--" + key);
 }
@@ -126,7 +128,7 @@ void add_config_support(CLI::App& command, std::string& path) {
     if (option->get_lnames().empty()) continue;  // --help has one; positionals none
     std::string name = "RDNSCTL_" + option->get_lnames().front();
     for (char& c : name) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
-    if (name != "RDNSCTL_HELP") option->envname(name);
+    if (name != "RDNSCTL_HELP" && name != "RDNSCTL_RESUME") option->envname(name);
   }
   command
       .add_option("--config", path,

@@ -89,6 +89,10 @@ TEST_CASE("configuration mistakes name the file, line and key") {
   CHECK(unknown.exit_code == 2);
   CHECK_THAT(unknown.err, Catch::Contains(file + ":3: key 'resolvers': unknown key"));
 
+  const ProcessResult resume = run("resume = 1\n");
+  CHECK(resume.exit_code == 2);
+  CHECK_THAT(resume.err, Catch::Contains(file + ":1: key 'resume': unknown key"));
+
   const ProcessResult bad_value = run("[audit]\n# comment\nfail-on = \"sometimes\"\n");
   CHECK(bad_value.exit_code == 2);
   CHECK_THAT(bad_value.err, Catch::Contains(file + ":3: key 'fail-on'"));
