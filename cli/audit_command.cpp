@@ -19,42 +19,17 @@
 #include <db/result_writer.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
+#include <util/file_lock.hpp>
+#include <util/paths.hpp>
 
+#include "audit_run.hpp"
 #include "commands.hpp"
+#include "config.hpp"
+#include "notification.hpp"
 #include "output.hpp"
 
 namespace rdns::cli {
 namespace {
-
-/// Severity threshold for exit code 1; `never` disables it.
-enum class FailOn { info, warning, error, never };
-
-struct AuditCommandOptions {
-  std::vector<std::string> targets;
-  std::vector<std::string> input_files;
-  std::vector<std::string> resolvers;
-  std::size_t concurrency = 100;
-  double qps = 0;
-  double timeout_seconds = 1.0;
-  int retries = 3;
-  std::uint64_t max_ips = 1u << 20;
-  bool skip_invalid = false;
-  Format format = Format::table;
-  FailOn fail_on = FailOn::error;
-  ColorMode color = ColorMode::automatic;
-  std::string database;
-  bool no_database = false;
-  std::string rules;
-  bool quiet = false;
-  std::int64_t resume = 0;
-  std::vector<std::string> domains;
-  std::vector<std::string> domain_files;
-  bool smtp = false;
-  std::uint16_t smtp_port = 25;
-  std::string smtp_helo;
-  double smtp_timeout_seconds = 5.0;
-  std::size_t smtp_concurrency = 20;
-};
 
 /// The EHLO name: --smtp-helo, else this machine's host name.
 std::string default_helo_name() {
@@ -246,6 +221,7 @@ class ProgressLine {
 
 /// What the run is about to do: a new run, or the rest of a stored one.
 struct Plan {
+  std::optional<FileLock> lock;  ///< before the database, released after it
   AuditCommandOptions options;
   audit::TargetSet targets{1};
   std::optional<db::Database> database;
@@ -255,8 +231,18 @@ struct Plan {
   std::vector<db::DomainFindingRecord> domain_findings;
 };
 
-/// Registers every audit option on `command`, filling `options`.
-void register_options(CLI::App& command, AuditCommandOptions& options);
+/// Locks `<database>.lock`, so scheduled runs never overlap on one database.
+FileLock lock_database(const std::filesystem::path& database) {
+  const std::filesystem::path path = database.string() + ".lock";
+  auto lock = FileLock::try_acquire(path);
+  if (!lock) {
+    throw RunLocked(Errc::io,
+                    fmt::format("{}: another rdnsctl run is using this database "
+                                "(lock held on {}); not starting a second one",
+                                escape_text(database.string()), escape_text(path.string())));
+  }
+  return std::move(*lock);
+}
 
 /// The options a stored run was started with, parsed from its arguments.
 AuditCommandOptions stored_options(const db::RunInfo& run) {
@@ -285,6 +271,7 @@ Plan plan_resume(const AuditCommandOptions& current) {
   }
   if (current.no_database) throw Error(Errc::usage, "--resume needs the run's database");
   Plan plan;
+  plan.lock.emplace(lock_database(database_path(current.database)));
   plan.database.emplace(db::Database::open(database_path(current.database)));
   const auto run = plan.database->find_run(current.resume);
   if (!run || run->command != "audit") {
@@ -302,6 +289,7 @@ Plan plan_resume(const AuditCommandOptions& current) {
   plan.options.quiet = current.quiet;
   plan.options.fail_on = current.fail_on;
   plan.options.database = current.database;
+  plan.options.prometheus_textfile = current.prometheus_textfile;
 
   audit::TargetSet targets(~audit::uint128{0});
   for (const db::AddressRange& stored : plan.database->targets(run->id)) {
@@ -333,8 +321,15 @@ Plan plan_resume(const AuditCommandOptions& current) {
 }
 
 Plan plan_new(const AuditCommandOptions& options, const std::vector<std::string>& arguments,
-              const audit::AuditOptions& engine, const std::vector<std::string>& resolvers) {
+              std::string_view command, const audit::AuditOptions& engine,
+              const std::vector<std::string>& resolvers) {
+  if (!options.notify_webhook.empty() && options.no_database) {
+    throw Error(Errc::usage,
+                "--notify-webhook compares with the previous stored run: drop --no-db");
+  }
   Plan plan;
+  // Locked before anything is read or asked, so a second run stops at once.
+  if (!options.no_database) plan.lock.emplace(lock_database(database_path(options.database)));
   plan.options = options;
   plan.targets = collect_targets(options);
   const auto domains = collect_domains(options);
@@ -347,7 +342,7 @@ Plan plan_new(const AuditCommandOptions& options, const std::vector<std::string>
   }
   if (!options.no_database) {
     plan.database.emplace(db::Database::open(database_path(options.database)));
-    plan.run_id = plan.database->begin_run("audit", nlohmann::json(arguments).dump(), resolvers,
+    plan.run_id = plan.database->begin_run(command, nlohmann::json(arguments).dump(), resolvers,
                                            RDNSCTL_VERSION);
     plan.database->store_targets(*plan.run_id, address_ranges(plan.targets));
     plan.database->add_domain_findings(*plan.run_id, plan.domain_findings);
@@ -355,7 +350,52 @@ Plan plan_new(const AuditCommandOptions& options, const std::vector<std::string>
   return plan;
 }
 
-void run_audit(const AuditCommandOptions& command_line, Context& context) {
+/// For `check`: results are counted, stored and judged, never printed.
+class NullPrinter : public ResultPrinter {
+ public:
+  void add(const db::ResultRecord& /*record*/) override {}
+  void finish(const db::RunCounts& /*counts*/) override {}
+};
+
+void run_audit(const AuditCommandOptions& options, Context& context) {
+  AuditOutcome outcome;
+  try {
+    outcome = execute_audit(options, context.arguments, "audit", true);
+  } catch (const RunLocked& locked) {
+    std::fprintf(stderr, "rdnsctl: %s\n", locked.what());
+    context.exit_code = kExitLocked;
+    return;
+  }
+  if (outcome.stopped_by_signal != 0) {
+    if (outcome.run_id) {
+      std::fprintf(stderr,
+                   "rdnsctl: interrupted; continue with: rdnsctl audit --resume %lld --db %s\n",
+                   static_cast<long long>(*outcome.run_id), escape_text(outcome.database).c_str());
+    }
+    context.exit_code = 128 + outcome.stopped_by_signal;
+    return;
+  }
+  if (outcome.no_resolver_answered) {
+    std::string servers;
+    for (const auto& server : outcome.resolvers) servers += (servers.empty() ? "" : ", ") + server;
+    std::fprintf(stderr, "rdnsctl: no resolver answered any of %llu queries (%s)\n",
+                 static_cast<unsigned long long>(outcome.queries), escape_text(servers).c_str());
+    context.exit_code = kExitOperational;
+    return;
+  }
+  context.exit_code = outcome.reached ? kExitFindings : kExitOk;
+  if (!outcome.notify_error.empty()) {
+    // The run is stored; the scheduler should still learn nobody was told.
+    std::fprintf(stderr, "rdnsctl: %s\n", outcome.notify_error.c_str());
+    context.exit_code = kExitOperational;
+  }
+}
+
+}  // namespace
+
+AuditOutcome execute_audit(const AuditCommandOptions& command_line,
+                           const std::vector<std::string>& arguments, std::string_view command,
+                           bool print) {
   // The engine exists before anything is stored, so a bad resolver or rules
   // file leaves no half-made run behind.
   audit::AuditOptions engine;
@@ -368,14 +408,19 @@ void run_audit(const AuditCommandOptions& command_line, Context& context) {
   } else {
     engine = engine_options(command_line);
     auditor.emplace(engine, audit::Rules::load(command_line.rules));
-    plan = plan_new(command_line, context.arguments, engine, auditor->resolvers());
+    plan = plan_new(command_line, arguments, command, engine, auditor->resolvers());
   }
   const AuditCommandOptions& options = plan.options;
+  AuditOutcome outcome;
+  outcome.run_id = plan.run_id;
+  outcome.resolvers = auditor->resolvers();
+  if (plan.database) outcome.database = plan.database->path().string();
 
   std::optional<db::ResultWriter> writer;
   if (plan.database) writer.emplace(*plan.database, *plan.run_id);
-  const auto printer =
-      make_printer(options.format, stdout, use_color(options.color, stdout), plan.run_id);
+  const std::unique_ptr<ResultPrinter> printer =
+      print ? make_printer(options.format, stdout, use_color(options.color, stdout), plan.run_id)
+            : std::make_unique<NullPrinter>();
   db::RunCounts counts;
   bool reached = false;
   for (const auto& finding : plan.domain_findings) {
@@ -399,6 +444,7 @@ void run_audit(const AuditCommandOptions& command_line, Context& context) {
           db::ResultRecord record = audit::to_record(result);
           counts.add(record.status);
           reached = reached || any_reaches(record.findings, options.fail_on);
+          count_findings(outcome.metrics, record.findings);
           printer->add(record);
           if (!writer) return;
           writer->add(std::move(record));
@@ -427,24 +473,30 @@ void run_audit(const AuditCommandOptions& command_line, Context& context) {
 
   const bool interrupted = summary.stopped_by_signal != 0;
   const bool no_resolver_answered = summary.queries > 0 && summary.responses == 0;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!options.quiet) {
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::fprintf(stderr,
                  "rdnsctl: audited %llu addresses with %llu queries (%llu answered) in %.2f s\n",
                  static_cast<unsigned long long>(summary.addresses),
                  static_cast<unsigned long long>(summary.queries),
                  static_cast<unsigned long long>(summary.responses), seconds);
   }
+  outcome.metrics.counts = counts;
+  outcome.metrics.success = !interrupted && !no_resolver_answered;
   if (plan.database) {
     const db::RunState state = interrupted            ? db::RunState::interrupted
                                : no_resolver_answered ? db::RunState::failed
                                                       : db::RunState::complete;
     const db::RunCounts totals = plan.database->count_results(*plan.run_id);
     plan.database->finish_run(*plan.run_id, state, totals);
-    if (plan.resumed && !reached) {
+    outcome.metrics.counts = totals;
+    if (plan.resumed) {
+      // The verdict and the metrics cover the whole run, not only this part.
+      outcome.metrics.findings.clear();
       for (const auto& stored : plan.database->results(*plan.run_id)) {
         reached = reached || any_reaches(stored.findings, options.fail_on);
+        count_findings(outcome.metrics, stored.findings);
       }
     }
     if (!options.quiet) {
@@ -454,29 +506,34 @@ void run_audit(const AuditCommandOptions& command_line, Context& context) {
                    static_cast<long long>(totals.total));
     }
   }
-  if (interrupted) {
-    if (plan.database) {
-      std::fprintf(stderr,
-                   "rdnsctl: interrupted; continue with: rdnsctl audit --resume %lld --db %s\n",
-                   static_cast<long long>(*plan.run_id),
-                   escape_text(plan.database->path().string()).c_str());
+  if (!options.notify_webhook.empty() && plan.database && outcome.metrics.success) {
+    notify::WebhookOptions webhook;
+    webhook.url = options.notify_webhook;
+    webhook.retries = options.notify_retries;
+    try {
+      outcome.notified = notify_newly_failing(*plan.database, *plan.run_id, webhook);
+    } catch (const Error& error) {
+      outcome.notify_error = error.what();
     }
-    context.exit_code = 128 + summary.stopped_by_signal;
-    return;
   }
-  if (no_resolver_answered) {
-    std::string servers;
-    for (const auto& server : auditor->resolvers())
-      servers += (servers.empty() ? "" : ", ") + server;
-    std::fprintf(stderr, "rdnsctl: no resolver answered any of %llu queries (%s)\n",
-                 static_cast<unsigned long long>(summary.queries), escape_text(servers).c_str());
-    context.exit_code = kExitOperational;
-    return;
+  outcome.reached = reached;
+  outcome.stopped_by_signal = summary.stopped_by_signal;
+  outcome.no_resolver_answered = no_resolver_answered;
+  outcome.queries = summary.queries;
+  outcome.metrics.duration_seconds = seconds;
+  if (!options.prometheus_textfile.empty()) {
+    write_prometheus_textfile(options.prometheus_textfile, outcome.metrics);
   }
-  context.exit_code = reached ? kExitFindings : kExitOk;
+  return outcome;
 }
 
-void register_options(CLI::App& command, AuditCommandOptions& options) {
+void settle_database(AuditCommandOptions& options) {
+  if (options.database.empty() && !options.no_database) {
+    options.database = (xdg_data_home() / "rdnsctl" / "rdnsctl.db").string();
+  }
+}
+
+void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet set) {
   command.add_option("targets", options.targets,
                      "IP addresses or CIDR ranges (IPv4/IPv6); '-' reads standard input");
   // A vector option would otherwise swallow the positional targets after it.
@@ -510,36 +567,40 @@ void register_options(CLI::App& command, AuditCommandOptions& options) {
       ->check(CLI::PositiveNumber);
   command.add_flag("--skip-invalid", options.skip_invalid,
                    "Warn about malformed targets and go on instead of stopping");
-  command.add_option("--format", options.format, "Output: table, json, jsonl or csv")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, Format>{{"table", Format::table},
-                                                                        {"json", Format::json},
-                                                                        {"jsonl", Format::jsonl},
-                                                                        {"csv", Format::csv}},
-                                          CLI::ignore_case))
-      ->default_str("table")
-      ->option_text("table|json|jsonl|csv (table)");
-  command
-      .add_option("--fail-on", options.fail_on,
-                  "Exit 1 when a finding reaches this severity: error, warning, info, never")
-      ->transform(
-          CLI::CheckedTransformer(std::map<std::string, FailOn>{{"error", FailOn::error},
-                                                                {"warning", FailOn::warning},
-                                                                {"info", FailOn::info},
-                                                                {"never", FailOn::never}},
-                                  CLI::ignore_case))
-      ->default_str("error")
-      ->option_text("error|warning|info|never (error)");
-  command.add_option("--color", options.color, "Colour the table: auto, always, never")
-      ->transform(
-          CLI::CheckedTransformer(std::map<std::string, ColorMode>{{"auto", ColorMode::automatic},
-                                                                   {"always", ColorMode::always},
-                                                                   {"never", ColorMode::never}},
-                                  CLI::ignore_case))
-      ->default_str("auto")
-      ->option_text("auto|always|never (auto)");
+  if (set == OptionSet::audit) {
+    command.add_option("--format", options.format, "Output: table, json, jsonl or csv")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, Format>{{"table", Format::table},
+                                                                          {"json", Format::json},
+                                                                          {"jsonl", Format::jsonl},
+                                                                          {"csv", Format::csv}},
+                                            CLI::ignore_case))
+        ->default_str("table")
+        ->option_text("table|json|jsonl|csv (table)");
+    command
+        .add_option("--fail-on", options.fail_on,
+                    "Exit 1 when a finding reaches this severity: error, warning, info, never")
+        ->transform(
+            CLI::CheckedTransformer(std::map<std::string, FailOn>{{"error", FailOn::error},
+                                                                  {"warning", FailOn::warning},
+                                                                  {"info", FailOn::info},
+                                                                  {"never", FailOn::never}},
+                                    CLI::ignore_case))
+        ->default_str("error")
+        ->option_text("error|warning|info|never (error)");
+    command.add_option("--color", options.color, "Colour the table: auto, always, never")
+        ->transform(
+            CLI::CheckedTransformer(std::map<std::string, ColorMode>{{"auto", ColorMode::automatic},
+                                                                     {"always", ColorMode::always},
+                                                                     {"never", ColorMode::never}},
+                                    CLI::ignore_case))
+        ->default_str("auto")
+        ->option_text("auto|always|never (auto)");
+  }
   add_database_option(command, options.database);
   command.add_flag("--no-db", options.no_database, "Do not store the run");
-  command.add_flag("-q,--quiet", options.quiet, "No progress or summary lines on stderr");
+  if (set == OptionSet::audit) {
+    command.add_flag("-q,--quiet", options.quiet, "No progress or summary lines on stderr");
+  }
   command.add_option("--rules", options.rules,
                      "TOML naming rules read on top of the built-in ones (docs/rules.md)");
   command.add_flag("--smtp", options.smtp,
@@ -564,20 +625,42 @@ void register_options(CLI::App& command, AuditCommandOptions& options) {
       .add_option("--domains-file", options.domain_files,
                   "File with one domain per line ('#' comments); repeatable")
       ->allow_extra_args(false);
+  command.add_option("--prometheus-textfile", options.prometheus_textfile,
+                     "Write the run's metrics to this file for node_exporter's textfile "
+                     "collector (atomically: a temporary file, then rename)");
+  command.add_option("--notify-webhook", options.notify_webhook,
+                     "POST JSON listing the addresses that newly fail (against the previous "
+                     "complete run) to this http(s) URL");
   command
-      .add_option("--resume", options.resume,
-                  "Continue an interrupted or killed run with its own targets and settings")
-      ->check(CLI::PositiveNumber);
+      .add_option("--notify-retries", options.notify_retries,
+                  "Tries after the first when the webhook fails (connection, 5xx, 429)")
+      ->default_val(3)
+      ->check(CLI::Range(0, 10));
+  if (set == OptionSet::audit) {
+    command
+        .add_option("--resume", options.resume,
+                    "Continue an interrupted or killed run with its own targets and settings")
+        ->check(CLI::PositiveNumber);
+  }
 }
-
-}  // namespace
 
 void add_audit_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<AuditCommandOptions>();
   CLI::App* command =
       app.add_subcommand("audit", "Check forward-confirmed reverse DNS of IPs and CIDR ranges");
   register_options(*command, *options);
-  command->callback([options, &context] { run_audit(*options, context); });
+  add_config_support(*command, options->config);
+  command->callback([options, command, &context] {
+    // A resumed run audits its own stored targets, whatever the file lists.
+    const std::vector<std::string> skipped =
+        options->resume != 0
+            ? std::vector<std::string>{"targets", "input", "domain", "domains-file", "resume"}
+            : std::vector<std::string>{};
+    apply_config(*command, options->config, skipped);
+    settle_database(*options);
+    if (options->resume == 0) context.arguments = effective_arguments(*command);
+    run_audit(*options, context);
+  });
 }
 
 }  // namespace rdns::cli

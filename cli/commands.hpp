@@ -15,9 +15,11 @@ namespace rdns::cli {
 /// Process exit codes, documented in docs/cli.md.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFindings = 1,     ///< something reached --fail-on
-  kExitUsage = 2,        ///< bad flags, input or database
-  kExitOperational = 3,  ///< the audit could not run (no resolver answered, I/O failure)
+  kExitFindings = 1,       ///< something reached --fail-on
+  kExitUsage = 2,          ///< bad flags, input or database
+  kExitOperational = 3,    ///< the audit could not run (no resolver answered, I/O failure)
+  kExitLocked = 4,         ///< another run holds the database's lock
+  kExitPluginUnknown = 3,  ///< `check`: the Nagios UNKNOWN state, also for bad flags
 };
 
 /// State shared by the commands of one invocation.
@@ -30,6 +32,7 @@ void add_audit_command(CLI::App& app, Context& context);
 void add_runs_command(CLI::App& app, Context& context);
 void add_cloud_command(CLI::App& app, Context& context);
 void add_report_command(CLI::App& app, Context& context);
+void add_check_command(CLI::App& app, Context& context);
 
 /// --db PATH when given, else $XDG_DATA_HOME/rdnsctl/rdnsctl.db.
 std::filesystem::path database_path(const std::string& flag);

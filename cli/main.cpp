@@ -10,6 +10,7 @@
 #include <util/paths.hpp>
 
 #include "commands.hpp"
+#include "config.hpp"
 
 namespace {
 
@@ -24,6 +25,8 @@ constexpr CommandEntry kCommands[] = {
     {&rdns::cli::add_runs_command},
     {&rdns::cli::add_cloud_command},
     {&rdns::cli::add_report_command},
+    // The Nagios/Icinga plugin.
+    {&rdns::cli::add_check_command},
 };
 
 /// Messages already escape the data they quote; this only keeps a stray
@@ -57,6 +60,10 @@ namespace rdns::cli {
 
 std::filesystem::path database_path(const std::string& flag) {
   if (!flag.empty()) return flag;
+  // runs and report take no --config, yet must find the database the
+  // scheduled audits write (audit and check resolve --db themselves).
+  const std::string configured = configured_database();
+  if (!configured.empty()) return configured;
   return xdg_data_home() / "rdnsctl" / "rdnsctl.db";
 }
 
@@ -88,6 +95,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     code = app.exit(error);
     if (code != 0) code = rdns::cli::kExitUsage;
+    // A Nagios plugin reports its own misuse as UNKNOWN, not CRITICAL (2).
+    if (code != 0 && !context.arguments.empty() && context.arguments[0] == "check") {
+      std::printf("RDNS UNKNOWN - %s\n", printable(error.what()).c_str());
+      code = rdns::cli::kExitPluginUnknown;
+    }
   } catch (const rdns::Error& error) {
     std::fprintf(stderr, "rdnsctl: %s\n", printable(error.what()).c_str());
     code = exit_code_for(error.code());

@@ -19,6 +19,9 @@ PACKAGES=(
   knot knot-dnsutils unbound
   clang-format
   chromium
+  # promtool, which checks the --prometheus-textfile output (the package's
+  # server is stopped below: only the tool is wanted).
+  prometheus
 )
 
 installed() {
@@ -66,3 +69,4 @@ stop_system_daemon() {
 
 stop_system_daemon knot knotd knot
 stop_system_daemon unbound unbound unbound
+stop_system_daemon prometheus prometheus prometheus

@@ -1,0 +1,220 @@
+// The configuration file, read with toml++ and fed through CLI11's own
+// option parsing, so a value in the file is checked exactly as the same
+// value given as a flag would be.
+
+#include "config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <util/error.hpp>
+#include <util/escape.hpp>
+#include <util/paths.hpp>
+
+namespace rdns::cli {
+namespace {
+
+constexpr const char* kTables[] = {"audit", "check"};
+
+/// The option a key names: "db" is --db, "fail_on" and "fail-on" are --fail-on.
+CLI::Option* option_for(CLI::App& command, std::string key) {
+  for (char& c : key) {
+    if (c == '_') c = '-';
+  }
+  // --resume names one run: in a file or the environment it would resume that
+  // run on every invocation.
+  if (key == "config" || key == "help" || key == "resume" || key.empty()) return nullptr;
+  if (key == "targets") return command.get_option_no_throw("targets");
+  return command.get_option_no_throw("--" + key);
+}
+
+/// One configuration file being applied to one command.
+class ConfigReader {
+ public:
+  ConfigReader(std::string source, CLI::App& command, const std::vector<std::string>& skipped)
+      : source_(std::move(source)), command_(command), skipped_(skipped) {}
+
+  void apply(const toml::table& root) {
+    // Names the top level may use: any audit option, so one file serves
+    // both commands even though check takes fewer.
+    CLI::App& audit = *command_.get_parent()->get_subcommand("audit");
+    std::map<std::string, std::pair<const toml::node*, std::string>> values;
+    for (const auto& [key, node] : root) {
+      const std::string name(key.str());
+      if (std::find(std::begin(kTables), std::end(kTables), name) != std::end(kTables)) continue;
+      if (node.is_table()) fail(node, name, "unknown table (expected [audit] or [check])");
+      if (option_for(audit, name) == nullptr) fail(node, name, "unknown key");
+      if (option_for(command_, name) != nullptr) values[canonical(name)] = {&node, name};
+    }
+    for (const char* table_name : kTables) {
+      const toml::node* node = root.get(table_name);
+      if (node == nullptr) continue;
+      const toml::table* table = node->as_table();
+      if (table == nullptr) fail(*node, table_name, "expected a table");
+      CLI::App& owner = *command_.get_parent()->get_subcommand(table_name);
+      for (const auto& [key, value] : *table) {
+        const std::string name(key.str());
+        if (option_for(owner, name) == nullptr) {
+          fail(value, name, fmt::format("unknown key in [{}]", table_name));
+        }
+        if (&owner == &command_) values[canonical(name)] = {&value, name};
+      }
+    }
+    for (const auto& [canonical_name, entry] : values) {
+      if (std::find(skipped_.begin(), skipped_.end(), canonical_name) == skipped_.end()) {
+        set(*entry.first, entry.second);
+      }
+    }
+  }
+
+ private:
+  static std::string canonical(std::string key) {
+    for (char& c : key) {
+      if (c == '_') c = '-';
+    }
+    return key;
+  }
+
+  [[noreturn]] void fail(const toml::node& node, std::string_view key, std::string_view what) {
+    throw Error(Errc::input,
+                fmt::format("{}:{}: key '{}': {}", escape_text(source_), node.source().begin.line,
+                            escape_text(std::string(key)), what));
+  }
+
+  std::string scalar(const toml::node& node, std::string_view key) {
+    if (const auto* text = node.as_string()) return text->get();
+    if (const auto* number = node.as_integer()) return std::to_string(number->get());
+    if (const auto* number = node.as_floating_point()) return fmt::format("{}", number->get());
+    if (const auto* flag = node.as_boolean()) return flag->get() ? "true" : "false";
+    fail(node, key, "expected a string, number or boolean");
+  }
+
+  void set(const toml::node& node, const std::string& key) {
+    CLI::Option* option = option_for(command_, key);
+    // A flag or the environment set it: those win over the file.
+    if (option->count() > 0) return;
+    std::vector<std::string> results;
+    if (const toml::array* array = node.as_array()) {
+      if (option->get_items_expected_max() <= 1) fail(node, key, "expected one value, not a list");
+      for (const toml::node& item : *array) results.push_back(scalar(item, key));
+    } else {
+      results.push_back(scalar(node, key));
+    }
+    // A flag set to false in the file stays at its default.
+    if (option->get_expected_min() == 0 && results.size() == 1 && results[0] == "false") return;
+    try {
+      option->add_result(results);
+      option->run_callback();
+    } catch (const CLI::Error& error) {
+      fail(node, key, error.what());
+    }
+  }
+
+  std::string source_;
+  CLI::App& command_;
+  const std::vector<std::string>& skipped_;
+};
+
+}  // namespace
+
+void add_config_support(CLI::App& command, std::string& path) {
+  for (CLI::Option* option : command.get_options()) {
+    if (option->get_lnames().empty()) continue;  // --help has one; positionals none
+    std::string name = "RDNSCTL_" + option->get_lnames().front();
+    for (char& c : name) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
+    if (name != "RDNSCTL_HELP" && name != "RDNSCTL_RESUME") option->envname(name);
+  }
+  command
+      .add_option("--config", path,
+                  "TOML file with the same keys as the flags (default: "
+                  "$XDG_CONFIG_HOME/rdnsctl/config.toml when it exists)")
+      ->envname("RDNSCTL_CONFIG");
+}
+
+namespace {
+
+/// The file to read: `path`, else the default one when it exists; empty
+/// when there is none.
+std::filesystem::path config_file(const std::string& path) {
+  if (!path.empty()) {
+    if (!std::filesystem::exists(path)) {
+      throw Error(Errc::usage, fmt::format("{}: configuration file not found", escape_text(path)));
+    }
+    return path;
+  }
+  std::filesystem::path fallback;
+  try {
+    fallback = xdg_config_home() / "rdnsctl" / "config.toml";
+  } catch (const Error&) {
+    return {};  // no HOME: no default file either
+  }
+  return std::filesystem::exists(fallback) ? fallback : std::filesystem::path();
+}
+
+toml::table parse(const std::filesystem::path& file) {
+  try {
+    return toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    throw Error(Errc::input, fmt::format("{}:{}: {}", escape_text(file.string()),
+                                         error.source().begin.line, error.description()));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> effective_arguments(const CLI::App& command) {
+  std::vector<std::string> arguments = {command.get_name()};
+  std::vector<std::string> positionals;
+  for (const CLI::Option* option : command.get_options()) {
+    if (option->count() == 0) continue;
+    if (option->get_lnames().empty()) {  // the targets
+      const auto& results = option->results();
+      positionals.insert(positionals.end(), results.begin(), results.end());
+      continue;
+    }
+    const std::string name = "--" + option->get_lnames().front();
+    if (name == "--help" || name == "--config") continue;  // the file's values are in the rest
+    if (option->get_expected_min() == 0) {
+      if (option->as<bool>()) arguments.push_back(name);
+      continue;
+    }
+    for (const std::string& result : option->results()) {
+      arguments.push_back(name);
+      arguments.push_back(result);
+    }
+  }
+  if (!positionals.empty()) arguments.push_back("--");
+  arguments.insert(arguments.end(), positionals.begin(), positionals.end());
+  return arguments;
+}
+
+std::string configured_database() {
+  if (const char* env = std::getenv("RDNSCTL_DB"); env != nullptr && *env != '\0') return env;
+  const char* env_config = std::getenv("RDNSCTL_CONFIG");
+  const std::filesystem::path file = config_file(env_config == nullptr ? "" : env_config);
+  if (file.empty()) return {};
+  const toml::table root = parse(file);
+  const toml::node* db = root.get("db");
+  if (db == nullptr) return {};
+  if (!db->is_string()) {
+    throw Error(Errc::input, fmt::format("{}:{}: key 'db': expected a string",
+                                         escape_text(file.string()), db->source().begin.line));
+  }
+  return db->as_string()->get();
+}
+
+void apply_config(CLI::App& command, const std::string& path,
+                  const std::vector<std::string>& skipped) {
+  const std::filesystem::path file = config_file(path);
+  if (file.empty()) return;
+  const toml::table root = parse(file);
+  ConfigReader(file.string(), command, skipped).apply(root);
+}
+
+}  // namespace rdns::cli

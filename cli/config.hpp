@@ -1,0 +1,39 @@
+#pragma once
+/// The configuration file and environment for `audit` and `check`: the same
+/// keys as the long flags, in TOML. What wins: a flag, then RDNSCTL_<KEY> in
+/// the environment, then the file's [audit] or [check] table, then its top
+/// level, then the built-in default.
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace rdns::cli {
+
+/// Adds --config (also RDNSCTL_CONFIG) to `command`, filling `path`, and gives
+/// every other option an RDNSCTL_<NAME> environment variable (--fail-on:
+/// RDNSCTL_FAIL_ON). Call after the command's options are registered.
+void add_config_support(CLI::App& command, std::string& path);
+
+/// Reads the configuration file (`path`, else $XDG_CONFIG_HOME/rdnsctl/config.toml
+/// when it exists) into the options of `command` that neither a flag nor the
+/// environment set. Top-level keys are `audit` options and apply to every
+/// command that has them; [audit] and [check] apply to that command only.
+/// Keys in `skipped` are checked but not applied (--resume audits the run's
+/// own targets). Throws Errc::input naming file, line and key for unknown
+/// keys and bad values, Errc::usage when an explicit `path` is missing.
+void apply_config(CLI::App& command, const std::string& path,
+                  const std::vector<std::string>& skipped = {});
+
+/// A command line that reproduces what `command` got from flags, the
+/// environment and the configuration file together. Stored with a run, so
+/// --resume audits as first asked even after the file or environment changed.
+std::vector<std::string> effective_arguments(const CLI::App& command);
+
+/// The database named for commands that take no --config (runs, report):
+/// RDNSCTL_DB, else the top-level `db` of the file $RDNSCTL_CONFIG names or
+/// of the default file; empty when none does. Throws like apply_config().
+std::string configured_database();
+
+}  // namespace rdns::cli

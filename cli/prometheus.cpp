@@ -1,0 +1,125 @@
+// Prometheus text exposition format 0.0.4, as node_exporter's textfile
+// collector reads it; names follow https://prometheus.io/docs/practices/naming/.
+
+#include "prometheus.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <util/error.hpp>
+
+namespace rdns::cli {
+namespace {
+
+constexpr const char* kLastSuccess = "rdnsctl_last_success_timestamp_seconds";
+
+/// Label values may hold any text; the format escapes backslash, quote and newline.
+std::string label_value(const std::string& text) {
+  std::string escaped;
+  for (const char c : text) {
+    if (c == '\\') {
+      escaped += "\\\\";
+    } else if (c == '"') {
+      escaped += "\\\"";
+    } else if (c == '\n') {
+      escaped += "\\n";
+    } else {
+      escaped += c;
+    }
+  }
+  return escaped;
+}
+
+void family(std::string& out, const char* name, const char* help) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+}
+
+/// The success time a previous file recorded, so a failed run does not
+/// erase when the audit last worked; negative when there is none.
+double previous_last_success(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  std::string line;
+  const std::string prefix = std::string(kLastSuccess) + " ";
+  while (std::getline(file, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    try {
+      return std::stod(line.substr(prefix.size()));
+    } catch (const std::exception&) {
+      return -1;
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+void count_findings(RunMetrics& metrics, const std::vector<db::FindingRecord>& findings) {
+  for (const db::FindingRecord& finding : findings) {
+    ++metrics.findings[{finding.code, finding.severity}];
+  }
+}
+
+std::string prometheus_text(const RunMetrics& metrics, double now, double last_success) {
+  std::string out;
+  family(out, "rdnsctl_ips", "Addresses the last rdnsctl run audited, by status.");
+  const std::pair<const char*, std::int64_t> statuses[] = {{"pass", metrics.counts.pass},
+                                                           {"warn", metrics.counts.warn},
+                                                           {"fail", metrics.counts.fail},
+                                                           {"unknown", metrics.counts.unknown}};
+  for (const auto& [status, value] : statuses) {
+    out += fmt::format("rdnsctl_ips{{status=\"{}\"}} {}\n", status, value);
+  }
+  family(out, "rdnsctl_findings",
+         "Findings of the last rdnsctl run, by code and severity (one per address).");
+  for (const auto& [key, value] : metrics.findings) {
+    out += fmt::format("rdnsctl_findings{{code=\"{}\",severity=\"{}\"}} {}\n",
+                       label_value(key.first), label_value(key.second), value);
+  }
+  family(out, "rdnsctl_run_duration_seconds", "Wall-clock time the last rdnsctl run took.");
+  out += fmt::format("rdnsctl_run_duration_seconds {:.3f}\n", metrics.duration_seconds);
+  family(out, "rdnsctl_run_success",
+         "1 when the last rdnsctl run completed with answers from the resolver, else 0.");
+  out += fmt::format("rdnsctl_run_success {}\n", metrics.success ? 1 : 0);
+  family(out, "rdnsctl_last_run_timestamp_seconds", "Unix time the last rdnsctl run ended.");
+  out += fmt::format("rdnsctl_last_run_timestamp_seconds {:.3f}\n", now);
+  if (last_success >= 0) {
+    family(out, kLastSuccess, "Unix time the last successful rdnsctl run ended.");
+    out += fmt::format("{} {:.3f}\n", kLastSuccess, last_success);
+  }
+  return out;
+}
+
+void write_prometheus_textfile(const std::filesystem::path& path, const RunMetrics& metrics) {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double last_success = metrics.success ? now : previous_last_success(path);
+  const std::string text = prometheus_text(metrics, now, last_success);
+  // Same directory, so rename(2) is atomic; no .prom suffix, so the
+  // collector ignores the file while it is being written.
+  const std::filesystem::path temporary =
+      path.string() + fmt::format(".{}.tmp", static_cast<long>(getpid()));
+  const auto fail = [&](const char* what) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    throw Error(Errc::io, fmt::format("{}: cannot {} the Prometheus textfile: {}", path.string(),
+                                      what, std::strerror(error)));
+  };
+  std::FILE* file = std::fopen(temporary.c_str(), "w");
+  if (file == nullptr) fail("create");
+  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size() &&
+                       std::fflush(file) == 0 && fsync(fileno(file)) == 0;
+  // node_exporter usually runs as another user: the file must be readable.
+  fchmod(fileno(file), 0644);
+  if (std::fclose(file) != 0 || !written) fail("write");
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) fail("rename");
+}
+
+}  // namespace rdns::cli

@@ -1,0 +1,37 @@
+#pragma once
+/// The node_exporter textfile for --prometheus-textfile: the last run's IPs
+/// by status, findings by code, duration and outcome, written atomically so
+/// the collector never reads half a file.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include <db/database.hpp>
+
+namespace rdns::cli {
+
+/// What one run tells the monitoring: counts over the whole run.
+struct RunMetrics {
+  db::RunCounts counts;
+  /// Findings by (code, severity): one per IP that has the finding.
+  std::map<std::pair<std::string, std::string>, std::int64_t> findings;
+  double duration_seconds = 0;
+  /// Completed with answers from the resolver (not interrupted, not failed).
+  bool success = false;
+};
+
+/// Counts one IP's findings into `metrics.findings`.
+void count_findings(RunMetrics& metrics, const std::vector<db::FindingRecord>& findings);
+
+/// The exposition text. `last_success` is the Unix time of the newest
+/// successful run, or negative when none is known (the sample is left out).
+std::string prometheus_text(const RunMetrics& metrics, double now, double last_success);
+
+/// Writes the textfile at `path` through a temporary file in the same
+/// directory and rename(2). A failed run keeps the last success time the
+/// previous file recorded. Throws Errc::io naming the path.
+void write_prometheus_textfile(const std::filesystem::path& path, const RunMetrics& metrics);
+
+}  // namespace rdns::cli

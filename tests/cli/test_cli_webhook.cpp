@@ -1,0 +1,214 @@
+// --notify-webhook against a real HTTP receiver on 127.0.0.1: what is sent,
+// that only newly failing addresses are, and the retries.
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <lab/dns_lab.hpp>
+
+#include "run_rdnsctl.hpp"
+
+using rdns::test::ProcessResult;
+using rdns::test::run_rdnsctl;
+using rdns::test::TempDir;
+
+namespace {
+
+/// One request as the receiver got it.
+struct Request {
+  std::string head;  ///< request line and headers
+  std::string body;
+};
+
+/// A minimal HTTP/1.1 server on a free loopback port, on its own thread:
+/// answers each request with the next status of a script (then 200) and
+/// closes the connection.
+class LoopbackReceiver {
+ public:
+  explicit LoopbackReceiver(std::vector<int> statuses = {}) : statuses_(std::move(statuses)) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(listen(fd_, 16) == 0);
+    socklen_t length = sizeof address;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~LoopbackReceiver() {
+    stop_ = true;
+    thread_.join();
+    close(fd_);
+  }
+
+  std::string url(const std::string& path = "/hooks/SECRET-TOKEN") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  std::vector<Request> requests() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return requests_;
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd ready{fd_, POLLIN, 0};
+      if (poll(&ready, 1, 50) <= 0) continue;
+      const int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client < 0) continue;
+      handle(client);
+      close(client);
+    }
+  }
+
+  void handle(int client) {
+    std::string data;
+    char buffer[4096];
+    std::size_t body_start = std::string::npos;
+    std::size_t length = 0;
+    while (true) {
+      pollfd ready{client, POLLIN, 0};
+      if (poll(&ready, 1, 5000) <= 0) return;
+      const ssize_t got = recv(client, buffer, sizeof buffer, 0);
+      if (got <= 0) return;
+      data.append(buffer, static_cast<std::size_t>(got));
+      if (body_start == std::string::npos) {
+        const auto end = data.find("\r\n\r\n");
+        if (end == std::string::npos) continue;
+        body_start = end + 4;
+        std::string head = data.substr(0, end);
+        for (char& c : head) c = static_cast<char>(std::tolower(c));
+        const auto header = head.find("content-length:");
+        if (header != std::string::npos) length = std::stoul(head.substr(header + 15));
+      }
+      if (data.size() >= body_start + length) break;
+    }
+    int status = 200;
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      requests_.push_back({data.substr(0, body_start), data.substr(body_start, length)});
+      if (next_ < statuses_.size()) status = statuses_[next_++];
+    }
+    const std::string answer = "HTTP/1.1 " + std::to_string(status) +
+                               " Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
+  }
+
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::vector<int> statuses_;
+  std::size_t next_ = 0;
+  std::mutex mutex_;
+  std::vector<Request> requests_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+ProcessResult audit(const std::string& db, const std::string& url, std::vector<std::string> extra) {
+  std::vector<std::string> args = {
+      "audit",     "-q",  "--resolver",       rdns::lab::shared_lab().resolver_address(),
+      "--timeout", "0.4", "--retries",        "1",
+      "--db",      db,    "--notify-webhook", url};
+  for (auto& e : extra) args.push_back(e);
+  return run_rdnsctl(args);
+}
+
+}  // namespace
+
+TEST_CASE("--notify-webhook posts only the addresses that newly fail") {
+  LoopbackReceiver receiver;
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+
+  // First run: nothing to compare with, so every failing address is new.
+  const ProcessResult first = audit(db, receiver.url(), {"192.0.2.10", "192.0.2.12"});
+  INFO(first.err);
+  CHECK(first.exit_code == 1);
+  auto requests = receiver.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].head.rfind("POST /hooks/SECRET-TOKEN HTTP/1.1\r\n", 0) == 0);
+  CHECK_THAT(requests[0].head, Catch::Contains("Content-Type: application/json"));
+  const auto document = nlohmann::json::parse(requests[0].body);
+  CHECK(document["event"] == "rdnsctl.newly_failing");
+  CHECK(document["run"]["id"] == 1);
+  CHECK(document["previous_run"].is_null());
+  REQUIRE(document["newly_failing"].size() == 1);
+  CHECK(document["newly_failing"][0]["ip"] == "192.0.2.12");
+  CHECK(document["newly_failing"][0]["previous_status"].is_null());
+  CHECK(document["newly_failing"][0]["findings"][0]["code"] == "NO_PTR");
+  CHECK_THAT(document["text"].get<std::string>(),
+             Catch::Contains("1 address newly fails reverse DNS: 192.0.2.12 (NO_PTR)"));
+
+  // Same failures again: nothing new, nothing posted.
+  CHECK(audit(db, receiver.url(), {"192.0.2.10", "192.0.2.12"}).exit_code == 1);
+  CHECK(receiver.requests().size() == 1);
+
+  // 192.0.2.16 is new to the audit and fails; 192.0.2.12 still fails.
+  CHECK(audit(db, receiver.url(), {"192.0.2.12", "192.0.2.16"}).exit_code == 1);
+  requests = receiver.requests();
+  REQUIRE(requests.size() == 2);
+  const auto second = nlohmann::json::parse(requests[1].body);
+  CHECK(second["previous_run"]["id"] == 2);
+  REQUIRE(second["newly_failing"].size() == 1);
+  CHECK(second["newly_failing"][0]["ip"] == "192.0.2.16");
+}
+
+TEST_CASE("--notify-webhook retries server errors and gives up on refusals") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  SECTION("503 then 200: delivered on the second try") {
+    LoopbackReceiver receiver({503});
+    const ProcessResult run = audit(db, receiver.url(), {"192.0.2.12"});
+    INFO(run.err);
+    CHECK(run.exit_code == 1);
+    CHECK(receiver.requests().size() == 2);
+    CHECK(receiver.requests()[0].body == receiver.requests()[1].body);
+  }
+  SECTION("always 500: tries 1 + --notify-retries, then exits 3 without the token") {
+    LoopbackReceiver receiver({500, 500, 500});
+    const ProcessResult run = audit(db, receiver.url(), {"--notify-retries", "1", "192.0.2.12"});
+    CHECK(run.exit_code == 3);
+    CHECK(receiver.requests().size() == 2);
+    CHECK_THAT(run.err, Catch::Contains("HTTP 500 (after 2 tries)"));
+    CHECK(run.err.find("SECRET-TOKEN") == std::string::npos);
+    // The run itself is stored and complete.
+    const ProcessResult runs = run_rdnsctl({"runs", "list", "--db", db, "--format", "json"});
+    CHECK_THAT(runs.out, Catch::Contains("\"complete\""));
+  }
+  SECTION("400: the receiver refused the document, no retry") {
+    LoopbackReceiver receiver({400});
+    const ProcessResult run = audit(db, receiver.url(), {"192.0.2.12"});
+    CHECK(run.exit_code == 3);
+    CHECK(receiver.requests().size() == 1);
+    CHECK_THAT(run.err, Catch::Contains("HTTP 400 (after 1 try)"));
+  }
+  SECTION("nothing listening: connection failures are retried, then exit 3") {
+    std::string url;
+    {
+      LoopbackReceiver closed;
+      url = closed.url();
+    }
+    const ProcessResult run = audit(db, url, {"--notify-retries", "1", "192.0.2.12"});
+    CHECK(run.exit_code == 3);
+    CHECK_THAT(run.err, Catch::Contains("(after 2 tries)"));
+  }
+  SECTION("--no-db cannot compare runs") {
+    const ProcessResult run =
+        run_rdnsctl({"audit", "--no-db", "--resolver", "127.0.0.1:9", "--notify-webhook",
+                     "http://127.0.0.1:9/", "192.0.2.12"});
+    CHECK(run.exit_code == 2);
+    CHECK_THAT(run.err, Catch::Contains("--notify-webhook"));
+  }
+}
