@@ -20,10 +20,9 @@ struct CommandEntry {
 };
 
 constexpr CommandEntry kCommands[] = {
-    {&rdns::cli::add_audit_command},
-    {&rdns::cli::add_runs_command},
-    {&rdns::cli::add_cloud_command},
-    {&rdns::cli::add_report_command},
+    {&rdns::cli::add_audit_command}, {&rdns::cli::add_runs_command},
+    {&rdns::cli::add_cloud_command}, {&rdns::cli::add_report_command},
+    {&rdns::cli::add_ptr_command},
 };
 
 /// Messages already escape the data they quote; this only keeps a stray
