@@ -20,8 +20,11 @@ struct CommandEntry {
 };
 
 constexpr CommandEntry kCommands[] = {
-    {&rdns::cli::add_audit_command}, {&rdns::cli::add_runs_command},
-    {&rdns::cli::add_cloud_command}, {&rdns::cli::add_report_command},
+    {&rdns::cli::add_audit_command},
+    {&rdns::cli::add_runs_command},
+    {&rdns::cli::add_cloud_command},
+    {&rdns::cli::add_report_command},
+    // Provisioning: docs/provisioning.md.
     {&rdns::cli::add_ptr_command},
 };
 

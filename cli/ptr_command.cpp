@@ -14,36 +14,19 @@
 #include <fmt/format.h>
 
 #include <audit/lookup.hpp>
+#include <provision/api_error.hpp>
 #include <provision/credentials.hpp>
 #include <provision/ptr_client.hpp>
 #include <provision/write_checks.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
-#include "commands.hpp"
+#include "ptr_workflow.hpp"
 
 namespace rdns::cli {
 namespace {
 
 using namespace std::chrono_literals;
-
-/// The flags shared by every ptr subcommand, and the arguments of each.
-struct PtrOptions {
-  std::string region;
-  std::string endpoint;
-  std::string profile;
-  std::string actions;
-  bool loopback_only = false;
-  bool verbose = false;
-  std::vector<std::string> resolvers;
-  double dns_timeout = 1.0;
-  double wait = 30;
-  double poll = 0;
-  std::string ip;
-  std::string name;
-  std::optional<int> ttl;
-  bool allow_unconfirmed = false;
-};
 
 /// provision::DnsView over the audit's resolver, so the checks ask exactly
 /// the resolver the user configured (never a hidden system one in tests).
@@ -99,22 +82,13 @@ class ResolverDns : public provision::DnsView {
   audit::LookupClient lookup_;
 };
 
-/// The clients one command needs, built from the shared flags.
-struct PtrSession {
-  provision::Credentials credentials;
-  provision::ClientConfig config;
-  std::unique_ptr<provision::PtrClient> client;
-  std::unique_ptr<provision::OwnershipChecker> owner;
-  std::unique_ptr<ResolverDns> dns;
-};
-
-PtrSession open_session(const PtrOptions& options) {
+PtrSession open_client(const PtrOptions& options) {
   PtrSession session;
   provision::CredentialOptions lookup;
   lookup.profile = options.profile;
-  session.credentials = provision::resolve_credentials(lookup);
-  auto& config = session.config;
-  config.region = options.region.empty() ? session.credentials.region : options.region;
+  const provision::Credentials credentials = provision::resolve_credentials(lookup);
+  provision::ClientConfig config;
+  config.region = options.region.empty() ? credentials.region : options.region;
   if (config.region.empty()) {
     throw Error(Errc::usage,
                 "no region: pass --region, set ALIBABA_CLOUD_REGION_ID or use a profile with "
@@ -129,8 +103,9 @@ PtrSession open_session(const PtrOptions& options) {
       std::fprintf(stderr, "rdnsctl: %.*s\n", static_cast<int>(line.size()), line.data());
     };
   }
-  session.client = std::make_unique<provision::PtrClient>(config, session.credentials);
-  session.owner = std::make_unique<provision::OwnershipChecker>(config, session.credentials);
+  session.region = config.region;
+  session.client = std::make_unique<provision::PtrClient>(config, credentials);
+  session.owner = std::make_unique<provision::OwnershipChecker>(config, credentials);
   session.dns = std::make_unique<ResolverDns>(options);
   return session;
 }
@@ -146,10 +121,7 @@ void print_record(const provision::PtrRecord& record) {
 }
 
 std::string lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
+  return lower_name(std::move(text));
 }
 
 /// The one record of ip, if any.
@@ -164,6 +136,97 @@ provision::PtrRecord require_record(provision::PtrClient& client, const std::str
   auto record = record_of(client, ip);
   if (!record) throw Error(Errc::input, ip + " has no PTR record in this account and region");
   return *record;
+}
+
+const char* state_name(const provision::RecordState& state) {
+  if (!state.exists) return "no record";
+  return state.status == provision::PtrStatus::enabled ? "enabled" : "disabled";
+}
+
+/// Settles one operation a crash left pending by describing the remote
+/// state: if the cloud shows what the operation meant to do, it happened.
+void reconcile(PtrSession& session, const db::PtrOperationRecord& op) {
+  const auto now = provision::state_of(session.client->describe(op.ip).records, op.ip);
+  bool done = false;
+  if (op.action == "create" || op.action == "update") {
+    done = now.exists && lower(now.value) == lower(op.value) && now.ttl == op.ttl;
+  } else if (op.action == "delete") {
+    done = !now.exists;
+  } else {
+    const auto wanted =
+        op.action == "enable" ? provision::PtrStatus::enabled : provision::PtrStatus::disabled;
+    done = now.exists && now.status == wanted;
+  }
+  const std::string seen =
+      now.exists ? fmt::format("{} TTL {} {}", now.value, now.ttl, state_name(now)) : "no record";
+  session.journal->finish(op.id, done ? "done" : "not_applied",
+                          "reconciled after an interruption: the cloud shows " + seen, {},
+                          done ? now.record_id : std::string());
+  if (done) session.journal->set_managed(session.region, op.ip, op.action != "delete");
+  std::fprintf(stderr,
+               "rdnsctl: journal: operation %lld (%s %s %s) was interrupted; the cloud shows %s, "
+               "so it is %s\n",
+               static_cast<long long>(op.id), op.action.c_str(), escape_text(op.ip).c_str(),
+               escape_text(op.value).c_str(), escape_text(seen).c_str(),
+               done ? "done" : "not applied");
+}
+
+}  // namespace
+
+std::string lower_name(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+PtrSession open_session(const PtrOptions& options, SessionUse use) {
+  PtrSession session = open_client(options);
+  if (use == SessionUse::write) {
+    session.journal =
+        std::make_unique<db::PtrJournal>(db::PtrJournal::open(database_path(options.db)));
+    for (const auto& op : session.journal->pending(session.region)) reconcile(session, op);
+  }
+  return session;
+}
+
+std::int64_t journaled_write(PtrSession& session, const WriteStep& step) {
+  db::PtrOperationRecord op;
+  op.source = step.source;
+  op.action = step.action;
+  op.region = session.region;
+  op.ip = step.ip;
+  op.record_id = step.before.record_id;
+  op.value = step.value;
+  op.ttl = step.ttl;
+  if (step.before.exists) {
+    op.previous_value = step.before.value;
+    op.previous_ttl = step.before.ttl;
+    op.previous_status = state_name(step.before);
+  }
+  // The intent is durable before the call: a crash from here on leaves a
+  // pending row that the next run reconciles.
+  const std::int64_t id = session.journal->begin(op);
+  std::string record_id = step.before.record_id;
+  try {
+    auto& client = *session.client;
+    if (step.action == "create") {
+      record_id = client.create(step.ip, step.value, step.ttl).record_id;
+    } else if (step.action == "update") {
+      client.update(record_id, step.value, step.ttl);
+    } else if (step.action == "delete") {
+      client.remove(record_id);
+    } else {
+      client.set_status(record_id, step.action == "enable" ? provision::PtrStatus::enabled
+                                                           : provision::PtrStatus::disabled);
+    }
+  } catch (const provision::ApiError& error) {
+    session.journal->finish(id, "failed", error.what(), error.request_id());
+    throw;
+  }
+  session.journal->finish(id, "done", "ok", session.client->last_request_id(), record_id);
+  session.journal->set_managed(session.region, step.ip, step.action != "delete");
+  return id;
 }
 
 /// Polls the resolver until ip's PTR is exactly name (or, with an empty name,
@@ -214,6 +277,8 @@ bool report_check(const provision::WriteCheck& check) {
   return check.ok();
 }
 
+namespace {
+
 void add_shared_options(CLI::App& ptr, PtrOptions& options) {
   ptr.add_option("--region", options.region, "RegionId (default: from the credentials)");
   ptr.add_option("--endpoint", options.endpoint,
@@ -232,6 +297,9 @@ void add_shared_options(CLI::App& ptr, PtrOptions& options) {
       ->default_val(30)
       ->check(CLI::Range(0.0, 3600.0))
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // a later --wait wins
+  ptr.add_option("--db", options.db,
+                 "SQLite database holding the journal (default: "
+                 "$XDG_DATA_HOME/rdnsctl/rdnsctl.db)");
 }
 
 }  // namespace
@@ -248,7 +316,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
 
   CLI::App* list = ptr->add_subcommand("list", "IP, value, TTL, status, record ID; then billing");
   list->callback([options, ctx] {
-    PtrSession session = open_session(*options);
+    PtrSession session = open_session(*options, SessionUse::read);
     const auto listing = session.client->describe();
     for (const auto& record : listing.records) print_record(record);
     std::printf("# billable %d, %.2f %s/day\n", listing.billing.billable_records,
@@ -259,7 +327,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
   CLI::App* show = ptr->add_subcommand("show", "One IP: its record and what DNS answers");
   show->add_option("ip", options->ip, "IPv4 address")->required();
   show->callback([options, ctx] {
-    PtrSession session = open_session(*options);
+    PtrSession session = open_session(*options, SessionUse::read);
     const auto record = record_of(*session.client, options->ip);
     if (record) {
       print_record(*record);
@@ -288,7 +356,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
   set->add_flag("--allow-unconfirmed", options->allow_unconfirmed,
                 "Write even when the name's A record does not hold the IP (FCrDNS will fail)");
   set->callback([options, ctx] {
-    PtrSession session = open_session(*options);
+    PtrSession session = open_session(*options, SessionUse::write);
     provision::WriteCheckOptions check_options;
     check_options.allow_unconfirmed = options->allow_unconfirmed;
     const provision::WriteCheck check =
@@ -302,16 +370,22 @@ void add_ptr_command(CLI::App& app, Context& context) {
     if (existing && lower(existing->value) == lower(check.name) && existing->ttl == check.ttl) {
       std::printf("%s: unchanged (%s, TTL %d)\n", options->ip.c_str(),
                   escape_text(check.name).c_str(), check.ttl);
-    } else if (existing) {
-      session.client->update(existing->record_id, check.name, check.ttl);
-      std::printf("%s: updated %s -> %s, TTL %d (%s)\n", options->ip.c_str(),
-                  escape_text(existing->value).c_str(), escape_text(check.name).c_str(), check.ttl,
-                  escape_text(existing->record_id).c_str());
     } else {
-      const auto created = session.client->create(options->ip, check.name, check.ttl);
-      std::printf("%s: created %s, TTL %d (%s)\n", options->ip.c_str(),
-                  escape_text(check.name).c_str(), check.ttl,
-                  escape_text(created.record_id).c_str());
+      const auto before =
+          existing ? provision::state_of({*existing}, options->ip) : provision::RecordState{};
+      const WriteStep step{
+          "ptr set", existing ? "update" : "create", options->ip, check.name, check.ttl, before};
+      const std::int64_t id = journaled_write(session, step);
+      const auto op = session.journal->find(id);
+      if (existing) {
+        std::printf("%s: updated %s -> %s, TTL %d (%s, operation %lld)\n", options->ip.c_str(),
+                    escape_text(existing->value).c_str(), escape_text(check.name).c_str(),
+                    check.ttl, escape_text(op->record_id).c_str(), static_cast<long long>(id));
+      } else {
+        std::printf("%s: created %s, TTL %d (%s, operation %lld)\n", options->ip.c_str(),
+                    escape_text(check.name).c_str(), check.ttl, escape_text(op->record_id).c_str(),
+                    static_cast<long long>(id));
+      }
     }
     if (existing && existing->status == provision::PtrStatus::disabled) {
       std::printf("%s: the record is disabled; rdnsctl ptr enable %s serves it\n",
@@ -329,7 +403,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
                                    : "Stop serving an IP's record (it is still billed)");
     command->add_option("ip", options->ip, "IPv4 address")->required();
     command->callback([options, ctx, enable] {
-      PtrSession session = open_session(*options);
+      PtrSession session = open_session(*options, SessionUse::write);
       const provision::PtrRecord record = require_record(*session.client, options->ip);
       if (enable) {
         // Enabling publishes the value again, so it must pass what a new write would.
@@ -344,9 +418,12 @@ void add_ptr_command(CLI::App& app, Context& context) {
       if (record.status == status) {
         std::printf("%s: already %s\n", options->ip.c_str(), status_name(status));
       } else {
-        session.client->set_status(record.record_id, status);
-        std::printf("%s: %s (%s)\n", options->ip.c_str(), status_name(status),
-                    escape_text(record.record_id).c_str());
+        const std::int64_t id = journaled_write(
+            session, WriteStep{enable ? "ptr enable" : "ptr disable", enable ? "enable" : "disable",
+                               options->ip, record.value, record.ttl,
+                               provision::state_of({record}, options->ip)});
+        std::printf("%s: %s (%s, operation %lld)\n", options->ip.c_str(), status_name(status),
+                    escape_text(record.record_id).c_str(), static_cast<long long>(id));
       }
       wait_visible(*session.dns, options->ip, enable ? record.value : std::string(), options->wait);
       if (!enable)
@@ -358,11 +435,14 @@ void add_ptr_command(CLI::App& app, Context& context) {
   CLI::App* remove = ptr->add_subcommand("delete", "Delete an IP's record (stops billing)");
   remove->add_option("ip", options->ip, "IPv4 address")->required();
   remove->callback([options, ctx] {
-    PtrSession session = open_session(*options);
+    PtrSession session = open_session(*options, SessionUse::write);
     const provision::PtrRecord record = require_record(*session.client, options->ip);
-    session.client->remove(record.record_id);
-    std::printf("%s: deleted %s (%s)\n", options->ip.c_str(), escape_text(record.value).c_str(),
-                escape_text(record.record_id).c_str());
+    const std::int64_t id =
+        journaled_write(session, WriteStep{"ptr delete", "delete", options->ip, std::string(), 0,
+                                           provision::state_of({record}, options->ip)});
+    std::printf("%s: deleted %s (%s, operation %lld)\n", options->ip.c_str(),
+                escape_text(record.value).c_str(), escape_text(record.record_id).c_str(),
+                static_cast<long long>(id));
     wait_visible(*session.dns, options->ip, std::string(), options->wait);
     ctx->exit_code = kExitOk;
   });
@@ -374,7 +454,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
       ->default_val(0)
       ->check(CLI::Range(0.0, 3600.0));
   verify->callback([options, ctx] {
-    PtrSession session = open_session(*options);
+    PtrSession session = open_session(*options, SessionUse::read);
     if (!provision::is_valid_ptr_value(options->name)) {
       throw Error(Errc::usage, "\"" + options->name + "\" is not a domain name");
     }
@@ -402,6 +482,8 @@ void add_ptr_command(CLI::App& app, Context& context) {
       ctx->exit_code = kExitFindings;
     }
   });
+
+  add_ptr_plan_commands(*ptr, options, context);
 }
 
 }  // namespace rdns::cli

@@ -116,7 +116,8 @@ TEST_CASE("rdnsctl ptr life cycle: set, show, disable, enable, delete", "[cli][p
       run_ptr(emulator, {"set", "198.51.100.10", "mx1.mailcorp.test", "--ttl", "1"});
   INFO(created.err);
   REQUIRE(created.exit_code == 0);
-  CHECK(contains(created.out, "198.51.100.10: created mx1.mailcorp.test, TTL 1 (ptr-1)"));
+  CHECK(contains(created.out,
+                 "198.51.100.10: created mx1.mailcorp.test, TTL 1 (ptr-1, operation 1)"));
   CHECK(contains(created.out, "198.51.100.10: visible in DNS after"));
   CHECK(rdns::test::authority_ptr(reverse) == std::vector<std::string>{"mx1.mailcorp.test."});
 

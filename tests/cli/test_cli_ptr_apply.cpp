@@ -1,0 +1,293 @@
+// rdnsctl ptr plan / apply / journal / rollback against the emulator and the
+// loopback lab: plans printed like a diff and stored, drift and bulk-change
+// refusals, throttling and 5xx storms, and a SIGKILL in the middle of an
+// apply that the next run reconciles without a duplicate or a lost write.
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <db/ptr_journal.hpp>
+
+#include "ptr_fixture.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using rdns::test::contains;
+using rdns::test::EmulatorProcess;
+using rdns::test::ProcessResult;
+
+/// The emulator, the mailcorp.test verification and a journal database.
+struct ApplyFixture {
+  EmulatorProcess emulator;
+  rdns::test::TempDir dir;
+  std::string db = (dir.path() / "rdnsctl.db").string();
+
+  ApplyFixture() {
+    const ProcessResult shown = ptr({"verify-domain", "mailcorp.test"});
+    const std::string line = shown.out.substr(0, shown.out.find('\n'));
+    const auto quote = line.find('"');
+    rdns::test::publish_txt(line.substr(0, line.find('\t')),
+                            line.substr(quote + 1, line.size() - quote - 2));
+    REQUIRE(ptr({"verify-domain", "mailcorp.test", "--poll", "10"}).exit_code == 0);
+  }
+
+  ProcessResult ptr(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--db", db});
+    return rdns::test::run_ptr(emulator, args);
+  }
+
+  /// A record made outside this journal (another database): not managed.
+  void foreign_record(const std::string& ip, const std::string& name) const {
+    const auto other = (dir.path() / "other.db").string();
+    REQUIRE(rdns::test::run_ptr(
+                emulator, {"--db", other, "set", ip, name, "--ttl", "1", "--allow-unconfirmed"})
+                .exit_code == 0);
+  }
+
+  std::string file(const std::string& name, const std::string& text) const {
+    const auto path = dir.path() / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  std::vector<rdns::db::PtrOperationRecord> operations() const {
+    return rdns::db::PtrJournal::open(db).list(1000);
+  }
+};
+
+std::vector<std::string> ptr_of(const std::string& ip) {
+  const std::string reverse = ip.substr(ip.rfind('.') + 1) + ".100.51.198.in-addr.arpa";
+  return rdns::test::authority_ptr(reverse);
+}
+
+int count_ops(const std::vector<rdns::db::PtrOperationRecord>& ops, const std::string& ip,
+              const std::string& state) {
+  int n = 0;
+  for (const auto& op : ops) n += (op.ip == ip && op.state == state) ? 1 : 0;
+  return n;
+}
+
+void cleanup(const ApplyFixture& f, const std::vector<std::string>& ips) {
+  for (const auto& ip : ips) f.ptr({"delete", ip, "--wait", "0"});
+}
+
+}  // namespace
+
+TEST_CASE("rdnsctl ptr plan and apply a desired state", "[cli][ptr][apply]") {
+  ApplyFixture f;
+  f.foreign_record("198.51.100.11", "mx1.mailcorp.test");  // FCrDNS broken
+  f.foreign_record("198.51.100.21", "mx3.mailcorp.test");  // not ours, not in the file
+  const std::string desired = f.file("desired.csv",
+                                     "# mail servers\n"
+                                     "ip,name,ttl\n"
+                                     "198.51.100.10,mx1.mailcorp.test,1\n"
+                                     "198.51.100.11,mx2.mailcorp.test.,1\n"
+                                     "198.51.100.20,mx3.mailcorp.test,1\n"
+                                     "198.51.100.30,mx1.mailcorp.test\n");
+  const std::string plan_file = (f.dir.path() / "plan.json").string();
+  const ProcessResult plan = f.ptr({"plan", desired, "-o", plan_file});
+  INFO(plan.out << plan.err);
+  CHECK(plan.exit_code == 1);  // one line is blocked
+  CHECK(contains(plan.out, "+ 198.51.100.10\tmx1.mailcorp.test TTL 1\tcreate: no PTR record"));
+  CHECK(contains(plan.out,
+                 "~ 198.51.100.11\tmx1.mailcorp.test TTL 1 -> mx2.mailcorp.test TTL "
+                 "1\tupdate: value mx1.mailcorp.test -> mx2.mailcorp.test"));
+  CHECK(contains(plan.out, "+ 198.51.100.20\tmx3.mailcorp.test TTL 1\tcreate"));
+  CHECK(contains(plan.out, "! 198.51.100.30\tmx1.mailcorp.test TTL"));
+  CHECK(contains(plan.out, "blocked: 198.51.100.30 IP_OWNED"));
+  CHECK(contains(plan.out,
+                 "= 198.51.100.21\tmx3.mailcorp.test TTL 1\tno-op: not in the desired "
+                 "state but not managed"));
+  CHECK(contains(plan.out, "# 2 create, 1 update, 0 enable, 0 delete, 1 no-op, 1 blocked"));
+  CHECK(f.operations().empty());  // planning writes nothing
+
+  const ProcessResult applied = f.ptr({"apply", plan_file});
+  INFO(applied.out << applied.err);
+  CHECK(applied.exit_code == 1);  // the blocked line is still not done
+  CHECK(contains(applied.out, "+ 198.51.100.10: create mx1.mailcorp.test (operation 1)"));
+  CHECK(contains(applied.out, "198.51.100.10: visible in DNS after"));
+  CHECK(contains(applied.out, "# applied 3, already done 0, refused 0, blocked in the plan 1"));
+  CHECK(ptr_of("198.51.100.10") == std::vector<std::string>{"mx1.mailcorp.test."});
+  CHECK(ptr_of("198.51.100.11") == std::vector<std::string>{"mx2.mailcorp.test."});
+  CHECK(ptr_of("198.51.100.20") == std::vector<std::string>{"mx3.mailcorp.test."});
+  auto ops = f.operations();
+  REQUIRE(ops.size() == 3);
+  for (const auto& op : ops) {
+    CHECK(op.state == "done");
+    CHECK_FALSE(op.request_id.empty());
+  }
+  CHECK(ops[1].action == "update");  // newest first: .20, .11, .10
+  CHECK(ops[1].previous_value == "mx1.mailcorp.test");
+
+  // Again: everything is already as planned; nothing is written twice.
+  const ProcessResult again = f.ptr({"apply", plan_file});
+  CHECK(contains(again.out, "# applied 0, already done 3"));
+  CHECK(f.operations().size() == 3);
+
+  SECTION("a record dropped from the file is deleted only if rdnsctl manages it") {
+    const std::string fewer = f.file("fewer.csv",
+                                     "198.51.100.10,mx1.mailcorp.test,1\n"
+                                     "198.51.100.11,mx2.mailcorp.test,1\n");
+    const ProcessResult result = f.ptr({"apply", "--yes", fewer});
+    INFO(result.out << result.err);
+    CHECK(result.exit_code == 0);
+    CHECK(contains(result.out,
+                   "- 198.51.100.20\tmx3.mailcorp.test TTL 1\tdelete: not in the "
+                   "desired state; managed by rdnsctl"));
+    CHECK(contains(result.out, "= 198.51.100.21"));
+    CHECK(ptr_of("198.51.100.20").empty());
+    CHECK(ptr_of("198.51.100.21") == std::vector<std::string>{"mx3.mailcorp.test."});
+  }
+  SECTION("rollback undoes an update and a create") {
+    const ProcessResult undo_update = f.ptr({"rollback", "2", "--allow-unconfirmed"});
+    INFO(undo_update.out << undo_update.err);
+    CHECK(undo_update.exit_code == 0);
+    CHECK(ptr_of("198.51.100.11") == std::vector<std::string>{"mx1.mailcorp.test."});
+    CHECK(f.ptr({"rollback", "1"}).exit_code == 0);
+    CHECK(ptr_of("198.51.100.10").empty());
+    // Undoing it twice would overwrite what the first undo left.
+    CHECK(f.ptr({"rollback", "2", "--allow-unconfirmed"}).exit_code == 1);
+    const auto journal = f.ptr({"journal"});
+    CHECK(contains(journal.out, "rollback 2"));
+  }
+  SECTION("a plan is refused when the remote state drifted") {
+    const std::string other = f.file("other.csv",
+                                     "198.51.100.10,mx1.mailcorp.test,5\n"
+                                     "198.51.100.11,mx2.mailcorp.test,1\n"
+                                     "198.51.100.20,mx3.mailcorp.test,1\n");
+    const std::string stale = (f.dir.path() / "stale.json").string();
+    REQUIRE(f.ptr({"plan", other, "-o", stale}).exit_code == 0);
+    REQUIRE(f.ptr({"set", "198.51.100.10", "mx1.mailcorp.test", "--ttl", "7"}).exit_code == 0);
+    const ProcessResult refused = f.ptr({"apply", stale});
+    CHECK(refused.exit_code == 1);
+    CHECK(contains(refused.err,
+                   "198.51.100.10: changed since the plan: planned from "
+                   "mx1.mailcorp.test TTL 1 enabled, now mx1.mailcorp.test TTL 7"));
+    CHECK(f.operations().size() == 4);  // the set, and nothing from the refused apply
+  }
+  SECTION("bulk changes beyond the safety limit need --force") {
+    const std::string bulk = f.file("bulk.csv",
+                                    "198.51.100.10,mx1.mailcorp.test,2\n"
+                                    "198.51.100.11,mx2.mailcorp.test,2\n"
+                                    "198.51.100.20,mx3.mailcorp.test,1\n");
+    const ProcessResult refused = f.ptr({"apply", "--yes", bulk});
+    CHECK(refused.exit_code == 1);
+    CHECK(contains(refused.err, "updates or deletes 2 of 4 existing records, more than 30% (1)"));
+    CHECK(f.operations().size() == 3);
+    const ProcessResult forced = f.ptr({"apply", "--yes", "--force", bulk});
+    CHECK(forced.exit_code == 0);
+    CHECK(f.operations().size() == 5);
+  }
+  cleanup(f, {"198.51.100.10", "198.51.100.11", "198.51.100.20", "198.51.100.21"});
+}
+
+TEST_CASE("rdnsctl ptr apply rides out throttling and stops on a 5xx storm", "[cli][ptr][apply]") {
+  ApplyFixture f;
+  const std::string desired = f.file("desired.csv",
+                                     "198.51.100.10,mx1.mailcorp.test,1\n"
+                                     "198.51.100.11,mx2.mailcorp.test,1\n");
+  SECTION("throttled, then 503: retried with backoff") {
+    f.emulator.admin("POST", "faults",
+                     R"({"faults":[{"action":"AddPtrRecord","kind":"error","http_status":400,)"
+                     R"("code":"Throttling.User","count":2},)"
+                     R"({"action":"AddPtrRecord","kind":"error","http_status":503,)"
+                     R"("code":"ServiceUnavailable","count":1}]})");
+    const ProcessResult applied = f.ptr({"apply", "--yes", desired});
+    INFO(applied.out << applied.err);
+    CHECK(applied.exit_code == 0);
+    CHECK(count_ops(f.operations(), "198.51.100.10", "done") == 1);
+    CHECK(count_ops(f.operations(), "198.51.100.11", "done") == 1);
+  }
+  SECTION("a storm outlasting the retries stops the apply; the re-run finishes it") {
+    f.emulator.admin("POST", "faults",
+                     R"({"faults":[{"action":"AddPtrRecord","kind":"error","http_status":503,)"
+                     R"("code":"ServiceUnavailable","count":-1}]})");
+    const ProcessResult stormed = f.ptr({"apply", "--yes", desired});
+    CHECK(stormed.exit_code == 3);
+    CHECK(contains(stormed.err, "ServiceUnavailable"));
+    CHECK(contains(stormed.err, "stopped after 0 of 2 (re-run apply to go on)"));
+    auto ops = f.operations();
+    REQUIRE(ops.size() == 1);
+    CHECK(ops[0].state == "failed");
+    CHECK(contains(ops[0].outcome, "ServiceUnavailable"));
+    f.emulator.admin("DELETE", "faults");
+    const ProcessResult rerun = f.ptr({"apply", "--yes", desired});
+    INFO(rerun.out << rerun.err);
+    CHECK(rerun.exit_code == 0);
+    CHECK(count_ops(f.operations(), "198.51.100.10", "done") == 1);
+    CHECK(count_ops(f.operations(), "198.51.100.11", "done") == 1);
+  }
+  CHECK_FALSE(contains(f.emulator.output(), rdns::test::kPlantedSecret));
+  cleanup(f, {"198.51.100.10", "198.51.100.11"});
+}
+
+TEST_CASE("rdnsctl ptr apply killed mid-write: the re-run reconciles, no duplicate, none lost",
+          "[cli][ptr][apply]") {
+  ApplyFixture f;
+  const std::string desired = f.file("desired.csv",
+                                     "198.51.100.10,mx1.mailcorp.test,1\n"
+                                     "198.51.100.11,mx2.mailcorp.test,1\n"
+                                     "198.51.100.20,mx3.mailcorp.test,1\n");
+  // Every create takes 1.5 s, so the kill lands while one is in flight.
+  f.emulator.admin("POST", "faults",
+                   R"({"faults":[{"action":"AddPtrRecord","kind":"slow","delay_ms":1500,)"
+                   R"("count":-1}]})");
+  const auto out = f.dir.path() / "apply.out";
+  const auto err = f.dir.path() / "apply.err";
+  // The child inherits the environment: give it the key for the spawn only.
+  ::setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", rdns::test::kKeyId, 1);
+  ::setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", rdns::test::kPlantedSecret, 1);
+  const pid_t pid = rdns::test::spawn_rdnsctl(
+      {"ptr", "--db", f.db, "--endpoint", f.emulator.endpoint(), "--region", rdns::test::kRegion,
+       "--loopback-only", "--resolver", rdns::lab::emulator_lab().resolver_address(), "apply",
+       "--yes", desired},
+      out, err);
+  ::unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID");
+  ::unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+  // Kill it once the first create is done and the second is journaled but
+  // still in flight: the worst moment, between intent and outcome.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  bool in_flight = false;
+  while (!in_flight && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    const auto ops = f.operations();
+    in_flight = ops.size() == 2 && ops[0].state == "pending";
+  }
+  ::kill(pid, SIGKILL);
+  CHECK(rdns::test::wait_exit(pid) == 128 + SIGKILL);
+  REQUIRE(in_flight);
+  const std::int64_t interrupted = f.operations().front().id;
+  // The call the killed process made still lands, 1.5 s later.
+  std::this_thread::sleep_for(2s);
+  f.emulator.admin("DELETE", "faults");
+
+  const ProcessResult rerun = f.ptr({"apply", "--yes", desired});
+  INFO(rerun.out << rerun.err);
+  CHECK(rerun.exit_code == 0);
+  CHECK(contains(rerun.err,
+                 "was interrupted; the cloud shows mx2.mailcorp.test TTL 1 enabled, "
+                 "so it is done"));
+  CHECK(contains(rerun.out, "= 198.51.100.10"));
+  CHECK(contains(rerun.out, "= 198.51.100.11"));
+  CHECK(contains(rerun.out, "+ 198.51.100.20: create"));
+  const auto ops = f.operations();
+  CHECK(ops.size() == 3);  // nothing lost, nothing twice
+  for (const std::string ip : {"198.51.100.10", "198.51.100.11", "198.51.100.20"}) {
+    CHECK(count_ops(ops, ip, "done") == 1);
+    CHECK(ptr_of(ip).size() == 1);
+  }
+  const auto reconciled = rdns::db::PtrJournal::open(f.db).find(interrupted);
+  REQUIRE(reconciled);
+  CHECK(reconciled->state == "done");
+  CHECK(contains(reconciled->outcome, "reconciled after an interruption"));
+  CHECK(contains(f.emulator.admin("GET", "stats"), "\"AddPtrRecord\":3"));
+  cleanup(f, {"198.51.100.10", "198.51.100.11", "198.51.100.20"});
+}
