@@ -26,6 +26,7 @@ constexpr CommandEntry kCommands[] = {
     {&rdns::cli::add_report_command},
     // Provisioning: docs/provisioning.md.
     {&rdns::cli::add_ptr_command},
+    {&rdns::cli::add_fix_command},
 };
 
 /// Messages already escape the data they quote; this only keeps a stray
