@@ -44,6 +44,7 @@ struct PtrOptions {
   double max_change_percent = 30;
   std::int64_t operation = 0;
   std::size_t limit = 20;
+  std::string fail_on = "medium";
 };
 
 /// The clients one command needs, built from the shared flags.
@@ -91,5 +92,9 @@ std::string lower_name(std::string text);
 /// Adds plan, apply, journal and rollback to the ptr command.
 void add_ptr_plan_commands(CLI::App& ptr, const std::shared_ptr<PtrOptions>& options,
                            Context& context);
+
+/// Adds risk to the ptr command.
+void add_ptr_risk_command(CLI::App& ptr, const std::shared_ptr<PtrOptions>& options,
+                          Context& context);
 
 }  // namespace rdns::cli

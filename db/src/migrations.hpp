@@ -112,8 +112,9 @@ WHERE EXISTS (SELECT 1 FROM findings AS f WHERE f.run_id = results.run_id AND f.
 DROP TABLE findings;
 DROP INDEX results_by_address;
 )sql",
-    // 5: the PTR write journal (intent before the cloud call, outcome after)
-    // and the IPs whose records this tool manages (issue 6).
+    // 5: the PTR write journal (intent before the cloud call, outcome after),
+    // the IPs whose records this tool manages, and the findings of each
+    // `ptr risk` pass (issue 6).
     R"sql(
 CREATE TABLE ptr_operations (
   id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: `ptr rollback OP` names it
@@ -140,6 +141,17 @@ CREATE TABLE ptr_managed (
   since TEXT NOT NULL,
   PRIMARY KEY (region, ip)
 ) WITHOUT ROWID;
+CREATE TABLE ptr_risks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  checked_at TEXT NOT NULL,
+  region TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  level TEXT NOT NULL CHECK (level IN ('ok', 'low', 'medium', 'high')),
+  code TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  action TEXT NOT NULL
+);
+CREATE INDEX ptr_risks_by_ip ON ptr_risks (region, ip, id);
 )sql",
 };
 

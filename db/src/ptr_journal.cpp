@@ -3,6 +3,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
 
 #include <db/database.hpp>
@@ -191,6 +192,46 @@ std::vector<std::string> PtrJournal::managed(const std::string& region) {
     query.bind(1, region);
     std::vector<std::string> out;
     while (query.executeStep()) out.push_back(query.getColumn(0).getString());
+    return out;
+  });
+}
+
+void PtrJournal::add_risks(const std::vector<PtrRiskRecord>& risks) {
+  impl_->guarded("storing risk findings", [&] {
+    SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement insert(
+        impl_->connection,
+        fmt::format("INSERT INTO ptr_risks (checked_at, region, ip, level, code, reason, action) "
+                    "VALUES ({}, ?, ?, ?, ?, ?, ?)",
+                    kNow));
+    for (const auto& risk : risks) {
+      insert.bind(1, risk.region);
+      insert.bind(2, risk.ip);
+      insert.bind(3, risk.level);
+      insert.bind(4, risk.code);
+      insert.bind(5, risk.reason);
+      insert.bind(6, risk.action);
+      insert.exec();
+      insert.reset();
+    }
+    transaction.commit();
+  });
+}
+
+std::vector<PtrRiskRecord> PtrJournal::risks(const std::string& region, std::size_t limit) {
+  return impl_->guarded("reading risk findings", [&] {
+    SQLite::Statement query(impl_->connection,
+                            "SELECT checked_at, region, ip, level, code, reason, action FROM "
+                            "ptr_risks WHERE region = ? ORDER BY id DESC LIMIT ?");
+    query.bind(1, region);
+    query.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30)));
+    std::vector<PtrRiskRecord> out;
+    while (query.executeStep()) {
+      out.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(),
+                     query.getColumn(2).getString(), query.getColumn(3).getString(),
+                     query.getColumn(4).getString(), query.getColumn(5).getString(),
+                     query.getColumn(6).getString()});
+    }
     return out;
   });
 }

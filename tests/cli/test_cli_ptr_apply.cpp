@@ -3,6 +3,7 @@
 // refusals, throttling and 5xx storms, and a SIGKILL in the middle of an
 // apply that the next run reconciles without a duplicate or a lost write.
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -290,4 +291,62 @@ TEST_CASE("rdnsctl ptr apply killed mid-write: the re-run reconciles, no duplica
   CHECK(contains(reconciled->outcome, "reconciled after an interruption"));
   CHECK(contains(f.emulator.admin("GET", "stats"), "\"AddPtrRecord\":3"));
   cleanup(f, {"198.51.100.10", "198.51.100.11", "198.51.100.20"});
+}
+
+TEST_CASE("rdnsctl ptr risk re-checks managed records and stores each pass", "[cli][ptr][risk]") {
+  ApplyFixture f;
+  const std::string desired = f.file("desired.csv",
+                                     "198.51.100.10,mx1.mailcorp.test,1\n"
+                                     "198.51.100.11,mx2.mailcorp.test,1\n"
+                                     "198.51.100.20,mx3.mailcorp.test,1\n");
+  REQUIRE(f.ptr({"apply", "--yes", desired}).exit_code == 0);
+  const ProcessResult clean = f.ptr({"risk"});
+  INFO(clean.out << clean.err);
+  CHECK(clean.exit_code == 0);
+  CHECK(contains(clean.out, "198.51.100.10\tok\tOK"));
+  CHECK(contains(clean.out, "# 3 managed records checked; worst risk: none"));
+
+  // A disabled record is billed: low, so only --fail-on low fails on it.
+  REQUIRE(f.ptr({"disable", "198.51.100.20"}).exit_code == 0);
+  const ProcessResult billed = f.ptr({"risk"});
+  CHECK(billed.exit_code == 0);
+  CHECK(contains(billed.out,
+                 "198.51.100.20\tlow\tDISABLED_BILLED\tthe record is disabled but "
+                 "still billed, about 1.00 CNY/day"));
+  CHECK(f.ptr({"risk", "--fail-on", "low"}).exit_code == 1);
+
+  // The IP leaves the account: high, before and after the cloud reclaims it.
+  f.emulator.admin("POST", "release-ip", R"({"ip":"198.51.100.11"})");
+  const ProcessResult moved = f.ptr({"risk"});
+  INFO(moved.out << moved.err);
+  CHECK(moved.exit_code == 1);
+  CHECK(contains(moved.out,
+                 "198.51.100.11\thigh\tIP_NOT_OWNED\t198.51.100.11 no longer belongs "
+                 "to the account in cn-hangzhou"));
+  f.emulator.admin("POST", "reclaim");
+  const ProcessResult reclaimed = f.ptr({"risk", "--fail-on", "high"});
+  CHECK(reclaimed.exit_code == 1);
+  CHECK(contains(reclaimed.out, "198.51.100.11\thigh\tRECORD_GONE"));
+
+  // A managed record whose name no longer resolves to it, and a lost TXT.
+  REQUIRE(f.ptr({"set", "198.51.100.21", "mx3.mailcorp.test", "--ttl", "1", "--allow-unconfirmed"})
+              .exit_code == 0);
+  rdns::test::publish_txt("alidnsptrcheck.mailcorp.test", "emu-someone-else");
+  std::this_thread::sleep_for(2s);  // the resolver may hold the old TXT for its 1 s TTL
+  const ProcessResult broken = f.ptr({"risk"});
+  INFO(broken.out << broken.err);
+  CHECK(contains(broken.out,
+                 "198.51.100.21\thigh\tFCRDNS_BROKEN\tmx3.mailcorp.test resolves to "
+                 "198.51.100.20, not 198.51.100.21"));
+  CHECK(contains(broken.out, "198.51.100.10\tmedium\tTXT_MISSING"));
+  CHECK(contains(broken.out, "publish alidnsptrcheck.mailcorp.test TXT \"emu-"));
+
+  // Every pass is kept, newest first.
+  const auto stored = rdns::db::PtrJournal::open(f.db).risks(rdns::test::kRegion, 1000);
+  CHECK(stored.size() >= 15);
+  CHECK(stored.front().checked_at >= stored.back().checked_at);
+  CHECK(std::count_if(stored.begin(), stored.end(),
+                      [](const auto& row) { return row.code == "IP_NOT_OWNED"; }) >= 2);
+
+  cleanup(f, {"198.51.100.10", "198.51.100.20", "198.51.100.21"});
 }

@@ -36,6 +36,19 @@ struct PtrOperationRecord {
   bool operator==(const PtrOperationRecord&) const = default;
 };
 
+/// One finding of `ptr risk` about a managed record, kept to show risk over time.
+struct PtrRiskRecord {
+  std::string checked_at;  ///< UTC ISO 8601, set when stored
+  std::string region;
+  std::string ip;
+  std::string level;   ///< ok|low|medium|high
+  std::string code;    ///< IP_NOT_OWNED, FCRDNS_BROKEN, ...
+  std::string reason;  ///< in words
+  std::string action;  ///< what to do
+
+  bool operator==(const PtrRiskRecord&) const = default;
+};
+
 /// The journal in the rdnsctl database (migration 5). Not thread-safe.
 class PtrJournal {
  public:
@@ -60,6 +73,11 @@ class PtrJournal {
   void set_managed(const std::string& region, const std::string& ip, bool managed);
   /// Managed IPs of a region, in text order.
   std::vector<std::string> managed(const std::string& region);
+
+  /// Stores one `ptr risk` pass (one transaction, one timestamp).
+  void add_risks(const std::vector<PtrRiskRecord>& risks);
+  /// A region's stored risk findings, newest pass first, at most limit.
+  std::vector<PtrRiskRecord> risks(const std::string& region, std::size_t limit);
 
  private:
   struct Impl;
