@@ -485,6 +485,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
 
   add_ptr_plan_commands(*ptr, options, context);
   add_ptr_risk_command(*ptr, options, context);
+  add_ptr_change_command(*ptr, options, context);
 }
 
 }  // namespace rdns::cli

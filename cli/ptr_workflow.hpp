@@ -45,6 +45,7 @@ struct PtrOptions {
   std::int64_t operation = 0;
   std::size_t limit = 20;
   std::string fail_on = "medium";
+  int low_ttl = 60;
 };
 
 /// The clients one command needs, built from the shared flags.
@@ -96,5 +97,9 @@ void add_ptr_plan_commands(CLI::App& ptr, const std::shared_ptr<PtrOptions>& opt
 /// Adds risk to the ptr command.
 void add_ptr_risk_command(CLI::App& ptr, const std::shared_ptr<PtrOptions>& options,
                           Context& context);
+
+/// Adds change (the staged value change) to the ptr command.
+void add_ptr_change_command(CLI::App& ptr, const std::shared_ptr<PtrOptions>& options,
+                            Context& context);
 
 }  // namespace rdns::cli

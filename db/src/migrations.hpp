@@ -113,8 +113,8 @@ DROP TABLE findings;
 DROP INDEX results_by_address;
 )sql",
     // 5: the PTR write journal (intent before the cloud call, outcome after),
-    // the IPs whose records this tool manages, and the findings of each
-    // `ptr risk` pass (issue 6).
+    // the IPs whose records this tool manages, the findings of each
+    // `ptr risk` pass and the staged changes in progress (issue 6).
     R"sql(
 CREATE TABLE ptr_operations (
   id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: `ptr rollback OP` names it
@@ -152,6 +152,19 @@ CREATE TABLE ptr_risks (
   action TEXT NOT NULL
 );
 CREATE INDEX ptr_risks_by_ip ON ptr_risks (region, ip, id);
+CREATE TABLE ptr_stages (
+  region TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  value TEXT NOT NULL,
+  ttl INTEGER NOT NULL,
+  original_value TEXT NOT NULL,
+  original_ttl INTEGER NOT NULL,
+  low_ttl INTEGER NOT NULL,
+  stage TEXT NOT NULL CHECK (stage IN ('lower', 'wait', 'switch', 'confirm', 'restore')),
+  not_before INTEGER NOT NULL,  -- Unix seconds: the old TTL has run out in every cache
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (region, ip)
+) WITHOUT ROWID;
 )sql",
 };
 

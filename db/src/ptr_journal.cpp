@@ -196,6 +196,60 @@ std::vector<std::string> PtrJournal::managed(const std::string& region) {
   });
 }
 
+void PtrJournal::save_stage(const PtrStageRecord& stage) {
+  impl_->guarded("storing a staged change", [&] {
+    SQLite::Statement upsert(
+        impl_->connection,
+        fmt::format("INSERT OR REPLACE INTO ptr_stages (region, ip, value, ttl, original_value, "
+                    "original_ttl, low_ttl, stage, not_before, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {})",
+                    kNow));
+    upsert.bind(1, stage.region);
+    upsert.bind(2, stage.ip);
+    upsert.bind(3, stage.value);
+    upsert.bind(4, stage.ttl);
+    upsert.bind(5, stage.original_value);
+    upsert.bind(6, stage.original_ttl);
+    upsert.bind(7, stage.low_ttl);
+    upsert.bind(8, stage.stage);
+    upsert.bind(9, stage.not_before);
+    upsert.exec();
+  });
+}
+
+std::optional<PtrStageRecord> PtrJournal::stage(const std::string& region, const std::string& ip) {
+  return impl_->guarded("reading a staged change", [&]() -> std::optional<PtrStageRecord> {
+    SQLite::Statement query(impl_->connection,
+                            "SELECT region, ip, value, ttl, original_value, original_ttl, "
+                            "low_ttl, stage, not_before FROM ptr_stages WHERE region = ? AND "
+                            "ip = ?");
+    query.bind(1, region);
+    query.bind(2, ip);
+    if (!query.executeStep()) return std::nullopt;
+    PtrStageRecord stage;
+    stage.region = query.getColumn(0).getString();
+    stage.ip = query.getColumn(1).getString();
+    stage.value = query.getColumn(2).getString();
+    stage.ttl = query.getColumn(3).getInt();
+    stage.original_value = query.getColumn(4).getString();
+    stage.original_ttl = query.getColumn(5).getInt();
+    stage.low_ttl = query.getColumn(6).getInt();
+    stage.stage = query.getColumn(7).getString();
+    stage.not_before = query.getColumn(8).getInt64();
+    return stage;
+  });
+}
+
+void PtrJournal::clear_stage(const std::string& region, const std::string& ip) {
+  impl_->guarded("removing a staged change", [&] {
+    SQLite::Statement remove(impl_->connection,
+                             "DELETE FROM ptr_stages WHERE region = ? AND ip = ?");
+    remove.bind(1, region);
+    remove.bind(2, ip);
+    remove.exec();
+  });
+}
+
 void PtrJournal::add_risks(const std::vector<PtrRiskRecord>& risks) {
   impl_->guarded("storing risk findings", [&] {
     SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);

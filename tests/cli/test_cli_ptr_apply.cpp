@@ -350,3 +350,60 @@ TEST_CASE("rdnsctl ptr risk re-checks managed records and stores each pass", "[c
 
   cleanup(f, {"198.51.100.10", "198.51.100.20", "198.51.100.21"});
 }
+
+TEST_CASE("rdnsctl ptr change: staged, killed while waiting, resumed", "[cli][ptr][change]") {
+  ApplyFixture f;
+  // .11 points at mx1 with a 4 s TTL; the change moves it to mx2 (whose A is .11).
+  REQUIRE(f.ptr({"set", "198.51.100.11", "mx1.mailcorp.test", "--ttl", "4", "--allow-unconfirmed"})
+              .exit_code == 0);
+  const auto out = f.dir.path() / "change.out";
+  const auto err = f.dir.path() / "change.err";
+  ::setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", rdns::test::kKeyId, 1);
+  ::setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", rdns::test::kPlantedSecret, 1);
+  const pid_t pid = rdns::test::spawn_rdnsctl(
+      {"ptr", "--db", f.db, "--endpoint", f.emulator.endpoint(), "--region", rdns::test::kRegion,
+       "--loopback-only", "--resolver", rdns::lab::emulator_lab().resolver_address(), "--wait",
+       "10", "change", "198.51.100.11", "mx2.mailcorp.test", "--low-ttl", "1"},
+      out, err);
+  ::unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID");
+  ::unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!contains(rdns::test::read_file(out), "waiting") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ::kill(pid, SIGKILL);
+  CHECK(rdns::test::wait_exit(pid) == 128 + SIGKILL);
+  INFO(rdns::test::read_file(out) << rdns::test::read_file(err));
+  const auto stage = rdns::db::PtrJournal::open(f.db).stage(rdns::test::kRegion, "198.51.100.11");
+  REQUIRE(stage);
+  CHECK(stage->stage == "wait");
+  CHECK(stage->original_value == "mx1.mailcorp.test");
+  CHECK(stage->original_ttl == 4);
+  CHECK(stage->low_ttl == 1);
+  CHECK(ptr_of("198.51.100.11") == std::vector<std::string>{"mx1.mailcorp.test."});  // TTL 1 now
+
+  // Another change of the same IP waits for this one.
+  const ProcessResult other = f.ptr({"change", "198.51.100.11", "mx3.mailcorp.test"});
+  CHECK(other.exit_code == 2);
+  CHECK(contains(other.err, "a change to mx2.mailcorp.test is in progress (stage wait)"));
+
+  const ProcessResult resumed = f.ptr({"change", "198.51.100.11", "mx2.mailcorp.test"});
+  INFO(resumed.out << resumed.err);
+  CHECK(resumed.exit_code == 0);
+  CHECK(contains(resumed.out, "[wait] resuming the change mx1.mailcorp.test -> mx2.mailcorp.test"));
+  CHECK(contains(resumed.out, "198.51.100.11: visible in DNS after"));
+  CHECK(contains(resumed.out, "[restore] done"));
+  CHECK(ptr_of("198.51.100.11") == std::vector<std::string>{"mx2.mailcorp.test."});
+  CHECK_FALSE(rdns::db::PtrJournal::open(f.db).stage(rdns::test::kRegion, "198.51.100.11"));
+  const auto record = f.ptr({"show", "198.51.100.11"});
+  CHECK(contains(record.out, "198.51.100.11\tmx2.mailcorp.test\t4\tenabled"));  // TTL restored
+  int staged = 0;
+  for (const auto& op : f.operations()) {
+    if (op.source != "ptr change") continue;
+    CHECK(op.state == "done");
+    ++staged;
+  }
+  CHECK(staged == 3);  // lower, switch, restore: each once
+  cleanup(f, {"198.51.100.11"});
+}

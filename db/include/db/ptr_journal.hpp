@@ -49,6 +49,23 @@ struct PtrRiskRecord {
   bool operator==(const PtrRiskRecord&) const = default;
 };
 
+/// A staged value change in progress (`ptr change`): lower the TTL, wait out
+/// the old one, switch, confirm in DNS, restore the TTL. Persisted after each
+/// step so an interrupted change resumes where it stopped.
+struct PtrStageRecord {
+  std::string region;
+  std::string ip;
+  std::string value;           ///< the new value
+  int ttl = 0;                 ///< the TTL to restore at the end
+  std::string original_value;  ///< the value when the change began
+  int original_ttl = 0;
+  int low_ttl = 0;              ///< the TTL held during the switch
+  std::string stage;            ///< lower|wait|switch|confirm|restore
+  std::int64_t not_before = 0;  ///< Unix time the wait stage ends
+
+  bool operator==(const PtrStageRecord&) const = default;
+};
+
 /// The journal in the rdnsctl database (migration 5). Not thread-safe.
 class PtrJournal {
  public:
@@ -73,6 +90,12 @@ class PtrJournal {
   void set_managed(const std::string& region, const std::string& ip, bool managed);
   /// Managed IPs of a region, in text order.
   std::vector<std::string> managed(const std::string& region);
+
+  /// Creates or replaces the staged change of (region, ip).
+  void save_stage(const PtrStageRecord& stage);
+  std::optional<PtrStageRecord> stage(const std::string& region, const std::string& ip);
+  /// Removes a finished staged change.
+  void clear_stage(const std::string& region, const std::string& ip);
 
   /// Stores one `ptr risk` pass (one transaction, one timestamp).
   void add_risks(const std::vector<PtrRiskRecord>& risks);
