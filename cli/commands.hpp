@@ -33,6 +33,8 @@ void add_runs_command(CLI::App& app, Context& context);
 void add_cloud_command(CLI::App& app, Context& context);
 void add_report_command(CLI::App& app, Context& context);
 void add_check_command(CLI::App& app, Context& context);
+void add_ptr_command(CLI::App& app, Context& context);
+void add_fix_command(CLI::App& app, Context& context);
 
 /// --db PATH when given, else $XDG_DATA_HOME/rdnsctl/rdnsctl.db.
 std::filesystem::path database_path(const std::string& flag);

@@ -27,6 +27,9 @@ constexpr CommandEntry kCommands[] = {
     {&rdns::cli::add_report_command},
     // The Nagios/Icinga plugin.
     {&rdns::cli::add_check_command},
+    // Provisioning: docs/provisioning.md.
+    {&rdns::cli::add_ptr_command},
+    {&rdns::cli::add_fix_command},
 };
 
 /// Messages already escape the data they quote; this only keeps a stray

@@ -19,7 +19,7 @@ namespace rdns::db {
 /// "rdNS": PRAGMA application_id, so we never adopt another program's file.
 inline constexpr std::int32_t kApplicationId = 0x72644E53;
 
-inline constexpr std::array<std::string_view, 4> kMigrations = {
+inline constexpr std::array<std::string_view, 5> kMigrations = {
     // 1: runs, their per-IP results and the findings of each result.
     R"sql(
 CREATE TABLE runs (
@@ -111,6 +111,60 @@ UPDATE results SET findings = (
 WHERE EXISTS (SELECT 1 FROM findings AS f WHERE f.run_id = results.run_id AND f.ip = results.ip);
 DROP TABLE findings;
 DROP INDEX results_by_address;
+)sql",
+    // 5: the PTR write journal (intent before the cloud call, outcome after),
+    // the IPs whose records this tool manages, the findings of each
+    // `ptr risk` pass and the staged changes in progress (issue 6).
+    R"sql(
+CREATE TABLE ptr_operations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: `ptr rollback OP` names it
+  created_at TEXT NOT NULL,
+  finished_at TEXT,
+  source TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete', 'enable', 'disable')),
+  region TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  record_id TEXT NOT NULL DEFAULT '',
+  value TEXT NOT NULL DEFAULT '',
+  ttl INTEGER NOT NULL DEFAULT 0,
+  previous_value TEXT NOT NULL DEFAULT '',
+  previous_ttl INTEGER NOT NULL DEFAULT 0,
+  previous_status TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed', 'not_applied')),
+  outcome TEXT NOT NULL DEFAULT '',
+  request_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX ptr_operations_pending ON ptr_operations (region, id) WHERE state = 'pending';
+CREATE TABLE ptr_managed (
+  region TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  since TEXT NOT NULL,
+  PRIMARY KEY (region, ip)
+) WITHOUT ROWID;
+CREATE TABLE ptr_risks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  checked_at TEXT NOT NULL,
+  region TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  level TEXT NOT NULL CHECK (level IN ('ok', 'low', 'medium', 'high')),
+  code TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  action TEXT NOT NULL
+);
+CREATE INDEX ptr_risks_by_ip ON ptr_risks (region, ip, id);
+CREATE TABLE ptr_stages (
+  region TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  value TEXT NOT NULL,
+  ttl INTEGER NOT NULL,
+  original_value TEXT NOT NULL,
+  original_ttl INTEGER NOT NULL,
+  low_ttl INTEGER NOT NULL,
+  stage TEXT NOT NULL CHECK (stage IN ('lower', 'wait', 'switch', 'confirm', 'restore')),
+  not_before INTEGER NOT NULL,  -- Unix seconds: the old TTL has run out in every cache
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (region, ip)
+) WITHOUT ROWID;
 )sql",
 };
 

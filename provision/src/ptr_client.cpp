@@ -133,7 +133,15 @@ class PtrClient::Impl {
       : rpc(std::move(config), std::move(credentials)) {}
   const ActionTable& table() const { return rpc.config().actions; }
   bool validating() const { return rpc.config().validation == LocalValidation::on; }
+  /// Calls and remembers the RequestId of the answer, for the journal.
+  Json call(const ActionSpec& spec, Params params, const detail::Reconcile& reconcile = {}) {
+    last_request_id.clear();
+    Json body = rpc.call(spec, std::move(params), reconcile);
+    last_request_id = text_of(body, "RequestId");
+    return body;
+  }
   RpcClient rpc;
+  std::string last_request_id;
 };
 
 PtrClient::PtrClient(ClientConfig config, Credentials credentials)
@@ -162,7 +170,7 @@ PtrRecord PtrClient::create(const std::string& ip, const std::string& value, int
     }
     return std::nullopt;
   };
-  const Json body = impl_->rpc.call(spec, params, reconcile);
+  const Json body = impl_->call(spec, params, reconcile);
   PtrRecord record;
   record.record_id = text_of(body, "RecordId");
   record.ip = ip;
@@ -197,27 +205,30 @@ PtrListing PtrClient::describe(const std::optional<std::string>& ip) {
 void PtrClient::update(const std::string& record_id, const std::string& value, int ttl) {
   if (impl_->validating()) validate_value_and_ttl(value, ttl);
   const ActionSpec& spec = impl_->table().update;
-  impl_->rpc.call(spec, {{spec.wire("record_id"), record_id},
-                         {spec.wire("value"), value},
-                         {spec.wire("ttl"), std::to_string(ttl)}});
+  impl_->call(spec, {{spec.wire("record_id"), record_id},
+                     {spec.wire("value"), value},
+                     {spec.wire("ttl"), std::to_string(ttl)}});
 }
 
 void PtrClient::set_status(const std::string& record_id, PtrStatus status) {
   const ActionSpec& spec = impl_->table().set_status;
-  impl_->rpc.call(spec,
-                  {{spec.wire("record_id"), record_id},
-                   {spec.wire("status"), status == PtrStatus::enabled ? "Enable" : "Disable"}});
+  impl_->call(spec, {{spec.wire("record_id"), record_id},
+                     {spec.wire("status"), status == PtrStatus::enabled ? "Enable" : "Disable"}});
 }
 
 void PtrClient::remove(const std::string& record_id) {
   const ActionSpec& spec = impl_->table().remove;
-  impl_->rpc.call(spec, {{spec.wire("record_id"), record_id}});
+  impl_->call(spec, {{spec.wire("record_id"), record_id}});
+}
+
+const std::string& PtrClient::last_request_id() const {
+  return impl_->last_request_id;
 }
 
 VerificationTxt PtrClient::verification_txt(const std::string& value) {
   const ActionSpec& spec = impl_->table().verify_txt;
   const std::string domain = root_domain(value);
-  const Json body = impl_->rpc.call(spec, {{spec.wire("domain"), domain}});
+  const Json body = impl_->call(spec, {{spec.wire("domain"), domain}});
   VerificationTxt txt;
   txt.domain = text_of(body, "DomainName");
   if (txt.domain.empty()) txt.domain = domain;

@@ -85,6 +85,9 @@ class PtrClient {
   void remove(const std::string& record_id);
   /// The TXT to publish at the root domain of value.
   VerificationTxt verification_txt(const std::string& value);
+  /// The RequestId of the last successful call's answer; empty when the call
+  /// ended in a reconciliation describe or the answer carried none.
+  const std::string& last_request_id() const;
 
  private:
   class Impl;

@@ -1,0 +1,107 @@
+// The PTR write journal: intents and outcomes, pending rows for the next run
+// to reconcile, the managed set, and migration 5 on a version 4 file.
+
+#include <filesystem>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <db/database.hpp>
+#include <db/ptr_journal.hpp>
+#include <util/error.hpp>
+
+#include "../../db/src/migrations.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using rdns::db::PtrJournal;
+using rdns::db::PtrOperationRecord;
+
+/// A scratch directory removed at scope exit.
+struct JournalDir {
+  JournalDir() {
+    std::string pattern = (fs::temp_directory_path() / "rdns-journal-XXXXXX").string();
+    path = ::mkdtemp(pattern.data());
+  }
+  ~JournalDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  fs::path path;
+};
+
+PtrOperationRecord intent(const std::string& action, const std::string& ip) {
+  PtrOperationRecord op;
+  op.source = "test";
+  op.action = action;
+  op.region = "cn-hangzhou";
+  op.ip = ip;
+  op.value = "mx1.example.com";
+  op.ttl = 600;
+  return op;
+}
+
+}  // namespace
+
+TEST_CASE("journal: intent, outcome and the pending rows a crash leaves", "[db][journal]") {
+  JournalDir dir;
+  const auto path = dir.path / "rdnsctl.db";
+  {
+    PtrJournal journal = PtrJournal::open(path);
+    const auto first = journal.begin(intent("create", "192.0.2.1"));
+    PtrOperationRecord update = intent("update", "192.0.2.2");
+    update.record_id = "ptr-9";
+    update.previous_value = "old.example.com";
+    update.previous_ttl = 60;
+    update.previous_status = "enabled";
+    const auto second = journal.begin(update);
+    journal.finish(first, "done", "ok", "req-1", "ptr-1");
+    CHECK_THROWS_AS(journal.finish(first, "failed", "again"), rdns::Error);  // settled once
+    (void)second;
+  }
+  // A new process (the next run) sees the unfinished one.
+  PtrJournal journal = PtrJournal::open(path);
+  const auto pending = journal.pending("cn-hangzhou");
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].ip == "192.0.2.2");
+  CHECK(pending[0].previous_value == "old.example.com");
+  CHECK(pending[0].record_id == "ptr-9");
+  CHECK(journal.pending("cn-shanghai").empty());
+  const auto done = journal.find(1);
+  REQUIRE(done);
+  CHECK(done->state == "done");
+  CHECK(done->request_id == "req-1");
+  CHECK(done->record_id == "ptr-1");
+  CHECK_FALSE(done->finished_at.empty());
+  journal.finish(pending[0].id, "not_applied", "reconciled");
+  CHECK(journal.pending("cn-hangzhou").empty());
+  CHECK(journal.list(10).size() == 2);
+  CHECK(journal.list(10).front().id == 2);  // newest first
+
+  journal.set_managed("cn-hangzhou", "192.0.2.2", true);
+  journal.set_managed("cn-hangzhou", "192.0.2.1", true);
+  journal.set_managed("cn-hangzhou", "192.0.2.1", true);  // idempotent
+  CHECK(journal.managed("cn-hangzhou") == std::vector<std::string>{"192.0.2.1", "192.0.2.2"});
+  journal.set_managed("cn-hangzhou", "192.0.2.1", false);
+  CHECK(journal.managed("cn-hangzhou") == std::vector<std::string>{"192.0.2.2"});
+}
+
+TEST_CASE("journal: a version 4 database gains the journal tables on open", "[db][journal]") {
+  JournalDir dir;
+  const auto path = dir.path / "v4.db";
+  std::string sql;
+  for (std::size_t i = 0; i < 4; ++i) sql += std::string(rdns::db::kMigrations[i]);
+  sql += "PRAGMA application_id = 1919176275; PRAGMA user_version = 4;";
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &handle) == SQLITE_OK);
+  const int executed = sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(handle);
+  REQUIRE(executed == SQLITE_OK);
+
+  PtrJournal journal = PtrJournal::open(path);
+  CHECK(journal.begin(intent("delete", "192.0.2.3")) == 1);
+  CHECK(rdns::db::Database::open(path).schema_version() == 5);
+}
