@@ -10,6 +10,7 @@
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
+#include "blocking_lookup.hpp"
 #include "dns_message.hpp"
 #include "resolver.hpp"
 
@@ -35,28 +36,7 @@ bool starts_with_ci(std::string_view text, std::string_view prefix) {
          lower(std::string(text.substr(0, prefix.size()))) == prefix;
 }
 
-/// One query at a time on a private event loop: domain expansion asks a
-/// handful of questions per domain, each depending on the one before.
-class Lookup {
- public:
-  explicit Lookup(const AuditOptions& options)
-      : resolver_(io_, ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
-                                       options.concurrency, options.qps}) {}
-
-  Reply ask(const DnsName& name, RrType type) {
-    std::optional<Reply> reply;
-    resolver_.query(name, type, [&](Reply&& answer) { reply = std::move(answer); });
-    io_.restart();
-    while (!reply && io_.run_one() > 0) {
-    }
-    if (!reply) reply.emplace();  // the loop ran dry: treat as a timeout
-    return std::move(*reply);
-  }
-
- private:
-  asio::io_context io_;
-  Resolver resolver_;
-};
+using Lookup = BlockingLookup;
 
 bool answered(const Reply& reply) {
   return reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain;

@@ -8,32 +8,15 @@
 #include <audit/lookup.hpp>
 #include <util/error.hpp>
 
+#include "blocking_lookup.hpp"
 #include "dns_message.hpp"
 #include "resolver.hpp"
 
 namespace rdns::audit {
 
-/// One query at a time on a private loop, like domain expansion: the
-/// callers ask a few dependent questions, never thousands.
-class LookupClient::Impl {
- public:
-  explicit Impl(const AuditOptions& options)
-      : resolver_(io_, ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
-                                       options.concurrency, options.qps}) {}
-
-  Reply ask(const DnsName& name, dns::RrType type) {
-    std::optional<Reply> reply;
-    resolver_.query(name, type, [&](Reply&& answer) { reply = std::move(answer); });
-    io_.restart();
-    while (!reply && io_.run_one() > 0) {
-    }
-    if (!reply) reply.emplace();  // the loop ran dry: treat as a timeout
-    return std::move(*reply);
-  }
-
- private:
-  boost::asio::io_context io_;
-  Resolver resolver_;
+/// The private channel of a LookupClient.
+class LookupClient::Impl : public BlockingLookup {
+  using BlockingLookup::BlockingLookup;
 };
 
 LookupClient::LookupClient(const AuditOptions& options) : impl_(std::make_unique<Impl>(options)) {}
