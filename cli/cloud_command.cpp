@@ -12,6 +12,7 @@
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
+#include "cloud_setup.hpp"
 #include "commands.hpp"
 
 namespace rdns::cli {
@@ -32,31 +33,18 @@ struct CloudOptions {
   int ttl = provision::kDefaultPtrTtl;
 };
 
+CloudConnection connection_of(const CloudOptions& options) {
+  return {options.region,  options.endpoint,      options.profile,
+          options.actions, options.loopback_only, options.verbose};
+}
+
 provision::Credentials credentials_for(const CloudOptions& options) {
-  provision::CredentialOptions lookup;
-  lookup.profile = options.profile;
-  return provision::resolve_credentials(lookup);
+  return cloud_credentials(connection_of(options));
 }
 
 provision::ClientConfig config_for(const CloudOptions& options,
                                    const provision::Credentials& credentials) {
-  provision::ClientConfig config;
-  config.region = options.region.empty() ? credentials.region : options.region;
-  if (config.region.empty()) {
-    throw Error(Errc::usage,
-                "no region: pass --region, set ALIBABA_CLOUD_REGION_ID or use a profile with "
-                "region_id");
-  }
-  config.endpoint = options.endpoint;
-  if (!options.actions.empty()) config.actions = provision::ActionTable::from_file(options.actions);
-  config.scope =
-      options.loopback_only ? provision::NetworkScope::loopback_only : provision::NetworkScope::any;
-  if (options.verbose) {
-    config.log = [](std::string_view line) {
-      std::fprintf(stderr, "rdnsctl: %.*s\n", static_cast<int>(line.size()), line.data());
-    };
-  }
-  return config;
+  return cloud_config(connection_of(options), credentials);
 }
 
 provision::PtrClient ptr_client(const CloudOptions& options) {
@@ -168,6 +156,35 @@ void add_cloud_command(CLI::App& app, Context& context) {
     }
     done();
   });
+}
+
+provision::Credentials cloud_credentials(const CloudConnection& connection) {
+  provision::CredentialOptions lookup;
+  lookup.profile = connection.profile;
+  return provision::resolve_credentials(lookup);
+}
+
+provision::ClientConfig cloud_config(const CloudConnection& connection,
+                                     const provision::Credentials& credentials) {
+  provision::ClientConfig config;
+  config.region = connection.region.empty() ? credentials.region : connection.region;
+  if (config.region.empty()) {
+    throw Error(Errc::usage,
+                "no region: pass --region, set ALIBABA_CLOUD_REGION_ID or use a profile with "
+                "region_id");
+  }
+  config.endpoint = connection.endpoint;
+  if (!connection.actions.empty()) {
+    config.actions = provision::ActionTable::from_file(connection.actions);
+  }
+  config.scope = connection.loopback_only ? provision::NetworkScope::loopback_only
+                                          : provision::NetworkScope::any;
+  if (connection.verbose) {
+    config.log = [](std::string_view line) {
+      std::fprintf(stderr, "rdnsctl: %.*s\n", static_cast<int>(line.size()), line.data());
+    };
+  }
+  return config;
 }
 
 }  // namespace rdns::cli

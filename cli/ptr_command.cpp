@@ -21,6 +21,7 @@
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
+#include "cloud_setup.hpp"
 #include "ptr_workflow.hpp"
 
 namespace rdns::cli {
@@ -84,25 +85,10 @@ class ResolverDns : public provision::DnsView {
 
 PtrSession open_client(const PtrOptions& options) {
   PtrSession session;
-  provision::CredentialOptions lookup;
-  lookup.profile = options.profile;
-  const provision::Credentials credentials = provision::resolve_credentials(lookup);
-  provision::ClientConfig config;
-  config.region = options.region.empty() ? credentials.region : options.region;
-  if (config.region.empty()) {
-    throw Error(Errc::usage,
-                "no region: pass --region, set ALIBABA_CLOUD_REGION_ID or use a profile with "
-                "region_id");
-  }
-  config.endpoint = options.endpoint;
-  if (!options.actions.empty()) config.actions = provision::ActionTable::from_file(options.actions);
-  config.scope =
-      options.loopback_only ? provision::NetworkScope::loopback_only : provision::NetworkScope::any;
-  if (options.verbose) {
-    config.log = [](std::string_view line) {
-      std::fprintf(stderr, "rdnsctl: %.*s\n", static_cast<int>(line.size()), line.data());
-    };
-  }
+  const CloudConnection connection{options.region,  options.endpoint,      options.profile,
+                                   options.actions, options.loopback_only, options.verbose};
+  const provision::Credentials credentials = cloud_credentials(connection);
+  const provision::ClientConfig config = cloud_config(connection, credentials);
   session.region = config.region;
   session.client = std::make_unique<provision::PtrClient>(config, credentials);
   session.owner = std::make_unique<provision::OwnershipChecker>(config, credentials);

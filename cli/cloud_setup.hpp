@@ -1,0 +1,30 @@
+#pragma once
+// The cloud flags shared by `rdnsctl cloud` and `rdnsctl ptr`, turned into
+// credentials and a client configuration in one place.
+
+#include <string>
+
+#include <provision/credentials.hpp>
+#include <provision/ptr_client.hpp>
+
+namespace rdns::cli {
+
+/// The values of --region, --endpoint, --profile, --actions,
+/// --loopback-only and --verbose.
+struct CloudConnection {
+  std::string region;
+  std::string endpoint;
+  std::string profile;
+  std::string actions;
+  bool loopback_only = false;
+  bool verbose = false;
+};
+
+/// Credentials in the SDKs' order, with --profile taken into account.
+provision::Credentials cloud_credentials(const CloudConnection& connection);
+
+/// The client configuration; throws Errc::usage when no region is known.
+provision::ClientConfig cloud_config(const CloudConnection& connection,
+                                     const provision::Credentials& credentials);
+
+}  // namespace rdns::cli
