@@ -4,7 +4,15 @@ add_library(rdns_settings INTERFACE)
 target_compile_options(rdns_settings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
   -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-  -Wimplicit-fallthrough -Werror)
+  -Wimplicit-fallthrough)
+
+# Warnings stop the build only where the project's own checks run (the ci and
+# asan-ubsan presets): a user's or a distribution's compiler may warn about
+# things this one does not, and must still build.
+option(RDNS_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
+if(RDNS_WARNINGS_AS_ERRORS)
+  target_compile_options(rdns_settings INTERFACE -Werror)
+endif()
 
 if(RDNS_ENABLE_SANITIZERS)
   target_compile_options(rdns_settings INTERFACE

@@ -19,8 +19,8 @@ PACKAGES=(
   knot knot-dnsutils unbound
   clang-format
   chromium
-  # promtool, which checks the --prometheus-textfile output (the package's
-  # server is stopped below: only the tool is wanted).
+  # promtool, which checks the --prometheus-textfile output (only the tool is
+  # used; the server is not needed).
   prometheus
 )
 
@@ -46,27 +46,6 @@ else
   echo "install-deps: all ${#PACKAGES[@]} packages and Node already installed"
 fi
 
-# The tests start their own knotd and unbound on free loopback ports. A system
-# instance that a package install started would only hold port 53 and muddle
-# `pgrep`, so stop it. The system daemons drop privileges to their own users,
-# which tells them apart from lab instances (those run as the invoking user).
-stop_system_daemon() {
-  local service="$1" process="$2" user="$3"
-  pgrep -x -u "$user" "$process" >/dev/null 2>&1 || return 0
-  echo "install-deps: stopping the system $process"
-  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
-    systemctl stop "$service" || true
-    systemctl disable "$service" >/dev/null 2>&1 || true
-  elif command -v service >/dev/null 2>&1; then
-    service "$service" stop || true
-  fi
-  # No init system (a container): end whatever is still there, by PID.
-  local pid
-  for pid in $(pgrep -x -u "$user" "$process" || true); do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-}
-
-stop_system_daemon knot knotd knot
-stop_system_daemon unbound unbound unbound
-stop_system_daemon prometheus prometheus prometheus
+# The system's knot, unbound and prometheus services are left as the package
+# installed them: the lab starts its own knotd and unbound on free loopback
+# ports and needs nothing of theirs.

@@ -68,11 +68,12 @@ inline ProcessResult run_rdnsctl(const std::vector<std::string>& args,
   std::ofstream(in, std::ios::binary) << stdin_text;
   std::string command = "env -u NO_COLOR HOME=" + shell_quote(scratch.path().string()) +
                         " XDG_DATA_HOME=" + shell_quote((scratch.path() / "data").string());
-  for (const auto& entry : env) command += " " + shell_quote(entry);
-  command += " " + shell_quote(RDNSCTL_BINARY);
-  for (const auto& arg : args) command += " " + shell_quote(arg);
-  command += " <" + shell_quote(in.string()) + " >" + shell_quote(out.string()) + " 2>" +
-             shell_quote(err.string());
+  for (const auto& entry : env) command.append(" ").append(shell_quote(entry));
+  command.append(" ").append(shell_quote(RDNSCTL_BINARY));
+  for (const auto& arg : args) command.append(" ").append(shell_quote(arg));
+  command.append(" <").append(shell_quote(in.string()));
+  command.append(" >").append(shell_quote(out.string()));
+  command.append(" 2>").append(shell_quote(err.string()));
   const int status = std::system(command.c_str());
   ProcessResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -117,8 +118,12 @@ inline ProcessResult run_command(const std::vector<std::string>& argv) {
   const auto out = scratch.path() / "stdout";
   const auto err = scratch.path() / "stderr";
   std::string command;
-  for (const auto& arg : argv) command += (command.empty() ? "" : " ") + shell_quote(arg);
-  command += " </dev/null >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string());
+  for (const auto& arg : argv) {
+    if (!command.empty()) command.append(" ");
+    command.append(shell_quote(arg));
+  }
+  command.append(" </dev/null >").append(shell_quote(out.string()));
+  command.append(" 2>").append(shell_quote(err.string()));
   const int status = std::system(command.c_str());
   ProcessResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
