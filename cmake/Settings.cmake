@@ -14,6 +14,17 @@ if(RDNS_WARNINGS_AS_ERRORS)
   target_compile_options(rdns_settings INTERFACE -Werror)
 endif()
 
+if(RDNS_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "RDNS_FUZZ needs clang (libFuzzer): use the fuzz preset")
+  endif()
+  # The libraries get coverage instrumentation and the sanitizers; the fuzz
+  # targets link libFuzzer's main (fuzz/CMakeLists.txt).
+  target_compile_options(rdns_settings INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(rdns_settings INTERFACE -fsanitize=address,undefined)
+endif()
+
 if(RDNS_ENABLE_SANITIZERS)
   target_compile_options(rdns_settings INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)

@@ -18,6 +18,8 @@ PACKAGES=(
   libtomlplusplus-dev libkainjow-mustache-dev
   knot knot-dnsutils unbound
   clang-format
+  # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh.
+  clang libclang-rt-14-dev
   chromium
   # promtool, which checks the --prometheus-textfile output (only the tool is
   # used; the server is not needed).

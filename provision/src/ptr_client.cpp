@@ -8,6 +8,7 @@
 
 #include <provision/ptr_client.hpp>
 
+#include "responses.hpp"
 #include "rpc.hpp"
 
 namespace rdns::provision {
@@ -31,36 +32,6 @@ std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
-}
-
-std::string text_of(const Json& object, const char* key) {
-  const auto it = object.find(key);
-  if (it == object.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer()) return std::to_string(it->get<long long>());
-  return {};
-}
-
-// The array at object[outer][inner], as the RPC APIs nest lists; empty when absent.
-const Json& nested_array(const Json& object, const char* outer, const char* inner) {
-  static const Json kEmpty = Json::array();
-  const auto a = object.find(outer);
-  if (a == object.end() || !a->is_object()) return kEmpty;
-  const auto b = a->find(inner);
-  return b != a->end() && b->is_array() ? *b : kEmpty;
-}
-
-PtrRecord record_from(const Json& item) {
-  PtrRecord record;
-  record.record_id = text_of(item, "RecordId");
-  record.ip = text_of(item, "IpAddress");
-  record.name = text_of(item, "RR");
-  record.value = text_of(item, "Value");
-  if (const auto ttl = item.find("TTL"); ttl != item.end() && ttl->is_number_integer()) {
-    record.ttl = ttl->get<int>();
-  }
-  record.status = text_of(item, "Status") == "DISABLE" ? PtrStatus::disabled : PtrStatus::enabled;
-  return record;
 }
 
 }  // namespace
@@ -137,7 +108,7 @@ class PtrClient::Impl {
   Json call(const ActionSpec& spec, Params params, const detail::Reconcile& reconcile = {}) {
     last_request_id.clear();
     Json body = rpc.call(spec, std::move(params), reconcile);
-    last_request_id = text_of(body, "RequestId");
+    last_request_id = detail::decode_request_id(body);
     return body;
   }
   RpcClient rpc;
@@ -172,7 +143,7 @@ PtrRecord PtrClient::create(const std::string& ip, const std::string& value, int
   };
   const Json body = impl_->call(spec, params, reconcile);
   PtrRecord record;
-  record.record_id = text_of(body, "RecordId");
+  record.record_id = detail::decode_record_id(body);
   record.ip = ip;
   record.name = name;
   record.value = value;
@@ -188,17 +159,13 @@ PtrListing PtrClient::describe(const std::optional<std::string>& ip) {
     Params params = {{spec.wire("page"), std::to_string(page)},
                      {spec.wire("page_size"), std::to_string(kPageSize)}};
     if (ip) params.emplace_back(spec.wire("ip"), *ip);
-    const Json body = impl_->rpc.call(spec, params);
-    const Json& items = nested_array(body, "PtrRecords", "PtrRecord");
-    for (const auto& item : items) listing.records.push_back(record_from(item));
-    if (const auto billing = body.find("Billing"); billing != body.end() && billing->is_object()) {
-      listing.billing.billable_records = billing->value("BillableRecords", 0);
-      listing.billing.daily_fee = billing->value("DailyFee", 0.0);
-      listing.billing.charged_total = billing->value("ChargedTotal", 0.0);
-      listing.billing.currency = billing->value("Currency", std::string());
+    detail::PtrPage decoded = detail::decode_ptr_page(impl_->rpc.call(spec, params));
+    const bool empty = decoded.records.empty();
+    for (auto& record : decoded.records) listing.records.push_back(std::move(record));
+    if (decoded.has_billing) listing.billing = decoded.billing;
+    if (empty || static_cast<long long>(listing.records.size()) >= decoded.total_count) {
+      return listing;
     }
-    const long long total = body.value("TotalCount", 0LL);
-    if (items.empty() || static_cast<long long>(listing.records.size()) >= total) return listing;
   }
 }
 
@@ -229,12 +196,7 @@ VerificationTxt PtrClient::verification_txt(const std::string& value) {
   const ActionSpec& spec = impl_->table().verify_txt;
   const std::string domain = root_domain(value);
   const Json body = impl_->call(spec, {{spec.wire("domain"), domain}});
-  VerificationTxt txt;
-  txt.domain = text_of(body, "DomainName");
-  if (txt.domain.empty()) txt.domain = domain;
-  txt.host = text_of(body, "RR");
-  txt.value = text_of(body, "Value");
-  return txt;
+  return detail::decode_verification_txt(body, domain);
 }
 
 /// OwnershipChecker's state: the RPC caller.
@@ -269,14 +231,7 @@ std::vector<Ownership> OwnershipChecker::check(const std::vector<std::string>& i
     const Json body = impl_->rpc.call(
         spec,
         {{spec.wire("ips"), list}, {spec.wire("page"), "1"}, {spec.wire("page_size"), "100"}});
-    for (const auto& item : nested_array(body, "EipAddresses", "EipAddress")) {
-      Ownership owned;
-      owned.ip = text_of(item, "IpAddress");
-      owned.role = IpRole::eip;
-      owned.resource_id = text_of(item, "AllocationId");
-      owned.status = text_of(item, "Status");
-      found[owned.ip] = owned;
-    }
+    for (auto& owned : detail::decode_eips(body)) found[owned.ip] = std::move(owned);
   }
 
   std::vector<std::string> rest;
@@ -294,19 +249,11 @@ std::vector<Ownership> OwnershipChecker::check(const std::vector<std::string>& i
       const Json body = impl_->rpc.call(spec, {{spec.wire("ips"), list.dump()},
                                                {spec.wire("page"), std::to_string(page)},
                                                {spec.wire("page_size"), "100"}});
-      const Json& instances = nested_array(body, "Instances", "Instance");
-      for (const auto& instance : instances) {
-        for (const auto& address : nested_array(instance, "PublicIpAddress", "IpAddress")) {
-          if (!address.is_string() || !wanted.contains(address.get<std::string>())) continue;
-          Ownership owned;
-          owned.ip = address.get<std::string>();
-          owned.role = IpRole::ecs_public_ip;
-          owned.resource_id = text_of(instance, "InstanceId");
-          owned.status = text_of(instance, "Status");
-          found[owned.ip] = owned;
-        }
+      std::size_t instances = 0;
+      for (auto& owned : detail::decode_instances(body, wanted, instances)) {
+        found[owned.ip] = std::move(owned);
       }
-      if (instances.size() < 100) break;
+      if (instances < 100) break;
     }
   }
 
