@@ -14,13 +14,15 @@ fi
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libc-ares-dev libboost-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libsqlitecpp-dev
-  libcli11-dev catch2 nlohmann-json3-dev libfmt-dev libspdlog-dev libssl-dev libldns-dev
+  libcli11-dev catch2 nlohmann-json3-dev libfmt-dev libssl-dev libldns-dev
   libtomlplusplus-dev libkainjow-mustache-dev
   knot knot-dnsutils unbound
   clang-format
   # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh.
   clang libclang-rt-14-dev
   chromium
+  # systemd-analyze, which verifies the sample units.
+  systemd
   # promtool, which checks the --prometheus-textfile output (only the tool is
   # used; the server is not needed).
   prometheus
