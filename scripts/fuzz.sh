@@ -26,9 +26,10 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus"
   cp fuzz/corpus/"$target"/* "$corpus"/
   echo "fuzz: $target for ${seconds}s"
-  # -rss_limit_mb and -timeout turn runaway memory and hangs into findings.
+  # -rss_limit_mb and -timeout turn runaway memory and hangs into findings (the
+  # timeout allows for a machine busy with builds).
   build/fuzz/fuzz/"$target" "$corpus" -max_total_time="$seconds" -rss_limit_mb=1024 \
-    -timeout=10 -max_len=65536 -print_final_stats=1 \
+    -timeout=60 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix=build/fuzz/artifacts/"$target"- 2>build/fuzz/"$target".log ||
     { tail -n 60 build/fuzz/"$target".log; echo "fuzz: $target FAILED"; exit 1; }
   grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' build/fuzz/"$target".log |

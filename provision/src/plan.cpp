@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include <fmt/format.h>
@@ -6,6 +7,7 @@
 
 #include <provision/plan.hpp>
 #include <util/error.hpp>
+#include <util/escape.hpp>
 
 namespace rdns::provision {
 namespace {
@@ -53,13 +55,32 @@ Json state_json(const RecordState& state) {
           {"status", state.status == PtrStatus::enabled ? "enabled" : "disabled"}};
 }
 
-RecordState state_from(const Json& json) {
+/// object[key] as a whole number within [low, high]: a plan file may have
+/// been edited, and 1e99 or 600.5 must not reach an int silently.
+long long whole_number(const Json& object, const char* key, long long low, long long high,
+                       const std::string& source) {
+  const Json& value = object.at(key);
+  if (value.is_number_unsigned()) {
+    if (value.get<unsigned long long>() <= static_cast<unsigned long long>(high)) {
+      return static_cast<long long>(value.get<unsigned long long>());
+    }
+  } else if (value.is_number_integer()) {
+    const long long number = value.get<long long>();
+    if (number >= low && number <= high) return number;
+  }
+  throw Error(Errc::input, fmt::format("{}: \"{}\" must be a whole number from {} to {}", source,
+                                       key, low, high));
+}
+
+constexpr long long kMaxInt = std::numeric_limits<int>::max();
+
+RecordState state_from(const Json& json, const std::string& source) {
   RecordState state;
   if (json.is_null()) return state;
   state.exists = true;
   state.record_id = json.at("record_id").get<std::string>();
   state.value = json.at("value").get<std::string>();
-  state.ttl = json.at("ttl").get<int>();
+  state.ttl = static_cast<int>(whole_number(json, "ttl", 0, kMaxInt, source));
   state.status =
       json.at("status").get<std::string>() == "disabled" ? PtrStatus::disabled : PtrStatus::enabled;
   return state;
@@ -96,7 +117,8 @@ std::vector<DesiredPtr> parse_desired_csv(std::string_view text, const std::stri
       continue;  // the header
     }
     if (cells.size() < 2 || cells.size() > 3 || cells[0].empty() || cells[1].empty()) {
-      throw Error(Errc::input, where + ": expected ip,name[,ttl], got \"" + line + "\"");
+      throw Error(Errc::input,
+                  where + ": expected ip,name[,ttl], got \"" + escape_text(line) + "\"");
     }
     DesiredPtr desired{cells[0], without_dot(cells[1]), std::nullopt, number};
     if (cells.size() == 3 && !cells[2].empty()) {
@@ -105,7 +127,7 @@ std::vector<DesiredPtr> parse_desired_csv(std::string_view text, const std::stri
         desired.ttl = std::stoi(cells[2], &used);
         if (used != cells[2].size()) throw std::invalid_argument("trailing");
       } catch (const std::exception&) {
-        throw Error(Errc::input, where + ": TTL \"" + cells[2] + "\" is not a number");
+        throw Error(Errc::input, where + ": TTL \"" + escape_text(cells[2]) + "\" is not a number");
       }
     }
     if (const auto [it, fresh] = seen.emplace(desired.ip, number); !fresh) {
@@ -276,22 +298,23 @@ Plan plan_from_json(std::string_view text, const std::string& source) {
   try {
     const Json json = Json::parse(text);
     Plan plan;
-    plan.format = json.at("rdnsctl_plan").get<int>();
+    plan.format = static_cast<int>(whole_number(json, "rdnsctl_plan", 0, kMaxInt, source));
     if (plan.format != 1) {
       throw Error(Errc::input,
                   fmt::format("{}: plan format {} is not supported (1 is)", source, plan.format));
     }
     plan.region = json.at("region").get<std::string>();
     plan.source = json.at("source").get<std::string>();
-    plan.existing = json.at("existing_records").get<std::size_t>();
+    plan.existing = static_cast<std::size_t>(
+        whole_number(json, "existing_records", 0, std::numeric_limits<long long>::max(), source));
     for (const auto& entry : json.at("items")) {
       PlanItem item;
       item.ip = entry.at("ip").get<std::string>();
       item.action = action_from(entry.at("action").get<std::string>(), source);
       item.value = entry.at("value").get<std::string>();
-      item.ttl = entry.at("ttl").get<int>();
+      item.ttl = static_cast<int>(whole_number(entry, "ttl", 0, kMaxInt, source));
       item.reason = entry.at("reason").get<std::string>();
-      item.before = state_from(entry.at("before"));
+      item.before = state_from(entry.at("before"), source);
       item.warnings = entry.value("warnings", std::vector<std::string>{});
       plan.items.push_back(std::move(item));
     }

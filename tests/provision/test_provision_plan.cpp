@@ -140,3 +140,28 @@ TEST_CASE("plan: states before and after, and the JSON round trip", "[provision]
   CHECK_THROWS_AS(plan_from_json("{\"rdnsctl_plan\": 2}", "p.json"), rdns::Error);
   CHECK_THROWS_AS(plan_from_json("not json", "p.json"), rdns::Error);
 }
+
+TEST_CASE("a plan file with numbers out of range is an input error naming the field",
+          "[provision][plan]") {
+  // A plan may have been edited by hand: 1e99 or 600.5 must not reach an int.
+  const std::string item = R"({"ip": "192.0.2.1", "action": "create", "value": "a.example.com",
+      "reason": "", "before": null, "ttl": TTL})";
+  const auto plan_with = [&](const std::string& ttl, const std::string& format = "1") {
+    std::string text = item;
+    text.replace(text.find("TTL"), 3, ttl);
+    return R"({"rdnsctl_plan": )" + format +
+           R"(, "region": "r", "source": "s", "existing_records": 0, "items": [)" + text + "]}";
+  };
+  CHECK(plan_from_json(plan_with("600"), "p.json").items.at(0).ttl == 600);
+  for (const std::string ttl : {"1e99", "600.5", "-1", "4294967296", "\"600\""}) {
+    INFO(ttl);
+    try {
+      plan_from_json(plan_with(ttl), "p.json");
+      FAIL("accepted");
+    } catch (const rdns::Error& error) {
+      CHECK(error.code() == rdns::Errc::input);
+      CHECK_THAT(error.what(), Catch::Contains("p.json"));
+    }
+  }
+  CHECK_THROWS_AS(plan_from_json(plan_with("600", "1e300"), "p.json"), rdns::Error);
+}
