@@ -2,6 +2,7 @@
 // results and store the run; --resume continues an interrupted run.
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -118,6 +119,10 @@ audit::TargetSet collect_targets(const AuditCommandOptions& options) {
       options.skip_invalid ? audit::InvalidInput::skip_with_warning : audit::InvalidInput::fail;
   bool read_stdin = false;
   const auto add_stdin = [&] {
+    if (standard_input_closed()) {
+      throw Error(Errc::usage,
+                  "-: standard input is closed; give the targets as arguments or with -i FILE");
+    }
     if (!read_stdin) targets.add_lines(std::cin, "stdin", on_invalid, warn);
     read_stdin = true;
   };
@@ -233,7 +238,11 @@ struct Plan {
 
 /// Locks `<database>.lock`, so scheduled runs never overlap on one database.
 FileLock lock_database(const std::filesystem::path& database) {
-  const std::filesystem::path path = database.string() + ".lock";
+  // The lock belongs to the real file: two names for one database (a
+  // symlink, a relative path) must not give two locks.
+  std::error_code ignored;
+  const std::filesystem::path real = std::filesystem::weakly_canonical(database, ignored);
+  const std::filesystem::path path = (real.empty() ? database : real).string() + ".lock";
   auto lock = FileLock::try_acquire(path);
   if (!lock) {
     throw RunLocked(Errc::io,
@@ -271,8 +280,12 @@ Plan plan_resume(const AuditCommandOptions& current) {
   }
   if (current.no_database) throw Error(Errc::usage, "--resume needs the run's database");
   Plan plan;
+  // A mistyped --db must not leave an empty database (or its lock) behind.
+  if (!std::filesystem::exists(database_path(current.database))) {
+    open_existing(current.database);  // throws, naming the path
+  }
   plan.lock.emplace(lock_database(database_path(current.database)));
-  plan.database.emplace(db::Database::open(database_path(current.database)));
+  plan.database.emplace(open_existing(current.database));
   const auto run = plan.database->find_run(current.resume);
   if (!run || run->command != "audit") {
     throw Error(Errc::usage, fmt::format("no audit run {} in {}", current.resume,
@@ -533,6 +546,26 @@ void settle_database(AuditCommandOptions& options) {
   }
 }
 
+namespace {
+
+/// Not CLI::PositiveNumber, whose message prints the largest double in full,
+/// nor a Range over an unsigned type, which takes "-5" as 2^64 - 5.
+CLI::Validator positive_whole_number() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size() || value == 0 ||
+            value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+          return fmt::format("'{}' is not a whole number of at least 1", escape_text(text));
+        }
+        return {};
+      },
+      "POSITIVE");
+}
+
+}  // namespace
+
 void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet set) {
   command.add_option("targets", options.targets,
                      "IP addresses or CIDR ranges (IPv4/IPv6); '-' reads standard input");
@@ -564,7 +597,7 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
       .add_option("--max-ips", options.max_ips,
                   "Refuse to audit more addresses than this (guards against huge ranges)")
       ->default_val(1u << 20)
-      ->check(CLI::PositiveNumber);
+      ->check(positive_whole_number());
   command.add_flag("--skip-invalid", options.skip_invalid,
                    "Warn about malformed targets and go on instead of stopping");
   if (set == OptionSet::audit) {
@@ -640,9 +673,34 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
     command
         .add_option("--resume", options.resume,
                     "Continue an interrupted or killed run with its own targets and settings")
-        ->check(CLI::PositiveNumber);
+        ->check(positive_whole_number());
   }
 }
+
+namespace {
+
+/// --resume audits with the settings the run was started with (stored with
+/// it); a flag that would change them is refused rather than ignored.
+void refuse_settings_on_resume(const std::vector<std::string>& arguments) {
+  static constexpr std::string_view kResumeMay[] = {
+      "--resume", "--db", "--format",  "--color",
+      "--quiet",  "-q",   "--fail-on", "--prometheus-textfile",
+      "--config"};
+  for (const std::string& argument : arguments) {
+    if (argument == "--") break;
+    if (argument.size() < 2 || argument[0] != '-') continue;
+    const std::string_view flag = std::string_view(argument).substr(0, argument.find('='));
+    if (std::find(std::begin(kResumeMay), std::end(kResumeMay), flag) != std::end(kResumeMay)) {
+      continue;
+    }
+    throw Error(Errc::usage,
+                fmt::format("{}: --resume continues the run with its own settings; drop {} (or "
+                            "start a new run to audit with it)",
+                            escape_text(std::string(flag)), escape_text(std::string(flag))));
+  }
+}
+
+}  // namespace
 
 void add_audit_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<AuditCommandOptions>();
@@ -656,6 +714,7 @@ void add_audit_command(CLI::App& app, Context& context) {
         options->resume != 0
             ? std::vector<std::string>{"targets", "input", "domain", "domains-file", "resume"}
             : std::vector<std::string>{};
+    if (options->resume != 0) refuse_settings_on_resume(context.arguments);
     apply_config(*command, options->config, skipped);
     settle_database(*options);
     if (options->resume == 0) context.arguments = effective_arguments(*command);

@@ -36,6 +36,11 @@ void add_check_command(CLI::App& app, Context& context);
 void add_ptr_command(CLI::App& app, Context& context);
 void add_fix_command(CLI::App& app, Context& context);
 
+/// Whether the process started with standard input closed. Then descriptor 0
+/// is /dev/null (so no file the program opens can take its place) and `-`
+/// is refused rather than read as empty.
+bool standard_input_closed();
+
 /// --db PATH when given, else $XDG_DATA_HOME/rdnsctl/rdnsctl.db.
 std::filesystem::path database_path(const std::string& flag);
 

@@ -21,6 +21,10 @@ namespace rdns::cli {
 namespace {
 
 constexpr const char* kTables[] = {"audit", "check"};
+/// Keys naming a file, host or URL: only a TOML string is taken for them.
+constexpr std::string_view kTextKeys[] = {
+    "db",     "input",     "rules",          "domains-file",
+    "domain", "smtp-helo", "notify-webhook", "prometheus-textfile"};
 
 /// The option a key names: "db" is --db, "fail_on" and "fail-on" are --fail-on.
 CLI::Option* option_for(CLI::App& command, std::string key) {
@@ -45,11 +49,13 @@ class ConfigReader {
     // both commands even though check takes fewer.
     CLI::App& audit = *command_.get_parent()->get_subcommand("audit");
     std::map<std::string, std::pair<const toml::node*, std::string>> values;
+    std::map<std::string, std::string> top_level;
     for (const auto& [key, node] : root) {
       const std::string name(key.str());
       if (std::find(std::begin(kTables), std::end(kTables), name) != std::end(kTables)) continue;
       if (node.is_table()) fail(node, name, "unknown table (expected [audit] or [check])");
       if (option_for(audit, name) == nullptr) fail(node, name, "unknown key");
+      refuse_twice(top_level, node, name);
       if (option_for(command_, name) != nullptr) values[canonical(name)] = {&node, name};
     }
     for (const char* table_name : kTables) {
@@ -58,8 +64,10 @@ class ConfigReader {
       const toml::table* table = node->as_table();
       if (table == nullptr) fail(*node, table_name, "expected a table");
       CLI::App& owner = *command_.get_parent()->get_subcommand(table_name);
+      std::map<std::string, std::string> in_table;
       for (const auto& [key, value] : *table) {
         const std::string name(key.str());
+        refuse_twice(in_table, value, name);
         if (option_for(owner, name) == nullptr) {
           fail(value, name, fmt::format("unknown key in [{}]", table_name));
         }
@@ -81,6 +89,16 @@ class ConfigReader {
     return key;
   }
 
+  /// fail_on and fail-on name one option: both in one table is a mistake
+  /// whichever would win.
+  void refuse_twice(std::map<std::string, std::string>& seen, const toml::node& node,
+                    const std::string& name) {
+    const auto [previous, inserted] = seen.emplace(canonical(name), name);
+    if (!inserted) {
+      fail(node, name, fmt::format("given twice (also as '{}')", escape_text(previous->second)));
+    }
+  }
+
   [[noreturn]] void fail(const toml::node& node, std::string_view key, std::string_view what) {
     throw Error(Errc::input,
                 fmt::format("{}:{}: key '{}': {}", escape_text(source_), node.source().begin.line,
@@ -100,11 +118,18 @@ class ConfigReader {
     // A flag or the environment set it: those win over the file.
     if (option->count() > 0) return;
     std::vector<std::string> results;
+    // A number where a path or name belongs (db = 5) is a mistake, not "5".
+    const bool text = std::find(std::begin(kTextKeys), std::end(kTextKeys), canonical(key)) !=
+                      std::end(kTextKeys);
+    const auto value = [&](const toml::node& item) {
+      if (text && !item.is_string()) fail(item, key, "expected a string");
+      return scalar(item, key);
+    };
     if (const toml::array* array = node.as_array()) {
       if (option->get_items_expected_max() <= 1) fail(node, key, "expected one value, not a list");
-      for (const toml::node& item : *array) results.push_back(scalar(item, key));
+      for (const toml::node& item : *array) results.push_back(value(item));
     } else {
-      results.push_back(scalar(node, key));
+      results.push_back(value(node));
     }
     // A flag set to false in the file stays at its default.
     if (option->get_expected_min() == 0 && results.size() == 1 && results[0] == "false") return;
@@ -145,6 +170,10 @@ std::filesystem::path config_file(const std::string& path) {
   if (!path.empty()) {
     if (!std::filesystem::exists(path)) {
       throw Error(Errc::usage, fmt::format("{}: configuration file not found", escape_text(path)));
+    }
+    if (std::filesystem::is_directory(path)) {
+      throw Error(Errc::usage,
+                  fmt::format("{}: is a directory, not a configuration file", escape_text(path)));
     }
     return path;
   }
@@ -207,6 +236,27 @@ std::string configured_database() {
                                          escape_text(file.string()), db->source().begin.line));
   }
   return db->as_string()->get();
+}
+
+std::string environment_source(const CLI::App& app, const std::vector<std::string>& arguments,
+                               const std::string& message) {
+  for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+    for (const CLI::Option* option : command->get_options()) {
+      const std::string variable = option->get_envname();
+      if (variable.empty() || option->get_lnames().empty() ||
+          std::getenv(variable.c_str()) == nullptr) {
+        continue;
+      }
+      const std::string flag = "--" + option->get_lnames().front();
+      if (message.find(flag) == std::string::npos) continue;
+      const bool on_command_line =
+          std::any_of(arguments.begin(), arguments.end(), [&](const std::string& argument) {
+            return argument == flag || argument.rfind(flag + "=", 0) == 0;
+          });
+      if (!on_command_line) return variable;
+    }
+  }
+  return {};
 }
 
 void apply_config(CLI::App& command, const std::string& path,

@@ -31,6 +31,12 @@ void apply_config(CLI::App& command, const std::string& path,
 /// --resume audits as first asked even after the file or environment changed.
 std::vector<std::string> effective_arguments(const CLI::App& command);
 
+/// The RDNSCTL_* variable a CLI11 error `message` is about, when the option it
+/// names got its value from the environment rather than the command line;
+/// empty otherwise. An error must say where the bad value came from.
+std::string environment_source(const CLI::App& app, const std::vector<std::string>& arguments,
+                               const std::string& message);
+
 /// The database named for commands that take no --config (runs, report):
 /// RDNSCTL_DB, else the top-level `db` of the file $RDNSCTL_CONFIG names or
 /// of the default file; empty when none does. Throws like apply_config().

@@ -20,6 +20,7 @@
 #include <util/escape.hpp>
 
 #include "commands.hpp"
+#include "stored_text.hpp"
 
 namespace rdns::cli {
 namespace {
@@ -117,7 +118,7 @@ void add_fix_command(CLI::App& app, Context& context) {
     int proposed = 0;
     for (const auto& result : database.results(run)) {
       if (result.status != "fail") continue;
-      const std::string ip = escape_text(result.ip);
+      const std::string ip = shown_stored(result.ip);
       if (result.family != "ipv4") {
         unfixable.push_back(ip + ": IPv6; the cloud's PTR records are IPv4 only");
         continue;
@@ -126,7 +127,7 @@ void add_fix_command(CLI::App& app, Context& context) {
       std::vector<std::string> tried;
       for (const auto& candidate : candidates(result)) {
         if (!provision::is_valid_ptr_value(candidate.name)) {
-          tried.push_back(escape_text(candidate.name) + " (not a host name)");
+          tried.push_back(shown_stored(candidate.name) + " (not a host name)");
           continue;
         }
         const auto answer = dns.ask(candidate.name, audit::LookupType::a);
@@ -135,7 +136,7 @@ void add_fix_command(CLI::App& app, Context& context) {
           chosen = candidate;
           break;
         }
-        tried.push_back(escape_text(candidate.name) +
+        tried.push_back(shown_stored(candidate.name) +
                         (answer.outcome == audit::LookupAnswer::Outcome::failed
                              ? " (DNS failed: " + answer.failure + ")"
                              : " (its A record does not hold the IP)"));
@@ -151,9 +152,9 @@ void add_fix_command(CLI::App& app, Context& context) {
         continue;
       }
       csv += fmt::format("# {}: {}; {} is {} and its A record holds the IP\n", ip,
-                         escape_text(codes_of(result)), escape_text(chosen->name),
-                         escape_text(chosen->why));
-      csv += ip + "," + escape_text(chosen->name) +
+                         shown_stored(codes_of(result)), shown_stored(chosen->name),
+                         shown_stored(chosen->why));
+      csv += ip + "," + shown_stored(chosen->name) +
              (options->ttl ? fmt::format(",{}", *options->ttl) : std::string()) + "\n";
       ++proposed;
     }

@@ -1,10 +1,13 @@
 // The composition root: global library initialisation, the command table,
 // and the mapping from errors to exit codes.
 
+#include <cerrno>
 #include <cstdio>
 
 #include <ares.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <util/error.hpp>
 #include <util/paths.hpp>
@@ -57,9 +60,26 @@ int exit_code_for(rdns::Errc code) {
   return rdns::cli::kExitOperational;
 }
 
+bool stdin_was_closed = false;
+
+/// A closed standard input would be handed to the next file opened (the
+/// database's lock) and read as the targets: hold it open on /dev/null, and
+/// remember that `-` has nothing to read.
+void guard_standard_input() {
+  if (fcntl(0, F_GETFD) != -1 || errno != EBADF) return;
+  stdin_was_closed = true;
+  // open() returns the lowest free descriptor: 0.
+  const int opened = open("/dev/null", O_RDONLY);
+  if (opened > 0) close(opened);
+}
+
 }  // namespace
 
 namespace rdns::cli {
+
+bool standard_input_closed() {
+  return stdin_was_closed;
+}
 
 std::filesystem::path database_path(const std::string& flag) {
   if (!flag.empty()) return flag;
@@ -78,6 +98,7 @@ void add_database_option(CLI::App& command, std::string& path) {
 }  // namespace rdns::cli
 
 int main(int argc, char** argv) {
+  guard_standard_input();
   if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
     std::fputs("rdnsctl: cannot initialise c-ares\n", stderr);
     return rdns::cli::kExitOperational;
@@ -96,11 +117,22 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     code = context.exit_code;
   } catch (const CLI::ParseError& error) {
-    code = app.exit(error);
+    const std::string variable =
+        error.get_exit_code() == 0
+            ? std::string()
+            : rdns::cli::environment_source(app, context.arguments, error.what());
+    std::string message = error.what();
+    if (variable.empty()) {
+      code = app.exit(error);
+    } else {
+      message += " (value from the environment variable " + variable + ")";
+      std::fprintf(stderr, "%s\n", printable(message).c_str());
+      code = rdns::cli::kExitUsage;
+    }
     if (code != 0) code = rdns::cli::kExitUsage;
     // A Nagios plugin reports its own misuse as UNKNOWN, not CRITICAL (2).
     if (code != 0 && !context.arguments.empty() && context.arguments[0] == "check") {
-      std::printf("RDNS UNKNOWN - %s\n", printable(error.what()).c_str());
+      std::printf("RDNS UNKNOWN - %s\n", printable(message).c_str());
       code = rdns::cli::kExitPluginUnknown;
     }
   } catch (const rdns::Error& error) {

@@ -13,6 +13,8 @@
 #include <util/escape.hpp>
 #include <util/json_writer.hpp>
 
+#include "stored_text.hpp"
+
 namespace rdns::cli {
 namespace {
 
@@ -79,7 +81,10 @@ json domain_finding_json(const db::DomainFindingRecord& finding) {
 std::string sources_text(const db::ResultRecord& record) {
   std::string text;
   for (const auto& source : record.sources) {
-    text += (text.empty() ? "" : "; ") + source.domain + " " + source.via;
+    // Stored escaped, but a cell must never carry a raw control byte even
+    // from an older or foreign writer: every other format escapes too.
+    text +=
+        (text.empty() ? "" : "; ") + shown_stored(source.domain) + " " + shown_stored(source.via);
   }
   return text;
 }

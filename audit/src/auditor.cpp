@@ -2,6 +2,7 @@
 #include <deque>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -22,7 +23,12 @@ using dns::RrType;
 
 namespace {
 
-constexpr std::size_t kMaxPtrNames = 16;
+/// PTR values checked per address. A PTR record takes at least 16 bytes of
+/// a message (2 for the compressed owner, 10 for type, class, TTL and
+/// length, and on average 4 for a target that differs from every other), so
+/// a 65,535-byte TCP answer holds at most about 4,094 distinct values: this
+/// bound only ever cuts a list gathered from something larger.
+constexpr std::size_t kMaxPtrNames = 4096;
 constexpr int kMaxRequeries = 8;
 
 /// Ancestors of a reverse name that may be zone cuts, nearest first: every
@@ -181,11 +187,12 @@ class Auditor::Engine {
       if (!chain.records.empty()) {
         ptr.outcome = Outcome::found;
         ptr.ttl = chain.records.front()->ttl;
+        std::unordered_set<std::string> seen;
         for (const dns::Record* record : chain.records) {
           ptr.ttl = std::min(ptr.ttl, record->ttl);
-          const bool seen =
-              std::find(ptr.names.begin(), ptr.names.end(), record->target) != ptr.names.end();
-          if (!seen && ptr.names.size() < kMaxPtrNames) ptr.names.push_back(record->target);
+          if (!seen.insert(record->target.key()).second) continue;
+          ++ptr.names_total;
+          if (ptr.names.size() < kMaxPtrNames) ptr.names.push_back(record->target);
         }
         return start_forward(job);
       }

@@ -21,6 +21,14 @@ std::string join_names(const std::vector<DnsName>& names) {
   return text;
 }
 
+/// At most `shown` names, then how many more: a finding stays readable when
+/// an address has hundreds of PTR values.
+std::string join_some_names(const std::vector<DnsName>& names, std::size_t shown = 10) {
+  if (names.size() <= shown) return join_names(names);
+  const std::vector<DnsName> head(names.begin(), names.begin() + static_cast<long>(shown));
+  return fmt::format("{} and {} more", join_names(head), names.size() - shown);
+}
+
 std::string join_addresses(const std::vector<IpAddress>& addresses) {
   std::string text;
   for (const IpAddress& address : addresses) {
@@ -156,17 +164,22 @@ class Classifier {
     const auto confirmed =
         std::find_if(forwards.begin(), forwards.end(),
                      [&](const ForwardObservation& f) { return confirms(f, ip_); });
-    if (names.size() > 1) {
-      std::string detail = fmt::format("{} PTR values ({}); receivers pick one at random",
-                                       names.size(), join_names(names));
+    const std::size_t total = std::max(names.size(), observation_.ptr.names_total);
+    if (total > 1) {
+      std::string detail = fmt::format("{} PTR values ({}); receivers pick one at random", total,
+                                       join_some_names(names));
+      if (total > names.size()) {
+        detail += fmt::format(" (the list was cut at the audit's bound: only the first {} checked)",
+                              names.size());
+      }
       if (confirmed != forwards.end()) {
         std::vector<DnsName> failing;
         for (const ForwardObservation& f : forwards) {
           if (!confirms(f, ip_)) failing.push_back(f.name);
         }
         if (!failing.empty()) {
-          detail += fmt::format(", and {} does not resolve back to {}", join_names(failing),
-                                ip_.to_string());
+          detail += fmt::format(", and {} {} not resolve back to {}", join_some_names(failing),
+                                failing.size() == 1 ? "does" : "do", ip_.to_string());
         }
       }
       add(Code::multiple_ptr, std::move(detail));

@@ -27,6 +27,7 @@ enum class RrType : std::uint16_t {
 struct Record {
   DnsName owner;
   std::uint16_t type = 0;
+  std::uint16_t rr_class = 0;
   std::uint32_t ttl = 0;
   DnsName target;                    ///< CNAME, PTR, NS data and the MX exchange
   std::uint16_t preference = 0;      ///< MX preference
@@ -36,8 +37,19 @@ struct Record {
 
 /// A parsed response.
 struct Message {
+  bool response = false;   ///< the QR bit
+  bool truncated = false;  ///< the TC bit
+  int opcode = 0;
   int rcode = 0;
+  /// The question section: one entry in any reply to our queries.
+  struct Question {
+    DnsName name;
+    std::uint16_t type = 0;
+    std::uint16_t rr_class = 0;
+  };
+  std::vector<Question> questions;
   std::vector<Record> answers;
+  bool authority_soa = false;  ///< an SOA in the authority section (RFC 2308 negative answer)
 };
 
 /// A recursive query for (name, type, IN) with an EDNS0 OPT record; the ID
@@ -46,6 +58,14 @@ std::string build_query(const DnsName& name, RrType type);
 
 /// Parses a response; false when it is not a well-formed DNS message.
 bool parse_message(const unsigned char* data, std::size_t size, Message& out);
+
+/// Why `message` is not an answer to (qname, type, IN), or nullopt when it
+/// is one: the QR bit set, opcode QUERY, not truncated, the same single
+/// question, every answer record of class IN on the CNAME chain from qname
+/// and of the asked type (or CNAME), and a negative answer (NXDOMAIN, or no
+/// record of the type) proven by the zone's SOA. Anything else could be an
+/// echo, a spoof or a broken middlebox, and proves nothing about the name.
+std::optional<std::string> reply_problem(const Message& message, const DnsName& qname, RrType type);
 
 /// The records of `type` at the end of the CNAME chain that starts at `qname`.
 struct Chain {

@@ -96,7 +96,17 @@ ParsedRange parse_range(std::string_view text) {
     return {std::nullopt,
             slash == std::string_view::npos ? "not an IP address" : "not an IP address before '/'"};
   }
-  if (slash == std::string_view::npos) return {IpRange{*address, *address}, {}};
+  // ::ffff:192.0.2.10 is how dual-stack software writes an IPv4 peer; its
+  // PTR lives under in-addr.arpa, so it is audited as the IPv4 address.
+  const bool mapped =
+      address->family() == Family::ipv6 && (address->value() >> 32) == uint128{0xffff};
+  if (slash == std::string_view::npos) {
+    if (mapped) {
+      const auto v4 = IpAddress::from_v4(static_cast<std::uint32_t>(address->value()));
+      return {IpRange{v4, v4}, {}};
+    }
+    return {IpRange{*address, *address}, {}};
+  }
 
   const std::string_view prefix_text = text.substr(slash + 1);
   const int width = address->family() == Family::ipv4 ? 32 : 128;
@@ -106,6 +116,15 @@ ParsedRange parse_range(std::string_view text) {
   if (prefix_text.empty() || ec != std::errc() || end != prefix_text.data() + prefix_text.size() ||
       prefix < 0 || prefix > width) {
     return {std::nullopt, fmt::format("prefix length must be 0-{}", width)};
+  }
+  if (mapped) {
+    if (prefix < 96) {
+      return {std::nullopt,
+              "an IPv4-mapped range needs a prefix of at least /96; give the IPv4 range"};
+    }
+    return parse_range(fmt::format(
+        "{}/{}", IpAddress::from_v4(static_cast<std::uint32_t>(address->value())).to_string(),
+        prefix - 96));
   }
   const int host_bits = width - prefix;
   const uint128 all_ones = ~uint128{0};

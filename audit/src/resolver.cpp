@@ -69,7 +69,7 @@ std::string describe_failure(const Reply& reply) {
     case ReplyStatus::unreachable:
       return "resolver unreachable (connection refused)";
     case ReplyStatus::malformed:
-      return "malformed response";
+      return reply.problem.empty() ? "malformed response" : "unusable response: " + reply.problem;
     case ReplyStatus::other_rcode:
       return fmt::format("RCODE {}", reply.message.rcode);
     case ReplyStatus::noerror:
@@ -171,7 +171,7 @@ std::vector<std::string> Resolver::servers() const {
 }
 
 void Resolver::query(const DnsName& name, dns::RrType type, Callback done) {
-  queue_.push_back(PendingQuery{dns::build_query(name, type), std::move(done)});
+  queue_.push_back(PendingQuery{dns::build_query(name, type), std::move(done), name, type});
   pump();
 }
 
@@ -193,7 +193,7 @@ void Resolver::pump() {
     if (max_qps_ > 0) tokens_ -= 1;
     ++in_flight_;
     ++queries_sent_;
-    auto* context = new InFlight{this, std::move(next.done)};
+    auto* context = new InFlight{this, std::move(next.done), std::move(next.name), next.type};
     ares_send(channel_, reinterpret_cast<const unsigned char*>(next.packet.data()),
               static_cast<int>(next.packet.size()), &Resolver::on_reply, context);
   }
@@ -223,7 +223,9 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   if (status == ARES_SUCCESS && abuf != nullptr) {
     ++self.responses_;
     if (dns::parse_message(abuf, static_cast<std::size_t>(alen), reply.message)) {
-      reply.status = status_from_rcode(reply.message.rcode);
+      const auto problem = dns::reply_problem(reply.message, context->name, context->type);
+      reply.status = problem ? ReplyStatus::malformed : status_from_rcode(reply.message.rcode);
+      if (problem) reply.problem = *problem;
     } else {
       reply.status = ReplyStatus::malformed;
     }

@@ -29,13 +29,14 @@ enum class ReplyStatus {
   other_rcode,  ///< any other RCODE (FORMERR, NOTIMP, ...)
   timeout,      ///< no response after every try
   unreachable,  ///< the resolver refused the connection (ICMP) on every try
-  malformed,    ///< a response that could not be parsed
+  malformed,    ///< a response that could not be parsed, or is no answer to the question
 };
 
 struct Reply {
   ReplyStatus status = ReplyStatus::timeout;
   dns::Message message;
-  int tries = 0;  ///< timeouts c-ares counted before the outcome
+  int tries = 0;        ///< timeouts c-ares counted before the outcome
+  std::string problem;  ///< for malformed: why the response is no answer
 };
 
 struct ResolverOptions {
@@ -83,10 +84,14 @@ class Resolver {
   struct PendingQuery {
     std::string packet;
     Callback done;
+    DnsName name;
+    dns::RrType type;
   };
   struct InFlight {
     Resolver* resolver;
     Callback done;
+    DnsName name;
+    dns::RrType type;
   };
 
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -34,6 +35,14 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
+/// Bad input quoted in a message: escaped, and cut short so that a huge line
+/// (a binary file given as input) yields a readable message.
+std::string quoted_input(std::string_view text) {
+  constexpr std::size_t kShown = 80;
+  if (text.size() <= kShown) return escape_text(text);
+  return fmt::format("{}... ({} bytes)", escape_text(text.substr(0, kShown)), text.size());
+}
+
 }  // namespace
 
 TargetSet::TargetSet(uint128 max_addresses) : max_addresses_(max_addresses) {}
@@ -43,7 +52,7 @@ void TargetSet::add(std::string_view text, std::string_view origin) {
   const ParsedRange parsed = parse_range(trimmed);
   if (!parsed.range) {
     throw Error(Errc::input, fmt::format("{}: '{}' is not an IP address or CIDR range: {}", origin,
-                                         escape_text(trimmed), parsed.error));
+                                         quoted_input(trimmed), parsed.error));
   }
   insert(*parsed.range, trimmed, origin);
 }
@@ -65,7 +74,7 @@ void TargetSet::insert(const IpRange& range, std::string_view text, std::string_
     throw Error(Errc::input,
                 fmt::format("{}: '{}' would bring the audit to more than {} addresses "
                             "(raise --max-ips to allow it)",
-                            origin, escape_text(text), uint128_to_string(max_addresses_)));
+                            origin, quoted_input(text), uint128_to_string(max_addresses_)));
   }
 }
 
@@ -137,6 +146,8 @@ void TargetSet::add_lines(std::istream& in, std::string_view source_name, Invali
   while (std::getline(in, line)) {
     ++number;
     std::string_view content = line;
+    // Editors on Windows start UTF-8 files with a byte-order mark.
+    if (number == 1 && content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
     if (const auto hash = content.find('#'); hash != std::string_view::npos) {
       content = content.substr(0, hash);
     }
@@ -146,7 +157,7 @@ void TargetSet::add_lines(std::istream& in, std::string_view source_name, Invali
     const ParsedRange parsed = parse_range(content);
     if (!parsed.range) {
       const std::string message = fmt::format("{}: '{}' is not an IP address or CIDR range: {}",
-                                              origin, escape_text(content), parsed.error);
+                                              origin, quoted_input(content), parsed.error);
       if (on_invalid == InvalidInput::fail) throw Error(Errc::input, message);
       warn(message + " (skipped)");
       continue;
@@ -154,12 +165,18 @@ void TargetSet::add_lines(std::istream& in, std::string_view source_name, Invali
     insert(*parsed.range, content, origin);
   }
   if (in.bad()) {
-    throw Error(Errc::input, fmt::format("{}: read error", source_name));
+    throw Error(Errc::input, fmt::format("{}: read error after line {}: {}", source_name, number,
+                                         std::strerror(errno)));
   }
 }
 
 void TargetSet::add_file(const std::string& path, InvalidInput on_invalid,
                          const std::function<void(const std::string&)>& warn) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    throw Error(Errc::input,
+                fmt::format("{}: is a directory, not a file of targets", escape_text(path)));
+  }
   std::ifstream file(path);
   if (!file) {
     throw Error(Errc::input, fmt::format("{}: cannot open input file: {}", escape_text(path),

@@ -27,7 +27,10 @@ struct PtrObservation {
   std::string failure;           ///< for tempfail: "SERVFAIL", "REFUSED", "timeout", ...
   std::vector<DnsName> aliases;  ///< CNAMEs traversed from the reverse name (RFC 2317)
   std::vector<DnsName> names;    ///< PTR values, in answer order, duplicates removed
-  std::uint32_t ttl = 0;         ///< smallest PTR TTL seen
+  /// Distinct PTR values in the answer; more than names.size() when the
+  /// audit's bound (docs/jsonl.md) cut the list.
+  std::size_t names_total = 0;
+  std::uint32_t ttl = 0;  ///< smallest PTR TTL seen
   /// Set when the reverse zone's servers do not answer while its parent
   /// does: the name of the deepest ancestor that still answers.
   std::optional<DnsName> lame_below;
