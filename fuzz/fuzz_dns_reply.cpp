@@ -1,6 +1,7 @@
 // DNS replies as a resolver (or anything that answers on its port) sends
 // them: parsing never crashes, and following a chain from any owner name in
-// the reply terminates and shows every name in escaped, printable form.
+// the reply terminates and shows every name in escaped, printable form;
+// judging whether it answers its own question never crashes either.
 #include <cstddef>
 #include <cstdint>
 
@@ -10,6 +11,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace rdns::audit;
   dns::Message message;
   if (!dns::parse_message(data, size, message)) return 0;
+  for (const dns::Message::Question& question : message.questions) {
+    dns::reply_problem(message, question.name, static_cast<dns::RrType>(question.type));
+  }
   for (const dns::Record& record : message.answers) {
     for (const dns::RrType type : {dns::RrType::ptr, dns::RrType::a, dns::RrType::txt}) {
       const dns::Chain chain = dns::follow_chain(message, record.owner, type);

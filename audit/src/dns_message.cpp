@@ -164,8 +164,12 @@ std::optional<std::string> reply_problem(const Message& message, const DnsName& 
                                    [&](const DnsName* name) { return *name == record.owner; });
     if (!owned) return "answer for another name (" + record.owner.presentation() + ")";
   }
-  const bool negative = message.rcode == 3 || (chain.records.empty() && !chain.dangling);
-  if (negative && !chain.loop && !message.authority_soa) return "negative answer without an SOA";
+  // NXDOMAIN states by its RCODE that the name does not exist; some
+  // forwarders synthesise it without the SOA (dnsmasq for private ranges).
+  // An empty NOERROR proves nothing without the zone's SOA: it is what a
+  // broken middlebox or an emptied TCP retry looks like.
+  const bool nodata = message.rcode == 0 && chain.records.empty() && !chain.dangling;
+  if (nodata && !chain.loop && !message.authority_soa) return "empty answer without an SOA";
   return std::nullopt;
 }
 

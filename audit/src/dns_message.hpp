@@ -62,8 +62,8 @@ bool parse_message(const unsigned char* data, std::size_t size, Message& out);
 /// Why `message` is not an answer to (qname, type, IN), or nullopt when it
 /// is one: the QR bit set, opcode QUERY, not truncated, the same single
 /// question, every answer record of class IN on the CNAME chain from qname
-/// and of the asked type (or CNAME), and a negative answer (NXDOMAIN, or no
-/// record of the type) proven by the zone's SOA. Anything else could be an
+/// and of the asked type (or CNAME), and an empty NOERROR answer (no record
+/// of the type) proven by the zone's SOA. Anything else could be an
 /// echo, a spoof or a broken middlebox, and proves nothing about the name.
 std::optional<std::string> reply_problem(const Message& message, const DnsName& qname, RrType type);
 
