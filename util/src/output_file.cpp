@@ -48,7 +48,7 @@ OutputFile::OutputFile(std::string path, std::string what, Options options)
   }
   struct stat status {};
   const bool exists = stat(target_.c_str(), &status) == 0;
-  if (!exists && errno != ENOENT) fail("cannot write", errno);
+  if (!exists && errno != ENOENT) fail("cannot write", errno, Errc::usage);
   if (exists && S_ISDIR(status.st_mode)) {
     throw Error(Errc::usage,
                 fmt::format("{}: cannot write {}: is a directory", escape_text(path_), what_));
@@ -61,12 +61,12 @@ OutputFile::OutputFile(std::string path, std::string what, Options options)
   if (exists && (!S_ISREG(status.st_mode) || status.st_nlink > 1)) {
     // Written through: a device or FIFO stays what it is, a hard link stays shared.
     file_.open(target_, std::ios::binary | std::ios::trunc);
-    if (!file_) fail("cannot write", errno);
+    if (!file_) fail("cannot write", errno, Errc::usage);
     return;
   }
   std::string pattern = target_ + ".tmp-XXXXXX";
   const int fd = mkstemp(pattern.data());
-  if (fd < 0) fail("cannot create a temporary file for", errno);
+  if (fd < 0) fail("cannot create a temporary file for", errno, Errc::usage);
   temporary_ = pattern;
   const mode_t mode = options_.mode ? *options_.mode
                       : exists      ? (status.st_mode & 07777)
@@ -74,19 +74,19 @@ OutputFile::OutputFile(std::string path, std::string what, Options options)
   if (fchmod(fd, mode) != 0) {
     const int error = errno;
     close(fd);
-    fail("cannot set the mode of", error);
+    fail("cannot set the mode of", error, Errc::usage);
   }
   if (exists && geteuid() == 0) {
     // Root replacing another user's file keeps it theirs.
     if (fchown(fd, status.st_uid, status.st_gid) != 0) {
       const int error = errno;
       close(fd);
-      fail("cannot keep the owner of", error);
+      fail("cannot keep the owner of", error, Errc::usage);
     }
   }
   close(fd);
   file_.open(temporary_, std::ios::binary | std::ios::trunc);
-  if (!file_) fail("cannot write", errno);
+  if (!file_) fail("cannot write", errno, Errc::usage);
 }
 
 OutputFile::~OutputFile() {
@@ -101,9 +101,9 @@ std::ostream& OutputFile::stream() {
   return file_;
 }
 
-void OutputFile::fail(std::string_view action, int error) const {
-  throw Error(Errc::io, fmt::format("{}: {} {}: {}", escape_text(path_), action, what_,
-                                    std::strerror(error)));
+void OutputFile::fail(std::string_view action, int error, Errc code) const {
+  throw Error(
+      code, fmt::format("{}: {} {}: {}", escape_text(path_), action, what_, std::strerror(error)));
 }
 
 void OutputFile::commit() {
@@ -119,7 +119,7 @@ void OutputFile::commit() {
   }
   file_.flush();
   file_.close();
-  if (file_.fail()) fail("cannot write", errno != 0 ? errno : EIO);
+  if (file_.fail()) fail("cannot write", errno != 0 ? errno : EIO, Errc::io);
   if (temporary_.empty()) {
     committed_ = true;
     return;
@@ -129,11 +129,12 @@ void OutputFile::commit() {
     if (fd < 0 || fsync(fd) != 0) {
       const int error = errno;
       if (fd >= 0) close(fd);
-      fail("cannot write", error);
+      fail("cannot write", error, Errc::io);
     }
     close(fd);
   }
-  if (std::rename(temporary_.c_str(), target_.c_str()) != 0) fail("cannot replace", errno);
+  if (std::rename(temporary_.c_str(), target_.c_str()) != 0)
+    fail("cannot replace", errno, Errc::io);
   committed_ = true;
 }
 

@@ -13,6 +13,8 @@
 
 #include <sys/types.h>
 
+#include <util/error.hpp>
+
 namespace rdns {
 
 /// One output, chosen by what the path names now:
@@ -26,7 +28,8 @@ namespace rdns {
 /// - a character device or FIFO: opened and written through, never replaced;
 /// - a directory, block device or socket: refused.
 /// Errors are rdns::Error naming the path and `what` ("the report"):
-/// Errc::usage for a path that cannot be an output, Errc::io otherwise.
+/// Errc::usage for a path that cannot be opened as an output, Errc::io for
+/// a write or rename that fails afterwards.
 class OutputFile {
  public:
   struct Options {
@@ -47,7 +50,7 @@ class OutputFile {
   void commit();
 
  private:
-  [[noreturn]] void fail(std::string_view action, int error) const;
+  [[noreturn]] void fail(std::string_view action, int error, Errc code) const;
 
   std::string path_;  ///< as given, for messages
   std::string what_;
