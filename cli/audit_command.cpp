@@ -27,7 +27,9 @@
 #include "commands.hpp"
 #include "config.hpp"
 #include "notification.hpp"
+#include "number_option.hpp"
 #include "output.hpp"
+#include "result_sink.hpp"
 
 namespace rdns::cli {
 namespace {
@@ -363,6 +365,29 @@ Plan plan_new(const AuditCommandOptions& options, const std::vector<std::string>
   return plan;
 }
 
+/// Marks a run that printing or storing stopped, keeping it resumable, and
+/// says so in the error: a reader that went away (`| head`) interrupted it,
+/// anything else failed it.
+Error stopped_run(Plan& plan, std::string_view command, const Error& error) {
+  if (!plan.database) return error;
+  const bool closed = dynamic_cast<const OutputClosed*>(&error) != nullptr;
+  const db::RunState state = closed ? db::RunState::interrupted : db::RunState::failed;
+  try {
+    plan.database->finish_run(*plan.run_id, state, plan.database->count_results(*plan.run_id));
+  } catch (const Error&) {
+    // A full disk or a held lock may refuse this too; the run stays
+    // "running", which --resume continues just the same.
+  }
+  if (command != "audit") {
+    return Error(Errc::io,
+                 fmt::format("{}; run {} {}", error.what(), *plan.run_id, db::to_string(state)));
+  }
+  return Error(Errc::io, fmt::format("{}; run {} {}: continue with: rdnsctl audit --resume {} "
+                                     "--db {}",
+                                     error.what(), *plan.run_id, db::to_string(state), *plan.run_id,
+                                     escape_text(plan.database->path().string())));
+}
+
 /// For `check`: results are counted, stored and judged, never printed.
 class NullPrinter : public ResultPrinter {
  public:
@@ -446,9 +471,13 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
   if (progress.enabled()) {
     auditor->set_progress([&](std::uint64_t done) { progress.show(done); });
   }
-  auto last_flush = std::chrono::steady_clock::now();
-  const auto started = last_flush;
+  const auto started = std::chrono::steady_clock::now();
 
+  // Results leave the loop for the sink's thread; while its queue is full no
+  // new address starts, and its first error ends the run.
+  ResultSink sink(*printer, writer ? &*writer : nullptr,
+                  {.on_room = [&] { auditor->wake(); }, .on_failure = [&] { auditor->stop(); }});
+  auditor->set_admission([&] { return sink.has_room(); });
   audit::AuditSummary summary;
   try {
     summary = auditor->run(
@@ -458,31 +487,25 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
           counts.add(record.status);
           reached = reached || any_reaches(record.findings, options.fail_on);
           count_findings(outcome.metrics, record.findings);
-          printer->add(record);
-          if (!writer) return;
-          writer->add(std::move(record));
-          // Bounded loss on a crash: what is not flushed is audited again on resume.
-          const auto now = std::chrono::steady_clock::now();
-          if (now - last_flush > std::chrono::seconds(1)) {
-            writer->flush();
-            last_flush = now;
-          }
+          sink.push(std::move(record));
         },
         &plan.sources);
-    if (writer) writer->flush();
+    progress.clear();
+    sink.close(counts);
+  } catch (const Error& error) {
+    progress.clear();
+    throw stopped_run(plan, command, error);
   } catch (...) {
+    progress.clear();
     if (plan.database) {
       try {
-        if (writer) writer->flush();
         plan.database->finish_run(*plan.run_id, db::RunState::failed,
                                   plan.database->count_results(*plan.run_id));
-      } catch (...) {
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the first error is the one to report
       }
     }
     throw;
   }
-  progress.clear();
-  printer->finish(counts);
 
   const bool interrupted = summary.stopped_by_signal != 0;
   const bool no_resolver_answered = summary.queries > 0 && summary.responses == 0;
@@ -585,11 +608,12 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
       ->check(CLI::Range(1, 10000));
   command.add_option("--qps", options.qps, "Queries per second at most (0: no cap)")
       ->default_val(0)
-      ->check(CLI::Range(0.0, 1e7));
+      ->check(finite_range(0, 1e7, "queries per second"));
   command
       .add_option("--timeout", options.timeout_seconds,
                   "Seconds to wait for the first try; doubled on each retry round")
-      ->default_val(1.0);
+      ->default_val(1.0)
+      ->check(try_seconds());
   command.add_option("--retries", options.retries, "Tries after the first")
       ->default_val(3)
       ->check(CLI::Range(0, 10));
@@ -645,7 +669,8 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
   command
       .add_option("--smtp-timeout", options.smtp_timeout_seconds,
                   "Seconds to wait for the connection and each reply")
-      ->default_val(5.0);
+      ->default_val(5.0)
+      ->check(try_seconds());
   command.add_option("--smtp-concurrency", options.smtp_concurrency, "SMTP conversations at once")
       ->default_val(20)
       ->check(CLI::Range(1, 1000));
@@ -660,7 +685,7 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
       ->allow_extra_args(false);
   command.add_option("--prometheus-textfile", options.prometheus_textfile,
                      "Write the run's metrics to this file for node_exporter's textfile "
-                     "collector (atomically: a temporary file, then rename)");
+                     "collector (a regular file is replaced atomically)");
   command.add_option("--notify-webhook", options.notify_webhook,
                      "POST JSON listing the addresses that newly fail (against the previous "
                      "complete run) to this http(s) URL");

@@ -18,8 +18,10 @@
 #include <provision/ptr_client.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
+#include <util/output_file.hpp>
 
 #include "commands.hpp"
+#include "number_option.hpp"
 #include "stored_text.hpp"
 
 namespace rdns::cli {
@@ -96,7 +98,9 @@ void add_fix_command(CLI::App& app, Context& context) {
                   "Recursive resolver IP[:PORT] to check A records; repeatable (default: "
                   "resolv.conf)")
       ->allow_extra_args(false);
-  fix->add_option("--timeout", options->timeout, "Seconds per DNS try")->default_val(1.0);
+  fix->add_option("--timeout", options->timeout, "Seconds per DNS try")
+      ->default_val(1.0)
+      ->check(try_seconds());
   fix->add_option("--ttl", options->ttl,
                   "TTL column for every proposal (default: none, the plan uses the A record's)")
       ->check(CLI::Range(1, 86400));
@@ -165,9 +169,7 @@ void add_fix_command(CLI::App& app, Context& context) {
     if (options->output.empty()) {
       std::fputs(csv.c_str(), stdout);
     } else {
-      std::ofstream out(options->output, std::ios::binary | std::ios::trunc);
-      out << csv;
-      if (!out.flush()) throw Error(Errc::io, "cannot write " + options->output);
+      write_output_file(options->output, csv, "the proposals");
       std::printf("%d proposed, %zu cannot be fixed automatically: %s\n", proposed,
                   unfixable.size(), escape_text(options->output).c_str());
     }

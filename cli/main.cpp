@@ -2,7 +2,9 @@
 // and the mapping from errors to exit codes.
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include <ares.h>
 #include <fcntl.h>
@@ -73,6 +75,30 @@ void guard_standard_input() {
   if (opened > 0) close(opened);
 }
 
+/// A closed stdout or stderr would be handed to the next file opened (the
+/// lock, a report), which output would then overwrite. /dev/null opened
+/// read-only holds the number and makes every write fail.
+void reserve_closed_outputs() {
+  for (const int fd : {STDOUT_FILENO, STDERR_FILENO}) {
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      const int held = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (held >= 0 && held != fd) close(held);
+    }
+  }
+}
+
+/// Output still buffered at exit must arrive too: a full disk or a closed
+/// pipe is an error (exit 3), not success.
+int check_stdout(int code) {
+  errno = 0;
+  const bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+  // A failing command has said why already.
+  if (!failed || (code != rdns::cli::kExitOk && code != rdns::cli::kExitFindings)) return code;
+  const int error = errno != 0 ? errno : EIO;
+  std::fprintf(stderr, "rdnsctl: output: standard output: %s\n", std::strerror(error));
+  return rdns::cli::kExitOperational;
+}
+
 }  // namespace
 
 namespace rdns::cli {
@@ -99,6 +125,9 @@ void add_database_option(CLI::App& command, std::string& path) {
 
 int main(int argc, char** argv) {
   guard_standard_input();
+  reserve_closed_outputs();
+  // A reader that goes away (`| head`) is reported as EPIPE, then handled.
+  std::signal(SIGPIPE, SIG_IGN);
   if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
     std::fputs("rdnsctl: cannot initialise c-ares\n", stderr);
     return rdns::cli::kExitOperational;
@@ -143,5 +172,5 @@ int main(int argc, char** argv) {
     code = rdns::cli::kExitOperational;
   }
   ares_library_cleanup();
-  return code;
+  return check_stdout(code);
 }

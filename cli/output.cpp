@@ -1,8 +1,10 @@
 #include "output.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include <util/csv.hpp>
+#include <util/error.hpp>
 #include <util/escape.hpp>
 #include <util/json_writer.hpp>
 
@@ -107,8 +110,23 @@ bool address_less(const db::ResultRecord& a, const db::ResultRecord& b) {
   return std::lexicographical_compare(x, x + 16, y, y + 16);
 }
 
+[[noreturn]] void output_failed(std::FILE* out) {
+  const int error = errno != 0 ? errno : EIO;
+  const std::string name = out == stdout ? "standard output" : "the output";
+  if (error == EPIPE) {
+    throw OutputClosed(Errc::io, fmt::format("output: {} was closed by its reader", name));
+  }
+  throw Error(Errc::io, fmt::format("output: {}: {}", name, std::strerror(error)));
+}
+
+void flush(std::FILE* out) {
+  errno = 0;
+  if (std::fflush(out) != 0 || std::ferror(out) != 0) output_failed(out);
+}
+
 void write(std::FILE* out, const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), out);
+  errno = 0;
+  if (std::fwrite(text.data(), 1, text.size(), out) != text.size()) output_failed(out);
 }
 
 class JsonLinesPrinter final : public ResultPrinter {
@@ -119,11 +137,11 @@ class JsonLinesPrinter final : public ResultPrinter {
     // A reader downstream sees results promptly, without a write(2) per line.
     const auto now = std::chrono::steady_clock::now();
     if (now - last_flush_ > std::chrono::milliseconds(100)) {
-      std::fflush(out_);
+      flush(out_);
       last_flush_ = now;
     }
   }
-  void finish(const db::RunCounts&) override { std::fflush(out_); }
+  void finish(const db::RunCounts&) override { flush(out_); }
 
  private:
   std::FILE* out_;
@@ -155,7 +173,7 @@ class CsvPrinter final : public ResultPrinter {
     if (record.findings.empty()) row("", "", "");
     for (const auto& finding : record.findings) row(finding.code, finding.severity, finding.detail);
   }
-  void finish(const db::RunCounts&) override { std::fflush(out_); }
+  void finish(const db::RunCounts&) override { flush(out_); }
 
  private:
   std::FILE* out_;
@@ -177,7 +195,7 @@ class JsonPrinter final : public ResultPrinter {
                   {"domain_findings", std::move(domain_findings_)}};
     document["run_id"] = run_id_ ? json(*run_id_) : json(nullptr);
     write(out_, document.dump(2) + "\n");
-    std::fflush(out_);
+    flush(out_);
   }
 
  private:
@@ -237,7 +255,7 @@ class TablePrinter final : public ResultPrinter {
                                 shown(f.detail)));
       }
     }
-    std::fflush(out_);
+    flush(out_);
   }
 
  private:

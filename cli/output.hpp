@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <db/database.hpp>
+#include <util/error.hpp>
 
 namespace rdns::cli {
 
@@ -19,6 +20,14 @@ enum class ColorMode { automatic, always, never };
 /// Whether to colour output written to `stream`: only for a terminal, and
 /// never when NO_COLOR is set (https://no-color.org) unless forced.
 bool use_color(ColorMode mode, std::FILE* stream);
+
+/// The reader of the output went away (EPIPE, as with `| head`): the work
+/// was interrupted rather than broken. Other write errors are rdns::Error
+/// (Errc::io) with "output: ..." messages.
+class OutputClosed : public Error {
+ public:
+  using Error::Error;
+};
 
 /// Receives results one at a time; formats that stream write at once, the
 /// others sort by address and write in finish().

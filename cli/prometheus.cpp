@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <util/error.hpp>
+#include <util/output_file.hpp>
 
 namespace rdns::cli {
 namespace {
@@ -102,24 +103,9 @@ void write_prometheus_textfile(const std::filesystem::path& path, const RunMetri
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const double last_success = metrics.success ? now : previous_last_success(path);
   const std::string text = prometheus_text(metrics, now, last_success);
-  // Same directory, so rename(2) is atomic; no .prom suffix, so the
-  // collector ignores the file while it is being written.
-  const std::filesystem::path temporary =
-      path.string() + fmt::format(".{}.tmp", static_cast<long>(getpid()));
-  const auto fail = [&](const char* what) {
-    const int error = errno;
-    std::remove(temporary.c_str());
-    throw Error(Errc::io, fmt::format("{}: cannot {} the Prometheus textfile: {}", path.string(),
-                                      what, std::strerror(error)));
-  };
-  std::FILE* file = std::fopen(temporary.c_str(), "w");
-  if (file == nullptr) fail("create");
-  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size() &&
-                       std::fflush(file) == 0 && fsync(fileno(file)) == 0;
   // node_exporter usually runs as another user: the file must be readable.
-  fchmod(fileno(file), 0644);
-  if (std::fclose(file) != 0 || !written) fail("write");
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) fail("rename");
+  // The temporary name has no .prom suffix, so the collector ignores it.
+  write_output_file(path.string(), text, "the Prometheus textfile", {.mode = 0644, .sync = true});
 }
 
 }  // namespace rdns::cli

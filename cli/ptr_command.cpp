@@ -22,6 +22,7 @@
 #include <util/escape.hpp>
 
 #include "cloud_setup.hpp"
+#include "number_option.hpp"
 #include "ptr_workflow.hpp"
 
 namespace rdns::cli {
@@ -277,11 +278,13 @@ void add_shared_options(CLI::App& ptr, PtrOptions& options) {
                  "Recursive resolver IP[:PORT] for the DNS checks; repeatable (default: "
                  "resolv.conf)")
       ->allow_extra_args(false);
-  ptr.add_option("--dns-timeout", options.dns_timeout, "Seconds per DNS try")->default_val(1.0);
+  ptr.add_option("--dns-timeout", options.dns_timeout, "Seconds per DNS try")
+      ->default_val(1.0)
+      ->check(try_seconds());
   ptr.add_option("--wait", options.wait,
                  "Seconds to poll DNS after a write until the change is visible (0: once)")
       ->default_val(30)
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(finite_range(0, 3600, "seconds"))
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // a later --wait wins
   ptr.add_option("--db", options.db,
                  "SQLite database holding the journal (default: "
@@ -438,7 +441,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
   verify->add_option("domain", options->name, "Domain (or a host name in it)")->required();
   verify->add_option("--poll", options->poll, "Seconds to keep looking for the record (0: once)")
       ->default_val(0)
-      ->check(CLI::Range(0.0, 3600.0));
+      ->check(finite_range(0, 3600, "seconds"));
   verify->callback([options, ctx] {
     PtrSession session = open_session(*options, SessionUse::read);
     if (!provision::is_valid_ptr_value(options->name)) {

@@ -13,7 +13,9 @@
 #include <provision/plan.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
+#include <util/output_file.hpp>
 
+#include "number_option.hpp"
 #include "ptr_workflow.hpp"
 
 namespace rdns::cli {
@@ -253,9 +255,7 @@ void add_ptr_plan_commands(CLI::App& ptr, const std::shared_ptr<PtrOptions>& opt
     const provision::Plan result = plan_from_desired(session, *options, options->file);
     print_plan(result);
     if (!options->output.empty()) {
-      std::ofstream out(options->output, std::ios::binary | std::ios::trunc);
-      out << provision::plan_to_json(result);
-      if (!out.flush()) throw Error(Errc::io, "cannot write the plan to " + options->output);
+      write_output_file(options->output, provision::plan_to_json(result), "the plan");
       std::printf("# plan stored in %s: rdnsctl ptr apply %s\n",
                   escape_text(options->output).c_str(), escape_text(options->output).c_str());
     }
@@ -276,7 +276,7 @@ void add_ptr_plan_commands(CLI::App& ptr, const std::shared_ptr<PtrOptions>& opt
       ->add_option("--max-change-percent", options->max_change_percent,
                    "Refuse to update or delete more than this share of existing records")
       ->default_val(30)
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(finite_range(0, 100, "percent"));
   apply->add_flag("--delete-unmanaged", options->delete_unmanaged,
                   "With --yes: also delete records rdnsctl did not create");
   apply->add_flag("--allow-unconfirmed", options->allow_unconfirmed,

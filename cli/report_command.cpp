@@ -15,6 +15,7 @@
 #include <reports/history.hpp>
 #include <reports/report.hpp>
 #include <util/error.hpp>
+#include <util/output_file.hpp>
 
 #include "commands.hpp"
 
@@ -38,58 +39,6 @@ struct ReportOptions {
   std::size_t limit = 20;
 };
 
-/// A report file written beside its destination under a temporary name and
-/// renamed into place only when complete, so a failed or interrupted report
-/// never leaves half a file or clobbers the previous one. "-" is stdout.
-class OutputFile {
- public:
-  explicit OutputFile(const std::string& path) : path_(path) {
-    if (path_ == "-") return;
-    if (std::filesystem::is_directory(path_)) {
-      throw Error(Errc::usage, fmt::format("{}: cannot write the report: is a directory", path_));
-    }
-    temporary_ = path_ + fmt::format(".tmp-{}", getpid());
-    file_.open(temporary_, std::ios::binary | std::ios::trunc);
-    if (!file_) {
-      throw Error(Errc::usage,
-                  fmt::format("{}: cannot write the report: {}", path_, std::strerror(errno)));
-    }
-  }
-  ~OutputFile() {
-    if (!temporary_.empty() && !committed_) {
-      file_.close();
-      std::error_code ignored;
-      std::filesystem::remove(temporary_, ignored);
-    }
-  }
-  OutputFile(const OutputFile&) = delete;
-  OutputFile& operator=(const OutputFile&) = delete;
-
-  std::ostream& stream() { return path_ == "-" ? std::cout : file_; }
-
-  void commit() {
-    stream().flush();
-    if (!stream()) {
-      throw Error(Errc::io, fmt::format("{}: writing the report failed", path_));
-    }
-    if (path_ == "-") return;
-    file_.close();
-    if (file_.fail()) throw Error(Errc::io, fmt::format("{}: writing the report failed", path_));
-    std::error_code error;
-    std::filesystem::rename(temporary_, path_, error);
-    if (error) {
-      throw Error(Errc::io, fmt::format("{}: cannot write the report: {}", path_, error.message()));
-    }
-    committed_ = true;
-  }
-
- private:
-  std::string path_;
-  std::string temporary_;
-  std::ofstream file_;
-  bool committed_ = false;
-};
-
 void write(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
@@ -101,7 +50,7 @@ void report(const ReportOptions& options) {
   if (!database.find_run(id)) {
     throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
   }
-  OutputFile output(options.output);
+  OutputFile output(options.output, "the report");
   const reports::ReportData data = reports::load_report(database, id, options.history_runs);
   if (options.format == ReportFormat::csv) {
     reports::write_csv_report(data, output.stream());

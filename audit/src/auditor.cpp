@@ -1,9 +1,12 @@
 #include <algorithm>
 #include <deque>
+#include <exception>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -67,6 +70,19 @@ class Auditor::Engine {
   void set_progress(std::function<void(std::uint64_t)> on_progress) {
     on_progress_ = std::move(on_progress);
   }
+  void set_admission(std::function<bool()> may_start) { may_start_ = std::move(may_start); }
+  void wake() {
+    asio::post(io_, [this] {
+      fill();
+      finish_if_idle();
+    });
+  }
+  void stop() {
+    asio::post(io_, [this] {
+      exhausted_ = true;
+      finish_if_idle();
+    });
+  }
 
   AuditSummary run(const TargetSet& targets, const std::function<void(IpResult&&)>& on_result,
                    const SourceIndex* sources) {
@@ -89,9 +105,11 @@ class Auditor::Engine {
     finish_if_idle();
     io_.run();
     signals_.reset();
+    paused_.reset();
     cursor_ = nullptr;
     summary_.queries = resolver_.queries_sent() - queries_before;
     summary_.responses = resolver_.responses() - responses_before;
+    if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
     return summary_;
   }
 
@@ -137,6 +155,7 @@ class Auditor::Engine {
   /// otherwise keep the event loop running.
   void finish_if_idle() {
     if (!exhausted_ || active_ != 0) return;
+    paused_.reset();
     if (signals_) signals_->cancel();
     progress_timer_.cancel();
   }
@@ -144,6 +163,11 @@ class Auditor::Engine {
   void fill() {
     IpAddress ip;
     while (active_ < max_jobs_ && !exhausted_ && cursor_ != nullptr) {
+      if (may_start_ && !may_start_()) {
+        // The consumer is behind: start nothing until wake(), keeping the loop alive.
+        if (!paused_) paused_.emplace(io_.get_executor());
+        return;
+      }
       if (!cursor_->next(ip)) {
         exhausted_ = true;
         break;
@@ -352,7 +376,16 @@ class Auditor::Engine {
     result.observation = std::move(job->observation);
     result.sources = std::move(job->sources);
     ++summary_.addresses;
-    (*on_result_)(std::move(result));
+    // An exception must not unwind through c-ares, which would free its
+    // state twice: keep it, start nothing new, and rethrow from run().
+    if (!failure_) {
+      try {
+        (*on_result_)(std::move(result));
+      } catch (...) {
+        failure_ = std::current_exception();
+        exhausted_ = true;
+      }
+    }
     --active_;
     asio::post(io_, [this] {
       fill();
@@ -373,6 +406,9 @@ class Auditor::Engine {
   AuditSummary summary_;
   std::vector<int> stop_signals_;
   std::function<void(std::uint64_t)> on_progress_;
+  std::function<bool()> may_start_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> paused_;
+  std::exception_ptr failure_;
   std::chrono::milliseconds progress_interval_;
   asio::steady_timer progress_timer_;
   std::optional<asio::signal_set> signals_;
@@ -392,6 +428,18 @@ std::vector<std::string> Auditor::resolvers() const {
 
 void Auditor::set_progress(std::function<void(std::uint64_t)> on_progress) {
   engine_->set_progress(std::move(on_progress));
+}
+
+void Auditor::set_admission(std::function<bool()> may_start) {
+  engine_->set_admission(std::move(may_start));
+}
+
+void Auditor::wake() {
+  engine_->wake();
+}
+
+void Auditor::stop() {
+  engine_->stop();
 }
 
 AuditSummary Auditor::run(const TargetSet& targets,

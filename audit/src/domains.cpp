@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
@@ -158,9 +160,15 @@ class Expander {
   /// The one SPF record of `domain`, or nullopt (with a finding) when there
   /// is none, several, or the lookup failed.
   std::optional<std::string> spf_record(const std::string& domain, const std::string& path) {
-    const DnsName name = DnsName::from_dotted(domain);
-    const Reply reply = lookup_.ask(name, RrType::txt);
     const std::string where = path.empty() ? "" : fmt::format(" (via {})", path);
+    const std::optional<DnsName> checked = name_in_record(domain);
+    if (!checked) {
+      finding("SPF_PERMERROR", Severity::error,
+              fmt::format("{} is not a domain name{}", escape_text(domain), where));
+      return std::nullopt;
+    }
+    const DnsName& name = *checked;
+    const Reply reply = lookup_.ask(name, RrType::txt);
     if (!answered(reply)) {
       finding("SPF_TEMPFAIL", Severity::warning,
               fmt::format("TXT lookup of {} failed: {}{}; addresses it authorises are not audited",
@@ -228,6 +236,27 @@ class Expander {
     if (value > max) return false;
     out = value;
     return true;
+  }
+
+  /// A domain named by DNS data (an SPF term) as a query name, keeping its
+  /// raw bytes, or nullopt when it cannot be one: an empty label, a label
+  /// over 63 bytes, or over 255 bytes in all (RFC 1035 section 2.3.4).
+  static std::optional<DnsName> name_in_record(std::string_view text) {
+    if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+    if (text.empty()) return std::nullopt;
+    std::vector<std::string> labels;
+    std::size_t wire_length = 1;
+    for (;;) {
+      const auto dot = text.find('.');
+      const std::string_view label = text.substr(0, dot);
+      if (label.empty() || label.size() > 63) return std::nullopt;
+      wire_length += 1 + label.size();
+      labels.emplace_back(label);
+      if (dot == std::string_view::npos) break;
+      text.remove_prefix(dot + 1);
+    }
+    if (wire_length > 255) return std::nullopt;
+    return DnsName(std::move(labels));
   }
 
   /// Splits "a:host/24//64" into the domain and the two prefix lengths.
@@ -319,17 +348,17 @@ class Expander {
       } else if (name == "a" || name == "mx") {
         if (!count_lookup(term)) break;
         const Spec spec = spec_of(argument, domain);
-        if (!spec.ok) {
+        const std::optional<DnsName> target = name_in_record(spec.domain);
+        if (!spec.ok || !target) {
           finding("SPF_PERMERROR", Severity::error,
                   fmt::format("{}malformed term {}", prefix, escape_text(term)));
           continue;
         }
         std::vector<DnsName> hosts;
         if (name == "a") {
-          hosts.push_back(DnsName::from_dotted(spec.domain));
+          hosts.push_back(*target);
         } else {
-          const DnsName target = DnsName::from_dotted(spec.domain);
-          const Reply reply = lookup_.ask(target, RrType::mx);
+          const Reply reply = lookup_.ask(*target, RrType::mx);
           if (!answered(reply)) {
             finding("SPF_TEMPFAIL", Severity::warning,
                     fmt::format("{}{}: MX lookup failed: {}", prefix, escape_text(term),
@@ -337,7 +366,7 @@ class Expander {
             continue;
           }
           for (const dns::Record* mx :
-               dns::follow_chain(reply.message, target, RrType::mx).records) {
+               dns::follow_chain(reply.message, *target, RrType::mx).records) {
             if (!mx->target.is_root()) hosts.push_back(mx->target);
           }
           if (hosts.empty() && !count_void(term)) break;

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <limits>
 #include <string>
 #include <system_error>
@@ -14,6 +15,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <db/database.hpp>
 #include <util/error.hpp>
@@ -165,6 +167,26 @@ class StatementUse {
   SQLite::Statement& statement_;
 };
 
+/// A failed write as the user can act on it: a full disk or another
+/// program's lock is the machine's state (Errc::io), not a bad database.
+Error storage_error(const fs::path& path, std::string_view action, const SQLite::Exception& error,
+                    int system_errno) {
+  const int primary = error.getErrorCode() & 0xff;
+  const bool full = primary == SQLITE_FULL ||
+                    (primary == SQLITE_IOERR &&
+                     (system_errno == ENOSPC || system_errno == EFBIG || system_errno == EDQUOT));
+  if (full) {
+    return Error(Errc::io, fmt::format("database {}: disk full ({} failed: {})", path.string(),
+                                       action, error.what()));
+  }
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return Error(Errc::io, fmt::format("database {}: locked by another program ({} failed: {})",
+                                       path.string(), action, error.what()));
+  }
+  return Error(Errc::database,
+               fmt::format("database {}: {} failed: {}", path.string(), action, error.what()));
+}
+
 SQLite::Database connect(const fs::path& path) {
   // NOMUTEX: a Database is used from one thread, so SQLite's per-call
   // locking would only slow down bulk inserts.
@@ -173,7 +195,13 @@ SQLite::Database connect(const fs::path& path) {
                               kBusyTimeoutMs);
   // WAL lets readers (report commands) run while an audit writes; NORMAL is
   // durable across application crashes, which is what a run history needs.
-  connection.exec("PRAGMA journal_mode = WAL");
+  const std::string journal_mode = connection.execAndGet("PRAGMA journal_mode = WAL").getString();
+  if (journal_mode != "wal") {
+    // Without WAL a report would wait on, or block, a running audit.
+    throw Error(Errc::database,
+                fmt::format("database {}: cannot use write-ahead logging (journal mode stays '{}')",
+                            path.string(), journal_mode));
+  }
   connection.exec("PRAGMA synchronous = NORMAL");
   connection.exec("PRAGMA foreign_keys = ON");
   // The indexes of a large run outgrow the 2 MB default cache, and every
@@ -266,8 +294,7 @@ struct Database::Impl {
     try {
       return body();
     } catch (const SQLite::Exception& error) {
-      throw Error(Errc::database,
-                  fmt::format("database {}: {} failed: {}", path.string(), action, error.what()));
+      throw storage_error(path, action, error, sqlite3_system_errno(connection.getHandle()));
     }
   }
 
@@ -375,6 +402,10 @@ Database Database::open(const fs::path& path) {
   try {
     return Database(std::make_unique<Impl>(path));
   } catch (const SQLite::Exception& error) {
+    const int primary = error.getErrorCode() & 0xff;
+    if (primary == SQLITE_FULL || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+      throw storage_error(path, "opening", error, 0);
+    }
     throw Error(Errc::database,
                 fmt::format("cannot open database {}: {}", path.string(), error.what()));
   }

@@ -11,6 +11,19 @@
 namespace rdns::notify {
 namespace {
 
+/// curl_easy_setopt, checked: a request must not go out without an option
+/// libcurl refused (a protocol limit, a timeout, proxy bypass).
+template <typename Value>
+void set_option(CURL* handle, CURLoption option, Value value) {
+  const CURLcode result = curl_easy_setopt(handle, option, value);
+  if (result != CURLE_OK) {
+    const curl_easyoption* known = curl_easy_option_by_id(option);
+    throw Error(Errc::internal,
+                fmt::format("libcurl refused option {}: {}", known != nullptr ? known->name : "?",
+                            curl_easy_strerror(result)));
+  }
+}
+
 /// The host part of a URL (between "://" and the next '/', '?' or '#',
 /// after any user information), for the proxy decision and messages.
 std::string authority(const std::string& url) {
@@ -43,20 +56,20 @@ std::string post_once(const WebhookOptions& options, const std::string& json, bo
   const std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
       curl_slist_append(nullptr, "Content-Type: application/json"), &curl_slist_free_all);
   CURL* handle = curl.get();
-  curl_easy_setopt(handle, CURLOPT_URL, options.url.c_str());
-  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(handle, CURLOPT_POST, 1L);
-  curl_easy_setopt(handle, CURLOPT_POSTFIELDS, json.data());
-  curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json.size()));
-  curl_easy_setopt(handle, CURLOPT_USERAGENT, "rdnsctl/" RDNSCTL_VERSION);
-  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &discard);
-  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
-  curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+  set_option(handle, CURLOPT_URL, options.url.c_str());
+  set_option(handle, CURLOPT_HTTPHEADER, headers.get());
+  set_option(handle, CURLOPT_POST, 1L);
+  set_option(handle, CURLOPT_POSTFIELDS, json.data());
+  set_option(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json.size()));
+  set_option(handle, CURLOPT_USERAGENT, "rdnsctl/" RDNSCTL_VERSION);
+  set_option(handle, CURLOPT_WRITEFUNCTION, &discard);
+  set_option(handle, CURLOPT_NOSIGNAL, 1L);
+  set_option(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+  set_option(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+  set_option(handle, CURLOPT_FOLLOWLOCATION, 0L);
   if (is_loopback(authority(options.url))) {
     // A proxy from the environment would carry loopback traffic off the machine.
-    curl_easy_setopt(handle, CURLOPT_PROXY, "");
+    set_option(handle, CURLOPT_PROXY, "");
   }
   const CURLcode result = curl_easy_perform(handle);
   if (result != CURLE_OK) {

@@ -14,6 +14,19 @@
 namespace rdns::provision::detail {
 namespace {
 
+/// curl_easy_setopt, checked: a request must not go out without an option
+/// libcurl refused (a protocol limit, a timeout, proxy bypass).
+template <typename Value>
+void set_option(CURL* handle, CURLoption option, Value value) {
+  const CURLcode result = curl_easy_setopt(handle, option, value);
+  if (result != CURLE_OK) {
+    const curl_easyoption* known = curl_easy_option_by_id(option);
+    throw Error(Errc::internal,
+                fmt::format("libcurl refused option {}: {}", known != nullptr ? known->name : "?",
+                            curl_easy_strerror(result)));
+  }
+}
+
 using namespace std::chrono_literals;
 
 void global_init() {
@@ -189,32 +202,31 @@ RpcClient::Attempt RpcClient::perform(const ActionSpec& spec, const Params& para
 
   std::string response;
   curl_easy_reset(curl_);  // keeps the connection cache: reuse survives the reset
-  curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers.get());
+  set_option(curl_, CURLOPT_URL, url.c_str());
+  set_option(curl_, CURLOPT_HTTPHEADER, headers.get());
   if (method == "POST") {
-    curl_easy_setopt(curl_, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE, 0L);
+    set_option(curl_, CURLOPT_POST, 1L);
+    set_option(curl_, CURLOPT_POSTFIELDS, "");
+    set_option(curl_, CURLOPT_POSTFIELDSIZE, 0L);
   }
-  curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &collect);
-  curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(config_.connect_timeout.count()));
-  curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
-  curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 0L);
+  set_option(curl_, CURLOPT_WRITEFUNCTION, &collect);
+  set_option(curl_, CURLOPT_WRITEDATA, &response);
+  set_option(curl_, CURLOPT_NOSIGNAL, 1L);
+  set_option(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
+  set_option(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
+  set_option(curl_, CURLOPT_SSL_VERIFYPEER, 1L);
+  set_option(curl_, CURLOPT_SSL_VERIFYHOST, 2L);
+  set_option(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
+  set_option(curl_, CURLOPT_FOLLOWLOCATION, 0L);
   if (reuse == Reuse::fresh_connection) {
     // libcurl silently re-sends a request whose reused connection closed
     // before any answer; for a create that may already have been carried out
     // that is a second create. A new connection is never retried that way.
-    curl_easy_setopt(curl_, CURLOPT_FRESH_CONNECT, 1L);
+    set_option(curl_, CURLOPT_FRESH_CONNECT, 1L);
   }
   if (config_.scope == NetworkScope::loopback_only) {
     // A proxy from the environment would carry loopback traffic off the machine.
-    curl_easy_setopt(curl_, CURLOPT_PROXY, "");
+    set_option(curl_, CURLOPT_PROXY, "");
   }
 
   log(fmt::format("cloud: {} {} to {}", method, spec.action, host));

@@ -102,6 +102,15 @@ TEST_CASE("expand_domains keeps the rest of an SPF record when an include SERVFA
   CHECK(by_range(expansion).at("192.0.2.20") == std::set<std::string>{"SPF ip4:192.0.2.20"});
 }
 
+TEST_CASE("expand_domains refuses SPF targets that are not domain names, without asking DNS") {
+  const auto expansion = expand_domains({"badnames.spf.example"}, lab_options());
+  CHECK(codes(expansion) == std::set<std::string>{"SPF_PERMERROR"});
+  REQUIRE(expansion.findings.size() == 2);
+  CHECK_THAT(expansion.findings[0].detail, Catch::Contains("a:relay..example.org"));
+  CHECK_THAT(expansion.findings[1].detail, Catch::Contains("is not a domain name"));
+  CHECK(by_range(expansion).at("192.0.2.10").count("SPF ip4:192.0.2.10") == 1);
+}
+
 TEST_CASE("expand_domains rejects names that are not domains") {
   CHECK_THROWS_AS(expand_domains({"not a domain"}, lab_options()), rdns::Error);
   CHECK_THROWS_AS(expand_domains({"192.0.2.1"}, lab_options()), rdns::Error);

@@ -70,11 +70,24 @@ class Auditor {
   /// number of addresses finished so far.
   void set_progress(std::function<void(std::uint64_t finished)> on_progress);
 
+  /// Back-pressure from the consumer of results: while `may_start` (asked on
+  /// the run's thread) returns false no new address starts; those in
+  /// progress go on. Call wake() once it may have turned true.
+  void set_admission(std::function<bool()> may_start);
+
+  /// From any thread: asks `may_start` again and starts what it allows.
+  void wake();
+
+  /// From any thread: no new address starts; those in progress finish and
+  /// are handed over, then run() returns.
+  void stop();
+
   /// The resolvers in use, as "IP:PORT".
   std::vector<std::string> resolvers() const;
 
   /// Audits every address of `targets`; `on_result` runs once per address,
-  /// in completion order, on the calling thread.
+  /// in completion order, on the calling thread. When it throws, no further
+  /// address starts or is handed over and run() rethrows the exception.
   /// `sources`, when given, says where addresses came from (domains).
   AuditSummary run(const TargetSet& targets, const std::function<void(IpResult&&)>& on_result,
                    const SourceIndex* sources = nullptr);

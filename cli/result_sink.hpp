@@ -1,0 +1,66 @@
+#pragma once
+/// Takes audit results off the event loop. Printing and SQLite writes can
+/// block (a slow pipe, a busy database); on the loop they would hold back
+/// the timers and turn answers into false timeouts.
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include <db/result_writer.hpp>
+
+#include "output.hpp"
+
+namespace rdns::cli {
+
+/// A writer thread behind a bounded queue: push() never blocks, has_room()
+/// tells the producer to hold back, and the first error stops the thread.
+class ResultSink {
+ public:
+  static constexpr std::size_t kDefaultCapacity = 4096;
+
+  struct Callbacks {
+    std::function<void()> on_room;     ///< on the writer thread: the queue drained
+    std::function<void()> on_failure;  ///< on the writer thread: printing or storing failed
+  };
+
+  /// `printer` and `writer` (null: nothing stored) must outlive the sink and
+  /// are used only by its thread until close() returns.
+  ResultSink(ResultPrinter& printer, db::ResultWriter* writer, Callbacks callbacks,
+             std::size_t capacity = kDefaultCapacity);
+  /// Stops the thread; what is queued is dropped (resume audits it again).
+  ~ResultSink();
+  ResultSink(const ResultSink&) = delete;
+  ResultSink& operator=(const ResultSink&) = delete;
+
+  /// Queues a result; dropped once the sink has failed.
+  void push(db::ResultRecord record);
+  /// False while the queue holds `capacity` results or the sink has failed.
+  bool has_room() const;
+
+  /// Writes what is queued, stores the last batch and lets the printer
+  /// finish; rethrows the first error of the writer thread.
+  void close(const db::RunCounts& counts);
+
+ private:
+  void drain();
+  void stop_thread();
+
+  ResultPrinter& printer_;
+  db::ResultWriter* writer_;
+  Callbacks callbacks_;
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<db::ResultRecord> queue_;
+  bool closing_ = false;
+  bool failed_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+}  // namespace rdns::cli
