@@ -152,8 +152,11 @@ audit::TargetSet collect_targets(const AuditCommandOptions& options) {
 }
 
 audit::AuditOptions engine_options(const AuditCommandOptions& options) {
-  if (!std::isfinite(options.timeout_seconds) || options.timeout_seconds <= 0) {
-    throw Error(Errc::usage, "--timeout must be a positive number of seconds");
+  // Below 10 ms not even a loopback resolver answers reliably; above a minute
+  // per try the retry schedule would hold one address for over an hour.
+  if (!std::isfinite(options.timeout_seconds) || options.timeout_seconds < 0.01 ||
+      options.timeout_seconds > 60) {
+    throw Error(Errc::usage, "--timeout must be between 0.01 and 60 seconds");
   }
   audit::AuditOptions engine;
   engine.resolvers = options.resolvers;
@@ -414,10 +417,7 @@ void run_audit(const AuditCommandOptions& options, Context& context) {
     return;
   }
   if (outcome.no_resolver_answered) {
-    std::string servers;
-    for (const auto& server : outcome.resolvers) servers += (servers.empty() ? "" : ", ") + server;
-    std::fprintf(stderr, "rdnsctl: no resolver answered any of %llu queries (%s)\n",
-                 static_cast<unsigned long long>(outcome.queries), escape_text(servers).c_str());
+    std::fprintf(stderr, "rdnsctl: %s\n", escape_text(outcome.resolver_failure).c_str());
     context.exit_code = kExitOperational;
     return;
   }
@@ -508,7 +508,10 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
   }
 
   const bool interrupted = summary.stopped_by_signal != 0;
-  const bool no_resolver_answered = summary.queries > 0 && summary.responses == 0;
+  // A resolver that only refuses, fails or stays silent proves nothing about
+  // any address: the run failed, whatever the verdicts say.
+  const bool no_resolver_answered = !interrupted && summary.queries > 0 &&
+                                    (summary.usable == 0 || !summary.resolver_failure.empty());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!options.quiet) {
@@ -555,6 +558,15 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
   outcome.reached = reached;
   outcome.stopped_by_signal = summary.stopped_by_signal;
   outcome.no_resolver_answered = no_resolver_answered;
+  if (no_resolver_answered) {
+    std::string servers;
+    for (const auto& server : outcome.resolvers) servers += (servers.empty() ? "" : ", ") + server;
+    outcome.resolver_failure = fmt::format(
+        "no resolver answered ({}) with a usable answer: {}", servers,
+        summary.resolver_failure.empty()
+            ? fmt::format("{} queries, {} usable answers", summary.queries, summary.usable)
+            : summary.resolver_failure);
+  }
   outcome.queries = summary.queries;
   outcome.metrics.duration_seconds = seconds;
   if (!options.prometheus_textfile.empty()) {
@@ -613,7 +625,7 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
       .add_option("--timeout", options.timeout_seconds,
                   "Seconds to wait for the first try; doubled on each retry round")
       ->default_val(1.0)
-      ->check(try_seconds());
+      ->check(finite_range(0.01, 60, "seconds"));
   command.add_option("--retries", options.retries, "Tries after the first")
       ->default_val(3)
       ->check(CLI::Range(0, 10));

@@ -70,8 +70,9 @@ struct AuditOutcome {
   RunMetrics metrics;                  ///< over the whole run, resumed parts included
   bool reached = false;                ///< a finding reached --fail-on
   int stopped_by_signal = 0;           ///< SIGINT/SIGTERM stopped it (0: ran to the end)
-  bool no_resolver_answered = false;
-  std::uint64_t queries = 0;  ///< DNS queries sent
+  bool no_resolver_answered = false;   ///< no usable answer: the run failed
+  std::string resolver_failure;        ///< why, naming the resolvers
+  std::uint64_t queries = 0;           ///< DNS queries sent
   std::vector<std::string> resolvers;
   std::size_t notified = 0;  ///< addresses the webhook was told about
   std::string notify_error;  ///< why the webhook could not be told; the run itself is stored

@@ -148,11 +148,9 @@ std::string check_new(const CheckOptions& options, const std::vector<std::string
                        true);
   }
   if (outcome.no_resolver_answered) {
-    std::string servers;
-    for (const auto& server : outcome.resolvers) servers += (servers.empty() ? "" : ", ") + server;
     state = PluginState::unknown;
-    return status_line(state, fmt::format("no resolver answered ({}){}", servers, run),
-                       outcome.metrics, warning, critical, true);
+    return status_line(state, outcome.resolver_failure + run, outcome.metrics, warning, critical,
+                       true);
   }
   if (!outcome.notify_error.empty()) {
     std::fprintf(stderr, "rdnsctl: %s\n", outcome.notify_error.c_str());

@@ -33,6 +33,13 @@ namespace {
 /// bound only ever cuts a list gathered from something larger.
 constexpr std::size_t kMaxPtrNames = 4096;
 constexpr int kMaxRequeries = 8;
+/// Addresses held back under zone cuts that have not answered yet, at most,
+/// so memory stays bounded whatever the size of the range (an address is
+/// all that is kept for each).
+constexpr std::size_t kMaxParked = std::size_t{1} << 16;
+/// Unusable replies in a row, with no usable one yet in the run, after
+/// which the resolver gets one health check before the run is given up.
+constexpr std::uint64_t kBreakerFailures = 8;
 
 /// Ancestors of a reverse name that may be zone cuts, nearest first: every
 /// in-addr.arpa ancestor below in-addr.arpa itself, and ip6.arpa ancestors
@@ -51,9 +58,39 @@ std::vector<DnsName> probe_names(const DnsName& name) {
   return probes;
 }
 
+/// The zone cut an address's reverse name most likely sits under: its /24
+/// (in-addr.arpa) or /64 (ip6.arpa), the usual delegation boundaries.
+std::string cut_key(const DnsName& reverse) {
+  const auto& labels = reverse.labels();
+  const std::size_t drop = labels.size() == 34 ? 16 : 1;
+  if (labels.size() < drop + 3) return reverse.key();
+  return DnsName(std::vector<std::string>(labels.begin() + static_cast<long>(drop), labels.end()))
+      .key();
+}
+
+/// An answer about the name: the resolver works and the zone answered.
+bool usable(const Reply& reply) {
+  return reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain;
+}
+
+/// A failure that says more about the resolver's load or a dead server than
+/// about the name, and so deserves another try before a verdict.
+bool retryable(const Reply& reply) {
+  return reply.status == ReplyStatus::servfail || reply.status == ReplyStatus::timeout;
+}
+
 }  // namespace
 
 /// The event loop, the resolver and the per-IP lookups of one run.
+///
+/// Addresses are grouped by the zone cut their reverse name most likely sits
+/// under. Until a cut has answered, one lookup at a time goes under it, so a
+/// dead delegation holds one query, not the whole window. A SERVFAIL or
+/// timeout gets no verdict in the main pass: the address is tried again in a
+/// later pass with fewer lookups at once, when the resolver is no longer busy
+/// with the rest of the range. A cut whose first lookup failed is confirmed
+/// there with one more lookup and, if that fails while a parent zone
+/// answers, every address under it is settled as lame without a query each.
 class Auditor::Engine {
  public:
   Engine(const AuditOptions& options, Rules rules)
@@ -61,6 +98,8 @@ class Auditor::Engine {
         resolver_(io_, ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
                                        options.concurrency, options.qps}),
         max_jobs_(std::max<std::size_t>(1, options.concurrency)),
+        gentle_jobs_(std::max<std::size_t>(1, max_jobs_ / 4)),
+        schedule_(options.timeout * ((1 << (std::clamp(options.retries, 0, 20) + 1)) - 1)),
         stop_signals_(options.stop_signals),
         progress_interval_(options.progress_interval),
         progress_timer_(io_),
@@ -72,15 +111,13 @@ class Auditor::Engine {
   }
   void set_admission(std::function<bool()> may_start) { may_start_ = std::move(may_start); }
   void wake() {
-    asio::post(io_, [this] {
-      fill();
-      finish_if_idle();
-    });
+    asio::post(io_, [this] { advance(); });
   }
-  void stop() {
+  /// No address starts any more; those in progress finish and are handed over.
+  void stop_starting() {
     asio::post(io_, [this] {
-      exhausted_ = true;
-      finish_if_idle();
+      no_new_ = true;
+      advance();
     });
   }
 
@@ -94,6 +131,11 @@ class Auditor::Engine {
     const std::uint64_t queries_before = resolver_.queries_sent();
     const std::uint64_t responses_before = resolver_.responses();
     exhausted_ = false;
+    stopping_ = false;
+    no_new_ = false;
+    gentle_ = false;
+    last_usable_time_ = std::chrono::steady_clock::now();
+    failures_in_row_ = 0;
     io_.restart();
     if (!stop_signals_.empty()) {
       signals_.emplace(io_);
@@ -101,8 +143,7 @@ class Auditor::Engine {
       wait_for_signal();
     }
     if (on_progress_) arm_progress();
-    fill();
-    finish_if_idle();
+    advance();
     io_.run();
     signals_.reset();
     paused_.reset();
@@ -119,8 +160,29 @@ class Auditor::Engine {
     IpObservation observation;
     std::vector<TargetSource> sources;
     std::size_t forwards_pending = 0;
+    std::string cut;             ///< cut_key() of its reverse name
+    bool active = false;         ///< counted in active_
+    bool retried = false;        ///< this is the later, gentler attempt
+    bool lookup_failed = false;  ///< a SERVFAIL or timeout on the way: worth another try
   };
   using JobPtr = std::shared_ptr<Job>;
+
+  /// What the run has learnt about one presumed zone cut.
+  struct Cut {
+    enum class State {
+      unproven,    ///< nothing asked under it yet
+      pioneering,  ///< its first lookup is in flight; the others wait
+      healthy,     ///< it answered: lookups go under it freely
+      suspect,     ///< its first lookup failed; confirmed in the later pass
+      confirming,  ///< that confirmation is in flight
+      lame,        ///< its servers do not answer while a parent does
+    };
+    State state = State::unproven;
+    JobPtr pioneer;
+    std::vector<IpAddress> parked;
+    DnsName lame_below;
+    std::string failure;
+  };
 
   struct Probe {
     bool done = false;
@@ -128,17 +190,20 @@ class Auditor::Engine {
     std::vector<std::function<void(bool)>> waiters;
   };
 
+  /// What the zones above a failing name said, gathered for one judgement.
+  struct ProbeAnswers {
+    std::vector<DnsName> probes;  ///< nearest first
+    std::vector<bool> answered;
+    std::size_t pending = 0;
+  };
+
   void wait_for_signal() {
     signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
       if (ec) return;
-      if (summary_.stopped_by_signal != 0) {
-        io_.stop();  // the second signal: do not wait for lookups in flight
-        return;
-      }
+      // Nothing more is sent: what is in flight is dropped, and audited
+      // again when the run is resumed.
       summary_.stopped_by_signal = signal;
-      exhausted_ = true;
-      if (active_ != 0) wait_for_signal();
-      finish_if_idle();
+      stop();
     });
   }
 
@@ -151,10 +216,114 @@ class Auditor::Engine {
     });
   }
 
-  /// Once nothing is left to start or finish, cancels the waits that would
-  /// otherwise keep the event loop running.
-  void finish_if_idle() {
-    if (!exhausted_ || active_ != 0) return;
+  /// Ends the run now: no query is sent after this, and no answer still on
+  /// its way is used. May be called from inside a c-ares callback, which
+  /// must not re-enter c-ares: the cancellation runs next on the loop.
+  void stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    asio::post(io_, [this] {
+      resolver_.cancel_all();
+      if (signals_) signals_->cancel();
+      progress_timer_.cancel();
+      io_.stop();
+    });
+  }
+
+  /// Sends a query, and counts what came back towards the circuit breaker.
+  /// `congestion`: whether a loss should shrink the window (not for queries
+  /// into a zone that may be dead, whose silence says nothing of load).
+  void ask(const DnsName& name, RrType type, std::function<void(const Reply&)> done,
+           bool congestion = true) {
+    if (stopping_) return;
+    resolver_.query(
+        name, type,
+        [this, name, type, done = std::move(done)](Reply&& reply) {
+          observe(reply, name, type);
+          if (!stopping_) done(reply);
+        },
+        congestion);
+  }
+
+  /// The circuit breaker: a resolver that has given no usable answer for a
+  /// whole timeout schedule, or only failures from the start, is asked once
+  /// more for something it answered before (or the root); if that fails
+  /// too, the run stops instead of judging every address on non-answers.
+  void observe(const Reply& reply, const DnsName& name, RrType type) {
+    const auto now = std::chrono::steady_clock::now();
+    if (usable(reply)) {
+      ++summary_.usable;
+      failures_in_row_ = 0;
+      last_usable_time_ = now;
+      last_answered_ = std::make_pair(name, type);
+      return;
+    }
+    ++failures_in_row_;
+    last_failure_ = describe_failure(reply);
+    if (health_check_running_) return;
+    const bool never_answered = summary_.usable == 0;
+    if (!(never_answered && failures_in_row_ >= kBreakerFailures) &&
+        now - last_usable_time_ < schedule_) {
+      return;
+    }
+    health_check_running_ = true;
+    const auto [check_name, check_type] =
+        last_answered_.value_or(std::make_pair(DnsName(std::vector<std::string>{}), RrType::ns));
+    resolver_.query(
+        check_name, check_type,
+        [this, started = now](Reply&& check) {
+          health_check_running_ = false;
+          if (usable(check)) {
+            ++summary_.usable;
+            failures_in_row_ = 0;
+            last_usable_time_ = std::chrono::steady_clock::now();
+            return;
+          }
+          const auto silent = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                            std::min(started, last_usable_time_));
+          summary_.resolver_failure = fmt::format(
+              "no usable answer for {:.1f} s ({} failed queries in a row, the last: {}; "
+              "health check: {})",
+              silent.count(), failures_in_row_, last_failure_, describe_failure(check));
+          stop();
+        },
+        false);
+  }
+
+  /// Starts what can start; when nothing is in flight, begins the next
+  /// pass: confirm suspect cuts, go on with the range, retry failures.
+  void advance() {
+    if (stopping_) return;
+    fill();
+    if (active_ != 0) return;
+    if (!no_new_ && (!ready_.empty() || !released_.empty())) return;
+    // After stop_starting(), what has not started is left for --resume.
+    if (!no_new_ && !suspects_.empty()) {
+      gentle_ = true;
+      for (const std::string& key : suspects_) {
+        Cut& cut = cuts_[key];
+        cut.state = Cut::State::confirming;
+        retry(cut.pioneer);
+        // The zones above are asked at the same time as the cut itself, so
+        // a confirmation costs one timeout schedule, not three.
+        const DnsName reverse = DnsName::from_dotted(cut.pioneer->observation.ip.reverse_name());
+        for (const DnsName& name : probe_names(reverse)) run_probe(name, [](bool) {});
+        ready_.push_back(std::move(cut.pioneer));
+      }
+      suspects_.clear();
+      return fill();
+    }
+    if (!no_new_ && !exhausted_ && parked_ < kMaxParked) {
+      gentle_ = false;
+      return fill();
+    }
+    if (!no_new_ && !retry_.empty()) {
+      gentle_ = true;
+      for (JobPtr& job : retry_) ready_.push_back(std::move(job));
+      retry_.clear();
+      return fill();
+    }
+    // Done: cancel the waits that would otherwise keep the event loop running.
     paused_.reset();
     if (signals_) signals_->cancel();
     progress_timer_.cancel();
@@ -162,40 +331,130 @@ class Auditor::Engine {
 
   void fill() {
     IpAddress ip;
-    while (active_ < max_jobs_ && !exhausted_ && cursor_ != nullptr) {
+    while (!stopping_ && !no_new_ && active_ < (gentle_ ? gentle_jobs_ : max_jobs_)) {
       if (may_start_ && !may_start_()) {
         // The consumer is behind: start nothing until wake(), keeping the loop alive.
         if (!paused_) paused_.emplace(io_.get_executor());
         return;
       }
+      if (!ready_.empty()) {
+        JobPtr job = std::move(ready_.front());
+        ready_.pop_front();
+        begin(job);
+        continue;
+      }
+      if (!released_.empty()) {
+        begin(make_job(released_.front()));
+        released_.pop_front();
+        continue;
+      }
+      if (exhausted_ || parked_ >= kMaxParked || cursor_ == nullptr) break;
       if (!cursor_->next(ip)) {
         exhausted_ = true;
         break;
       }
-      ++active_;
-      auto job = std::make_shared<Job>();
-      job->observation.ip = ip;
-      if (sources_ != nullptr) {
-        job->sources = sources_->find(ip);
-        for (const TargetSource& source : job->sources) {
-          auto& expected = job->observation.expected_names;
-          if (!source.expected_name.empty() &&
-              std::find(expected.begin(), expected.end(), source.expected_name) == expected.end()) {
-            expected.push_back(source.expected_name);
-          }
-        }
-      }
-      query_ptr(job, DnsName::from_dotted(ip.reverse_name()), 0);
+      dispatch(ip);
     }
   }
 
+  JobPtr make_job(const IpAddress& ip) {
+    auto job = std::make_shared<Job>();
+    job->observation.ip = ip;
+    job->cut = cut_key(DnsName::from_dotted(ip.reverse_name()));
+    if (sources_ != nullptr) {
+      job->sources = sources_->find(ip);
+      for (const TargetSource& source : job->sources) {
+        auto& expected = job->observation.expected_names;
+        if (!source.expected_name.empty() &&
+            std::find(expected.begin(), expected.end(), source.expected_name) == expected.end()) {
+          expected.push_back(source.expected_name);
+        }
+      }
+    }
+    return job;
+  }
+
+  /// Starts a new address, or holds it back while its cut is unproven.
+  void dispatch(const IpAddress& ip) {
+    const std::string key = cut_key(DnsName::from_dotted(ip.reverse_name()));
+    Cut& cut = cuts_[key];
+    switch (cut.state) {
+      case Cut::State::unproven:
+        cut.state = Cut::State::pioneering;
+        return begin(make_job(ip));
+      case Cut::State::healthy:
+        return begin(make_job(ip));
+      case Cut::State::lame:
+        return settle_lame(make_job(ip), cut);
+      case Cut::State::pioneering:
+      case Cut::State::suspect:
+      case Cut::State::confirming:
+        cut.parked.push_back(ip);
+        ++parked_;
+        return;
+    }
+  }
+
+  void begin(const JobPtr& job) {
+    job->active = true;
+    ++active_;
+    query_ptr(job, DnsName::from_dotted(job->observation.ip.reverse_name()), 0);
+  }
+
+  void deactivate(const JobPtr& job) {
+    if (!job->active) return;
+    job->active = false;
+    --active_;
+    asio::post(io_, [this] { advance(); });
+  }
+
+  /// Clears what the first attempt saw, for the later one.
+  static void retry(const JobPtr& job) {
+    IpObservation fresh;
+    fresh.ip = job->observation.ip;
+    fresh.expected_names = std::move(job->observation.expected_names);
+    job->observation = std::move(fresh);
+    job->forwards_pending = 0;
+    job->lookup_failed = false;
+    job->retried = true;
+  }
+
+  void defer(const JobPtr& job) {
+    retry(job);
+    retry_.push_back(job);
+    deactivate(job);
+  }
+
+  /// The cut answered: the addresses held back under it may go.
+  void cut_answered(Cut& cut) {
+    if (cut.state == Cut::State::healthy) return;
+    cut.state = Cut::State::healthy;
+    parked_ -= cut.parked.size();
+    released_.insert(released_.end(), cut.parked.begin(), cut.parked.end());
+    cut.parked = {};
+  }
+
+  void settle_lame(const JobPtr& job, const Cut& cut) {
+    PtrObservation& ptr = job->observation.ptr;
+    ptr.outcome = Outcome::tempfail;
+    ptr.failure = cut.failure + " (not asked again: its delegation is lame in this run)";
+    ptr.lame_below = cut.lame_below;
+    finish(job);
+  }
+
   void query_ptr(const JobPtr& job, const DnsName& qname, int depth) {
-    resolver_.query(qname, RrType::ptr,
-                    [this, job, qname, depth](Reply&& reply) { on_ptr(job, qname, depth, reply); });
+    const Cut::State state = cuts_[job->cut].state;
+    const bool proven = depth > 0 || state == Cut::State::healthy;
+    ask(
+        qname, RrType::ptr,
+        [this, job, qname, depth](const Reply& reply) { on_ptr(job, qname, depth, reply); },
+        proven);
   }
 
   void on_ptr(const JobPtr& job, const DnsName& qname, int depth, const Reply& reply) {
     PtrObservation& ptr = job->observation.ptr;
+    // Any reply but a SERVFAIL or timeout shows the cut is not dead.
+    if (depth == 0 && !retryable(reply)) cut_answered(cuts_[job->cut]);
     if (reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain) {
       const dns::Chain chain = dns::follow_chain(reply.message, qname, RrType::ptr);
       ptr.aliases.insert(ptr.aliases.end(), chain.aliases.begin(), chain.aliases.end());
@@ -233,41 +492,81 @@ class Auditor::Engine {
     }
     ptr.outcome = Outcome::tempfail;
     ptr.failure = describe_failure(reply);
-    // Only a resolver that gave up on the zone (SERVFAIL) or never answered
-    // can point at a lame delegation; REFUSED is the resolver's own policy.
-    if (reply.status == ReplyStatus::servfail || reply.status == ReplyStatus::timeout) {
-      return diagnose_lame(job, probe_names(qname), 0);
+    // REFUSED and the like are the resolver's own policy: no retry helps.
+    if (!retryable(reply)) return finish(job);
+    Cut& cut = cuts_[job->cut];
+    if (depth == 0 && cut.state == Cut::State::pioneering) {
+      // The cut's first lookup failed: it and the addresses under it wait
+      // for the later pass, which tells a dead delegation from congestion.
+      cut.state = Cut::State::suspect;
+      cut.pioneer = job;
+      suspects_.push_back(job->cut);
+      return deactivate(job);
     }
+    if (depth == 0 && cut.state == Cut::State::confirming) return diagnose_lame(job, qname);
+    if (!job->retried) return defer(job);
     finish(job);
   }
 
-  /// Walks up from the failing reverse name: the first ancestor that gets
-  /// any answer shows the resolver works and the zone below it does not.
-  void diagnose_lame(const JobPtr& job, std::vector<DnsName> probes, std::size_t index) {
-    if (index >= probes.size()) return finish(job);
-    const DnsName name = probes[index];
-    run_probe(name, [this, job, probes = std::move(probes), index](bool answered) mutable {
-      if (answered) {
-        job->observation.ptr.lame_below = probes[index];
-        return finish(job);
-      }
-      diagnose_lame(job, std::move(probes), index + 1);
-    });
+  /// The cut failed twice. Asks every ancestor that may be a zone cut (the
+  /// answers were asked for when the confirmation started): the cut is lame
+  /// only when the nearest ancestor fails too while a higher one answers.
+  /// When the nearest answers, the zone works and the failure belongs to
+  /// this one name (a CNAME loop, a broken chain).
+  void diagnose_lame(const JobPtr& job, const DnsName& qname) {
+    auto answers = std::make_shared<ProbeAnswers>();
+    answers->probes = probe_names(qname);
+    answers->answered.assign(answers->probes.size(), false);
+    answers->pending = answers->probes.size();
+    if (answers->pending == 0) return judge_cut(job, *answers);
+    for (std::size_t i = 0; i < answers->probes.size(); ++i) {
+      run_probe(answers->probes[i], [this, job, answers, i](bool answered) {
+        answers->answered[i] = answered;
+        if (--answers->pending == 0) judge_cut(job, *answers);
+      });
+    }
   }
 
+  void judge_cut(const JobPtr& job, const ProbeAnswers& answers) {
+    Cut& cut = cuts_[job->cut];
+    const auto first = std::find(answers.answered.begin(), answers.answered.end(), true);
+    if (first == answers.answered.begin() || first == answers.answered.end()) {
+      // The zone answers, or nothing does (the resolver's trouble, not the
+      // zone's): the others under the cut get a lookup each.
+      cut_answered(cut);
+      return finish(job);
+    }
+    const DnsName& parent =
+        answers.probes[static_cast<std::size_t>(first - answers.answered.begin())];
+    cut.state = Cut::State::lame;
+    cut.lame_below = parent;
+    cut.failure = job->observation.ptr.failure;
+    job->observation.ptr.lame_below = parent;
+    parked_ -= cut.parked.size();
+    const std::vector<IpAddress> parked = std::move(cut.parked);
+    cut.parked = {};
+    finish(job);
+    for (const IpAddress& other : parked) settle_lame(make_job(other), cut);
+  }
+
+  /// Asks once per run whether a zone answers (SOA): the answer is shared by
+  /// every address that needs it.
   void run_probe(const DnsName& name, std::function<void(bool)> done) {
     Probe& probe = probes_[name.key()];
     if (probe.done) return done(probe.answered);
     probe.waiters.push_back(std::move(done));
     if (probe.waiters.size() > 1) return;
-    resolver_.query(name, RrType::soa, [this, key = name.key()](Reply&& reply) {
-      Probe& finished = probes_[key];
-      finished.done = true;
-      finished.answered =
-          reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain;
-      auto waiters = std::move(finished.waiters);
-      for (auto& waiter : waiters) waiter(finished.answered);
-    });
+    ask(
+        name, RrType::soa,
+        [this, key = name.key()](const Reply& reply) {
+          Probe& finished = probes_[key];
+          finished.done = true;
+          finished.answered = usable(reply);
+          auto waiters = std::move(finished.waiters);
+          finished.waiters.clear();
+          for (auto& waiter : waiters) waiter(finished.answered);
+        },
+        false);
   }
 
   void start_forward(const JobPtr& job) {
@@ -297,7 +596,7 @@ class Auditor::Engine {
 
   void query_forward(const JobPtr& job, std::size_t index, const DnsName& qname, RrType type,
                      int depth) {
-    resolver_.query(qname, type, [this, job, index, qname, type, depth](Reply&& reply) {
+    ask(qname, type, [this, job, index, qname, type, depth](const Reply& reply) {
       on_forward(job, index, qname, type, depth, reply);
     });
   }
@@ -321,6 +620,7 @@ class Auditor::Engine {
     };
 
     if (reply.status != ReplyStatus::noerror && reply.status != ReplyStatus::nxdomain) {
+      if (retryable(reply)) job->lookup_failed = true;
       return settle(Outcome::tempfail, describe_failure(reply));
     }
     const dns::Chain chain = dns::follow_chain(reply.message, qname, type);
@@ -351,6 +651,7 @@ class Auditor::Engine {
 
   /// DNS is done; the SMTP check, when asked for, comes next.
   void finish(const JobPtr& job) {
+    if (job->lookup_failed && !job->retried) return defer(job);
     if (!smtp_ || job->observation.smtp) return complete(job);
     smtp_waiting_.push_back(job);
     start_smtp();
@@ -377,28 +678,40 @@ class Auditor::Engine {
     result.sources = std::move(job->sources);
     ++summary_.addresses;
     // An exception must not unwind through c-ares, which would free its
-    // state twice: keep it, start nothing new, and rethrow from run().
+    // state twice: keep it, end the run, and rethrow from run().
     if (!failure_) {
       try {
         (*on_result_)(std::move(result));
       } catch (...) {
         failure_ = std::current_exception();
-        exhausted_ = true;
+        stop();
       }
     }
-    --active_;
-    asio::post(io_, [this] {
-      fill();
-      finish_if_idle();
-    });
+    deactivate(job);
   }
 
   asio::io_context io_;
   Rules rules_;
   Resolver resolver_;
   std::size_t max_jobs_;
+  std::size_t gentle_jobs_;             ///< lookups at once in the later passes
+  std::chrono::milliseconds schedule_;  ///< one query's whole timeout schedule
   std::size_t active_ = 0;
   bool exhausted_ = false;
+  bool stopping_ = false;
+  bool no_new_ = false;  ///< stop_starting() was called
+  bool gentle_ = false;
+  std::unordered_map<std::string, Cut> cuts_;
+  std::size_t parked_ = 0;
+  std::deque<JobPtr> ready_;           ///< to start before new addresses
+  std::deque<IpAddress> released_;     ///< parked under a cut that answered
+  std::vector<std::string> suspects_;  ///< cuts to confirm in the next pass
+  std::vector<JobPtr> retry_;          ///< addresses for the later pass
+  std::uint64_t failures_in_row_ = 0;
+  std::chrono::steady_clock::time_point last_usable_time_;
+  std::optional<std::pair<DnsName, RrType>> last_answered_;
+  std::string last_failure_;
+  bool health_check_running_ = false;
   TargetSet::Cursor* cursor_ = nullptr;
   const std::function<void(IpResult&&)>* on_result_ = nullptr;
   const SourceIndex* sources_ = nullptr;
@@ -439,7 +752,7 @@ void Auditor::wake() {
 }
 
 void Auditor::stop() {
-  engine_->stop();
+  engine_->stop_starting();
 }
 
 AuditSummary Auditor::run(const TargetSet& targets,

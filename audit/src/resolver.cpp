@@ -170,8 +170,9 @@ std::vector<std::string> Resolver::servers() const {
   return result;
 }
 
-void Resolver::query(const DnsName& name, dns::RrType type, Callback done) {
-  queue_.push_back(PendingQuery{dns::build_query(name, type), std::move(done), name, type});
+void Resolver::query(const DnsName& name, dns::RrType type, Callback done, bool congestion) {
+  queue_.push_back(
+      PendingQuery{dns::build_query(name, type), std::move(done), name, type, congestion});
   pump();
 }
 
@@ -193,7 +194,8 @@ void Resolver::pump() {
     if (max_qps_ > 0) tokens_ -= 1;
     ++in_flight_;
     ++queries_sent_;
-    auto* context = new InFlight{this, std::move(next.done), std::move(next.name), next.type};
+    auto* context =
+        new InFlight{this, std::move(next.done), std::move(next.name), next.type, next.congestion};
     ares_send(channel_, reinterpret_cast<const unsigned char*>(next.packet.data()),
               static_cast<int>(next.packet.size()), &Resolver::on_reply, context);
   }
@@ -215,9 +217,11 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   std::unique_ptr<InFlight> context(static_cast<InFlight*>(arg));
   Resolver& self = *context->resolver;
   --self.in_flight_;
-  if (self.destroying_ || status == ARES_EDESTRUCTION) return;
+  if (self.destroying_ || self.cancelling_ || status == ARES_EDESTRUCTION ||
+      status == ARES_ECANCELLED) {
+    return;
+  }
 
-  self.adapt_window(timeouts > 0 || status == ARES_ETIMEOUT);
   Reply reply;
   reply.tries = timeouts;
   if (status == ARES_SUCCESS && abuf != nullptr) {
@@ -236,6 +240,13 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
     reply.status = ReplyStatus::malformed;
   } else {
     reply.status = ReplyStatus::timeout;
+  }
+  // A recursive resolver that SERVFAILs is as often congested (its request
+  // list full of queries waiting on dead servers) as it is answering about
+  // the name, so it counts as a loss, like a timeout.
+  if (context->congestion) {
+    self.adapt_window(timeouts > 0 || reply.status == ReplyStatus::timeout ||
+                      reply.status == ReplyStatus::servfail);
   }
   context->done(std::move(reply));
   // An armed timeout timer is the only thing that would keep the event loop
@@ -263,6 +274,17 @@ void Resolver::adapt_window(bool lost) {
     return;
   }
   window_ = std::min(static_cast<double>(max_in_flight_), window_ + 1.0 / window_);
+}
+
+void Resolver::cancel_all() {
+  queue_.clear();
+  cancelling_ = true;
+  ares_cancel(channel_);  // fails every query in flight with ARES_ECANCELLED
+  cancelling_ = false;
+  timeout_timer_.cancel();
+  timer_armed_ = false;
+  rate_timer_.cancel();
+  rate_timer_armed_ = false;
 }
 
 void Resolver::on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {

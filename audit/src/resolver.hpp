@@ -66,8 +66,10 @@ class Resolver {
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
 
-  /// Queues a query; `done` runs on the io_context thread.
-  void query(const DnsName& name, dns::RrType type, Callback done);
+  /// Queues a query; `done` runs on the io_context thread. With `congestion`
+  /// false its losses do not shrink the window: for queries expected to go
+  /// unanswered (a zone suspected dead), whose silence says nothing of load.
+  void query(const DnsName& name, dns::RrType type, Callback done, bool congestion = true);
 
   /// The servers in use, as "IP:PORT".
   std::vector<std::string> servers() const;
@@ -79,6 +81,10 @@ class Resolver {
   double window() const { return window_; }
   std::size_t queued() const { return queue_.size(); }
 
+  /// Drops every queued query and abandons those in flight: nothing more is
+  /// sent and no callback of theirs runs. For ending a run at once.
+  void cancel_all();
+
  private:
   struct Watcher;
   struct PendingQuery {
@@ -86,12 +92,14 @@ class Resolver {
     Callback done;
     DnsName name;
     dns::RrType type;
+    bool congestion;
   };
   struct InFlight {
     Resolver* resolver;
     Callback done;
     DnsName name;
     dns::RrType type;
+    bool congestion;
   };
 
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
@@ -121,6 +129,7 @@ class Resolver {
   bool timer_armed_ = false;
   bool pumping_ = false;
   bool destroying_ = false;
+  bool cancelling_ = false;
   std::size_t in_flight_ = 0;
   std::uint64_t queries_sent_ = 0;
   std::uint64_t responses_ = 0;

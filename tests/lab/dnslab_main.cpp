@@ -27,8 +27,9 @@ constexpr int kExitUsage = 2;
 constexpr int kExitLab = 3;
 
 constexpr const char* kUsage =
-    "usage: rdns-dnslab [--zones DIR] [--keep] [--allow-updates] -- COMMAND [ARGS...]\n"
-    "       rdns-dnslab [--zones DIR] [--keep] [--allow-updates] --serve\n"
+    "usage: rdns-dnslab [--zones DIR] [--keep] [--allow-updates] [--stock-resolver] -- COMMAND "
+    "[ARGS...]\n"
+    "       rdns-dnslab [--zones DIR] [--keep] [--allow-updates] [--stock-resolver] --serve\n"
     "\n"
     "Starts knotd and unbound on free 127.0.0.1 ports, serving every DIR/*.zone\n"
     "(default: the source tree's samples/zones), then either runs COMMAND and\n"
@@ -41,6 +42,8 @@ constexpr const char* kUsage =
     "--keep leaves the configs and logs in the work dir and prints its path.\n"
     "--allow-updates lets Knot take dynamic updates from 127.0.0.0/8 (the cloud\n"
     "emulator publishes PTRs so); the zone files themselves are never written.\n"
+    "--stock-resolver runs unbound with its default limits and backoff instead of\n"
+    "the lab's small, fast-failing settings (64 outgoing queries, capped backoff).\n"
     "\n"
     "example: rdns-dnslab -- kdig @{resolver_host} -p {resolver_port} -x 192.0.2.10\n";
 
@@ -50,6 +53,7 @@ struct Options {
   bool keep = false;
   bool serve = false;
   rdns::lab::Updates updates = rdns::lab::Updates::refused;
+  rdns::lab::ResolverProfile profile = rdns::lab::ResolverProfile::small;
   std::vector<std::string> command;
 };
 
@@ -70,6 +74,8 @@ std::optional<Options> parse(int argc, char** argv) {
       options.keep = true;
     } else if (arg == "--allow-updates") {
       options.updates = rdns::lab::Updates::from_loopback;
+    } else if (arg == "--stock-resolver") {
+      options.profile = rdns::lab::ResolverProfile::stock;
     } else if (arg == "--serve") {
       options.serve = true;
     } else {
@@ -185,7 +191,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &set, nullptr);
   try {
-    rdns::lab::DnsLab lab(options->zones_dir, options->updates);
+    rdns::lab::DnsLab lab(options->zones_dir, options->updates, options->profile);
     lab.keep_work_dir(options->keep);
     if (options->keep) std::cerr << "rdns-dnslab: work dir " << lab.work_dir().string() << "\n";
     return options->serve ? serve(lab) : run(lab, options->command);

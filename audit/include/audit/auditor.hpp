@@ -35,8 +35,8 @@ struct AuditOptions {
   int retries = 3;                          ///< tries after the first
   std::size_t concurrency = 100;            ///< DNS queries in flight at most
   double qps = 0;                           ///< queries per second at most; 0: no cap
-  /// Signals that end a run gracefully: no new address starts, those in
-  /// flight finish and are reported. A second signal stops at once.
+  /// Signals that end a run at once: nothing more is sent, and addresses
+  /// still in flight are left unreported (a resumed run audits them).
   std::vector<int> stop_signals;
   std::chrono::milliseconds progress_interval{250};
   /// When set, each address also gets the SMTP check (HELO_* findings).
@@ -54,7 +54,11 @@ struct AuditSummary {
   std::uint64_t addresses = 0;
   std::uint64_t queries = 0;
   std::uint64_t responses = 0;  ///< queries that got any DNS response
-  int stopped_by_signal = 0;    ///< the signal that ended the run early, or 0
+  std::uint64_t usable = 0;     ///< responses that answered (NOERROR, NXDOMAIN)
+  /// Set when the circuit breaker ended the run: the resolver gave no usable
+  /// answer for too long. Says what it saw.
+  std::string resolver_failure;
+  int stopped_by_signal = 0;  ///< the signal that ended the run early, or 0
 };
 
 /// Runs audits; one instance owns one resolver channel.

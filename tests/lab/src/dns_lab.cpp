@@ -413,7 +413,7 @@ constexpr const char* kRootZone =
 std::string unbound_config(const std::filesystem::path& work,
                            const std::filesystem::path& zones_dir,
                            const std::vector<std::string>& zones, std::uint16_t port,
-                           std::uint16_t knot_port) {
+                           std::uint16_t knot_port, ResolverProfile profile) {
   std::ostringstream out;
   out << "# Written by rdns_lab for one lab run; see tests/lab/src/dns_lab.cpp.\n"
       << "server:\n"
@@ -431,9 +431,9 @@ std::string unbound_config(const std::filesystem::path& work,
       << "    use-syslog: no\n"
       << "    log-time-ascii: yes\n"
       << "    num-threads: 1\n"
-      << "    so-reuseport: no\n"
-      << "    outgoing-range: 64\n"
-      << "    msg-cache-size: 4m\n"
+      << "    so-reuseport: no\n";
+  if (profile == ResolverProfile::small) out << "    outgoing-range: 64\n";
+  out << "    msg-cache-size: 4m\n"
       << "    rrset-cache-size: 8m\n"
       // No DNSSEC: the sample zones are unsigned and the root is fake.
       << "    module-config: \"iterator\"\n"
@@ -443,15 +443,18 @@ std::string unbound_config(const std::filesystem::path& work,
       << "    qname-minimisation: no\n"
       // The same order every run for multi-record answers (192.0.2.18's two PTRs).
       << "    rrset-roundrobin: no\n"
-      << "    ede: yes\n"
-      // The lame delegation (203.0.113.0/24 -> 127.0.0.254, nothing listening):
-      // by default unbound backs off to 6 s timeouts, concludes SERVFAIL after
-      // ~18 s and then drops it as older than discard-timeout (1.9 s), so the
-      // client never hears back. Capping the backoff gives SERVFAIL in ~2.3 s,
-      // and later lookups fail at once while the dead server stays in the
-      // infra cache; no discard-timeout lets that SERVFAIL reach the client.
-      << "    infra-cache-max-rtt: 1000\n"
-      << "    discard-timeout: 0\n";
+      << "    ede: yes\n";
+  if (profile == ResolverProfile::small) {
+    out
+        // The lame delegation (203.0.113.0/24 -> 127.0.0.254, nothing listening):
+        // by default unbound backs off to 6 s timeouts, concludes SERVFAIL after
+        // ~18 s and then drops it as older than discard-timeout (1.9 s), so the
+        // client never hears back. Capping the backoff gives SERVFAIL in ~2.3 s,
+        // and later lookups fail at once while the dead server stays in the
+        // infra cache; no discard-timeout lets that SERVFAIL reach the client.
+        << "    infra-cache-max-rtt: 1000\n"
+        << "    discard-timeout: 0\n";
+  }
   for (const auto& cidr : kNotLoopback) out << "    do-not-query-address: " << cidr << "\n";
   std::vector<std::string> released(zones);
   released.insert(released.end(), kAlwaysNodefault.begin(), kAlwaysNodefault.end());
@@ -476,9 +479,10 @@ std::string unbound_config(const std::filesystem::path& work,
 
 }  // namespace
 
-DnsLab::DnsLab(const std::filesystem::path& zones_dir, Updates updates)
+DnsLab::DnsLab(const std::filesystem::path& zones_dir, Updates updates, ResolverProfile profile)
     : zones_dir_(std::filesystem::absolute(zones_dir)),
       updates_(updates),
+      profile_(profile),
       zones_(discover_zones(zones_dir_)),
       owner_pid_(::getpid()) {
   std::string pattern = (std::filesystem::temp_directory_path() / "rdns-lab-XXXXXX").string();
@@ -529,8 +533,8 @@ std::string DnsLab::start_once() {
   const auto unbound_conf = work_dir_ / "unbound.conf";
   write_file(work_dir_ / "root.zone", kRootZone);
   write_file(knot_conf, knot_config(work_dir_, zones_dir_, zones_, authority_port_, updates_));
-  write_file(unbound_conf,
-             unbound_config(work_dir_, zones_dir_, zones_, resolver_port_, authority_port_));
+  write_file(unbound_conf, unbound_config(work_dir_, zones_dir_, zones_, resolver_port_,
+                                          authority_port_, profile_));
 
   const auto knot_log = work_dir_ / "knotd.log";
   const auto unbound_log = work_dir_ / "unbound.log";

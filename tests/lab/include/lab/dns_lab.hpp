@@ -19,6 +19,17 @@ enum class Updates {
   from_loopback,  ///< any zone may be updated from 127.0.0.0/8 (the emulator publishes so)
 };
 
+/// How the lab's unbound treats servers that never answer.
+enum class ResolverProfile {
+  /// Few outgoing queries at a time (64) and a capped backoff: a dead server
+  /// gives SERVFAIL within ~2 s, and a burst of such lookups crowds out the
+  /// healthy ones, as on a small or busy resolver.
+  small,
+  /// Unbound's own defaults: thousands of outgoing queries, long backoff; a
+  /// lookup under a dead server is dropped unanswered after ~18 s.
+  stock,
+};
+
 /// A knotd (authoritative) + unbound (recursive, stub zones to knotd) pair on free 127.0.0.1 ports.
 ///
 /// Every `*.zone` file in the zones directory is served as the zone named by
@@ -32,7 +43,8 @@ class DnsLab {
  public:
   /// Starts both servers and returns once both answer; throws
   /// std::runtime_error with the tail of the failing server's log otherwise.
-  explicit DnsLab(const std::filesystem::path& zones_dir, Updates updates = Updates::refused);
+  explicit DnsLab(const std::filesystem::path& zones_dir, Updates updates = Updates::refused,
+                  ResolverProfile profile = ResolverProfile::small);
   /// Stops both servers (SIGTERM, up to ~2 s, then SIGKILL) and removes the work dir.
   ~DnsLab();
 
@@ -66,6 +78,7 @@ class DnsLab {
 
   std::filesystem::path zones_dir_;
   Updates updates_ = Updates::refused;
+  ResolverProfile profile_ = ResolverProfile::small;
   std::filesystem::path work_dir_;
   std::vector<std::string> zones_;
   std::uint16_t authority_port_ = 0;
