@@ -445,6 +445,11 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
           counts.add(record.status);
           reached = reached || any_reaches(record.findings, options.fail_on);
           count_findings(outcome.metrics, record.findings);
+          if (record.status == "fail" && outcome.failing.size() < kFailingListed) {
+            FailingAddress& failing = outcome.failing.emplace_back();
+            failing.ip = record.ip;
+            for (const auto& finding : record.findings) failing.codes.push_back(finding.code);
+          }
           printer->add(record);
           if (!writer) return;
           writer->add(std::move(record));

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <db/database.hpp>
 #include <util/error.hpp>
@@ -174,6 +175,12 @@ SQLite::Database connect(const fs::path& path) {
   // WAL lets readers (report commands) run while an audit writes; NORMAL is
   // durable across application crashes, which is what a run history needs.
   connection.exec("PRAGMA journal_mode = WAL");
+  // Keeps the -wal and -shm files after the last connection closes: a
+  // reader that may not write the directory (a monitoring user) can open a
+  // WAL database only while they exist. SQLite gives them the database
+  // file's permissions, so a group-readable database stays group-readable.
+  int persist = 1;
+  sqlite3_file_control(connection.getHandle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   connection.exec("PRAGMA synchronous = NORMAL");
   connection.exec("PRAGMA foreign_keys = ON");
   // The indexes of a large run outgrow the 2 MB default cache, and every
@@ -202,6 +209,23 @@ std::int64_t migrate(SQLite::Database& connection, const fs::path& path) {
     connection.exec(fmt::format("PRAGMA user_version = {}", version + 1));
     transaction.commit();
   }
+}
+
+/// A reader never migrates: the schema must be the one this binary knows.
+std::int64_t check_readable(SQLite::Database& connection, const fs::path& path) {
+  const Identity identity = read_identity(connection);
+  if (classify(identity, path) == FileKind::blank) {
+    throw Error(Errc::usage,
+                fmt::format("{}: no runs yet (run 'rdnsctl audit' first)", path.string()));
+  }
+  const auto latest = static_cast<std::int64_t>(kMigrations.size());
+  if (identity.user_version < latest) {
+    throw Error(Errc::database,
+                fmt::format("database {} has schema version {}, older than this rdnsctl's {}: "
+                            "let the user that writes it run 'rdnsctl audit' once to upgrade it",
+                            path.string(), identity.user_version, latest));
+  }
+  return identity.user_version;
 }
 
 }  // namespace
@@ -234,10 +258,11 @@ std::string_view to_string(RunState state) {
 }
 
 struct Database::Impl {
-  explicit Impl(const fs::path& database_path)
+  Impl(const fs::path& database_path, bool read_only_mode)
       : path(database_path),
-        connection(connect(path)),
-        version(migrate(connection, path)),
+        read_only(read_only_mode),
+        connection(read_only ? open_read_only_connection(path) : connect(path)),
+        version(read_only ? check_readable(connection, path) : migrate(connection, path)),
         insert_run(connection,
                    fmt::format("INSERT INTO runs (command, started_at, state, arguments, "
                                "resolvers, tool_version) VALUES (?, {}, 'running', ?, ?, ?)",
@@ -343,7 +368,21 @@ struct Database::Impl {
     return run;
   }
 
+  ~Impl() {
+    if (read_only) return;
+    // Readers then find an empty WAL: nothing to replay, nothing a reader
+    // without write access would have to index. Best effort: a reader still
+    // holding a snapshot only delays it to the next writer.
+    try {
+      connection.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (const SQLite::Exception&) {
+    }
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
   fs::path path;
+  bool read_only = false;
   SQLite::Database connection;
   std::int64_t version;
   // Prepared once: re-preparing per row would dominate the cost of a batch.
@@ -373,10 +412,24 @@ Database Database::open(const fs::path& path) {
     }
   }
   try {
-    return Database(std::make_unique<Impl>(path));
+    return Database(std::make_unique<Impl>(path, false));
   } catch (const SQLite::Exception& error) {
     throw Error(Errc::database,
                 fmt::format("cannot open database {}: {}", path.string(), error.what()));
+  }
+}
+
+Database Database::open_read_only(const fs::path& path) {
+  std::error_code ignored;
+  if (!fs::exists(path, ignored)) {
+    throw Error(Errc::usage,
+                fmt::format("{}: no database yet (run 'rdnsctl audit' first)", path.string()));
+  }
+  try {
+    return Database(std::make_unique<Impl>(path, true));
+  } catch (const SQLite::Exception& error) {
+    throw Error(Errc::database, fmt::format("cannot open database {} for reading: {}",
+                                            path.string(), error.what()));
   }
 }
 

@@ -114,6 +114,13 @@ class Database {
   /// schema than this binary supports, or fails PRAGMA quick_check.
   static Database open(const std::filesystem::path& path);
 
+  /// Opens an existing database for reading only: no migration, no file
+  /// created or changed, nothing written next to it, so a user who may read
+  /// the file but not write its directory can use it. Writing through it
+  /// fails with Errc::database. Refuses (Errc::usage) a path with no
+  /// database, and (Errc::database) a schema older or newer than this binary's.
+  static Database open_read_only(const std::filesystem::path& path);
+
   /// The schema version this binary creates and migrates to.
   static std::int64_t latest_schema_version();
 
