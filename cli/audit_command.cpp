@@ -1,6 +1,8 @@
 // rdnsctl audit: resolve and classify the reverse DNS of IPs, print the
 // results and store the run; --resume continues an interrupted run.
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -338,6 +340,38 @@ Plan plan_resume(const AuditCommandOptions& current) {
   return plan;
 }
 
+/// What a new run is compared with: runs of the same targets (as given, so a
+/// domain whose addresses move keeps its identity) and the same checks.
+db::RunLabel run_label(const AuditCommandOptions& options, const audit::TargetSet& targets,
+                       const std::vector<std::string>& domains) {
+  db::RunLabel label;
+  label.checks = options.smtp ? "dns,smtp" : "dns";
+  // FNV-1a: stable across builds and platforms, unlike std::hash.
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  const auto mix = [&](std::string_view text) {
+    for (const char c : text) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 0x100000001b3ULL;
+    }
+    hash ^= 0xff;  // separator: "a" + "bc" differs from "ab" + "c"
+    hash *= 0x100000001b3ULL;
+  };
+  for (const db::AddressRange& range : address_ranges(targets)) {
+    mix(range.first);
+    mix(range.last);
+  }
+  std::vector<std::string> names;
+  for (std::string name : domains) {
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    names.push_back(std::move(name));
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) mix("domain:" + name);
+  mix(label.checks);
+  label.identity = fmt::format("targets:{:016x}", hash);
+  return label;
+}
+
 Plan plan_new(const AuditCommandOptions& options, const std::vector<std::string>& arguments,
               std::string_view command, const audit::AuditOptions& engine,
               const std::vector<std::string>& resolvers) {
@@ -351,6 +385,7 @@ Plan plan_new(const AuditCommandOptions& options, const std::vector<std::string>
   plan.options = options;
   plan.targets = collect_targets(options);
   const auto domains = collect_domains(options);
+  const db::RunLabel label = run_label(options, plan.targets, domains);
   if (!domains.empty()) {
     add_domain_targets(domains, engine, options.quiet, plan.targets, plan.sources,
                        &plan.domain_findings);
@@ -361,7 +396,7 @@ Plan plan_new(const AuditCommandOptions& options, const std::vector<std::string>
   if (!options.no_database) {
     plan.database.emplace(db::Database::open(database_path(options.database)));
     plan.run_id = plan.database->begin_run(command, nlohmann::json(arguments).dump(), resolvers,
-                                           RDNSCTL_VERSION);
+                                           RDNSCTL_VERSION, label);
     plan.database->store_targets(*plan.run_id, address_ranges(plan.targets));
     plan.database->add_domain_findings(*plan.run_id, plan.domain_findings);
   }
@@ -487,6 +522,11 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
           counts.add(record.status);
           reached = reached || any_reaches(record.findings, options.fail_on);
           count_findings(outcome.metrics, record.findings);
+          if (record.status == "fail" && outcome.failing.size() < kFailingListed) {
+            FailingAddress& failing = outcome.failing.emplace_back();
+            failing.ip = record.ip;
+            for (const auto& finding : record.findings) failing.codes.push_back(finding.code);
+          }
           sink.push(std::move(record));
         },
         &plan.sources);

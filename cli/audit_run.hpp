@@ -63,6 +63,15 @@ void register_options(CLI::App& command, AuditCommandOptions& options,
 /// the XDG default, never the `db` of some other configuration file.
 void settle_database(AuditCommandOptions& options);
 
+/// A failing address and its finding codes, for check's long output.
+struct FailingAddress {
+  std::string ip;
+  std::vector<std::string> codes;
+};
+
+/// How many failing addresses a run's outcome names (the rest are counted).
+inline constexpr std::size_t kFailingListed = 20;
+
 /// How one run ended, for the exit code and the monitoring outputs.
 struct AuditOutcome {
   std::optional<std::int64_t> run_id;  ///< none with --no-db
@@ -76,6 +85,7 @@ struct AuditOutcome {
   std::vector<std::string> resolvers;
   std::size_t notified = 0;  ///< addresses the webhook was told about
   std::string notify_error;  ///< why the webhook could not be told; the run itself is stored
+  std::vector<FailingAddress> failing;  ///< the first kFailingListed failing addresses
 };
 
 /// Another run holds the database's lock (exit 4 for `audit`).

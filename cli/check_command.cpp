@@ -1,11 +1,17 @@
 // rdnsctl check: a Nagios/Icinga plugin. Audits like `rdnsctl audit` (or
 // judges a stored run with --run) and prints one status line with
-// performance data; exit 0/1/2/3 is OK/WARNING/CRITICAL/UNKNOWN.
+// performance data, then the failing addresses (long output); exit 0/1/2/3
+// is OK/WARNING/CRITICAL/UNKNOWN.
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
+#include <limits>
 #include <optional>
+#include <string_view>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -36,38 +42,130 @@ const char* state_name(PluginState state) {
   return "UNKNOWN";
 }
 
-/// A limit on failing addresses: a count, or a percentage of those audited.
-struct Threshold {
-  double value = 0;
-  bool percent = false;
+/// A Nagios plugin range over the failing addresses: alert when the count
+/// lies outside start..end (or inside, with '@'). Either end may be a
+/// percentage of the addresses audited.
+struct Range {
+  double start = 0;
+  double end = std::numeric_limits<double>::infinity();
+  bool start_percent = false;
+  bool end_percent = false;
+  bool inside = false;  ///< '@': alert inside the range instead
 
-  /// The largest number of failing addresses still inside the limit.
-  std::int64_t limit(std::int64_t total) const {
-    if (!percent) return static_cast<std::int64_t>(value);
-    return static_cast<std::int64_t>(std::floor(value * static_cast<double>(total) / 100.0));
+  /// The bounds as counts of `total` addresses, rounded so that comparing
+  /// whole counts gives what comparing with the exact share would.
+  std::pair<double, double> bounds(std::int64_t total) const {
+    const auto resolve = [&](double value, bool percent) {
+      return percent ? value * static_cast<double>(total) / 100.0 : value;
+    };
+    return {std::ceil(resolve(start, start_percent)), std::floor(resolve(end, end_percent))};
+  }
+
+  bool alerts(std::int64_t value, std::int64_t total) const {
+    const auto [low, high] = bounds(total);
+    const auto v = static_cast<double>(value);
+    const bool within = v >= low && v <= high;
+    return inside ? within : !within;
+  }
+
+  /// The range in perfdata form, percentages resolved to counts.
+  std::string perfdata(std::int64_t total) const {
+    const auto [low, high] = bounds(total);
+    const std::string from = std::isinf(start) ? "~" : fmt::format("{}", low);
+    const std::string to = std::isinf(end) ? std::string() : fmt::format("{}", high);
+    std::string text = inside ? "@" : "";
+    if (inside || from != "0" || to.empty()) text += from + ":";
+    return text + to;
   }
 };
 
-/// "N" or "N%", N >= 0 (and at most 100 as a percentage).
-std::optional<Threshold> parse_threshold(const std::string& flag, const std::string& text) {
+/// One end of a range: a number, optionally with '%' (at most 100).
+std::optional<std::pair<double, bool>> parse_bound(std::string text) {
+  bool percent = false;
+  if (!text.empty() && text.back() == '%') {
+    percent = true;
+    text.pop_back();
+  }
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      !std::isfinite(value) || value < 0 || (percent && value > 100)) {
+    return std::nullopt;
+  }
+  return std::pair{value, percent};
+}
+
+/// The plugin guidelines' range syntax over failing addresses: "10" (more
+/// than 10), "10:" (fewer than 10), "~:10", "10:20", "@10:20" (inside), each
+/// number a count or a percentage of those audited ("5%").
+std::optional<Range> parse_range(const std::string& flag, const std::string& text) {
   if (text.empty()) return std::nullopt;
-  Threshold threshold;
-  std::string number = text;
-  if (number.back() == '%') {
-    threshold.percent = true;
-    number.pop_back();
+  const auto bad = [&] {
+    return Error(Errc::usage,
+                 fmt::format("{} '{}': expected a number of failing addresses (10), a percentage "
+                             "of those audited (5%) or a range (10:, ~:10, 10:20, @10:20)",
+                             flag, escape_text(text)));
+  };
+  Range range;
+  std::string_view rest = text;
+  if (rest.starts_with('@')) {
+    range.inside = true;
+    rest.remove_prefix(1);
   }
-  const auto [end, ec] =
-      std::from_chars(number.data(), number.data() + number.size(), threshold.value);
-  if (ec != std::errc() || end != number.data() + number.size() || number.empty() ||
-      !std::isfinite(threshold.value) || threshold.value < 0 ||
-      (threshold.percent && threshold.value > 100) ||
-      (!threshold.percent && threshold.value != std::floor(threshold.value))) {
-    throw Error(Errc::usage, fmt::format("{} '{}': expected a number of failing addresses (10) "
-                                         "or a percentage of those audited (5%)",
-                                         flag, escape_text(text)));
+  const std::size_t colon = rest.find(':');
+  std::string_view low = colon == std::string_view::npos ? "" : rest.substr(0, colon);
+  std::string_view high = colon == std::string_view::npos ? rest : rest.substr(colon + 1);
+  if (low == "~") {
+    range.start = -std::numeric_limits<double>::infinity();
+  } else if (!low.empty()) {
+    const auto bound = parse_bound(std::string(low));
+    if (!bound) throw bad();
+    std::tie(range.start, range.start_percent) = *bound;
   }
-  return threshold;
+  if (!high.empty()) {
+    const auto bound = parse_bound(std::string(high));
+    if (!bound) throw bad();
+    std::tie(range.end, range.end_percent) = *bound;
+  } else if (colon == std::string_view::npos) {
+    throw bad();
+  }
+  if (!range.start_percent && !range.end_percent && range.start > range.end) throw bad();
+  if ((!std::isinf(range.start) && range.start != std::floor(range.start) &&
+       !range.start_percent) ||
+      (!std::isinf(range.end) && range.end != std::floor(range.end) && !range.end_percent)) {
+    throw bad();
+  }
+  return range;
+}
+
+/// "26h", "90m", "2d", "45s" or plain seconds.
+std::chrono::seconds parse_age(const std::string& text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  const std::int64_t scale = unit.empty() || unit == "s" ? 1
+                             : unit == "m"               ? 60
+                             : unit == "h"               ? 3600
+                             : unit == "d"               ? 86400
+                                                         : 0;
+  if (ec != std::errc() || value <= 0 || scale == 0) {
+    throw Error(Errc::usage, fmt::format("--max-age '{}': expected a duration such as 26h, 90m, "
+                                         "2d or seconds",
+                                         escape_text(text)));
+  }
+  return std::chrono::seconds(value * scale);
+}
+
+/// Seconds since the epoch of a stored UTC time ("2026-01-02T03:04:05Z").
+std::optional<std::int64_t> parse_utc(const std::string& text) {
+  std::tm parts{};
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &parts.tm_year, &parts.tm_mon,
+                  &parts.tm_mday, &parts.tm_hour, &parts.tm_min, &parts.tm_sec) != 6) {
+    return std::nullopt;
+  }
+  parts.tm_year -= 1900;
+  parts.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&parts));
 }
 
 struct CheckOptions {
@@ -75,24 +173,41 @@ struct CheckOptions {
   std::string warning;
   std::string critical = "0";
   std::string run;  ///< judge this stored run instead of auditing
+  bool store = false;
+  std::string max_age;  ///< with --run: older runs are UNKNOWN
+};
+
+struct Thresholds {
+  std::optional<Range> warning;
+  std::optional<Range> critical;
 };
 
 /// The status line: text, then '|' and the performance data
-/// ('label'=value;warn;crit;min;max), all on one line as plugins print it.
-std::string status_line(PluginState state, const std::string& text, const RunMetrics& metrics,
-                        const std::optional<Threshold>& warning,
-                        const std::optional<Threshold>& critical, bool with_duration) {
+/// ('label'=value;warn;crit;min;max), then the long output, one failing
+/// address a line.
+std::string plugin_output(PluginState state, const std::string& text, const RunMetrics& metrics,
+                          const Thresholds& thresholds, bool with_duration,
+                          const std::vector<FailingAddress>& failing = {}) {
   const db::RunCounts& c = metrics.counts;
-  const auto limit = [&](const std::optional<Threshold>& t) {
-    return t ? std::to_string(t->limit(c.total)) : std::string();
+  const auto limit = [&](const std::optional<Range>& range) {
+    return range ? range->perfdata(c.total) : std::string();
   };
-  std::string line = fmt::format(
+  std::string out = fmt::format(
       "RDNS {} - {} | total={};;;0 pass={};;;0;{} warn={};;;0;{} "
       "fail={};{};{};0;{} unknown={};;;0;{}",
-      state_name(state), text, c.total, c.pass, c.total, c.warn, c.total, c.fail, limit(warning),
-      limit(critical), c.total, c.unknown, c.total);
-  if (with_duration) line += fmt::format(" duration={:.3f}s;;;0", metrics.duration_seconds);
-  return line;
+      state_name(state), text, c.total, c.pass, c.total, c.warn, c.total, c.fail,
+      limit(thresholds.warning), limit(thresholds.critical), c.total, c.unknown, c.total);
+  if (with_duration) out += fmt::format(" duration={:.3f}s;;;0", metrics.duration_seconds);
+  for (const FailingAddress& address : failing) {
+    std::string codes;
+    for (const auto& code : address.codes) codes += (codes.empty() ? "" : ",") + code;
+    out += fmt::format("\n{} fails: {}", address.ip, codes.empty() ? "-" : codes);
+  }
+  if (c.fail > static_cast<std::int64_t>(failing.size()) && !failing.empty()) {
+    out += fmt::format("\n... and {} more failing addresses",
+                       c.fail - static_cast<std::int64_t>(failing.size()));
+  }
+  return out;
 }
 
 std::string counts_text(const db::RunCounts& c) {
@@ -100,64 +215,121 @@ std::string counts_text(const db::RunCounts& c) {
                      c.warn, c.unknown);
 }
 
-/// The state the counts of a completed run deserve.
-PluginState judge(const db::RunCounts& counts, const std::optional<Threshold>& warning,
-                  const std::optional<Threshold>& critical) {
-  if (critical && counts.fail > critical->limit(counts.total)) return PluginState::critical;
-  if (warning && counts.fail > warning->limit(counts.total)) return PluginState::warning;
+/// The state the counts of a completed run deserve. Nothing judged is never
+/// OK: no addresses, or every one unknown, is UNKNOWN.
+PluginState judge(const db::RunCounts& counts, const Thresholds& thresholds) {
+  if (counts.total == 0 || counts.unknown == counts.total) return PluginState::unknown;
+  if (thresholds.critical && thresholds.critical->alerts(counts.fail, counts.total)) {
+    return PluginState::critical;
+  }
+  if (thresholds.warning && thresholds.warning->alerts(counts.fail, counts.total)) {
+    return PluginState::warning;
+  }
   return PluginState::ok;
 }
 
+std::string judged_text(const db::RunCounts& counts, const std::string& suffix) {
+  if (counts.total == 0) return "no addresses were audited" + suffix;
+  if (counts.unknown == counts.total) {
+    return fmt::format("all {} addresses are unknown: nothing could be judged{}", counts.total,
+                       suffix);
+  }
+  return counts_text(counts) + suffix;
+}
+
+/// The run `--run` names; "latest" skips a run still in progress (the next
+/// scheduled audit may be running right now) for the newest finished one.
+std::int64_t run_to_judge(db::Database& database, const std::string& text) {
+  if (text != "latest") return resolve_run(database, text);
+  for (const db::RunInfo& run : database.list_runs(std::numeric_limits<std::size_t>::max())) {
+    if (run.state != db::RunState::running) return run.id;
+  }
+  return resolve_run(database, text);
+}
+
 /// Judges a stored run: its counts as recorded; a run that did not
-/// complete cannot vouch for anything.
-std::string check_stored(const CheckOptions& options, const std::optional<Threshold>& warning,
-                         const std::optional<Threshold>& critical, PluginState& state) {
+/// complete, or is older than --max-age, cannot vouch for anything.
+std::string check_stored(const CheckOptions& options, const Thresholds& thresholds,
+                         PluginState& state) {
   if (!options.audit.prometheus_textfile.empty()) {
     throw Error(Errc::usage, "--prometheus-textfile needs a new audit, not --run");
   }
+  // 0: no limit.
+  const std::int64_t max_age = options.max_age.empty() ? 0 : parse_age(options.max_age).count();
   db::Database database = open_existing(options.audit.database);
-  const std::int64_t id = resolve_run(database, options.run);
+  const std::int64_t id = run_to_judge(database, options.run);
   const auto run = database.find_run(id);
   if (!run) throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
   RunMetrics metrics;
   metrics.counts = run->counts;
   if (run->state != db::RunState::complete) {
     state = PluginState::unknown;
-    return status_line(
+    return plugin_output(
         state,
         fmt::format("run {} is {}, not complete", id, std::string(db::to_string(run->state))),
-        metrics, warning, critical, false);
+        metrics, thresholds, false);
   }
-  state = judge(run->counts, warning, critical);
-  return status_line(state,
-                     fmt::format("{} (run {}, {})", counts_text(run->counts), id, run->finished_at),
-                     metrics, warning, critical, false);
+  if (max_age > 0) {
+    const auto finished = parse_utc(run->finished_at);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    if (!finished || now - *finished > max_age) {
+      state = PluginState::unknown;
+      return plugin_output(state,
+                           fmt::format("run {} finished at {}, longer ago than --max-age {}", id,
+                                       run->finished_at, options.max_age),
+                           metrics, thresholds, false);
+    }
+  }
+  std::vector<FailingAddress> failing;
+  if (run->counts.fail > 0) {
+    for (const db::ResultRecord& record : database.results(id)) {
+      if (record.status != "fail") continue;
+      if (failing.size() == kFailingListed) break;
+      FailingAddress& address = failing.emplace_back();
+      address.ip = record.ip;
+      for (const auto& finding : record.findings) address.codes.push_back(finding.code);
+    }
+  }
+  state = judge(run->counts, thresholds);
+  return plugin_output(state,
+                       judged_text(run->counts, fmt::format(" (run {}, {})", id, run->finished_at)),
+                       metrics, thresholds, false, failing);
 }
 
 std::string check_new(const CheckOptions& options, const std::vector<std::string>& arguments,
-                      const std::optional<Threshold>& warning,
-                      const std::optional<Threshold>& critical, PluginState& state) {
+                      const Thresholds& thresholds, PluginState& state) {
+  if (!options.max_age.empty()) throw Error(Errc::usage, "--max-age judges a stored --run");
   AuditCommandOptions audit = options.audit;
-  audit.quiet = true;  // a plugin's output is its one status line
+  audit.quiet = true;  // a plugin's output is its status line and the failing addresses
+  // A probe is not part of the history unless asked: stored probes would
+  // sit between the scheduled runs that reports compare.
+  if (!options.store) {
+    if (!audit.notify_webhook.empty()) {
+      throw Error(Errc::usage, "--notify-webhook compares with the stored runs: add --store");
+    }
+    audit.no_database = true;
+  } else if (audit.no_database) {
+    throw Error(Errc::usage, "--store and --no-db contradict each other");
+  }
   const AuditOutcome outcome = execute_audit(audit, arguments, "check", false);
   const std::string run =
       outcome.run_id ? fmt::format(" (run {})", *outcome.run_id) : std::string();
   if (outcome.stopped_by_signal != 0) {
     state = PluginState::unknown;
-    return status_line(state, "interrupted by a signal" + run, outcome.metrics, warning, critical,
-                       true);
+    return plugin_output(state, "interrupted by a signal" + run, outcome.metrics, thresholds, true);
   }
   if (outcome.no_resolver_answered) {
     state = PluginState::unknown;
-    return status_line(state, outcome.resolver_failure + run, outcome.metrics, warning, critical,
-                       true);
+    return plugin_output(state, outcome.resolver_failure + run, outcome.metrics, thresholds, true);
   }
   if (!outcome.notify_error.empty()) {
     std::fprintf(stderr, "rdnsctl: %s\n", outcome.notify_error.c_str());
   }
-  state = judge(outcome.metrics.counts, warning, critical);
-  return status_line(state, counts_text(outcome.metrics.counts) + run, outcome.metrics, warning,
-                     critical, true);
+  state = judge(outcome.metrics.counts, thresholds);
+  return plugin_output(state, judged_text(outcome.metrics.counts, run), outcome.metrics, thresholds,
+                       true, outcome.failing);
 }
 
 void run_check(CLI::App& command, CheckOptions& options, Context& context) {
@@ -166,17 +338,17 @@ void run_check(CLI::App& command, CheckOptions& options, Context& context) {
   try {
     apply_config(command, options.audit.config);
     settle_database(options.audit);
-    const auto warning = parse_threshold("-w", options.warning);
-    const auto critical = parse_threshold("-c", options.critical);
-    line = options.run.empty() ? check_new(options, context.arguments, warning, critical, state)
-                               : check_stored(options, warning, critical, state);
+    const Thresholds thresholds{parse_range("-w", options.warning),
+                                parse_range("-c", options.critical)};
+    line = options.run.empty() ? check_new(options, context.arguments, thresholds, state)
+                               : check_stored(options, thresholds, state);
   } catch (const std::exception& error) {
     // Whatever went wrong, the monitoring must see UNKNOWN, never CRITICAL.
     state = PluginState::unknown;
     line = fmt::format("RDNS UNKNOWN - {}", error.what());
   }
   for (char& c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) c = '?';
   }
   std::printf("%s\n", line.c_str());
   context.exit_code = static_cast<int>(state);
@@ -190,13 +362,20 @@ void add_check_command(CLI::App& app, Context& context) {
       "check", "Nagios/Icinga plugin: audit (or judge a stored run) and print one status line");
   register_options(*command, options->audit, OptionSet::check);
   command->add_option("-w,--warning", options->warning,
-                      "WARNING when more addresses fail than this: N or N% of those audited");
+                      "WARNING when the failing addresses fall outside this range: N (more than "
+                      "N), N:, ~:N, N:M, @N:M (inside); N a count or N% of those audited");
   command
       ->add_option("-c,--critical", options->critical,
-                   "CRITICAL when more addresses fail than this: N or N% of those audited")
+                   "CRITICAL when the failing addresses fall outside this range (as -w)")
       ->default_str("0");
   command->add_option("--run", options->run,
-                      "Judge this stored run (ID or 'latest') instead of auditing");
+                      "Judge this stored run (ID, or 'latest': the newest finished one) instead "
+                      "of auditing");
+  command->add_option("--max-age", options->max_age,
+                      "With --run: UNKNOWN when the run finished longer ago than this (26h, "
+                      "90m, 2d)");
+  command->add_flag("--store", options->store,
+                    "Store the audit as a run (by default a check leaves the history alone)");
   add_config_support(*command, options->audit.config);
   command->callback([options, command, &context] { run_check(*command, *options, context); });
 }

@@ -47,8 +47,9 @@ std::filesystem::path database_path(const std::string& flag);
 /// Adds the shared --db option.
 void add_database_option(CLI::App& command, std::string& path);
 
-/// Opens the database for reading stored runs; refuses (Errc::usage, naming
-/// the path) to create one that does not exist yet.
+/// Opens the database read-only for reading stored runs (a monitoring user
+/// needs no write access); refuses (Errc::usage, naming the path) to create
+/// one that does not exist yet.
 db::Database open_existing(const std::string& flag);
 
 /// A run ID, or "latest" for the newest run; Errc::usage otherwise.

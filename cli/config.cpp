@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -164,8 +166,31 @@ void add_config_support(CLI::App& command, std::string& path) {
 
 namespace {
 
-/// The file to read: `path`, else the default one when it exists; empty
-/// when there is none.
+/// Whether the optional default file is there to read. One that exists but
+/// cannot be read (another user's home, as for a monitoring user) is skipped
+/// with a note, once per process: it is optional, so it must not stop a run.
+bool readable_default(const std::filesystem::path& file) {
+  std::error_code error;
+  const bool exists = std::filesystem::exists(file, error);
+  if (!error && !exists) return false;
+  if (!error) {
+    if (std::FILE* handle = std::fopen(file.c_str(), "r")) {
+      std::fclose(handle);
+      return true;
+    }
+    error = std::error_code(errno, std::generic_category());
+  }
+  static bool noted = false;
+  if (!noted) {
+    noted = true;
+    std::fprintf(stderr, "rdnsctl: note: skipping the default configuration file %s: %s\n",
+                 escape_text(file.string()).c_str(), error.message().c_str());
+  }
+  return false;
+}
+
+/// The file to read: `path`, else the default one when it exists and can be
+/// read; empty when there is none.
 std::filesystem::path config_file(const std::string& path) {
   if (!path.empty()) {
     if (!std::filesystem::exists(path)) {
@@ -183,7 +208,7 @@ std::filesystem::path config_file(const std::string& path) {
   } catch (const Error&) {
     return {};  // no HOME: no default file either
   }
-  return std::filesystem::exists(fallback) ? fallback : std::filesystem::path();
+  return readable_default(fallback) ? fallback : std::filesystem::path();
 }
 
 toml::table parse(const std::filesystem::path& file) {

@@ -9,12 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <reports/diff.hpp>
+
 namespace rdns::cli {
 namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::size_t kRunsToSearch = 1000;
 constexpr std::size_t kAddressesInText = 10;
 
 Json counts_json(const db::RunCounts& counts) {
@@ -31,33 +32,11 @@ std::string host_name() {
   return name;
 }
 
-}  // namespace
-
-std::string newly_failing_json(db::Database& database, std::int64_t run_id, std::size_t& count) {
-  const auto run = database.find_run(run_id);
-  if (!run) return {};
-  // Runs of another command may cover other addresses (checks of a few IPs
-  // between full audits), so only the same command is a baseline.
-  std::optional<db::RunInfo> previous;
-  for (const db::RunInfo& candidate : database.list_runs(kRunsToSearch)) {
-    if (candidate.id < run_id && candidate.state == db::RunState::complete &&
-        candidate.command == run->command) {
-      previous = candidate;
-      break;
-    }
-  }
-  std::map<std::string, std::string> before;
-  if (previous) {
-    for (const db::ResultRecord& record : database.results(previous->id)) {
-      before[record.ip] = record.status;
-    }
-  }
+Json addresses_json(const reports::RunDiff& diff, reports::ChangeKind kind, std::string& listed) {
   Json addresses = Json::array();
-  std::string listed;
-  for (const db::ResultRecord& record : database.results(run_id)) {
-    if (record.status != "fail") continue;
-    const auto old = before.find(record.ip);
-    if (old != before.end() && old->second == "fail") continue;
+  for (const reports::Change& change : diff.changes) {
+    if (change.kind != kind) continue;
+    const db::ResultRecord& record = change.after ? *change.after : *change.before;
     Json findings = Json::array();
     std::string codes;
     for (const db::FindingRecord& finding : record.findings) {
@@ -66,26 +45,62 @@ std::string newly_failing_json(db::Database& database, std::int64_t run_id, std:
       if (finding.severity == "error") codes += (codes.empty() ? "" : ", ") + finding.code;
     }
     addresses.push_back({{"ip", record.ip},
-                         {"previous_status", old == before.end() ? Json() : Json(old->second)},
+                         {"previous_status", change.before ? Json(change.before->status) : Json()},
+                         {"status", record.status},
                          {"ptr", record.ptr},
                          {"findings", findings}});
     if (addresses.size() <= kAddressesInText) {
-      listed += fmt::format("{}{} ({})", listed.empty() ? "" : ", ", record.ip, codes);
+      listed += fmt::format("{}{}{}", listed.empty() ? "" : ", ", record.ip,
+                            codes.empty() ? "" : " (" + codes + ")");
     }
   }
-  count = addresses.size();
-  if (count > kAddressesInText) listed += fmt::format(" and {} more", count - kAddressesInText);
+  if (addresses.size() > kAddressesInText) {
+    listed += fmt::format(" and {} more", addresses.size() - kAddressesInText);
+  }
+  return addresses;
+}
+
+}  // namespace
+
+std::string newly_failing_json(db::Database& database, std::int64_t run_id, std::size_t& count) {
+  const auto run = database.find_run(run_id);
+  if (!run) return {};
+  // The one comparison reports use too: the previous complete run of the
+  // same identity, so a one-off run of other addresses is never a baseline.
+  const auto comparison = reports::compare_with_previous(database, *run);
+  reports::RunDiff diff;
+  if (comparison) {
+    diff = comparison->diff;
+  } else {
+    // Nothing to compare with: every failing address is new.
+    diff = reports::diff_runs(0, {}, run_id, database.results(run_id));
+  }
+  std::string failing_text;
+  std::string recovered_text;
+  Json failing = addresses_json(diff, reports::ChangeKind::new_failure, failing_text);
+  Json recovered = addresses_json(diff, reports::ChangeKind::fixed, recovered_text);
+  count = failing.size() + recovered.size();
   const std::string host = host_name();
+  std::string text = fmt::format("rdnsctl{}:", host.empty() ? "" : " on " + host);
+  if (!failing.empty()) {
+    text += fmt::format(" {} {} newly {} reverse DNS: {}", failing.size(),
+                        failing.size() == 1 ? "address" : "addresses",
+                        failing.size() == 1 ? "fails" : "fail", failing_text);
+  }
+  if (!recovered.empty()) {
+    text += fmt::format("{} {} {} {} recovered: {}", failing.empty() ? "" : ";", recovered.size(),
+                        recovered.size() == 1 ? "address" : "addresses",
+                        recovered.size() == 1 ? "has" : "have", recovered_text);
+  }
+  const auto& previous = comparison ? std::optional(comparison->previous) : std::nullopt;
   Json document = {{"event", "rdnsctl.newly_failing"},
-                   {"text", fmt::format("rdnsctl{}: {} {} newly {} reverse DNS: {}",
-                                        host.empty() ? "" : " on " + host, count,
-                                        count == 1 ? "address" : "addresses",
-                                        count == 1 ? "fails" : "fail", listed)},
+                   {"text", text},
                    {"host", host},
                    {"database", database.path().string()},
                    {"run",
                     {{"id", run->id},
                      {"command", run->command},
+                     {"inventory", run->inventory},
                      {"started_at", run->started_at},
                      {"finished_at", run->finished_at},
                      {"counts", counts_json(run->counts)}}},
@@ -93,7 +108,8 @@ std::string newly_failing_json(db::Database& database, std::int64_t run_id, std:
                                                     {"finished_at", previous->finished_at},
                                                     {"counts", counts_json(previous->counts)}}
                                              : Json()},
-                   {"newly_failing", addresses}};
+                   {"newly_failing", failing},
+                   {"recovered", recovered}};
   return document.dump();
 }
 

@@ -35,6 +35,7 @@ struct ReportOptions {
   std::string from_run;
   std::string to_run;
   TextFormat text_format = TextFormat::table;
+  bool fail_on_new = false;
   // report history
   std::size_t limit = 20;
 };
@@ -60,19 +61,29 @@ void report(const ReportOptions& options) {
   output.commit();
 }
 
-void diff(const ReportOptions& options) {
+/// True when an address newly fails.
+bool diff(const ReportOptions& options) {
   db::Database database = open_existing(options.database);
-  const std::int64_t from = resolve_run(database, options.from_run);
-  const std::int64_t to = resolve_run(database, options.to_run);
-  for (const std::int64_t id : {from, to}) {
-    if (!database.find_run(id)) {
+  const auto find = [&](const std::string& text) {
+    const std::int64_t id = resolve_run(database, text);
+    auto run = database.find_run(id);
+    if (!run)
       throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
-    }
+    return std::move(*run);
+  };
+  const db::RunInfo from = find(options.from_run);
+  const db::RunInfo to = find(options.to_run);
+  if (from.identity != to.identity) {
+    std::fprintf(stderr,
+                 "rdnsctl: note: runs %lld and %lld audited different inventories or targets; "
+                 "addresses only one of them audited show as appeared or disappeared\n",
+                 static_cast<long long>(from.id), static_cast<long long>(to.id));
   }
   const reports::RunDiff result =
-      reports::diff_runs(from, database.results(from), to, database.results(to));
+      reports::compare_runs(from, database.results(from.id), to, database.results(to.id));
   write(options.text_format == TextFormat::json ? reports::diff_json(result)
                                                 : reports::diff_text(result));
+  return result.count(reports::ChangeKind::new_failure) > 0;
 }
 
 void history(const ReportOptions& options) {
@@ -118,9 +129,11 @@ void add_report_command(CLI::App& app, Context& context) {
       ->transform(text_format_transformer())
       ->default_str("table")
       ->option_text("table|json (table)");
+  diff_command->add_flag("--fail-on-new", options->fail_on_new,
+                         "Exit 1 when an address newly fails in the newer run");
   diff_command->callback([options, &context] {
-    diff(*options);
-    context.exit_code = kExitOk;
+    const bool new_failures = diff(*options);
+    context.exit_code = options->fail_on_new && new_failures ? kExitFindings : kExitOk;
   });
 
   CLI::App* history_command =

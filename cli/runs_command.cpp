@@ -49,12 +49,7 @@ void show(const RunsOptions& options) {
 }  // namespace
 
 db::Database open_existing(const std::string& flag) {
-  const std::filesystem::path path = database_path(flag);
-  if (!std::filesystem::exists(path)) {
-    throw Error(Errc::usage,
-                fmt::format("{}: no database yet (run 'rdnsctl audit' first)", path.string()));
-  }
-  return db::Database::open(path);
+  return db::Database::open_read_only(database_path(flag));
 }
 
 std::int64_t resolve_run(db::Database& database, const std::string& text) {

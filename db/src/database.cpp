@@ -152,7 +152,7 @@ std::optional<RunState> parse_run_state(std::string_view text) {
 
 constexpr std::string_view kRunColumns =
     "id, started_at, finished_at, state, command, arguments, resolvers, tool_version, "
-    "count_total, count_pass, count_warn, count_fail, count_unknown";
+    "count_total, count_pass, count_warn, count_fail, count_unknown, inventory, identity, checks";
 
 /// Resets a cached statement however its use ends, so it never holds a read
 /// snapshot open (which would stall WAL checkpoints) or blocks a COMMIT.
@@ -202,6 +202,12 @@ SQLite::Database connect(const fs::path& path) {
                 fmt::format("database {}: cannot use write-ahead logging (journal mode stays '{}')",
                             path.string(), journal_mode));
   }
+  // Keeps the -wal and -shm files after the last connection closes: a
+  // reader that may not write the directory (a monitoring user) can open a
+  // WAL database only while they exist. SQLite gives them the database
+  // file's permissions, so a group-readable database stays group-readable.
+  int persist = 1;
+  sqlite3_file_control(connection.getHandle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   connection.exec("PRAGMA synchronous = NORMAL");
   connection.exec("PRAGMA foreign_keys = ON");
   // The indexes of a large run outgrow the 2 MB default cache, and every
@@ -230,6 +236,23 @@ std::int64_t migrate(SQLite::Database& connection, const fs::path& path) {
     connection.exec(fmt::format("PRAGMA user_version = {}", version + 1));
     transaction.commit();
   }
+}
+
+/// A reader never migrates: the schema must be the one this binary knows.
+std::int64_t check_readable(SQLite::Database& connection, const fs::path& path) {
+  const Identity identity = read_identity(connection);
+  if (classify(identity, path) == FileKind::blank) {
+    throw Error(Errc::usage,
+                fmt::format("{}: no runs yet (run 'rdnsctl audit' first)", path.string()));
+  }
+  const auto latest = static_cast<std::int64_t>(kMigrations.size());
+  if (identity.user_version < latest) {
+    throw Error(Errc::database,
+                fmt::format("database {} has schema version {}, older than this rdnsctl's {}: "
+                            "let the user that writes it run 'rdnsctl audit' once to upgrade it",
+                            path.string(), identity.user_version, latest));
+  }
+  return identity.user_version;
 }
 
 }  // namespace
@@ -262,13 +285,15 @@ std::string_view to_string(RunState state) {
 }
 
 struct Database::Impl {
-  explicit Impl(const fs::path& database_path)
+  Impl(const fs::path& database_path, bool read_only_mode)
       : path(database_path),
-        connection(connect(path)),
-        version(migrate(connection, path)),
+        read_only(read_only_mode),
+        connection(read_only ? open_read_only_connection(path) : connect(path)),
+        version(read_only ? check_readable(connection, path) : migrate(connection, path)),
         insert_run(connection,
                    fmt::format("INSERT INTO runs (command, started_at, state, arguments, "
-                               "resolvers, tool_version) VALUES (?, {}, 'running', ?, ?, ?)",
+                               "resolvers, tool_version, inventory, identity, checks) "
+                               "VALUES (?, {}, 'running', ?, ?, ?, ?, ?, ?)",
                                kNow)),
         select_run_state(connection, "SELECT state FROM runs WHERE id = ?"),
         insert_result(connection,
@@ -367,10 +392,27 @@ struct Database::Impl {
     run.counts.warn = row.getColumn(10).getInt64();
     run.counts.fail = row.getColumn(11).getInt64();
     run.counts.unknown = row.getColumn(12).getInt64();
+    run.inventory = row.getColumn(13).getString();
+    run.identity = row.getColumn(14).getString();
+    run.checks = row.getColumn(15).getString();
     return run;
   }
 
+  ~Impl() {
+    if (read_only) return;
+    // Readers then find an empty WAL: nothing to replay, nothing a reader
+    // without write access would have to index. Best effort: a reader still
+    // holding a snapshot only delays it to the next writer.
+    try {
+      connection.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (const SQLite::Exception&) {
+    }
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
   fs::path path;
+  bool read_only = false;
   SQLite::Database connection;
   std::int64_t version;
   // Prepared once: re-preparing per row would dominate the cost of a batch.
@@ -400,7 +442,7 @@ Database Database::open(const fs::path& path) {
     }
   }
   try {
-    return Database(std::make_unique<Impl>(path));
+    return Database(std::make_unique<Impl>(path, false));
   } catch (const SQLite::Exception& error) {
     const int primary = error.getErrorCode() & 0xff;
     if (primary == SQLITE_FULL || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
@@ -411,13 +453,27 @@ Database Database::open(const fs::path& path) {
   }
 }
 
+Database Database::open_read_only(const fs::path& path) {
+  std::error_code ignored;
+  if (!fs::exists(path, ignored)) {
+    throw Error(Errc::usage,
+                fmt::format("{}: no database yet (run 'rdnsctl audit' first)", path.string()));
+  }
+  try {
+    return Database(std::make_unique<Impl>(path, true));
+  } catch (const SQLite::Exception& error) {
+    throw Error(Errc::database, fmt::format("cannot open database {} for reading: {}",
+                                            path.string(), error.what()));
+  }
+}
+
 std::int64_t Database::latest_schema_version() {
   return static_cast<std::int64_t>(kMigrations.size());
 }
 
 std::int64_t Database::begin_run(std::string_view command, std::string_view arguments_json,
                                  const std::vector<std::string>& resolvers,
-                                 std::string_view tool_version) {
+                                 std::string_view tool_version, const RunLabel& label) {
   if (!json::accept(arguments_json)) {
     throw Error(Errc::internal,
                 fmt::format("cannot begin run: arguments are not valid JSON: {}", arguments_json));
@@ -432,8 +488,18 @@ std::int64_t Database::begin_run(std::string_view command, std::string_view argu
     impl_->insert_run.bindNoCopy(2, arguments_text);
     impl_->insert_run.bindNoCopy(3, resolvers_text);
     impl_->insert_run.bindNoCopy(4, version_text);
+    impl_->insert_run.bindNoCopy(5, label.inventory);
+    impl_->insert_run.bindNoCopy(6, label.identity);
+    impl_->insert_run.bindNoCopy(7, label.checks);
     impl_->insert_run.exec();
-    return impl_->connection.getLastInsertRowid();
+    const std::int64_t id = impl_->connection.getLastInsertRowid();
+    if (label.identity.empty()) {
+      SQLite::Statement own(impl_->connection,
+                            "UPDATE runs SET identity = 'run:' || id WHERE id = ?");
+      own.bind(1, id);
+      own.exec();
+    }
+    return id;
   });
 }
 
@@ -474,17 +540,44 @@ void Database::finish_run(std::int64_t run_id, RunState state, const RunCounts& 
   });
 }
 
-std::vector<RunInfo> Database::list_runs(std::size_t limit) {
+std::vector<RunInfo> Database::list_runs(std::size_t limit, const RunFilter& filter) {
   return impl_->guarded("listing runs", [&] {
     constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    SQLite::Statement& query = impl_->select_runs;
+    const bool filtered = !filter.inventory.empty() || !filter.identity.empty() ||
+                          filter.up_to_id > 0 || filter.finished_only;
+    std::optional<SQLite::Statement> own;
+    if (filtered) {
+      own.emplace(impl_->connection,
+                  fmt::format("SELECT {} FROM runs WHERE (?1 = '' OR inventory = ?1) AND "
+                              "(?2 = '' OR identity = ?2) AND (?3 = 0 OR id <= ?3) AND "
+                              "(?4 = 0 OR state != 'running') ORDER BY id DESC LIMIT ?5",
+                              kRunColumns));
+      own->bind(1, filter.inventory);
+      own->bind(2, filter.identity);
+      own->bind(3, filter.up_to_id);
+      own->bind(4, filter.finished_only ? 1 : 0);
+    }
+    SQLite::Statement& query = own ? *own : impl_->select_runs;
     StatementUse use(query);
-    query.bind(1, static_cast<std::int64_t>(std::min(limit, kMaxLimit)));
+    query.bind(own ? 5 : 1, static_cast<std::int64_t>(std::min(limit, kMaxLimit)));
     std::vector<RunInfo> runs;
     while (query.executeStep()) {
       runs.push_back(impl_->read_run(query));
     }
     return runs;
+  });
+}
+
+std::optional<RunInfo> Database::previous_comparable_run(std::int64_t run_id) {
+  return impl_->guarded("finding the previous run", [&]() -> std::optional<RunInfo> {
+    SQLite::Statement query(
+        impl_->connection,
+        fmt::format("SELECT {} FROM runs WHERE identity = (SELECT identity FROM runs WHERE id = "
+                    "?1) AND id < ?1 AND state = 'complete' ORDER BY id DESC LIMIT 1",
+                    kRunColumns));
+    query.bind(1, run_id);
+    if (!query.executeStep()) return std::nullopt;
+    return impl_->read_run(query);
   });
 }
 

@@ -57,18 +57,6 @@ std::string immutable_uri(const fs::path& path) {
   return uri + "?immutable=1";
 }
 
-SQLite::Database open_for_inspection(const fs::path& path) {
-  fs::path wal = path;
-  wal += "-wal";
-  std::error_code ignored;
-  if (fs::exists(wal, ignored)) {
-    // A WAL means an rdnsctl is using the file or one crashed; reading it
-    // needs the -shm index, which SQLite creates if it is missing.
-    return SQLite::Database(path.string(), SQLite::OPEN_READONLY, kBusyTimeoutMs);
-  }
-  return SQLite::Database(immutable_uri(path), SQLite::OPEN_READONLY | SQLite::OPEN_URI);
-}
-
 void quick_check(SQLite::Database& connection, const fs::path& path) {
   SQLite::Statement check(connection, "PRAGMA quick_check(1)");
   std::string verdict = check.executeStep() ? check.getColumn(0).getString() : "no verdict";
@@ -80,7 +68,7 @@ void quick_check(SQLite::Database& connection, const fs::path& path) {
 
 FileKind inspect_with_sqlite(const fs::path& path) {
   try {
-    SQLite::Database connection = open_for_inspection(path);
+    SQLite::Database connection = open_read_only_connection(path);
     const FileKind kind = classify(read_identity(connection), path);
     if (kind == FileKind::ours) {
       quick_check(connection, path);
@@ -99,6 +87,20 @@ FileKind inspect_with_sqlite(const fs::path& path) {
 }
 
 }  // namespace
+
+SQLite::Database open_read_only_connection(const fs::path& path) {
+  fs::path wal = path;
+  wal += "-wal";
+  std::error_code ignored;
+  if (fs::exists(wal, ignored)) {
+    // A WAL means an rdnsctl is using the file, kept it (PERSIST_WAL) or
+    // crashed; reading it needs the -shm index, which SQLite creates if it
+    // is missing and the directory allows.
+    return SQLite::Database(path.string(), SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX,
+                            kBusyTimeoutMs);
+  }
+  return SQLite::Database(immutable_uri(path), SQLite::OPEN_READONLY | SQLite::OPEN_URI);
+}
 
 void refuse(const fs::path& path, std::string_view reason) {
   throw Error(Errc::database, fmt::format("refusing database {}: {}", path.string(), reason));

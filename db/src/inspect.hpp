@@ -37,6 +37,12 @@ Identity read_identity(SQLite::Database& connection);
 /// from ours otherwise.
 FileKind classify(const Identity& identity, const std::filesystem::path& path);
 
+/// A read-only connection that writes nothing next to the file: SQLite's own
+/// read-only mode while the -wal and -shm files exist (a writer keeps them,
+/// with the database's permissions), immutable=1 when there is no WAL. So a
+/// user who may read the file but not write its directory can open it.
+SQLite::Database open_read_only_connection(const std::filesystem::path& path);
+
 /// Refuses, without writing anything next to or into it, a file at path that
 /// is not SQLite, belongs to another application, is newer than this binary
 /// or fails PRAGMA quick_check.

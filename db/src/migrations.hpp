@@ -19,7 +19,7 @@ namespace rdns::db {
 /// "rdNS": PRAGMA application_id, so we never adopt another program's file.
 inline constexpr std::int32_t kApplicationId = 0x72644E53;
 
-inline constexpr std::array<std::string_view, 5> kMigrations = {
+inline constexpr std::array<std::string_view, 6> kMigrations = {
     // 1: runs, their per-IP results and the findings of each result.
     R"sql(
 CREATE TABLE runs (
@@ -165,6 +165,21 @@ CREATE TABLE ptr_stages (
   updated_at TEXT NOT NULL,
   PRIMARY KEY (region, ip)
 ) WITHOUT ROWID;
+)sql",
+    // 6: what a run may be compared with. Runs compare only with runs of the
+    // same identity: a named inventory's ("inventory:NAME"), or for an ad-hoc
+    // run one derived from its targets and checks. Runs stored before this
+    // cannot be told apart, so each gets an identity of its own. `checks`
+    // lists the checks that ran ("dns", "dns,smtp"), so a comparison leaves
+    // out findings only one of two runs could produce.
+    R"sql(
+ALTER TABLE runs ADD COLUMN inventory TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN identity TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN checks TEXT NOT NULL DEFAULT 'dns';
+UPDATE runs SET identity = 'run:' || id,
+  checks = CASE WHEN arguments LIKE '%"--smtp"%' THEN 'dns,smtp' ELSE 'dns' END;
+CREATE INDEX runs_by_identity ON runs (identity, id);
+CREATE INDEX runs_by_inventory ON runs (inventory, id);
 )sql",
 };
 

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -46,6 +47,37 @@ std::set<std::string> code_set(const db::ResultRecord& record) {
   return codes;
 }
 
+constexpr std::string_view kSmtpCodes[] = {"HELO_MISMATCH", "HELO_INVALID", "SMTP_UNAVAILABLE"};
+
+bool is_smtp_code(const std::string& code) {
+  return std::find(std::begin(kSmtpCodes), std::end(kSmtpCodes), code) != std::end(kSmtpCodes);
+}
+
+/// The record as a run without --smtp would have stored it: its SMTP
+/// findings gone and its status judged from the rest, as the classifier
+/// does (an error fails, TEMPFAIL and LAME_REVERSE leave it unknown).
+db::ResultRecord without_smtp(const db::ResultRecord& record) {
+  db::ResultRecord kept = record;
+  std::erase_if(kept.findings, [](const db::FindingRecord& f) { return is_smtp_code(f.code); });
+  if (kept.findings.size() == record.findings.size()) return kept;
+  const auto has = [&](auto predicate) {
+    return std::any_of(kept.findings.begin(), kept.findings.end(), predicate);
+  };
+  const auto dns_failed = [](const db::FindingRecord& f) {
+    return f.code == "TEMPFAIL" || f.code == "LAME_REVERSE";
+  };
+  if (has([&](const db::FindingRecord& f) { return f.severity == "error" && !dns_failed(f); })) {
+    kept.status = "fail";
+  } else if (has(dns_failed)) {
+    kept.status = "unknown";
+  } else if (has([](const db::FindingRecord& f) { return f.severity == "warning"; })) {
+    kept.status = "warn";
+  } else {
+    kept.status = "pass";
+  }
+  return kept;
+}
+
 std::vector<std::string> differing_fields(const db::ResultRecord& a, const db::ResultRecord& b) {
   std::vector<std::string> fields;
   if (a.status != b.status) fields.emplace_back("status");
@@ -55,8 +87,9 @@ std::vector<std::string> differing_fields(const db::ResultRecord& a, const db::R
   return fields;
 }
 
-constexpr ChangeKind kKinds[] = {ChangeKind::new_failure, ChangeKind::fixed, ChangeKind::changed,
-                                 ChangeKind::appeared, ChangeKind::disappeared};
+constexpr ChangeKind kKinds[] = {ChangeKind::new_failure, ChangeKind::fixed,
+                                 ChangeKind::ptr_changed, ChangeKind::changed,
+                                 ChangeKind::appeared,    ChangeKind::disappeared};
 
 json record_json(const db::ResultRecord& record) {
   json forward = json::array();
@@ -102,7 +135,9 @@ std::string heading(ChangeKind kind) {
     case ChangeKind::new_failure:
       return "New failures";
     case ChangeKind::fixed:
-      return "Fixed";
+      return "Recovered";
+    case ChangeKind::ptr_changed:
+      return "PTR changed";
     case ChangeKind::changed:
       return "Changed";
     case ChangeKind::appeared:
@@ -121,6 +156,8 @@ std::string_view to_string(ChangeKind kind) {
       return "new_failure";
     case ChangeKind::fixed:
       return "fixed";
+    case ChangeKind::ptr_changed:
+      return "ptr_changed";
     case ChangeKind::changed:
       return "changed";
     case ChangeKind::appeared:
@@ -140,8 +177,17 @@ std::size_t RunDiff::count(ChangeKind kind) const {
                                                 [&](const Change& c) { return c.kind == kind; }));
 }
 
-RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& from,
-                  std::int64_t to_run, const std::vector<db::ResultRecord>& to) {
+RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& from_results,
+                  std::int64_t to_run, const std::vector<db::ResultRecord>& to_results,
+                  bool smtp_in_both) {
+  std::vector<db::ResultRecord> masked_from;
+  std::vector<db::ResultRecord> masked_to;
+  if (!smtp_in_both) {
+    for (const auto& record : from_results) masked_from.push_back(without_smtp(record));
+    for (const auto& record : to_results) masked_to.push_back(without_smtp(record));
+  }
+  const std::vector<db::ResultRecord>& from = smtp_in_both ? from_results : masked_from;
+  const std::vector<db::ResultRecord>& to = smtp_in_both ? to_results : masked_to;
   RunDiff diff;
   diff.from_run = from_run;
   diff.to_run = to_run;
@@ -166,6 +212,8 @@ RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& fr
       change.kind = ChangeKind::new_failure;
     } else if (old.status == "fail" && (record.status == "pass" || record.status == "warn")) {
       change.kind = ChangeKind::fixed;
+    } else if (change.ptr_changed()) {
+      change.kind = ChangeKind::ptr_changed;
     } else if (!change.fields.empty()) {
       change.kind = ChangeKind::changed;
     } else {
@@ -189,6 +237,22 @@ RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& fr
   return diff;
 }
 
+RunDiff compare_runs(const db::RunInfo& from, const std::vector<db::ResultRecord>& from_results,
+                     const db::RunInfo& to, const std::vector<db::ResultRecord>& to_results) {
+  return diff_runs(from.id, from_results, to.id, to_results, from.ran_smtp() && to.ran_smtp());
+}
+
+std::optional<Comparison> compare_with_previous(db::Database& database, const db::RunInfo& run,
+                                                const std::vector<db::ResultRecord>* results) {
+  std::optional<db::RunInfo> previous = database.previous_comparable_run(run.id);
+  if (!previous) return std::nullopt;
+  const std::vector<db::ResultRecord> own =
+      results ? std::vector<db::ResultRecord>{} : database.results(run.id);
+  RunDiff diff =
+      compare_runs(*previous, database.results(previous->id), run, results ? *results : own);
+  return Comparison{std::move(*previous), std::move(diff)};
+}
+
 std::string diff_json(const RunDiff& diff) {
   json summary{{"unchanged", diff.unchanged}};
   json document{{"from_run", diff.from_run}, {"to_run", diff.to_run}};
@@ -210,11 +274,12 @@ std::string diff_json(const RunDiff& diff) {
 
 std::string diff_text(const RunDiff& diff) {
   std::string out = fmt::format(
-      "run {} -> run {}: {} new failures, {} fixed, {} changed, {} appeared, {} "
+      "run {} -> run {}: {} new failures, {} fixed, {} PTR changed, {} changed, {} appeared, {} "
       "disappeared, {} unchanged\n",
       diff.from_run, diff.to_run, diff.count(ChangeKind::new_failure),
-      diff.count(ChangeKind::fixed), diff.count(ChangeKind::changed),
-      diff.count(ChangeKind::appeared), diff.count(ChangeKind::disappeared), diff.unchanged);
+      diff.count(ChangeKind::fixed), diff.count(ChangeKind::ptr_changed),
+      diff.count(ChangeKind::changed), diff.count(ChangeKind::appeared),
+      diff.count(ChangeKind::disappeared), diff.unchanged);
   std::size_t ip_width = 2;
   for (const auto& change : diff.changes) {
     ip_width = std::max(ip_width, detail::shown(change.ip).size());

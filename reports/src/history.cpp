@@ -16,32 +16,27 @@ double pass_rate(const db::RunCounts& counts) {
 
 }  // namespace
 
-std::vector<HistoryEntry> load_history(db::Database& database, std::size_t limit) {
-  // One more run than shown, so the oldest shown run has a predecessor.
-  const std::vector<db::RunInfo> runs = database.list_runs(limit + 1);
+std::vector<HistoryEntry> load_history(db::Database& database, std::size_t limit,
+                                       const std::string& inventory) {
+  db::RunFilter filter;
+  filter.inventory = inventory;
   std::vector<HistoryEntry> history;
-  // Results of the run compared last, kept so each run is read only once.
-  std::optional<std::pair<std::int64_t, std::vector<db::ResultRecord>>> cached;
-  const auto results_of = [&](std::int64_t id) {
-    if (!cached || cached->first != id) cached.emplace(id, database.results(id));
-    return cached->second;
-  };
-  for (std::size_t i = 0; i < runs.size() && i < limit; ++i) {
+  for (const db::RunInfo& run : database.list_runs(limit, filter)) {
     HistoryEntry entry;
-    entry.run = runs[i];
-    entry.pass_rate = pass_rate(runs[i].counts);
-    std::size_t j = i + 1;
-    while (j < runs.size() && runs[j].state == db::RunState::running) ++j;
-    if (runs[i].state != db::RunState::running && j < runs.size()) {
-      const std::vector<db::ResultRecord> newer = results_of(runs[i].id);
-      const std::vector<db::ResultRecord> older = results_of(runs[j].id);
-      const RunDiff diff = diff_runs(runs[j].id, older, runs[i].id, newer);
-      entry.since_previous = ChangeCounts{runs[j].id,
-                                          diff.count(ChangeKind::new_failure),
-                                          diff.count(ChangeKind::fixed),
-                                          diff.count(ChangeKind::changed),
-                                          diff.count(ChangeKind::appeared),
-                                          diff.count(ChangeKind::disappeared)};
+    entry.run = run;
+    entry.pass_rate = pass_rate(run.counts);
+    if (run.state != db::RunState::running) {
+      if (const auto comparison = compare_with_previous(database, run)) {
+        const RunDiff& diff = comparison->diff;
+        entry.since_previous = ChangeCounts{comparison->previous.id,
+                                            diff.count(ChangeKind::new_failure),
+                                            diff.count(ChangeKind::fixed),
+                                            diff.count(ChangeKind::ptr_changed),
+                                            diff.count(ChangeKind::changed),
+                                            diff.count(ChangeKind::appeared),
+                                            diff.count(ChangeKind::disappeared),
+                                            diff.unchanged};
+      }
     }
     history.push_back(std::move(entry));
   }
@@ -62,12 +57,18 @@ std::string history_json(const std::vector<HistoryEntry>& history) {
                 {"warn", c.warn},
                 {"fail", c.fail},
                 {"unknown", c.unknown}}},
-              {"pass_rate", entry.pass_rate}};
+              {"pass_rate", entry.pass_rate},
+              {"inventory", entry.run.inventory}};
     if (entry.since_previous) {
       const ChangeCounts& s = *entry.since_previous;
-      item["since_previous"] = {{"from_run", s.from_run}, {"new_failures", s.new_failures},
-                                {"fixed", s.fixed},       {"changed", s.changed},
-                                {"appeared", s.appeared}, {"disappeared", s.disappeared}};
+      item["since_previous"] = {{"from_run", s.from_run},
+                                {"new_failures", s.new_failures},
+                                {"fixed", s.fixed},
+                                {"ptr_changed", s.ptr_changed},
+                                {"changed", s.changed},
+                                {"appeared", s.appeared},
+                                {"disappeared", s.disappeared},
+                                {"unchanged", s.unchanged}};
     } else {
       item["since_previous"] = nullptr;
     }

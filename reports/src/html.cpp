@@ -219,15 +219,12 @@ mustache::data change_list(const char* id, const char* title, const RunDiff& dif
 }
 
 mustache::data previous_data(const db::RunInfo& previous, const RunDiff& diff) {
-  const std::size_t ptr_changed = static_cast<std::size_t>(
-      std::count_if(diff.changes.begin(), diff.changes.end(),
-                    [](const Change& c) { return c.before && c.after && c.ptr_changed(); }));
   mustache::data data;
   data.set("run_id", std::to_string(previous.id));
   data.set("started_at", shown(previous.started_at));
   data.set("new_failures", std::to_string(diff.count(ChangeKind::new_failure)));
   data.set("fixed", std::to_string(diff.count(ChangeKind::fixed)));
-  data.set("ptr_changed", std::to_string(ptr_changed));
+  data.set("ptr_changed", std::to_string(diff.count(ChangeKind::ptr_changed)));
   data.set("changed", std::to_string(diff.count(ChangeKind::changed)));
   data.set("appeared", std::to_string(diff.count(ChangeKind::appeared)));
   data.set("disappeared", std::to_string(diff.count(ChangeKind::disappeared)));
@@ -235,11 +232,10 @@ mustache::data previous_data(const db::RunInfo& previous, const RunDiff& diff) {
   mustache::data lists{mustache::data::type::list};
   lists.push_back(change_list("newly-failing", "Newly failing", diff,
                               [](const Change& c) { return c.kind == ChangeKind::new_failure; }));
-  lists.push_back(change_list("fixed", "Fixed", diff,
+  lists.push_back(change_list("fixed", "Recovered", diff,
                               [](const Change& c) { return c.kind == ChangeKind::fixed; }));
-  lists.push_back(change_list("ptr-changed", "PTR changed", diff, [](const Change& c) {
-    return c.before && c.after && c.ptr_changed();
-  }));
+  lists.push_back(change_list("ptr-changed", "PTR changed", diff,
+                              [](const Change& c) { return c.kind == ChangeKind::ptr_changed; }));
   lists.push_back(change_list("disappeared", "No longer audited", diff,
                               [](const Change& c) { return c.kind == ChangeKind::disappeared; }));
   data.set("lists", lists);
@@ -287,7 +283,9 @@ std::string change_label(ChangeKind kind) {
     case ChangeKind::new_failure:
       return "newly failing";
     case ChangeKind::fixed:
-      return "fixed";
+      return "recovered";
+    case ChangeKind::ptr_changed:
+      return "PTR changed";
     case ChangeKind::changed:
       return "changed";
     case ChangeKind::appeared:

@@ -45,19 +45,19 @@ ReportData load_report(db::Database& database, std::int64_t run_id, std::size_t 
       data.source_domains[result.ip].push_back(source.domain);
   }
 
-  // list_runs is newest first; the runs before this one give its
-  // predecessor and the trend. A run still in progress has partial counts,
-  // so it is neither a predecessor nor a point of the trend.
-  for (auto& info : database.list_runs(std::numeric_limits<std::size_t>::max())) {
-    if (info.id > run_id) continue;
-    if (info.id == run_id) {
-      data.history.push_back(data.run);
-      continue;
+  // The predecessor and the trend are runs of the same identity only: a
+  // one-off run of other addresses says nothing about this one's. A run
+  // still in progress has partial counts, so it is not a point of the trend.
+  data.previous = database.previous_comparable_run(run_id);
+  db::RunFilter same;
+  same.identity = data.run.identity;
+  same.up_to_id = run_id;
+  same.finished_only = true;
+  data.history.push_back(data.run);
+  for (auto& info : database.list_runs(history_runs, same)) {
+    if (info.id != run_id && data.history.size() < history_runs) {
+      data.history.push_back(std::move(info));
     }
-    if (info.state == db::RunState::running) continue;
-    if (!data.previous) data.previous = info;
-    if (data.history.size() < history_runs) data.history.push_back(std::move(info));
-    if (data.history.size() >= history_runs && data.previous) break;
   }
   std::reverse(data.history.begin(), data.history.end());
   if (data.previous) data.previous_results = database.results(data.previous->id);
@@ -102,7 +102,7 @@ Summary summarize(const ReportData& data) {
                    [](const CodeCount& a, const CodeCount& b) { return a.ips > b.ips; });
   if (data.previous) {
     summary.since_previous =
-        diff_runs(data.previous->id, data.previous_results, data.run.id, data.results);
+        compare_runs(*data.previous, data.previous_results, data.run, data.results);
   }
   return summary;
 }
@@ -114,7 +114,7 @@ void write_csv_report(const ReportData& data, std::ostream& out) {
   std::unordered_map<std::string, ChangeKind> changes;
   if (data.previous) {
     for (auto& change :
-         diff_runs(data.previous->id, data.previous_results, data.run.id, data.results).changes) {
+         compare_runs(*data.previous, data.previous_results, data.run, data.results).changes) {
       changes.emplace(change.ip, change.kind);
     }
   }

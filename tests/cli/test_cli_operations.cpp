@@ -111,8 +111,9 @@ TEST_CASE("a second run on a locked database exits 4 at once") {
   CHECK(second.out.empty());
   CHECK_FALSE(std::filesystem::exists(db));  // refused before opening anything
 
+  // A check that stores its run (--store) needs the lock too.
   const ProcessResult plugin =
-      run_rdnsctl({"check", "--db", db.string(), "--resolver",
+      run_rdnsctl({"check", "--store", "--db", db.string(), "--resolver",
                    rdns::lab::shared_lab().resolver_address(), "192.0.2.10"});
   CHECK(plugin.exit_code == 3);
   CHECK_THAT(plugin.out, Catch::StartsWith("RDNS UNKNOWN - ") &&

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <db/database.hpp>
 #include <lab/dns_lab.hpp>
 
 #include "run_rdnsctl.hpp"
@@ -155,14 +156,81 @@ TEST_CASE("--notify-webhook posts only the addresses that newly fail") {
   CHECK(audit(db, receiver.url(), {"192.0.2.10", "192.0.2.12"}).exit_code == 1);
   CHECK(receiver.requests().size() == 1);
 
-  // 192.0.2.16 is new to the audit and fails; 192.0.2.12 still fails.
+  // Other targets are another identity: compared with nothing, so both
+  // failing addresses are listed, never "newly failing" against run 2.
   CHECK(audit(db, receiver.url(), {"192.0.2.12", "192.0.2.16"}).exit_code == 1);
   requests = receiver.requests();
   REQUIRE(requests.size() == 2);
   const auto second = nlohmann::json::parse(requests[1].body);
-  CHECK(second["previous_run"]["id"] == 2);
-  REQUIRE(second["newly_failing"].size() == 1);
-  CHECK(second["newly_failing"][0]["ip"] == "192.0.2.16");
+  CHECK(second["previous_run"].is_null());
+  CHECK(second["newly_failing"].size() == 2);
+  // The first target set again: compared with run 2, not the one-off run 3.
+  CHECK(audit(db, receiver.url(), {"192.0.2.12", "192.0.2.10"}).exit_code == 1);
+  CHECK(receiver.requests().size() == 2);
+}
+
+TEST_CASE("runs compare like with like: the webhook's recoveries, report diff and history") {
+  LoopbackReceiver receiver;
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  REQUIRE(audit(db, receiver.url(), {"192.0.2.10", "192.0.2.12"}).exit_code == 1);  // run 1
+  std::string identity;
+  {
+    // Run 2, of the same identity, as if 192.0.2.10 had failed and
+    // 192.0.2.12 passed then (the lab's zones cannot change between runs).
+    auto database = rdns::db::Database::open(db);
+    identity = database.find_run(1)->identity;
+    CHECK(identity.rfind("targets:", 0) == 0);
+    const std::int64_t id =
+        database.begin_run("audit", "[]", {"127.0.0.1:53"}, "test", {"", identity, "dns"});
+    rdns::db::ResultRecord failing{"192.0.2.10", "ipv4", "fail", {}, {}, {}, {}};
+    failing.findings.push_back({"NO_PTR", "error", "no PTR"});
+    const rdns::db::ResultRecord passing{"192.0.2.12", "ipv4", "pass", {"x.example.com"},
+                                         {},           {},     {}};
+    const std::vector<rdns::db::ResultRecord> records = {failing, passing};
+    database.add_results(id, records);
+    database.finish_run(id, rdns::db::RunState::complete, {2, 1, 0, 1, 0});
+  }
+  REQUIRE(audit(db, receiver.url(), {"192.0.2.12", "192.0.2.10"}).exit_code == 1);  // run 3
+  auto requests = receiver.requests();
+  REQUIRE(requests.size() == 2);
+  const auto document = nlohmann::json::parse(requests[1].body);
+  CHECK(document["previous_run"]["id"] == 2);
+  REQUIRE(document["newly_failing"].size() == 1);
+  CHECK(document["newly_failing"][0]["ip"] == "192.0.2.12");
+  REQUIRE(document["recovered"].size() == 1);
+  CHECK(document["recovered"][0]["ip"] == "192.0.2.10");
+  CHECK(document["recovered"][0]["previous_status"] == "fail");
+  CHECK_THAT(document["text"].get<std::string>(),
+             Catch::Contains("1 address newly fails reverse DNS: 192.0.2.12 (NO_PTR); 1 address "
+                             "has recovered: 192.0.2.10"));
+
+  // A one-off run in between (run 4), then the scheduled set (run 5).
+  REQUIRE(audit(db, receiver.url(), {"192.0.2.16"}).exit_code == 1);
+  REQUIRE(audit(db, receiver.url(), {"192.0.2.10", "192.0.2.12"}).exit_code == 1);
+  CHECK(receiver.requests().size() == 3);  // run 5 changed nothing against run 3
+
+  const ProcessResult history = run_rdnsctl({"report", "history", "--db", db, "--format", "json"});
+  REQUIRE(history.exit_code == 0);
+  const auto runs = nlohmann::json::parse(history.out);
+  REQUIRE(runs.size() == 5);
+  CHECK(runs[0]["id"] == 5);
+  CHECK(runs[0]["since_previous"]["from_run"] == 3);
+  CHECK(runs[0]["since_previous"]["unchanged"] == 2);
+  CHECK(runs[1]["since_previous"].is_null());  // the one-off run
+  CHECK(runs[2]["since_previous"]["from_run"] == 2);
+  CHECK(runs[2]["since_previous"]["new_failures"] == 1);
+  CHECK(runs[2]["since_previous"]["fixed"] == 1);
+
+  const ProcessResult quiet =
+      run_rdnsctl({"report", "diff", "3", "5", "--db", db, "--fail-on-new"});
+  CHECK(quiet.exit_code == 0);
+  const ProcessResult worse =
+      run_rdnsctl({"report", "diff", "2", "3", "--db", db, "--fail-on-new"});
+  CHECK(worse.exit_code == 1);
+  CHECK(run_rdnsctl({"report", "diff", "2", "3", "--db", db}).exit_code == 0);
+  const ProcessResult other = run_rdnsctl({"report", "diff", "3", "4", "--db", db});
+  CHECK_THAT(other.err, Catch::Contains("different inventories or targets"));
 }
 
 TEST_CASE("--notify-webhook retries server errors and gives up on refusals") {

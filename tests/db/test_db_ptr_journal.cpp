@@ -103,5 +103,6 @@ TEST_CASE("journal: a version 4 database gains the journal tables on open", "[db
 
   PtrJournal journal = PtrJournal::open(path);
   CHECK(journal.begin(intent("delete", "192.0.2.3")) == 1);
-  CHECK(rdns::db::Database::open(path).schema_version() == 5);
+  CHECK(rdns::db::Database::open(path).schema_version() ==
+        rdns::db::Database::latest_schema_version());
 }

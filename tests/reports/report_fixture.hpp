@@ -47,7 +47,9 @@ inline db::RunCounts counts_of(const std::vector<db::ResultRecord>& records) {
 
 inline std::int64_t store_run(db::Database& database, const std::vector<db::ResultRecord>& records,
                               db::RunState state = db::RunState::complete) {
-  const std::int64_t id = database.begin_run("audit", "[]", {"127.0.0.1:53"}, "test");
+  // One identity, as runs of one inventory have: the runs compare.
+  const std::int64_t id =
+      database.begin_run("audit", "[]", {"127.0.0.1:53"}, "test", {"", "inventory:test", "dns"});
   database.add_results(id, records);
   if (state != db::RunState::running) database.finish_run(id, state, counts_of(records));
   return id;

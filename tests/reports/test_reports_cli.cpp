@@ -77,7 +77,7 @@ TEST_CASE("rdnsctl report --format csv round-trips through an RFC 4180 parser", 
   CHECK(failing[0].at("code") == "FORWARD_MISMATCH");
   CHECK(failing[0].at("severity") == "error");
   CHECK(failing[0].at("fix").find("A/AAAA") != std::string::npos);
-  CHECK(rows_for(rows, "192.0.2.18")[0].at("change") == "changed");
+  CHECK(rows_for(rows, "192.0.2.18")[0].at("change") == "ptr_changed");
 
   // Hostile names come back byte for byte; markup is only text in a CSV.
   CHECK(rows_for(rows, "192.0.2.23")[0].at("ptr") == rdns::test::kEscapedImgPtr);
@@ -119,8 +119,8 @@ TEST_CASE("rdnsctl report diff prints the changes as a table and as JSON", "[rep
   const auto table = run_rdnsctl({"report", "diff", "1", "latest", "--db", db});
   INFO(table.err);
   REQUIRE(table.exit_code == 0);
-  CHECK(table.out.find("run 1 -> run 2: 3 new failures, 1 fixed, 1 changed, 3 appeared, 1 "
-                       "disappeared, 1 unchanged") == 0);
+  CHECK(table.out.find("run 1 -> run 2: 3 new failures, 1 fixed, 1 PTR changed, 0 changed, 3 "
+                       "appeared, 1 disappeared, 1 unchanged") == 0);
   const auto json = run_rdnsctl({"report", "diff", "1", "2", "--db", db, "--format", "json"});
   REQUIRE(json.exit_code == 0);
   const auto document = nlohmann::json::parse(json.out);

@@ -1,5 +1,7 @@
 // diff_runs, diff_json, diff_text and summarize, fed values directly.
 
+#include <set>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -40,7 +42,7 @@ TEST_CASE("diff_runs sorts IPs into new failures, fixed, changed, appeared, disa
   CHECK(find_change(diff, "192.0.2.16")->fields ==
         std::vector<std::string>{"status", "forward", "codes"});
   const auto* changed = find_change(diff, "192.0.2.18");
-  CHECK(changed->kind == ChangeKind::changed);
+  CHECK(changed->kind == ChangeKind::ptr_changed);  // in that class only, not also in changed
   CHECK(changed->ptr_changed());
   CHECK(find_change(diff, "192.0.2.23")->kind == ChangeKind::new_failure);  // new and failing
   CHECK_FALSE(find_change(diff, "192.0.2.23")->before.has_value());
@@ -50,9 +52,15 @@ TEST_CASE("diff_runs sorts IPs into new failures, fixed, changed, appeared, disa
 
   CHECK(diff.count(ChangeKind::new_failure) == 3);  // .16, .23, .40
   CHECK(diff.count(ChangeKind::fixed) == 1);
-  CHECK(diff.count(ChangeKind::changed) == 1);
+  CHECK(diff.count(ChangeKind::ptr_changed) == 1);
+  CHECK(diff.count(ChangeKind::changed) == 0);
   CHECK(diff.count(ChangeKind::appeared) == 3);  // .41, .60, 2001:db8::25
   CHECK(diff.count(ChangeKind::disappeared) == 1);
+  // Every address of either run is in exactly one class.
+  std::set<std::string> addresses;
+  for (const auto& r : older_run()) addresses.insert(r.ip);
+  for (const auto& r : newer_run()) addresses.insert(r.ip);
+  CHECK(diff.changes.size() + diff.unchanged == addresses.size());
 
   // Address order, IPv4 before IPv6, numerically.
   CHECK(diff.changes.front().ip == "192.0.2.12");
@@ -75,6 +83,35 @@ TEST_CASE("diff_runs ignores PTR case and detail text, and fail to unknown is no
   CHECK(diff.changes[0].fields == std::vector<std::string>{"status", "codes"});
 }
 
+TEST_CASE("a run without --smtp neither fixes nor breaks an SMTP finding", "[reports]") {
+  using rdns::test::record;
+  const std::vector<rdns::db::ResultRecord> with_smtp = {
+      record("192.0.2.1", "warn", {"mx.example.com"}, {{"HELO_MISMATCH", "warning", "x"}}),
+      record("192.0.2.2", "fail", {"mx2.example.com"},
+             {{"HELO_INVALID", "error", "raised by a rule"}}),
+      record("192.0.2.3", "fail", {}, {{"NO_PTR", "error", "x"}})};
+  const std::vector<rdns::db::ResultRecord> dns_only = {
+      record("192.0.2.1", "pass", {"mx.example.com"}, {}),
+      record("192.0.2.2", "pass", {"mx2.example.com"}, {}),
+      record("192.0.2.3", "pass", {"mx3.example.com"}, {})};
+  rdns::db::RunInfo a;
+  a.id = 1;
+  a.checks = "dns,smtp";
+  rdns::db::RunInfo b;
+  b.id = 2;
+  b.checks = "dns";
+  const auto diff = rdns::reports::compare_runs(a, with_smtp, b, dns_only);
+  CHECK(diff.unchanged == 2);  // .1 and .2: only SMTP findings differed
+  REQUIRE(diff.changes.size() == 1);
+  CHECK(diff.changes[0].ip == "192.0.2.3");
+  CHECK(diff.changes[0].kind == ChangeKind::fixed);
+  // Both with --smtp: the same results are a recovery and a change.
+  b.checks = "dns,smtp";
+  const auto both = rdns::reports::compare_runs(a, with_smtp, b, dns_only);
+  CHECK(both.count(ChangeKind::fixed) == 2);
+  CHECK(both.count(ChangeKind::changed) == 1);
+}
+
 TEST_CASE("diff_json has the documented shape and keeps hostile names as plain strings",
           "[reports]") {
   const auto diff = rdns::reports::diff_runs(1, older_run(), 2, newer_run());
@@ -83,7 +120,8 @@ TEST_CASE("diff_json has the documented shape and keeps hostile names as plain s
   CHECK(document["to_run"] == 2);
   CHECK(document["summary"] == nlohmann::json{{"new_failures", 3},
                                               {"fixed", 1},
-                                              {"changed", 1},
+                                              {"ptr_changed", 1},
+                                              {"changed", 0},
                                               {"appeared", 3},
                                               {"disappeared", 1},
                                               {"unchanged", 1}});
@@ -108,7 +146,7 @@ TEST_CASE("diff_text lists each kind and escapes control bytes", "[reports]") {
   newer[1].ptr = {"evil\x1b]0;title\x07.example.com"};
   const std::string text =
       rdns::reports::diff_text(rdns::reports::diff_runs(1, older_run(), 2, newer));
-  CHECK(text.find("run 1 -> run 2: 3 new failures, 1 fixed, 1 changed") == 0);
+  CHECK(text.find("run 1 -> run 2: 3 new failures, 1 fixed, 1 PTR changed, 0 changed") == 0);
   CHECK(text.find("New failures:") != std::string::npos);
   CHECK(text.find("Disappeared") != std::string::npos);
   CHECK(text.find("192.0.2.16") != std::string::npos);

@@ -101,6 +101,27 @@ struct RunInfo {
   std::vector<std::string> resolvers;
   std::string tool_version;
   RunCounts counts;
+  std::string inventory;  ///< the named inventory audited; empty for an ad-hoc run
+  std::string identity;   ///< runs compare only with runs of the same identity
+  std::string checks;     ///< the checks that ran: "dns" or "dns,smtp"
+
+  bool ran_smtp() const { return checks.find("smtp") != std::string::npos; }
+};
+
+/// What a new run is: see RunInfo. An empty identity gets one of the run's
+/// own, so the run is compared with nothing.
+struct RunLabel {
+  std::string inventory;
+  std::string identity;
+  std::string checks = "dns";
+};
+
+/// Which runs list_runs returns; empty fields do not filter.
+struct RunFilter {
+  std::string inventory;
+  std::string identity;
+  std::int64_t up_to_id = 0;   ///< only runs with an id up to this one (0: all)
+  bool finished_only = false;  ///< leave out runs still running
 };
 
 /// An open run-history database. Not thread-safe: use one per thread. A
@@ -114,6 +135,13 @@ class Database {
   /// schema than this binary supports, or fails PRAGMA quick_check.
   static Database open(const std::filesystem::path& path);
 
+  /// Opens an existing database for reading only: no migration, no file
+  /// created or changed, nothing written next to it, so a user who may read
+  /// the file but not write its directory can use it. Writing through it
+  /// fails with Errc::database. Refuses (Errc::usage) a path with no
+  /// database, and (Errc::database) a schema older or newer than this binary's.
+  static Database open_read_only(const std::filesystem::path& path);
+
   /// The schema version this binary creates and migrates to.
   static std::int64_t latest_schema_version();
 
@@ -126,7 +154,8 @@ class Database {
   /// Records a new run in state running and returns its id. arguments_json
   /// must be valid JSON.
   std::int64_t begin_run(std::string_view command, std::string_view arguments_json,
-                         const std::vector<std::string>& resolvers, std::string_view tool_version);
+                         const std::vector<std::string>& resolvers, std::string_view tool_version,
+                         const RunLabel& label = {});
 
   /// Stores results of a running run in one transaction: all or none. An IP
   /// may appear once per run.
@@ -135,8 +164,12 @@ class Database {
   /// Ends a run: state must not be running.
   void finish_run(std::int64_t run_id, RunState state, const RunCounts& counts);
 
-  /// The newest runs first, at most limit of them.
-  std::vector<RunInfo> list_runs(std::size_t limit);
+  /// The newest runs first, at most limit of them, those `filter` lets through.
+  std::vector<RunInfo> list_runs(std::size_t limit, const RunFilter& filter = {});
+
+  /// The run `run_id` is compared with: the newest complete run begun before
+  /// it with the same identity; none for the first of its identity.
+  std::optional<RunInfo> previous_comparable_run(std::int64_t run_id);
 
   std::optional<RunInfo> find_run(std::int64_t run_id);
 

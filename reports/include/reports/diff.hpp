@@ -1,6 +1,9 @@
 #pragma once
-/// What changed between two stored runs, per IP: the terminal and JSON
-/// forms of `rdnsctl report diff`, and the "changes" part of a report.
+/// The one definition of comparing runs, used by the report, `report diff`,
+/// `report history`, the trend and the webhook: a run is
+/// compared with the previous complete run of the same identity (inventory),
+/// only on findings both runs could produce, and every address falls in
+/// exactly one class. Also the terminal and JSON forms of `report diff`.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,13 +19,14 @@ namespace rdns::reports {
 /// How an IP's result moved from the older run to the newer one.
 enum class ChangeKind {
   new_failure,  ///< fail now; not fail before, or not audited before
-  fixed,        ///< fail before; pass or warn now (unknown is not fixed: nothing was proven)
-  changed,      ///< audited in both, neither of the above, but status, PTR, forward or codes differ
+  fixed,        ///< recovered: fail before; pass or warn now (unknown proves nothing)
+  ptr_changed,  ///< audited in both, neither of the above, and the PTR names differ
+  changed,      ///< audited in both, none of the above, but status, forward or codes differ
   appeared,     ///< audited only in the newer run, and not failing
   disappeared,  ///< audited only in the older run
 };
 
-/// "new_failure", "fixed", "changed", "appeared", "disappeared".
+/// "new_failure", "fixed", "ptr_changed", "changed", "appeared", "disappeared".
 std::string_view to_string(ChangeKind kind);
 
 /// One IP whose result differs between the runs.
@@ -50,8 +54,28 @@ struct RunDiff {
 };
 
 /// Compares two runs' results (as db::Database::results returns them).
+/// Unless `smtp_in_both`, the SMTP findings (HELO_MISMATCH, HELO_INVALID,
+/// SMTP_UNAVAILABLE) are left out of both sides and the statuses judged
+/// without them: a run without --smtp neither fixes nor breaks one.
 RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& from,
-                  std::int64_t to_run, const std::vector<db::ResultRecord>& to);
+                  std::int64_t to_run, const std::vector<db::ResultRecord>& to,
+                  bool smtp_in_both = true);
+
+/// Two stored runs compared on what both checked.
+RunDiff compare_runs(const db::RunInfo& from, const std::vector<db::ResultRecord>& from_results,
+                     const db::RunInfo& to, const std::vector<db::ResultRecord>& to_results);
+
+/// A run against the run it is compared with.
+struct Comparison {
+  db::RunInfo previous;
+  RunDiff diff;
+};
+
+/// `run` against Database::previous_comparable_run; none for the first run
+/// of its identity. `results` are the run's own when the caller has them.
+std::optional<Comparison> compare_with_previous(
+    db::Database& database, const db::RunInfo& run,
+    const std::vector<db::ResultRecord>* results = nullptr);
 
 /// The JSON document of `rdnsctl report diff --format json` (docs/reports.md).
 std::string diff_json(const RunDiff& diff);

@@ -19,11 +19,12 @@ namespace rdns::reports {
 struct ReportData {
   db::RunInfo run;
   std::vector<db::ResultRecord> results;  ///< address order
-  /// The newest run begun before `run` that is not still running; the
+  /// The run `run` is compared with (Database::previous_comparable_run); the
   /// "changes since the previous run" compare against it.
   std::optional<db::RunInfo> previous;
   std::vector<db::ResultRecord> previous_results;
-  /// Up to the requested number of runs ending with `run`, oldest first: the trend.
+  /// Up to the requested number of finished runs of the same identity,
+  /// ending with `run`, oldest first: the trend.
   std::vector<db::RunInfo> history;
   /// IP → the domains whose MX/SPF led to it (from `audit --domain`); the
   /// "by source domain" summary appears only when some result has one.
