@@ -292,7 +292,8 @@ Plan plan_resume(const AuditCommandOptions& current) {
     open_existing(current.database);  // throws, naming the path
   }
   plan.lock.emplace(lock_database(database_path(current.database)));
-  plan.database.emplace(open_existing(current.database));
+  // Read-write: the resumed run's results go into it.
+  plan.database.emplace(db::Database::open(database_path(current.database)));
   const auto run = plan.database->find_run(current.resume);
   if (!run || run->command != "audit") {
     throw Error(Errc::usage, fmt::format("no audit run {} in {}", current.resume,

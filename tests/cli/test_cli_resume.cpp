@@ -11,7 +11,9 @@
 #include <lab/dns_lab.hpp>
 
 #include "run_rdnsctl.hpp"
+#include "stored_runs.hpp"
 
+using rdns::test::only_run;
 using rdns::test::run_rdnsctl;
 using rdns::test::TempDir;
 
@@ -42,14 +44,6 @@ std::vector<std::string> paced_audit(const std::string& db) {
 }
 
 constexpr std::int64_t kTargets = 768;
-
-nlohmann::json only_run(const std::string& db) {
-  const auto list = run_rdnsctl({"runs", "list", "--db", db, "--format", "json"});
-  REQUIRE(list.exit_code == 0);
-  const auto runs = nlohmann::json::parse(list.out);
-  REQUIRE(runs.size() == 1);
-  return runs[0];
-}
 
 /// Every target stored exactly once, counts adding up, run complete.
 void check_complete(const std::string& db) {

@@ -16,7 +16,9 @@
 #include <lab/dns_lab.hpp>
 
 #include "run_rdnsctl.hpp"
+#include "stored_runs.hpp"
 
+using rdns::test::only_run;
 using rdns::test::ProcessResult;
 using rdns::test::read_file;
 using rdns::test::run_command;
@@ -59,14 +61,6 @@ std::string command_line(const std::vector<std::string>& args) {
 /// Runs a bash script; its stdout and stderr are captured.
 ProcessResult bash(const std::string& script) {
   return run_command({"bash", "-c", script});
-}
-
-nlohmann::json only_run(const std::string& db) {
-  const auto list = run_rdnsctl({"runs", "list", "--db", db, "--format", "json"});
-  REQUIRE(list.exit_code == 0);
-  const auto runs = nlohmann::json::parse(list.out);
-  REQUIRE(runs.size() == 1);
-  return runs[0];
 }
 
 /// The run can be resumed to a complete run holding every target once.
