@@ -154,12 +154,6 @@ audit::TargetSet collect_targets(const AuditCommandOptions& options) {
 }
 
 audit::AuditOptions engine_options(const AuditCommandOptions& options) {
-  // Below 10 ms not even a loopback resolver answers reliably; above a minute
-  // per try the retry schedule would hold one address for over an hour.
-  if (!std::isfinite(options.timeout_seconds) || options.timeout_seconds < 0.01 ||
-      options.timeout_seconds > 60) {
-    throw Error(Errc::usage, "--timeout must be between 0.01 and 60 seconds");
-  }
   audit::AuditOptions engine;
   engine.resolvers = options.resolvers;
   engine.timeout =
@@ -622,26 +616,6 @@ void settle_database(AuditCommandOptions& options) {
   }
 }
 
-namespace {
-
-/// Not CLI::PositiveNumber, whose message prints the largest double in full,
-/// nor a Range over an unsigned type, which takes "-5" as 2^64 - 5.
-CLI::Validator positive_whole_number() {
-  return CLI::Validator(
-      [](const std::string& text) -> std::string {
-        std::uint64_t value = 0;
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (ec != std::errc() || end != text.data() + text.size() || value == 0 ||
-            value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-          return fmt::format("'{}' is not a whole number of at least 1", escape_text(text));
-        }
-        return {};
-      },
-      "POSITIVE");
-}
-
-}  // namespace
-
 void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet set) {
   command.add_option("targets", options.targets,
                      "IP addresses or CIDR ranges (IPv4/IPv6); '-' reads standard input");
@@ -666,6 +640,8 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
       .add_option("--timeout", options.timeout_seconds,
                   "Seconds to wait for the first try; doubled on each retry round")
       ->default_val(1.0)
+      // Below 10 ms not even a loopback resolver answers reliably; above a
+      // minute per try the retry schedule would hold one address for over an hour.
       ->check(finite_range(0.01, 60, "seconds"));
   command.add_option("--retries", options.retries, "Tries after the first")
       ->default_val(3)
