@@ -3,7 +3,7 @@
 # SECONDS (default 600) on a working copy of its seed corpus, so that what a
 # run discovers never changes the seeds in fuzz/corpus/. A crash, a sanitizer
 # report or a leak stops the script with the input saved under
-# build/fuzz/artifacts/. `bash scripts/fuzz.sh 15` is CI's smoke pass;
+# build/fuzz/artifacts/. `bash scripts/fuzz.sh 10` is CI's smoke pass;
 # `bash scripts/fuzz.sh 600 fuzz_dns_reply` runs one target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
