@@ -30,12 +30,15 @@ std::filesystem::path write(const std::filesystem::path& path, const std::string
 
 /// rdnsctl with standard input closed (`<&-`), as a careless service unit runs it.
 ProcessResult run_with_stdin_closed(const TempDir& dir, const std::vector<std::string>& args) {
-  std::string command =
-      "env HOME=" + shell_quote(dir.path().string()) + " " + shell_quote(RDNSCTL_BINARY);
-  for (const auto& arg : args) command += " " + shell_quote(arg);
+  // Built with append(), not "literal" + std::string: at -O3 GCC 12 warns
+  // falsely (-Wrestrict) inside the libstdc++ replace() that operator+ uses.
+  std::string command = "env HOME=";
+  command.append(shell_quote(dir.path().string())).append(" ").append(shell_quote(RDNSCTL_BINARY));
+  for (const auto& arg : args) command.append(" ").append(shell_quote(arg));
   const auto out = dir.path() / "closed.out";
   const auto err = dir.path() / "closed.err";
-  command += " <&- >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string());
+  command.append(" <&- >").append(shell_quote(out.string()));
+  command.append(" 2>").append(shell_quote(err.string()));
   const int status = std::system(command.c_str());
   ProcessResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
