@@ -163,9 +163,6 @@ audit::AuditOptions engine_options(const AuditCommandOptions& options) {
   engine.qps = options.qps;
   engine.stop_signals = {SIGINT, SIGTERM};
   if (options.smtp) {
-    if (!std::isfinite(options.smtp_timeout_seconds) || options.smtp_timeout_seconds <= 0) {
-      throw Error(Errc::usage, "--smtp-timeout must be a positive number of seconds");
-    }
     audit::SmtpOptions smtp;
     smtp.port = options.smtp_port;
     smtp.helo_name = options.smtp_helo.empty() ? default_helo_name() : options.smtp_helo;
