@@ -1,11 +1,14 @@
 #pragma once
 // Runs the real rdnsctl binary the way a user's shell would.
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/wait.h>
@@ -102,6 +105,21 @@ inline pid_t spawn_rdnsctl(const std::vector<std::string>& args, const std::file
     _exit(127);
   }
   return pid;
+}
+
+/// Waits until `path` holds at least `lines` complete lines (a spawned
+/// run's progress) or `limit` passes; whether it got there. Tests that
+/// interrupt a run wait for this instead of a fixed delay, which a slow
+/// (sanitised, loaded) machine can outlast before the run has stored anything.
+inline bool wait_for_lines(const std::filesystem::path& path, std::size_t lines,
+                           std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string text = read_file(path);
+    if (static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) >= lines) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 /// Waits for a spawned process; its exit code, or 128 + the signal.

@@ -98,8 +98,14 @@ TEST_CASE("SIGTERM ends a run within seconds and nothing is sent after it") {
   const pid_t pid = rdns::test::spawn_rdnsctl(
       {"audit", "--db", db, "--resolver", resolver.address(), "192.0.2.0/24", "198.51.100.0/24"},
       dir.path() / "out", dir.path() / "err");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Signalled once the run is under way (its queries reach the resolver),
+  // however long a sanitised build takes to start.
+  const auto started_by = Clock::now() + std::chrono::seconds(30);
+  while (resolver.queries() == 0 && Clock::now() < started_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   REQUIRE(resolver.queries() > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const auto signalled = Clock::now();
   kill(pid, SIGTERM);
   const int code = wait_at_most(pid, std::chrono::seconds(20));

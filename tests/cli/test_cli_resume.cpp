@@ -69,7 +69,8 @@ TEST_CASE("rdnsctl audit stops cleanly on SIGINT and --resume finishes the run")
   const std::string db = (dir.path() / "runs.db").string();
   const auto out = dir.path() / "first.jsonl";
   const pid_t pid = rdns::test::spawn_rdnsctl(paced_audit(db), out, dir.path() / "first.err");
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  REQUIRE(rdns::test::wait_for_lines(out, 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill(pid, SIGINT);
   CHECK(rdns::test::wait_exit(pid) == 130);
   const std::string err = rdns::test::read_file(dir.path() / "first.err");
@@ -101,16 +102,20 @@ TEST_CASE("rdnsctl audit --resume recovers a run killed with SIGKILL at several 
   const std::string db = (dir.path() / "runs.db").string();
   const pid_t first =
       rdns::test::spawn_rdnsctl(paced_audit(db), dir.path() / "1.out", dir.path() / "1.err");
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // Killed once it has stored results: an earlier kill leaves no run to resume.
+  REQUIRE(rdns::test::wait_for_lines(dir.path() / "1.out", 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   kill(first, SIGKILL);
   CHECK(rdns::test::wait_exit(first) == 128 + SIGKILL);
   CHECK(only_run(db)["state"] == "running");
 
   // Kill the resumed run too, later on, then resume to the end.
-  for (const int delay_ms : {1300, 400}) {
+  for (const int delay_ms : {900, 100}) {
+    const auto resumed_out = dir.path() / "r.out";
     const pid_t resumed =
         rdns::test::spawn_rdnsctl({"audit", "--resume", "1", "--db", db, "--format", "jsonl"},
-                                  dir.path() / "r.out", dir.path() / "r.err");
+                                  resumed_out, dir.path() / "r.err");
+    rdns::test::wait_for_lines(resumed_out, 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     kill(resumed, SIGKILL);
     rdns::test::wait_exit(resumed);

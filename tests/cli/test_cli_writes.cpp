@@ -159,7 +159,8 @@ TEST_CASE("a database lock held by another program exits 3 with 'locked', and th
   const auto out = dir.path() / "audit.out";
   const auto err = dir.path() / "audit.err";
   const pid_t pid = rdns::test::spawn_rdnsctl(audit_args(db, {"--qps", "150"}), out, err);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  REQUIRE(rdns::test::wait_for_lines(out, 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   // The sqlite3 shell holds the write lock longer than the 5 s busy timeout.
   const auto holder =
       bash("(echo 'BEGIN EXCLUSIVE;'; sleep 8; echo 'COMMIT;') | sqlite3 " + shell_quote(db));
