@@ -234,23 +234,6 @@ struct Plan {
   std::vector<db::DomainFindingRecord> domain_findings;
 };
 
-/// Locks `<database>.lock`, so scheduled runs never overlap on one database.
-FileLock lock_database(const std::filesystem::path& database) {
-  // The lock belongs to the real file: two names for one database (a
-  // symlink, a relative path) must not give two locks.
-  std::error_code ignored;
-  const std::filesystem::path real = std::filesystem::weakly_canonical(database, ignored);
-  const std::filesystem::path path = (real.empty() ? database : real).string() + ".lock";
-  auto lock = FileLock::try_acquire(path);
-  if (!lock) {
-    throw RunLocked(Errc::io,
-                    fmt::format("{}: another rdnsctl run is using this database "
-                                "(lock held on {}); not starting a second one",
-                                escape_text(database.string()), escape_text(path.string())));
-  }
-  return std::move(*lock);
-}
-
 /// The options a stored run was started with, parsed from its arguments.
 AuditCommandOptions stored_options(const db::RunInfo& run) {
   std::vector<std::string> arguments;
@@ -605,6 +588,22 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
     write_prometheus_textfile(options.prometheus_textfile, outcome.metrics);
   }
   return outcome;
+}
+
+FileLock lock_database(const std::filesystem::path& database) {
+  // The lock belongs to the real file: two names for one database (a
+  // symlink, a relative path) must not give two locks.
+  std::error_code ignored;
+  const std::filesystem::path real = std::filesystem::weakly_canonical(database, ignored);
+  const std::filesystem::path path = (real.empty() ? database : real).string() + ".lock";
+  auto lock = FileLock::try_acquire(path);
+  if (!lock) {
+    throw RunLocked(Errc::io,
+                    fmt::format("{}: another rdnsctl run is using this database "
+                                "(lock held on {}); not starting a second one",
+                                escape_text(database.string()), escape_text(path.string())));
+  }
+  return std::move(*lock);
 }
 
 void settle_database(AuditCommandOptions& options) {

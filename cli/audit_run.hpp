@@ -3,6 +3,7 @@
 /// their registration on a subcommand, and what one run produced.
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <util/error.hpp>
+#include <util/file_lock.hpp>
 
 #include "output.hpp"
 #include "prometheus.hpp"
@@ -93,6 +95,10 @@ class RunLocked : public Error {
  public:
   using Error::Error;
 };
+
+/// Locks `<database>.lock`, so scheduled runs (and pruning) never overlap on
+/// one database; throws RunLocked when another program holds it.
+FileLock lock_database(const std::filesystem::path& database);
 
 /// Runs a new audit, or resumes one (options.resume), storing it as a run of
 /// `command` with `arguments`. With `print` false nothing reaches stdout.
