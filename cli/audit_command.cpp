@@ -321,6 +321,12 @@ db::RunLabel run_label(const AuditCommandOptions& options, const audit::TargetSe
                        const std::vector<std::string>& domains) {
   db::RunLabel label;
   label.checks = options.smtp ? "dns,smtp" : "dns";
+  if (!options.inventory.empty()) {
+    // What the inventory lists may change between runs; it stays one series.
+    label.inventory = options.inventory;
+    label.identity = "inventory:" + options.inventory;
+    return label;
+  }
   // FNV-1a: stable across builds and platforms, unlike std::hash.
   std::uint64_t hash = 0xcbf29ce484222325ULL;
   const auto mix = [&](std::string_view text) {
@@ -719,6 +725,11 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
                   "Tries after the first when the webhook fails (connection, 5xx, 429)")
       ->default_val(3)
       ->check(CLI::Range(0, 10));
+  command
+      .add_option("--inventory", options.inventory,
+                  "Audit the targets and settings of [inventory.NAME] in the configuration "
+                  "file; its runs are compared only with each other")
+      ->check(inventory_name());
   if (set == OptionSet::audit) {
     command
         .add_option("--resume", options.resume,
@@ -765,7 +776,7 @@ void add_audit_command(CLI::App& app, Context& context) {
             ? std::vector<std::string>{"targets", "input", "domain", "domains-file", "resume"}
             : std::vector<std::string>{};
     if (options->resume != 0) refuse_settings_on_resume(context.arguments);
-    apply_config(*command, options->config, skipped);
+    options->retention = apply_config(*command, options->config, {skipped, options->inventory});
     settle_database(*options);
     if (options->resume == 0) context.arguments = effective_arguments(*command);
     run_audit(*options, context);

@@ -13,6 +13,7 @@
 #include <util/error.hpp>
 #include <util/file_lock.hpp>
 
+#include "config.hpp"
 #include "output.hpp"
 #include "prometheus.hpp"
 
@@ -51,6 +52,8 @@ struct AuditCommandOptions {
   std::string config;               ///< --config; empty: the default file, if any
   std::string notify_webhook;       ///< empty: no notification
   int notify_retries = 3;
+  std::string inventory;  ///< --inventory: the configured set audited; empty: ad hoc
+  Retention retention;    ///< the inventory's, applied after each complete run
 };
 
 /// Which flags a subcommand takes: `check` prints one status line, so the

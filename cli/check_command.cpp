@@ -239,12 +239,15 @@ std::string judged_text(const db::RunCounts& counts, const std::string& suffix) 
 
 /// The run `--run` names; "latest" skips a run still in progress (the next
 /// scheduled audit may be running right now) for the newest finished one.
-std::int64_t run_to_judge(db::Database& database, const std::string& text) {
-  if (text != "latest") return resolve_run(database, text);
-  for (const db::RunInfo& run : database.list_runs(std::numeric_limits<std::size_t>::max())) {
-    if (run.state != db::RunState::running) return run.id;
-  }
-  return resolve_run(database, text);
+std::int64_t run_to_judge(db::Database& database, const std::string& text,
+                          const std::string& inventory) {
+  if (text != "latest") return resolve_run(database, text, inventory);
+  db::RunFilter filter;
+  filter.inventory = inventory;
+  filter.finished_only = true;
+  const auto finished = database.list_runs(1, filter);
+  if (!finished.empty()) return finished.front().id;
+  return resolve_run(database, text, inventory);
 }
 
 /// Judges a stored run: its counts as recorded; a run that did not
@@ -257,7 +260,7 @@ std::string check_stored(const CheckOptions& options, const Thresholds& threshol
   // 0: no limit.
   const std::int64_t max_age = options.max_age.empty() ? 0 : parse_age(options.max_age).count();
   db::Database database = open_existing(options.audit.database);
-  const std::int64_t id = run_to_judge(database, options.run);
+  const std::int64_t id = run_to_judge(database, options.run, options.audit.inventory);
   const auto run = database.find_run(id);
   if (!run) throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
   RunMetrics metrics;
@@ -336,7 +339,10 @@ void run_check(CLI::App& command, CheckOptions& options, Context& context) {
   PluginState state = PluginState::unknown;
   std::string line;
   try {
-    apply_config(command, options.audit.config);
+    // Judging a stored run, the inventory only picks the run: a monitoring
+    // user need not be able to read its definition.
+    const ConfigScope scope{{}, options.run.empty() ? options.audit.inventory : std::string()};
+    options.audit.retention = apply_config(command, options.audit.config, scope);
     settle_database(options.audit);
     const Thresholds thresholds{parse_range("-w", options.warning),
                                 parse_range("-c", options.critical)};

@@ -52,7 +52,13 @@ void add_database_option(CLI::App& command, std::string& path);
 /// one that does not exist yet.
 db::Database open_existing(const std::string& flag);
 
-/// A run ID, or "latest" for the newest run; Errc::usage otherwise.
-std::int64_t resolve_run(db::Database& database, const std::string& text);
+/// A run ID, or "latest" for the newest run; Errc::usage otherwise. With an
+/// `inventory`, "latest" is that inventory's newest run and an ID must be
+/// one of its runs.
+std::int64_t resolve_run(db::Database& database, const std::string& text,
+                         const std::string& inventory = {});
+
+/// Adds --inventory NAME to a command that reads stored runs, filling `name`.
+void add_inventory_filter(CLI::App& command, std::string& name);
 
 }  // namespace rdns::cli

@@ -23,19 +23,39 @@ namespace rdns::cli {
 namespace {
 
 constexpr const char* kTables[] = {"audit", "check"};
+constexpr const char* kInventoryTable = "inventory";
 /// Keys naming a file, host or URL: only a TOML string is taken for them.
 constexpr std::string_view kTextKeys[] = {
     "db",     "input",     "rules",          "domains-file",
     "domain", "smtp-helo", "notify-webhook", "prometheus-textfile"};
+/// Keys that say what is audited: an inventory's replace all of them.
+constexpr std::string_view kTargetKeys[] = {"targets", "input", "domain", "domains-file"};
+/// Keys only an inventory has: how long its runs are kept.
+constexpr std::string_view kRetentionKeys[] = {"keep-runs", "keep-days"};
+/// Keys an inventory may not set: every inventory lives in the one database
+/// and is stored, or it could be neither retained nor compared.
+constexpr std::string_view kNotInInventory[] = {"db", "no-db"};
 
-/// The option a key names: "db" is --db, "fail_on" and "fail-on" are --fail-on.
-CLI::Option* option_for(CLI::App& command, std::string key) {
+std::string canonical(std::string key) {
   for (char& c : key) {
     if (c == '_') c = '-';
   }
-  // --resume names one run: in a file or the environment it would resume that
-  // run on every invocation.
-  if (key == "config" || key == "help" || key == "resume" || key.empty()) return nullptr;
+  return key;
+}
+
+template <std::size_t N>
+bool listed(const std::string_view (&keys)[N], const std::string& key) {
+  return std::find(std::begin(keys), std::end(keys), canonical(key)) != std::end(keys);
+}
+
+/// The option a key names: "db" is --db, "fail_on" and "fail-on" are --fail-on.
+CLI::Option* option_for(CLI::App& command, std::string key) {
+  key = canonical(std::move(key));
+  // --resume names one run, --inventory one inventory: in a file or the
+  // environment they would apply to every invocation.
+  if (key == "config" || key == "help" || key == "resume" || key == "inventory" || key.empty()) {
+    return nullptr;
+  }
   if (key == "targets") return command.get_option_no_throw("targets");
   return command.get_option_no_throw("--" + key);
 }
@@ -43,10 +63,10 @@ CLI::Option* option_for(CLI::App& command, std::string key) {
 /// One configuration file being applied to one command.
 class ConfigReader {
  public:
-  ConfigReader(std::string source, CLI::App& command, const std::vector<std::string>& skipped)
-      : source_(std::move(source)), command_(command), skipped_(skipped) {}
+  ConfigReader(std::string source, CLI::App& command, const ConfigScope& scope)
+      : source_(std::move(source)), command_(command), scope_(scope) {}
 
-  void apply(const toml::table& root) {
+  Retention apply(const toml::table& root) {
     // Names the top level may use: any audit option, so one file serves
     // both commands even though check takes fewer.
     CLI::App& audit = *command_.get_parent()->get_subcommand("audit");
@@ -55,7 +75,9 @@ class ConfigReader {
     for (const auto& [key, node] : root) {
       const std::string name(key.str());
       if (std::find(std::begin(kTables), std::end(kTables), name) != std::end(kTables)) continue;
-      if (node.is_table()) fail(node, name, "unknown table (expected [audit] or [check])");
+      if (name == kInventoryTable) continue;
+      if (node.is_table())
+        fail(node, name, "unknown table (expected [audit], [check] or [inventory.NAME])");
       if (option_for(audit, name) == nullptr) fail(node, name, "unknown key");
       refuse_twice(top_level, node, name);
       if (option_for(command_, name) != nullptr) values[canonical(name)] = {&node, name};
@@ -76,19 +98,121 @@ class ConfigReader {
         if (&owner == &command_) values[canonical(name)] = {&value, name};
       }
     }
+    Retention retention;
+    const toml::table* inventory = check_inventories(root);
+    if (!scope_.inventory.empty()) {
+      refuse_target_flags();
+      // The inventory says what is audited: nothing else's targets join in.
+      for (const std::string_view key : kTargetKeys) values.erase(std::string(key));
+      for (const auto& [key, value] : *inventory) {
+        const std::string name(key.str());
+        if (listed(kRetentionKeys, name)) continue;
+        if (option_for(command_, name) != nullptr) values[canonical(name)] = {&value, name};
+      }
+      retention = retention_of(*inventory);
+    }
     for (const auto& [canonical_name, entry] : values) {
-      if (std::find(skipped_.begin(), skipped_.end(), canonical_name) == skipped_.end()) {
+      if (std::find(scope_.skipped.begin(), scope_.skipped.end(), canonical_name) ==
+          scope_.skipped.end()) {
         set(*entry.first, entry.second);
       }
     }
+    return retention;
   }
 
  private:
-  static std::string canonical(std::string key) {
-    for (char& c : key) {
-      if (c == '_') c = '-';
+  /// Checks every [inventory.NAME], so a mistake in one is found whichever
+  /// runs; returns the one the scope names (null when none is named).
+  const toml::table* check_inventories(const toml::table& root) {
+    const toml::node* node = root.get(kInventoryTable);
+    const toml::table* inventories = node == nullptr ? nullptr : node->as_table();
+    if (node != nullptr && inventories == nullptr) {
+      fail(*node, kInventoryTable, "expected [inventory.NAME] tables");
     }
-    return key;
+    CLI::App& audit = *command_.get_parent()->get_subcommand("audit");
+    CLI::App& check = *command_.get_parent()->get_subcommand("check");
+    const toml::table* chosen = nullptr;
+    std::string defined;
+    const toml::table none;
+    for (const auto& [key, value] : inventories == nullptr ? none : *inventories) {
+      const std::string name(key.str());
+      const toml::table* table = value.as_table();
+      if (table == nullptr) fail(value, name, "expected a table: [inventory." + name + "]");
+      if (!valid_inventory_name(name)) {
+        fail(value, name,
+             "not an inventory name (letters, digits, '.', '_' and '-', at most 64 characters)");
+      }
+      defined += (defined.empty() ? "" : ", ") + name;
+      const std::string where = fmt::format("in [inventory.{}]", name);
+      std::map<std::string, std::string> in_table;
+      bool has_targets = false;
+      for (const auto& [entry_key, entry] : *table) {
+        const std::string entry_name(entry_key.str());
+        refuse_twice(in_table, entry, entry_name);
+        if (listed(kNotInInventory, entry_name)) {
+          fail(entry, entry_name,
+               fmt::format("not allowed {}: every inventory is stored in the one database "
+                           "(set db at the top level)",
+                           where));
+        }
+        if (listed(kRetentionKeys, entry_name)) {
+          whole_number(entry, entry_name);
+          continue;
+        }
+        if (option_for(audit, entry_name) == nullptr && option_for(check, entry_name) == nullptr) {
+          fail(entry, entry_name, "unknown key " + where);
+        }
+        has_targets = has_targets || listed(kTargetKeys, entry_name);
+      }
+      if (!has_targets) {
+        fail(value, name,
+             "the inventory lists nothing to audit: give targets, input, domain or domains-file");
+      }
+      if (name == scope_.inventory) chosen = table;
+    }
+    if (!scope_.inventory.empty() && chosen == nullptr) {
+      throw Error(
+          Errc::usage,
+          fmt::format("--inventory {}: no [inventory.{}] in {}{}", escape_text(scope_.inventory),
+                      escape_text(scope_.inventory), escape_text(source_),
+                      defined.empty() ? std::string(" (it defines no inventories)")
+                                      : " (it defines: " + escape_text(defined) + ")"));
+    }
+    return chosen;
+  }
+
+  /// An inventory audits what it lists: a target given as a flag or in the
+  /// environment as well would make its runs incomparable.
+  void refuse_target_flags() {
+    for (const std::string_view key : kTargetKeys) {
+      const CLI::Option* option = option_for(command_, std::string(key));
+      if (option == nullptr || option->count() == 0) continue;
+      const std::string flag = key == "targets" ? std::string("targets") : "--" + std::string(key);
+      throw Error(Errc::usage,
+                  fmt::format("--inventory {} audits the targets the inventory lists; drop {}{}",
+                              escape_text(scope_.inventory), flag,
+                              option->get_envname().empty() ||
+                                      std::getenv(option->get_envname().c_str()) == nullptr
+                                  ? std::string()
+                                  : " (set by " + option->get_envname() + ")"));
+    }
+  }
+
+  std::int64_t whole_number(const toml::node& node, const std::string& key) {
+    const auto* number = node.as_integer();
+    if (number == nullptr || number->get() < 1)
+      fail(node, key, "expected a whole number, 1 or more");
+    return number->get();
+  }
+
+  Retention retention_of(const toml::table& inventory) {
+    Retention retention;
+    for (const auto& [key, value] : inventory) {
+      const std::string name = canonical(std::string(key.str()));
+      if (name == "keep-runs") retention.keep_runs = whole_number(value, name);
+      if (name == "keep-days") retention.keep_days = whole_number(value, name);
+    }
+    return retention;
   }
 
   /// fail_on and fail-on name one option: both in one table is a mistake
@@ -121,8 +245,7 @@ class ConfigReader {
     if (option->count() > 0) return;
     std::vector<std::string> results;
     // A number where a path or name belongs (db = 5) is a mistake, not "5".
-    const bool text = std::find(std::begin(kTextKeys), std::end(kTextKeys), canonical(key)) !=
-                      std::end(kTextKeys);
+    const bool text = listed(kTextKeys, key);
     const auto value = [&](const toml::node& item) {
       if (text && !item.is_string()) fail(item, key, "expected a string");
       return scalar(item, key);
@@ -145,7 +268,7 @@ class ConfigReader {
 
   std::string source_;
   CLI::App& command_;
-  const std::vector<std::string>& skipped_;
+  const ConfigScope& scope_;
 };
 
 }  // namespace
@@ -209,6 +332,14 @@ std::filesystem::path config_file(const std::string& path) {
     return {};  // no HOME: no default file either
   }
   return readable_default(fallback) ? fallback : std::filesystem::path();
+}
+
+std::string default_config_hint() {
+  try {
+    return escape_text((xdg_config_home() / "rdnsctl" / "config.toml").string());
+  } catch (const Error&) {
+    return "$XDG_CONFIG_HOME/rdnsctl/config.toml";
+  }
 }
 
 toml::table parse(const std::filesystem::path& file) {
@@ -284,12 +415,39 @@ std::string environment_source(const CLI::App& app, const std::vector<std::strin
   return {};
 }
 
-void apply_config(CLI::App& command, const std::string& path,
-                  const std::vector<std::string>& skipped) {
+bool valid_inventory_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || std::isalnum(static_cast<unsigned char>(name[0])) == 0) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+  });
+}
+
+CLI::Validator inventory_name() {
+  return CLI::Validator(
+      [](const std::string& name) {
+        return valid_inventory_name(name)
+                   ? std::string()
+                   : fmt::format(
+                         "'{}' is not an inventory name (letters, digits, '.', '_' and "
+                         "'-', at most 64 characters)",
+                         escape_text(name));
+      },
+      "NAME");
+}
+
+Retention apply_config(CLI::App& command, const std::string& path, const ConfigScope& scope) {
   const std::filesystem::path file = config_file(path);
-  if (file.empty()) return;
+  if (file.empty()) {
+    if (scope.inventory.empty()) return {};
+    throw Error(Errc::usage,
+                fmt::format("--inventory {}: no configuration file to define it (give --config "
+                            "FILE, set RDNSCTL_CONFIG, or create {})",
+                            escape_text(scope.inventory), default_config_hint()));
+  }
   const toml::table root = parse(file);
-  ConfigReader(file.string(), command, skipped).apply(root);
+  return ConfigReader(file.string(), command, scope).apply(root);
 }
 
 }  // namespace rdns::cli

@@ -335,17 +335,29 @@ void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* 
                       {"started_at", run.started_at},
                       {"finished_at", run.finished_at},
                       {"resolvers", run.resolvers},
+                      {"inventory", run.inventory},
+                      {"identity", run.identity},
+                      {"checks", run.checks},
                       {"counts", counts_json(run.counts)}});
     }
     write(out, list.dump(2) + "\n");
     return;
   }
-  write(out, fmt::format("{:>5}  {:<20}  {:<11}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}\n", "ID",
-                         "STARTED", "STATE", "TOTAL", "PASS", "WARN", "FAIL", "UNKNOWN"));
+  // Ad-hoc runs show their command instead: an `audit` and a stored `check`
+  // probe of the same addresses are told apart at a glance.
+  const auto series = [](const db::RunInfo& run) {
+    return run.inventory.empty() ? "(" + run.command + ")" : escape_text(run.inventory);
+  };
+  std::size_t width = 9;
+  for (const auto& run : runs) width = std::max(width, series(run).size());
+  write(out, fmt::format("{:>5}  {:<20}  {:<11}  {:<{}}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}\n", "ID",
+                         "STARTED", "STATE", "INVENTORY", width, "TOTAL", "PASS", "WARN", "FAIL",
+                         "UNKNOWN"));
   for (const auto& run : runs) {
-    write(out, fmt::format("{:>5}  {:<20}  {:<11}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}\n", run.id,
-                           run.started_at, db::to_string(run.state), run.counts.total,
-                           run.counts.pass, run.counts.warn, run.counts.fail, run.counts.unknown));
+    write(out, fmt::format("{:>5}  {:<20}  {:<11}  {:<{}}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}\n",
+                           run.id, run.started_at, db::to_string(run.state), series(run), width,
+                           run.counts.total, run.counts.pass, run.counts.warn, run.counts.fail,
+                           run.counts.unknown));
   }
 }
 

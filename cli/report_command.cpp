@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include <reports/history.hpp>
 #include <reports/report.hpp>
 #include <util/error.hpp>
+#include <util/escape.hpp>
 #include <util/output_file.hpp>
 
 #include "commands.hpp"
@@ -38,6 +41,7 @@ struct ReportOptions {
   bool fail_on_new = false;
   // report history
   std::size_t limit = 20;
+  std::string inventory;
 };
 
 void write(const std::string& text) {
@@ -47,7 +51,7 @@ void write(const std::string& text) {
 
 void report(const ReportOptions& options) {
   db::Database database = open_existing(options.database);
-  const std::int64_t id = resolve_run(database, options.run);
+  const std::int64_t id = resolve_run(database, options.run, options.inventory);
   if (!database.find_run(id)) {
     throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
   }
@@ -61,18 +65,49 @@ void report(const ReportOptions& options) {
   output.commit();
 }
 
+/// The newest complete run (of the inventory, when one is named) and the
+/// run it is compared with: what `report diff` shows without run IDs.
+std::pair<db::RunInfo, db::RunInfo> latest_comparison(db::Database& database,
+                                                      const std::string& inventory) {
+  db::RunFilter filter;
+  filter.inventory = inventory;
+  filter.finished_only = true;
+  const std::string scope =
+      inventory.empty() ? std::string() : fmt::format(" of inventory {}", escape_text(inventory));
+  for (const db::RunInfo& run :
+       database.list_runs(std::numeric_limits<std::size_t>::max(), filter)) {
+    if (run.state != db::RunState::complete) continue;
+    auto previous = database.previous_comparable_run(run.id);
+    if (!previous) {
+      throw Error(Errc::usage,
+                  fmt::format("run {}, the newest complete run{}, has no earlier complete run of "
+                              "the same targets and checks to compare with",
+                              run.id, scope));
+    }
+    return {std::move(*previous), run};
+  }
+  throw Error(Errc::usage, fmt::format("{} holds no complete runs{} yet",
+                                       escape_text(database.path().string()), scope));
+}
+
 /// True when an address newly fails.
 bool diff(const ReportOptions& options) {
   db::Database database = open_existing(options.database);
   const auto find = [&](const std::string& text) {
-    const std::int64_t id = resolve_run(database, text);
+    const std::int64_t id = resolve_run(database, text, options.inventory);
     auto run = database.find_run(id);
     if (!run)
       throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
     return std::move(*run);
   };
-  const db::RunInfo from = find(options.from_run);
-  const db::RunInfo to = find(options.to_run);
+  if (options.from_run.empty() != options.to_run.empty()) {
+    throw Error(Errc::usage,
+                "report diff: give two runs (older, newer), or none to compare the newest complete "
+                "run with the one before it");
+  }
+  const auto [from, to] = options.from_run.empty()
+                              ? latest_comparison(database, options.inventory)
+                              : std::pair{find(options.from_run), find(options.to_run)};
   if (from.identity != to.identity) {
     std::fprintf(stderr,
                  "rdnsctl: note: runs %lld and %lld audited different inventories or targets; "
@@ -88,7 +123,7 @@ bool diff(const ReportOptions& options) {
 
 void history(const ReportOptions& options) {
   db::Database database = open_existing(options.database);
-  const auto entries = reports::load_history(database, options.limit);
+  const auto entries = reports::load_history(database, options.limit, options.inventory);
   write(options.text_format == TextFormat::json ? reports::history_json(entries)
                                                 : reports::history_text(entries));
 }
@@ -108,6 +143,7 @@ void add_report_command(CLI::App& app, Context& context) {
   command->require_subcommand(0, 1);
   add_database_option(*command, options->database);
   command->add_option("--run", options->run, "Run ID or 'latest'")->default_str("latest");
+  add_inventory_filter(*command, options->inventory);
   command->add_option("--format", options->format, "html or csv")
       ->transform(
           CLI::CheckedTransformer(std::map<std::string, ReportFormat>{{"html", ReportFormat::html},
@@ -123,8 +159,11 @@ void add_report_command(CLI::App& app, Context& context) {
 
   CLI::App* diff_command = command->add_subcommand("diff", "What changed between two runs, per IP");
   add_database_option(*diff_command, options->database);
-  diff_command->add_option("run_a", options->from_run, "Older run ID or 'latest'")->required();
-  diff_command->add_option("run_b", options->to_run, "Newer run ID or 'latest'")->required();
+  diff_command->add_option("run_a", options->from_run,
+                           "Older run ID or 'latest' (none: the newest complete run against the "
+                           "one it is compared with)");
+  diff_command->add_option("run_b", options->to_run, "Newer run ID or 'latest'");
+  add_inventory_filter(*diff_command, options->inventory);
   diff_command->add_option("--format", options->text_format, "table or json")
       ->transform(text_format_transformer())
       ->default_str("table")
@@ -140,6 +179,7 @@ void add_report_command(CLI::App& app, Context& context) {
       command->add_subcommand("history", "Runs over time: counts, pass rate, changes");
   add_database_option(*history_command, options->database);
   history_command->add_option("--limit", options->limit, "Runs to show")->default_val(20);
+  add_inventory_filter(*history_command, options->inventory);
   history_command->add_option("--format", options->text_format, "table or json")
       ->transform(text_format_transformer())
       ->default_str("table")

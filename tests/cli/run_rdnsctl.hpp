@@ -41,6 +41,14 @@ inline std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
+/// Writes `text` to `path`, creating its directory; returns `path`.
+inline std::filesystem::path write_file(const std::filesystem::path& path,
+                                        const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
 /// A scratch directory removed at scope exit.
 class TempDir {
  public:

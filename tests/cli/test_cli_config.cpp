@@ -17,11 +17,7 @@ using rdns::test::TempDir;
 
 namespace {
 
-std::filesystem::path write(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-  return path;
-}
+using rdns::test::write_file;
 
 std::string sample_config() {
   return std::string(RDNS_SOURCE_DIR) + "/samples/rdnsctl.toml";
@@ -49,11 +45,12 @@ TEST_CASE("the sample configuration loads for audit and check") {
 TEST_CASE("flags beat the environment, which beats the configuration file") {
   TempDir dir;
   const std::string resolver = rdns::lab::shared_lab().resolver_address();
-  const auto ips = write(dir.path() / "ips.txt", "192.0.2.10\n192.0.2.19\n");
-  const auto config = write(dir.path() / "xdg/rdnsctl/config.toml",
-                            "resolver = [\"" + resolver + "\"]\n" + "input = [\"" + ips.string() +
-                                "\"]\n" + "db = \"" + (dir.path() / "runs.db").string() + "\"\n" +
-                                "[audit]\nformat = \"jsonl\"\nfail-on = \"warning\"\n");
+  const auto ips = write_file(dir.path() / "ips.txt", "192.0.2.10\n192.0.2.19\n");
+  const auto config =
+      write_file(dir.path() / "xdg/rdnsctl/config.toml",
+                 "resolver = [\"" + resolver + "\"]\n" + "input = [\"" + ips.string() + "\"]\n" +
+                     "db = \"" + (dir.path() / "runs.db").string() + "\"\n" +
+                     "[audit]\nformat = \"jsonl\"\nfail-on = \"warning\"\n");
   const std::string xdg = "XDG_CONFIG_HOME=" + (dir.path() / "xdg").string();
 
   // The default file under $XDG_CONFIG_HOME: 192.0.2.19 has a warning.
@@ -80,7 +77,7 @@ TEST_CASE("flags beat the environment, which beats the configuration file") {
 TEST_CASE("configuration mistakes name the file, line and key") {
   TempDir dir;
   const auto run = [&](const std::string& text) {
-    const auto config = write(dir.path() / "bad.toml", text);
+    const auto config = write_file(dir.path() / "bad.toml", text);
     return run_rdnsctl({"audit", "--config", config.string(), "--no-db", "192.0.2.10"});
   };
   const std::string file = (dir.path() / "bad.toml").string();
@@ -122,7 +119,7 @@ TEST_CASE("configuration mistakes name the file, line and key") {
 TEST_CASE("runs and report find the database the configuration names") {
   TempDir dir;
   const std::string db = (dir.path() / "state" / "runs.db").string();
-  const auto config = write(
+  const auto config = write_file(
       dir.path() / "etc/config.toml",
       "db = \"" + db + "\"\nresolver = [\"" + rdns::lab::shared_lab().resolver_address() + "\"]\n");
   const std::string use = "RDNSCTL_CONFIG=" + config.string();
@@ -148,8 +145,8 @@ TEST_CASE("a run stores the settings its configuration gave, for --resume") {
   TempDir dir;
   const std::string db = (dir.path() / "runs.db").string();
   // Nothing answers on port 9: the run fails and can be resumed.
-  const auto config = write(dir.path() / "config.toml",
-                            "resolver = [\"127.0.0.1:9\"]\ntimeout = 0.2\nretries = 0\n");
+  const auto config = write_file(dir.path() / "config.toml",
+                                 "resolver = [\"127.0.0.1:9\"]\ntimeout = 0.2\nretries = 0\n");
   const ProcessResult failed =
       run_rdnsctl({"audit", "-q", "--config", config.string(), "--db", db, "192.0.2.10"}, {},
                   {"RDNSCTL_SMTP_PORT=2525"});

@@ -156,9 +156,15 @@ TEST_CASE("the commands in the guides and samples run") {
   const std::string resolver = rdns::lab::shared_lab().resolver_address();
   const auto ips = dir.path() / "mail-ips.txt";
   std::ofstream(ips) << "192.0.2.10\n192.0.2.12\n";
+  // The sample configuration, with its inventory's list made local too.
+  const auto config = dir.path() / "rdnsctl.toml";
+  std::ofstream(config) << std::regex_replace(read_file(kSource / "samples/rdnsctl.toml"),
+                                              std::regex("/etc/rdnsctl/mail-ips.txt"),
+                                              ips.string());
   // The guides' system paths, made local to this test.
   const std::vector<std::pair<std::string, std::string>> paths = {
       {"/etc/rdnsctl/mail-ips.txt", ips.string()},
+      {"/etc/rdnsctl/rdnsctl.toml", config.string()},
       {"/var/lib/rdnsctl/rdnsctl.db", (dir.path() / "state.db").string()},
       {"/var/lib/nagios/rdnsctl.db", (dir.path() / "nagios.db").string()},
       {"/var/lib/rdnsctl/rdnsctl.prom", (dir.path() / "rdnsctl.prom").string()},
