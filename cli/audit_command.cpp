@@ -566,14 +566,20 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
                    static_cast<long long>(totals.total));
     }
   }
-  if (!options.notify_webhook.empty() && plan.database && outcome.metrics.success) {
-    notify::WebhookOptions webhook;
-    webhook.url = options.notify_webhook;
-    webhook.retries = options.notify_retries;
-    try {
-      outcome.notified = notify_newly_failing(*plan.database, *plan.run_id, webhook);
-    } catch (const Error& error) {
-      outcome.notify_error = error.what();
+  if (plan.database && outcome.metrics.success) {
+    // One comparison for the metrics, the webhook and check's verdict.
+    const db::RunInfo run = *plan.database->find_run(*plan.run_id);
+    const auto comparison = reports::compare_with_previous(*plan.database, run);
+    if (comparison) record_changes(outcome.metrics, *comparison);
+    if (!options.notify_webhook.empty()) {
+      notify::WebhookOptions webhook;
+      webhook.url = options.notify_webhook;
+      webhook.retries = options.notify_retries;
+      try {
+        outcome.notified = notify_newly_failing(*plan.database, run, comparison, webhook);
+      } catch (const Error& error) {
+        outcome.notify_error = error.what();
+      }
     }
   }
   outcome.reached = reached;

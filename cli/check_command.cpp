@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include <reports/diff.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
@@ -182,6 +183,19 @@ struct Thresholds {
   std::optional<Range> critical;
 };
 
+std::int64_t changed(const RunMetrics& metrics, const std::string& kind) {
+  const auto found = metrics.changes.find(kind);
+  return found == metrics.changes.end() ? 0 : found->second;
+}
+
+/// What changed since the run this one is compared with, for the status
+/// line; empty when there is none.
+std::string changes_text(const RunMetrics& metrics) {
+  if (metrics.compared_with == 0) return {};
+  return fmt::format("; since run {}: {} newly failing, {} recovered", metrics.compared_with,
+                     changed(metrics, "new_failure"), changed(metrics, "fixed"));
+}
+
 /// The status line: text, then '|' and the performance data
 /// ('label'=value;warn;crit;min;max), then the long output, one failing
 /// address a line.
@@ -197,6 +211,10 @@ std::string plugin_output(PluginState state, const std::string& text, const RunM
       "fail={};{};{};0;{} unknown={};;;0;{}",
       state_name(state), text, c.total, c.pass, c.total, c.warn, c.total, c.fail,
       limit(thresholds.warning), limit(thresholds.critical), c.total, c.unknown, c.total);
+  if (metrics.compared_with != 0) {
+    out += fmt::format(" new_failures={};;;0 recovered={};;;0", changed(metrics, "new_failure"),
+                       changed(metrics, "fixed"));
+  }
   if (with_duration) out += fmt::format(" duration={:.3f}s;;;0", metrics.duration_seconds);
   for (const FailingAddress& address : failing) {
     std::string codes;
@@ -265,6 +283,11 @@ std::string check_stored(const CheckOptions& options, const Thresholds& threshol
   if (!run) throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
   RunMetrics metrics;
   metrics.counts = run->counts;
+  if (run->state == db::RunState::complete) {
+    if (const auto comparison = reports::compare_with_previous(database, *run)) {
+      record_changes(metrics, *comparison);
+    }
+  }
   if (run->state != db::RunState::complete) {
     state = PluginState::unknown;
     return plugin_output(
@@ -297,7 +320,8 @@ std::string check_stored(const CheckOptions& options, const Thresholds& threshol
   }
   state = judge(run->counts, thresholds);
   return plugin_output(state,
-                       judged_text(run->counts, fmt::format(" (run {}, {})", id, run->finished_at)),
+                       judged_text(run->counts, fmt::format(" (run {}, {}{})", id, run->finished_at,
+                                                            changes_text(metrics))),
                        metrics, thresholds, false, failing);
 }
 
@@ -318,7 +342,8 @@ std::string check_new(const CheckOptions& options, const std::vector<std::string
   }
   const AuditOutcome outcome = execute_audit(audit, arguments, "check", false);
   const std::string run =
-      outcome.run_id ? fmt::format(" (run {})", *outcome.run_id) : std::string();
+      outcome.run_id ? fmt::format(" (run {}{})", *outcome.run_id, changes_text(outcome.metrics))
+                     : std::string();
   if (outcome.stopped_by_signal != 0) {
     state = PluginState::unknown;
     return plugin_output(state, "interrupted by a signal" + run, outcome.metrics, thresholds, true);

@@ -62,19 +62,12 @@ Json addresses_json(const reports::RunDiff& diff, reports::ChangeKind kind, std:
 
 }  // namespace
 
-std::string newly_failing_json(db::Database& database, std::int64_t run_id, std::size_t& count) {
-  const auto run = database.find_run(run_id);
-  if (!run) return {};
-  // The one comparison reports use too: the previous complete run of the
-  // same identity, so a one-off run of other addresses is never a baseline.
-  const auto comparison = reports::compare_with_previous(database, *run);
-  reports::RunDiff diff;
-  if (comparison) {
-    diff = comparison->diff;
-  } else {
-    // Nothing to compare with: every failing address is new.
-    diff = reports::diff_runs(0, {}, run_id, database.results(run_id));
-  }
+std::string newly_failing_json(db::Database& database, const db::RunInfo& run,
+                               const std::optional<reports::Comparison>& comparison,
+                               std::size_t& count) {
+  // Nothing to compare with: every failing address is new.
+  const reports::RunDiff diff =
+      comparison ? comparison->diff : reports::diff_runs(0, {}, run.id, database.results(run.id));
   std::string failing_text;
   std::string recovered_text;
   Json failing = addresses_json(diff, reports::ChangeKind::new_failure, failing_text);
@@ -98,12 +91,12 @@ std::string newly_failing_json(db::Database& database, std::int64_t run_id, std:
                    {"host", host},
                    {"database", database.path().string()},
                    {"run",
-                    {{"id", run->id},
-                     {"command", run->command},
-                     {"inventory", run->inventory},
-                     {"started_at", run->started_at},
-                     {"finished_at", run->finished_at},
-                     {"counts", counts_json(run->counts)}}},
+                    {{"id", run.id},
+                     {"command", run.command},
+                     {"inventory", run.inventory},
+                     {"started_at", run.started_at},
+                     {"finished_at", run.finished_at},
+                     {"counts", counts_json(run.counts)}}},
                    {"previous_run", previous ? Json{{"id", previous->id},
                                                     {"finished_at", previous->finished_at},
                                                     {"counts", counts_json(previous->counts)}}
@@ -113,10 +106,11 @@ std::string newly_failing_json(db::Database& database, std::int64_t run_id, std:
   return document.dump();
 }
 
-std::size_t notify_newly_failing(db::Database& database, std::int64_t run_id,
+std::size_t notify_newly_failing(db::Database& database, const db::RunInfo& run,
+                                 const std::optional<reports::Comparison>& comparison,
                                  const notify::WebhookOptions& options) {
   std::size_t count = 0;
-  const std::string document = newly_failing_json(database, run_id, count);
+  const std::string document = newly_failing_json(database, run, comparison, count);
   if (count > 0) notify::post_json(options, document);
   return count;
 }

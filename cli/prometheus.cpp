@@ -68,6 +68,18 @@ void count_findings(RunMetrics& metrics, const std::vector<db::FindingRecord>& f
   }
 }
 
+void record_changes(RunMetrics& metrics, const reports::Comparison& comparison) {
+  metrics.compared_with = comparison.previous.id;
+  metrics.changes.clear();
+  for (const auto kind : {reports::ChangeKind::new_failure, reports::ChangeKind::fixed,
+                          reports::ChangeKind::ptr_changed, reports::ChangeKind::changed,
+                          reports::ChangeKind::appeared, reports::ChangeKind::disappeared}) {
+    metrics.changes[std::string(reports::to_string(kind))] =
+        static_cast<std::int64_t>(comparison.diff.count(kind));
+  }
+  metrics.changes["unchanged"] = static_cast<std::int64_t>(comparison.diff.unchanged);
+}
+
 std::string prometheus_text(const RunMetrics& metrics, double now, double last_success) {
   std::string out;
   family(out, "rdnsctl_ips", "Addresses the last rdnsctl run audited, by status.");
@@ -83,6 +95,17 @@ std::string prometheus_text(const RunMetrics& metrics, double now, double last_s
   for (const auto& [key, value] : metrics.findings) {
     out += fmt::format("rdnsctl_findings{{code=\"{}\",severity=\"{}\"}} {}\n",
                        label_value(key.first), label_value(key.second), value);
+  }
+  if (metrics.compared_with != 0) {
+    family(out, "rdnsctl_changed_ips",
+           "Addresses of the last rdnsctl run by how their result changed since the previous "
+           "complete run of the same inventory or targets.");
+    for (const auto& [change, value] : metrics.changes) {
+      out += fmt::format("rdnsctl_changed_ips{{change=\"{}\"}} {}\n", label_value(change), value);
+    }
+    family(out, "rdnsctl_compared_run_id",
+           "The stored run the last rdnsctl run was compared with.");
+    out += fmt::format("rdnsctl_compared_run_id {}\n", metrics.compared_with);
   }
   family(out, "rdnsctl_run_duration_seconds", "Wall-clock time the last rdnsctl run took.");
   out += fmt::format("rdnsctl_run_duration_seconds {:.3f}\n", metrics.duration_seconds);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include <db/database.hpp>
+#include <reports/diff.hpp>
 
 namespace rdns::cli {
 
@@ -20,10 +21,20 @@ struct RunMetrics {
   double duration_seconds = 0;
   /// Completed with answers from the resolver (not interrupted, not failed).
   bool success = false;
+  /// Addresses by how their result changed since the run this one is
+  /// compared with (reports/diff.hpp: "new_failure", "fixed", ...,
+  /// "unchanged"); empty when there is none (the first run of its identity,
+  /// or a run not stored).
+  std::map<std::string, std::int64_t> changes;
+  std::int64_t compared_with = 0;  ///< that run's id; 0: none
 };
 
 /// Counts one IP's findings into `metrics.findings`.
 void count_findings(RunMetrics& metrics, const std::vector<db::FindingRecord>& findings);
+
+/// Records in `metrics` how the run's addresses changed against the run it
+/// is compared with.
+void record_changes(RunMetrics& metrics, const reports::Comparison& comparison);
 
 /// The exposition text. `last_success` is the Unix time of the newest
 /// successful run, or negative when none is known (the sample is left out).

@@ -12,6 +12,7 @@
 #include "run_rdnsctl.hpp"
 
 using rdns::test::ProcessResult;
+using rdns::test::read_file;
 using rdns::test::run_rdnsctl;
 using rdns::test::TempDir;
 using rdns::test::write_file;
@@ -112,8 +113,8 @@ TEST_CASE("runs of one inventory are listed and compared only with each other") 
   INFO(probe.out << probe.err);
   // critical = "1" from the inventory: one failing address is not above it.
   CHECK(probe.exit_code == 0);
-  CHECK_THAT(probe.out,
-             Catch::StartsWith("RDNS OK - 1 of 2 addresses fail") && Catch::Contains("(run 5)"));
+  CHECK_THAT(probe.out, Catch::StartsWith("RDNS OK - 1 of 2 addresses fail") &&
+                            Catch::Contains("(run 5; since run 4: 0 newly failing, 0 recovered)"));
 
   const auto mail = config.runs({"--inventory", "mail"});
   REQUIRE(mail.size() == 3);
@@ -164,6 +165,37 @@ TEST_CASE("runs of one inventory are listed and compared only with each other") 
       run_rdnsctl({"report", "--db", config.db, "--inventory", "relays", "--format", "csv"});
   CHECK(report.exit_code == 0);
   CHECK_THAT(report.out, Catch::Contains("192.0.2.19") && !Catch::Contains("192.0.2.12"));
+}
+
+TEST_CASE("an address added to an inventory that fails is newly failing everywhere") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  const auto metrics = dir.path() / "rdnsctl.prom";
+  const auto audit = [&](const std::string& targets) {
+    const auto config = write_file(dir.path() / "rdnsctl.toml",
+                                   "resolver = [\"" + rdns::lab::shared_lab().resolver_address() +
+                                       "\"]\n[inventory.mail]\ntargets = [" + targets + "]\n");
+    return run_rdnsctl({"audit", "-q", "--config", config.string(), "--inventory", "mail", "--db",
+                        db, "--prometheus-textfile", metrics.string()});
+  };
+  REQUIRE(audit("\"192.0.2.10\"").exit_code == 0);
+  CHECK_THAT(read_file(metrics), !Catch::Contains("rdnsctl_changed_ips"));  // nothing to compare
+  REQUIRE(audit("\"192.0.2.10\", \"192.0.2.12\"").exit_code == 1);
+  const std::string text = read_file(metrics);
+  CHECK_THAT(text, Catch::Contains("rdnsctl_changed_ips{change=\"new_failure\"} 1\n") &&
+                       Catch::Contains("rdnsctl_changed_ips{change=\"unchanged\"} 1\n") &&
+                       Catch::Contains("rdnsctl_compared_run_id 1\n"));
+
+  const ProcessResult check =
+      run_rdnsctl({"check", "--db", db, "--run", "latest", "--inventory", "mail", "-c", "1"});
+  INFO(check.out);
+  CHECK_THAT(check.out, Catch::Contains("(run 2, ") &&
+                            Catch::Contains("; since run 1: 1 newly failing, 0 recovered)") &&
+                            Catch::Contains(" new_failures=1;;;0 recovered=0;;;0"));
+  const ProcessResult diff =
+      run_rdnsctl({"report", "diff", "--db", db, "--inventory", "mail", "--fail-on-new"});
+  CHECK(diff.exit_code == 1);
+  CHECK_THAT(diff.out, Catch::Contains("192.0.2.12"));
 }
 
 TEST_CASE("inventory mistakes are refused with the file, line and key") {
