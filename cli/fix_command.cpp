@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <audit/lookup.hpp>
+#include <audit/vocabulary.hpp>
 #include <provision/ptr_client.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
@@ -76,10 +77,12 @@ std::vector<Candidate> candidates(const db::ResultRecord& result) {
   return out;
 }
 
+/// The findings a new PTR fixes, as the vocabulary says.
 std::string codes_of(const db::ResultRecord& result) {
   std::string codes;
   for (const auto& finding : result.findings) {
-    if (finding.severity != "error") continue;
+    const audit::CodeEntry* entry = audit::find_code(finding.code);
+    if (entry == nullptr || !entry->needs_new_ptr) continue;
     codes += (codes.empty() ? "" : ", ") + finding.code;
   }
   return codes.empty() ? std::string("fail") : codes;

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string_view>
 #include <vector>
 
@@ -9,6 +10,7 @@
 
 #include <audit/classify.hpp>
 #include <audit/domains.hpp>
+#include <audit/vocabulary.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
@@ -56,8 +58,14 @@ class Expander {
   }
 
  private:
-  void finding(std::string code, Severity severity, std::string detail) {
-    out_.findings.push_back({domain_, std::move(code), severity, std::move(detail)});
+  /// A finding about the domain, with the severity the vocabulary gives it.
+  void finding(std::string_view code, std::string detail) {
+    const CodeEntry* entry = find_code(code);
+    if (entry == nullptr || entry->scope != Scope::domain) {
+      throw std::logic_error("domain finding code missing from the vocabulary: " +
+                             std::string(code));
+    }
+    out_.findings.push_back({domain_, std::string(code), entry->severity, std::move(detail)});
   }
 
   void add(const IpAddress& address, int prefix, std::string via, std::string expected = {}) {
@@ -103,25 +111,23 @@ class Expander {
     const DnsName name = DnsName::from_dotted(domain_);
     const Reply reply = lookup_.ask(name, RrType::mx);
     if (!answered(reply)) {
-      finding("MX_TEMPFAIL", Severity::warning,
-              fmt::format("MX lookup failed: {}; its MX hosts are not audited",
-                          describe_failure(reply)));
+      finding("MX_TEMPFAIL", fmt::format("MX lookup failed: {}; its MX hosts are not audited",
+                                         describe_failure(reply)));
       return;
     }
     if (reply.status == ReplyStatus::nxdomain) {
-      finding("DOMAIN_NXDOMAIN", Severity::error, "the domain does not exist");
+      finding("DOMAIN_NXDOMAIN", "the domain does not exist");
       return;
     }
     const dns::Chain chain = dns::follow_chain(reply.message, name, RrType::mx);
     std::vector<const dns::Record*> records(chain.records.begin(), chain.records.end());
     if (records.size() == 1 && records[0]->target.is_root()) {
-      finding("MX_NULL", Severity::info, "null MX (RFC 7505): the domain accepts no mail");
+      finding("MX_NULL", "null MX (RFC 7505): the domain accepts no mail");
       return;
     }
     if (records.empty()) {
       // RFC 5321 section 5.1: without MX the domain's own address is the implicit MX.
-      finding("MX_NONE", Severity::info,
-              "no MX record; the domain's own address is its implicit MX");
+      finding("MX_NONE", "no MX record; the domain's own address is its implicit MX");
       const Addresses own = addresses_of(name);
       for (const IpAddress& address : own.found) {
         add(address, address.family() == Family::ipv4 ? 32 : 128, "implicit MX", domain_);
@@ -135,16 +141,15 @@ class Expander {
       const DnsName& host = records[i]->target;
       const std::string shown = host.presentation();
       if (host_name_problem(host)) {
-        finding("MX_INVALID", Severity::error,
-                fmt::format("MX host {} is not a valid host name", shown));
+        finding("MX_INVALID", fmt::format("MX host {} is not a valid host name", shown));
         continue;
       }
       const Addresses found = addresses_of(host);
       if (found.temporary && found.found.empty()) {
-        finding("MX_TEMPFAIL", Severity::warning,
+        finding("MX_TEMPFAIL",
                 fmt::format("addresses of MX host {} failed: {}", shown, found.failure_text));
       } else if (found.found.empty()) {
-        finding("MX_NO_ADDRESS", Severity::error, fmt::format("MX host {} has no address", shown));
+        finding("MX_NO_ADDRESS", fmt::format("MX host {} has no address", shown));
       }
       for (const IpAddress& address : found.found) {
         add(address, address.family() == Family::ipv4 ? 32 : 128, "MX " + shown, shown);
@@ -163,14 +168,14 @@ class Expander {
     const std::string where = path.empty() ? "" : fmt::format(" (via {})", path);
     const std::optional<DnsName> checked = name_in_record(domain);
     if (!checked) {
-      finding("SPF_PERMERROR", Severity::error,
+      finding("SPF_PERMERROR",
               fmt::format("{} is not a domain name{}", escape_text(domain), where));
       return std::nullopt;
     }
     const DnsName& name = *checked;
     const Reply reply = lookup_.ask(name, RrType::txt);
     if (!answered(reply)) {
-      finding("SPF_TEMPFAIL", Severity::warning,
+      finding("SPF_TEMPFAIL",
               fmt::format("TXT lookup of {} failed: {}{}; addresses it authorises are not audited",
                           escape_text(domain), describe_failure(reply), where));
       return std::nullopt;
@@ -184,15 +189,14 @@ class Expander {
     }
     if (records.empty()) {
       if (path.empty()) {
-        finding("SPF_NONE", Severity::info, "no SPF record");
+        finding("SPF_NONE", "no SPF record");
       } else {
-        finding("SPF_PERMERROR", Severity::error,
-                fmt::format("{} has no SPF record{}", escape_text(domain), where));
+        finding("SPF_PERMERROR", fmt::format("{} has no SPF record{}", escape_text(domain), where));
       }
       return std::nullopt;
     }
     if (records.size() > 1) {
-      finding("SPF_PERMERROR", Severity::error,
+      finding("SPF_PERMERROR",
               fmt::format("{} has {} SPF records{}; receivers treat that as an error (RFC 7208 "
                           "section 4.5)",
                           escape_text(domain), records.size(), where));
@@ -205,7 +209,7 @@ class Expander {
   bool count_lookup(const std::string& term) {
     if (++lookups_ <= kMaxDnsLookups) return true;
     if (!limit_reported_) {
-      finding("SPF_PERMERROR", Severity::error,
+      finding("SPF_PERMERROR",
               fmt::format("more than {} DNS-querying terms (at {}); receivers stop with "
                           "permerror (RFC 7208 section 4.6.4)",
                           kMaxDnsLookups, escape_text(term)));
@@ -217,7 +221,7 @@ class Expander {
   bool count_void(const std::string& term) {
     if (++voids_ <= kMaxVoidLookups) return true;
     if (!void_reported_) {
-      finding("SPF_PERMERROR", Severity::error,
+      finding("SPF_PERMERROR",
               fmt::format("more than {} lookups returned nothing (at {}); receivers stop with "
                           "permerror (RFC 7208 section 4.6.4)",
                           kMaxVoidLookups, escape_text(term)));
@@ -288,8 +292,7 @@ class Expander {
     if (std::find(stack.begin(), stack.end(), domain) != stack.end()) {
       std::string loop;
       for (const auto& step : stack) loop += escape_text(step) + " -> ";
-      finding("SPF_PERMERROR", Severity::error,
-              fmt::format("SPF include loop: {}{}", loop, escape_text(domain)));
+      finding("SPF_PERMERROR", fmt::format("SPF include loop: {}{}", loop, escape_text(domain)));
       return;
     }
     const auto record = spf_record(domain, path);
@@ -313,7 +316,7 @@ class Expander {
       const std::string name = lower(term.substr(0, term.find_first_of(":/=")));
       const std::string argument = term.substr(name.size());
       if (term.find('%') != std::string::npos) {
-        finding("SPF_UNSUPPORTED", Severity::info,
+        finding("SPF_UNSUPPORTED",
                 fmt::format("{}: macros are not expanded; addresses behind it are not audited",
                             escape_text(term)));
         if (name != "ip4" && name != "ip6" && name != "all" && !count_lookup(term)) break;
@@ -335,8 +338,7 @@ class Expander {
           if (!address || address->family() != expected ||
               (slash != std::string::npos &&
                !parse_prefix(std::string_view(argument).substr(slash + 1), length, length))) {
-            finding("SPF_PERMERROR", Severity::error,
-                    fmt::format("{}malformed term {}", prefix, escape_text(term)));
+            finding("SPF_PERMERROR", fmt::format("{}malformed term {}", prefix, escape_text(term)));
             continue;
           }
           if (collect) add(*address, length, prefix + term);
@@ -350,8 +352,7 @@ class Expander {
         const Spec spec = spec_of(argument, domain);
         const std::optional<DnsName> target = name_in_record(spec.domain);
         if (!spec.ok || !target) {
-          finding("SPF_PERMERROR", Severity::error,
-                  fmt::format("{}malformed term {}", prefix, escape_text(term)));
+          finding("SPF_PERMERROR", fmt::format("{}malformed term {}", prefix, escape_text(term)));
           continue;
         }
         std::vector<DnsName> hosts;
@@ -360,9 +361,8 @@ class Expander {
         } else {
           const Reply reply = lookup_.ask(*target, RrType::mx);
           if (!answered(reply)) {
-            finding("SPF_TEMPFAIL", Severity::warning,
-                    fmt::format("{}{}: MX lookup failed: {}", prefix, escape_text(term),
-                                describe_failure(reply)));
+            finding("SPF_TEMPFAIL", fmt::format("{}{}: MX lookup failed: {}", prefix,
+                                                escape_text(term), describe_failure(reply)));
             continue;
           }
           for (const dns::Record* mx :
@@ -371,7 +371,7 @@ class Expander {
           }
           if (hosts.empty() && !count_void(term)) break;
           if (hosts.size() > kMaxMxHosts) {
-            finding("SPF_PERMERROR", Severity::error,
+            finding("SPF_PERMERROR",
                     fmt::format("{}{}: more than {} MX hosts (RFC 7208 section 4.6.4)", prefix,
                                 escape_text(term), kMaxMxHosts));
             hosts.resize(kMaxMxHosts);
@@ -380,7 +380,7 @@ class Expander {
         for (const DnsName& host : hosts) {
           const Addresses found = addresses_of(host);
           if (found.temporary && found.found.empty()) {
-            finding("SPF_TEMPFAIL", Severity::warning,
+            finding("SPF_TEMPFAIL",
                     fmt::format("{}{}: addresses of {} failed: {}", prefix, escape_text(term),
                                 host.presentation(), found.failure_text));
             continue;
@@ -397,8 +397,7 @@ class Expander {
         if (!count_lookup(term)) break;
         const std::string target = lower(argument.size() > 1 ? argument.substr(1) : "");
         if (target.empty()) {
-          finding("SPF_PERMERROR", Severity::error,
-                  fmt::format("{}malformed term {}", prefix, escape_text(term)));
+          finding("SPF_PERMERROR", fmt::format("{}malformed term {}", prefix, escape_text(term)));
           continue;
         }
         if (!collect) continue;
@@ -411,8 +410,7 @@ class Expander {
       } else if (term.find('=') != std::string::npos) {
         // Unknown modifiers are ignored (RFC 7208 section 6).
       } else {
-        finding("SPF_PERMERROR", Severity::error,
-                fmt::format("{}unknown mechanism {}", prefix, escape_text(term)));
+        finding("SPF_PERMERROR", fmt::format("{}unknown mechanism {}", prefix, escape_text(term)));
       }
       if (limit_reported_ || void_reported_) break;
     }

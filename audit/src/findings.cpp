@@ -1,70 +1,16 @@
 #include <algorithm>
 
 #include <audit/findings.hpp>
+#include <audit/vocabulary.hpp>
 
 namespace rdns::audit {
 
 std::string_view code_name(Code code) {
-  switch (code) {
-    case Code::no_ptr:
-      return "NO_PTR";
-    case Code::ptr_no_forward:
-      return "PTR_NO_FORWARD";
-    case Code::forward_mismatch:
-      return "FORWARD_MISMATCH";
-    case Code::family_mismatch:
-      return "FAMILY_MISMATCH";
-    case Code::multiple_ptr:
-      return "MULTIPLE_PTR";
-    case Code::generic_ptr:
-      return "GENERIC_PTR";
-    case Code::provider_default_ptr:
-      return "PROVIDER_DEFAULT_PTR";
-    case Code::invalid_ptr_name:
-      return "INVALID_PTR_NAME";
-    case Code::ptr_target_cname:
-      return "PTR_TARGET_CNAME";
-    case Code::classless_delegation:
-      return "CLASSLESS_DELEGATION";
-    case Code::tempfail:
-      return "TEMPFAIL";
-    case Code::lame_reverse:
-      return "LAME_REVERSE";
-    case Code::ttl_note:
-      return "TTL_NOTE";
-    case Code::helo_mismatch:
-      return "HELO_MISMATCH";
-    case Code::helo_invalid:
-      return "HELO_INVALID";
-    case Code::smtp_unavailable:
-      return "SMTP_UNAVAILABLE";
-  }
-  return "UNKNOWN";
+  return code_entry(code).code;
 }
 
 Severity code_severity(Code code) {
-  switch (code) {
-    case Code::no_ptr:
-    case Code::ptr_no_forward:
-    case Code::forward_mismatch:
-    case Code::family_mismatch:
-    case Code::invalid_ptr_name:
-    case Code::lame_reverse:
-      return Severity::error;
-    case Code::multiple_ptr:
-    case Code::generic_ptr:
-    case Code::provider_default_ptr:
-    case Code::ptr_target_cname:
-    case Code::tempfail:
-    case Code::helo_mismatch:
-    case Code::helo_invalid:
-      return Severity::warning;
-    case Code::classless_delegation:
-    case Code::ttl_note:
-    case Code::smtp_unavailable:
-      return Severity::info;
-  }
-  return Severity::error;
+  return code_entry(code).severity;
 }
 
 std::string_view severity_name(Severity severity) {

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <kainjow/mustache.hpp>
 
-#include <reports/codes.hpp>
+#include <audit/vocabulary.hpp>
 #include <reports/report.hpp>
 #include <util/error.hpp>
 
@@ -350,7 +350,7 @@ void write_html_report(const ReportData& data, std::ostream& out) {
   mustache::data codes{mustache::data::type::list};
   mustache::data code_help{mustache::data::type::list};
   for (const auto& entry : summary.by_code) {
-    const CodeInfo* info = find_code(entry.code);
+    const audit::CodeEntry* info = audit::find_code(entry.code);
     mustache::data row;
     row.set("code", shown(entry.code));
     row.set("severity", shown(entry.severity));

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include <reports/codes.hpp>
+#include <audit/vocabulary.hpp>
 #include <reports/report.hpp>
 #include <util/csv.hpp>
 #include <util/error.hpp>
@@ -128,7 +128,7 @@ void write_csv_report(const ReportData& data, std::ostream& out) {
     const std::string forward = detail::join_forward(record);
     const auto row = [&](const std::string& code, const std::string& severity,
                          const std::string& text) {
-      const CodeInfo* info = find_code(code);
+      const audit::CodeEntry* info = audit::find_code(code);
       rows += csv_row({run_id, detail::shown(record.ip), detail::shown(record.family),
                        detail::shown(record.status), change_text, ptr, forward, detail::shown(code),
                        detail::shown(severity), detail::shown(text),

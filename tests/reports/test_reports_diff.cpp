@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <reports/codes.hpp>
 #include <reports/diff.hpp>
 #include <reports/report.hpp>
 
@@ -187,27 +186,4 @@ TEST_CASE("summarize counts by status, code, family and source domain", "[report
   CHECK(summary.by_source_domain[0].pass_rate() == 0.5);
   REQUIRE(summary.since_previous.has_value());
   CHECK(summary.since_previous->count(ChangeKind::fixed) == 1);
-}
-
-TEST_CASE("known_codes explains every code of docs/jsonl.md", "[reports]") {
-  const std::string doc =
-      rdns::test::read_file(std::filesystem::path(RDNS_SOURCE_DIR) / "docs" / "jsonl.md");
-  const auto table = doc.find("## Codes");
-  REQUIRE(table != std::string::npos);
-  std::istringstream lines(doc.substr(table));
-  std::string line;
-  std::size_t documented = 0;
-  while (std::getline(lines, line)) {
-    if (line.rfind("| ", 0) != 0 || line.rfind("| code", 0) == 0) continue;
-    const std::string code = line.substr(2, line.find(' ', 2) - 2);
-    INFO(code);
-    const auto* info = rdns::reports::find_code(code);
-    REQUIRE(info != nullptr);
-    CHECK(line.find("| " + std::string(info->severity) + " |") != std::string::npos);
-    CHECK_FALSE(info->explanation.empty());
-    CHECK_FALSE(info->fix.empty());
-    ++documented;
-  }
-  CHECK(documented == rdns::reports::known_codes().size());
-  CHECK(rdns::reports::find_code("HELO_FUTURE") == nullptr);
 }

@@ -1,0 +1,156 @@
+// The findings vocabulary. Plain words on purpose: the reader is a
+// postmaster or a compliance officer, and the fix names who has to act (the
+// owner of the reverse zone, usually the ISP or cloud provider, or the owner
+// of the forward zone).
+
+#include <algorithm>
+#include <array>
+
+#include <audit/vocabulary.hpp>
+
+namespace rdns::audit {
+namespace {
+
+constexpr std::size_t kAddressCodes = static_cast<std::size_t>(Code::smtp_unavailable) + 1;
+
+constexpr auto kCodes = std::to_array<CodeEntry>({
+    // Address codes, in the order of the Code enum.
+    {"NO_PTR", Severity::error, Scope::address, true, "No reverse DNS",
+     "The address has no PTR record. Gmail, Microsoft, Yahoo and most spam filters reject or junk "
+     "mail from such an address.",
+     "Ask whoever controls the reverse zone (your ISP or cloud provider; for your own block, your "
+     "DNS team) to publish a PTR naming the mail server, e.g. mail.example.com, and give that name "
+     "an A/AAAA record pointing back to this address."},
+    {"PTR_NO_FORWARD", Severity::error, Scope::address, true, "PTR name does not resolve",
+     "The PTR names a host that has no address of this IP's family, so reverse DNS cannot be "
+     "forward-confirmed (FCrDNS fails).",
+     "Add an A (IPv4) or AAAA (IPv6) record for the PTR name pointing to this address, or change "
+     "the PTR to a name that has one."},
+    {"FORWARD_MISMATCH", Severity::error, Scope::address, true, "PTR name points elsewhere",
+     "The PTR name resolves, but not to this address, so receivers treat the reverse DNS as "
+     "unconfirmed.",
+     "Add this address to the PTR name's A/AAAA records, or set the PTR to the host name that "
+     "really resolves to this address."},
+    {"FAMILY_MISMATCH", Severity::error, Scope::address, true,
+     "PTR name has only the other address family",
+     "The PTR name resolves only to IPv6 for an IPv4 sender (or only to IPv4 for an IPv6 sender); "
+     "receivers compare within the family and fail the check.",
+     "Add the missing A (for IPv4) or AAAA (for IPv6) record for the PTR name."},
+    {"MULTIPLE_PTR", Severity::warning, Scope::address, true, "Several PTR values",
+     "The address has more than one PTR. Receivers such as Postfix use one at random, so checks "
+     "pass or fail unpredictably.",
+     "Keep exactly one PTR, the mail server's canonical name, and remove the others."},
+    {"GENERIC_PTR", Severity::warning, Scope::address, true, "Generic or dynamic-looking name",
+     "The name embeds the address or a dynamic-pool word (dhcp, dyn, pool...), which spam filters "
+     "score as a home or dynamic connection.",
+     "Set a specific PTR for the mail server, e.g. mail.example.com, with a matching A/AAAA "
+     "record."},
+    {"PROVIDER_DEFAULT_PTR", Severity::warning, Scope::address, true,
+     "Cloud provider's default name",
+     "The PTR is the name the provider assigns when nobody configured one; receivers read it as an "
+     "unmanaged host.",
+     "Set a custom reverse DNS name in the provider's console or API (most require the name's A "
+     "record to exist first)."},
+    {"INVALID_PTR_NAME", Severity::error, Scope::address, true, "PTR is not a valid host name",
+     "The PTR value is not a usable host name (bad characters, a single label, an IP literal, a "
+     "numeric top-level label). Receivers ignore or distrust it; its forward records were not "
+     "looked up.",
+     "Replace the PTR with a fully qualified host name of letters, digits and hyphens, such as "
+     "mail.example.com, that resolves back to this address."},
+    {"PTR_TARGET_CNAME", Severity::warning, Scope::address, true, "PTR points to an alias",
+     "The PTR names a CNAME rather than a host (RFC 1912 section 2.4); some receivers do not "
+     "follow it.",
+     "Point the PTR at the canonical host name (the CNAME's target) instead."},
+    {"CLASSLESS_DELEGATION", Severity::info, Scope::address, false, "Classless delegation followed",
+     "The reverse name is a CNAME into an RFC 2317 child zone; it was followed and is fine.",
+     "Nothing to fix; keep the CNAMEs in the parent zone in step with the child zone."},
+    {"TEMPFAIL", Severity::warning, Scope::address, false, "Lookup failed temporarily",
+     "A DNS server answered SERVFAIL or REFUSED or did not answer, so nothing was proven either "
+     "way; receivers will defer mail (4xx) while this lasts.",
+     "Run the audit again later; if it persists, check the authoritative servers of the zone named "
+     "in the detail."},
+    {"LAME_REVERSE", Severity::error, Scope::address, false, "Reverse zone does not answer",
+     "The servers delegated for the reverse zone do not answer although its parent does, so every "
+     "receiver's lookup fails or times out.",
+     "Ask the owner of the reverse zone (or the parent's operator) to fix the delegation: the NS "
+     "records must point at servers that serve the zone."},
+    {"TTL_NOTE", Severity::info, Scope::address, false, "Unusual TTL",
+     "The PTR's TTL is very short or long, or far from the forward record's TTL; changes will "
+     "propagate unevenly.",
+     "Give the PTR a TTL in the usual range (about 10 minutes to a day), close to its A/AAAA "
+     "record's TTL."},
+    {"HELO_MISMATCH", Severity::warning, Scope::address, false, "SMTP name differs from the PTR",
+     "The server greets or answers EHLO with a name that is not its forward-confirmed PTR name; "
+     "filters such as SpamAssassin and Proofpoint score that, though RFC 5321 forbids refusing "
+     "mail for it.",
+     "Set the MTA's host name (Postfix myhostname, Exim primary_hostname) to the PTR name, or "
+     "change the PTR to the name the server uses."},
+    {"HELO_INVALID", Severity::warning, Scope::address, false, "SMTP name is not a host name",
+     "The greeting or EHLO name is a bare address, localhost or a single label, which receivers "
+     "treat as a misconfigured or compromised host.",
+     "Give the MTA a fully qualified host name that matches the PTR."},
+    {"SMTP_UNAVAILABLE", Severity::info, Scope::address, false, "No SMTP greeting",
+     "Nothing greeted on the SMTP port. That is normal for an address that only sends mail.",
+     "Nothing to fix unless this address should receive mail; then check the firewall and the "
+     "MTA."},
+
+    // Findings about a mail domain (--domain), not about one address.
+    {"DOMAIN_NXDOMAIN", Severity::error, Scope::domain, false, "Domain does not exist",
+     "The mail domain has no DNS data at all (NXDOMAIN), so nobody can send it mail or check mail "
+     "it sends.",
+     "Check the spelling, or register and delegate the domain."},
+    {"MX_INVALID", Severity::error, Scope::domain, false, "MX names an invalid host",
+     "An MX record names something that is not a host name (an IP literal, a bad label), which "
+     "senders cannot use.",
+     "Make every MX record name a host with A/AAAA records, e.g. mx1.example.com."},
+    {"MX_NO_ADDRESS", Severity::error, Scope::domain, false, "MX host has no address",
+     "An MX host name has no A or AAAA record, so mail for the domain cannot be delivered to it.",
+     "Publish the MX host's A/AAAA records, or remove the MX record."},
+    {"MX_TEMPFAIL", Severity::warning, Scope::domain, false, "MX lookup failed temporarily",
+     "Looking up the domain's MX records or an MX host's addresses failed (SERVFAIL, REFUSED or "
+     "no answer); nothing was proven and those addresses were not audited.",
+     "Run the audit again later; if it persists, check the domain's authoritative servers."},
+    {"MX_NULL", Severity::info, Scope::domain, false, "Domain accepts no mail",
+     "The domain publishes a null MX (RFC 7505): it declares it receives no mail.",
+     "Nothing to fix if the domain should not receive mail."},
+    {"MX_NONE", Severity::info, Scope::domain, false, "No MX record",
+     "Without MX records the domain's own address is its implicit MX (RFC 5321); that address "
+     "was audited instead.",
+     "Publish MX records if the domain receives mail on other hosts."},
+    {"SPF_PERMERROR", Severity::error, Scope::domain, false, "SPF record is broken",
+     "The SPF record cannot be evaluated (several records, a loop, more than 10 lookups, a "
+     "malformed term); receivers treat that as a permanent error and may reject the mail.",
+     "Publish exactly one valid v=spf1 record within the 10-lookup limit; the detail names the "
+     "broken part."},
+    {"SPF_TEMPFAIL", Severity::warning, Scope::domain, false, "SPF lookup failed temporarily",
+     "A lookup the SPF record needs failed temporarily; the addresses of that branch were not "
+     "audited.",
+     "Run the audit again later; if it persists, check the servers of the name in the detail."},
+    {"SPF_NONE", Severity::info, Scope::domain, false, "No SPF record",
+     "The domain publishes no SPF record, so only its MX hosts were audited as senders; "
+     "receivers cannot check which addresses may send for it.",
+     "Publish a v=spf1 record listing the addresses that send the domain's mail."},
+    {"SPF_UNSUPPORTED", Severity::info, Scope::domain, false, "SPF macro not expanded",
+     "A term uses an SPF macro, which depends on each message; its addresses could not be listed "
+     "and were not audited.",
+     "Nothing to fix; audit the addresses such terms stand for directly if they send mail."},
+});
+
+}  // namespace
+
+std::span<const CodeEntry> finding_codes() {
+  return kCodes;
+}
+
+const CodeEntry* find_code(std::string_view code) {
+  const auto it = std::find_if(kCodes.begin(), kCodes.end(),
+                               [&](const CodeEntry& entry) { return entry.code == code; });
+  return it == kCodes.end() ? nullptr : &*it;
+}
+
+const CodeEntry& code_entry(Code code) {
+  static_assert(kCodes.size() > kAddressCodes);
+  return kCodes[static_cast<std::size_t>(code)];
+}
+
+}  // namespace rdns::audit
