@@ -64,14 +64,9 @@ std::vector<Candidate> candidates(const db::ResultRecord& result) {
   for (const auto& source : result.sources) {
     add(source.expected, fmt::format("{} of {}", source.via, source.domain));
   }
-  for (const auto& finding : result.findings) {
-    if (!finding.code.starts_with("HELO_")) continue;
-    // "SMTP greeting name 'mail.example.com' differs from ..."
-    const auto open = finding.detail.find("name '");
-    const auto close = open == std::string::npos ? open : finding.detail.find('\'', open + 6);
-    if (close != std::string::npos) {
-      add(finding.detail.substr(open + 6, close - open - 6), "the name its SMTP server gives");
-    }
+  if (result.smtp) {
+    add(result.smtp->greeting_name, "the name its SMTP server greets with");
+    add(result.smtp->ehlo_name, "the name its SMTP server answers EHLO with");
   }
   for (const auto& name : result.ptr) add(name, "its current PTR name");
   return out;

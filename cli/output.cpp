@@ -38,9 +38,16 @@ json record_json(const db::ResultRecord& record) {
     sources.push_back(
         {{"domain", source.domain}, {"via", source.via}, {"expected", source.expected}});
   }
-  return json{{"ip", record.ip},   {"family", record.family}, {"status", record.status},
+  json object{{"ip", record.ip},   {"family", record.family}, {"status", record.status},
               {"ptr", record.ptr}, {"forward", forward},      {"findings", findings},
               {"sources", sources}};
+  if (record.smtp) {
+    object["smtp"] = {{"greeted", record.smtp->greeted},
+                      {"greeting_name", record.smtp->greeting_name},
+                      {"ehlo_name", record.smtp->ehlo_name},
+                      {"failure", record.smtp->failure}};
+  }
+  return object;
 }
 
 /// The same object as record_json(), written directly: JSONL output writes
@@ -70,7 +77,14 @@ std::string record_json_line(const db::ResultRecord& record) {
     out.raw("{").key("domain").string(source.domain).raw(",").key("via").string(source.via);
     out.raw(",").key("expected").string(source.expected).raw("}");
   }
-  return out.raw("]}\n").take();
+  out.raw("]");
+  if (record.smtp) {
+    out.raw(",").key("smtp").raw("{").key("greeted").raw(record.smtp->greeted ? "true" : "false");
+    out.raw(",").key("greeting_name").string(record.smtp->greeting_name);
+    out.raw(",").key("ehlo_name").string(record.smtp->ehlo_name);
+    out.raw(",").key("failure").string(record.smtp->failure).raw("}");
+  }
+  return out.raw("}\n").take();
 }
 
 json domain_finding_json(const db::DomainFindingRecord& finding) {

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <audit/auditor.hpp>
+#include <util/escape.hpp>
 
 #include "dns_message.hpp"
 #include "resolver.hpp"
@@ -777,6 +778,11 @@ db::ResultRecord to_record(const IpResult& result) {
   }
   for (const TargetSource& source : result.sources) {
     record.sources.push_back(db::SourceRecord{source.domain, source.via, source.expected_name});
+  }
+  if (observation.smtp) {
+    const SmtpObservation& smtp = *observation.smtp;
+    record.smtp = db::SmtpRecord{smtp.greeted, escape_text(smtp.banner_name),
+                                 escape_text(smtp.ehlo_name), escape_text(smtp.failure)};
   }
   for (const Finding& finding : result.verdict.findings) {
     record.findings.push_back(db::FindingRecord{std::string(code_name(finding.code)),

@@ -102,6 +102,24 @@ std::vector<SourceRecord> parse_sources(const json& list) {
   return sources;
 }
 
+std::optional<std::string> smtp_text(const std::optional<SmtpRecord>& smtp, const std::string& ip) {
+  if (!smtp) return std::nullopt;
+  JsonWriter out("the SMTP names", ip);
+  out.raw("{").key("greeted").raw(smtp->greeted ? "true" : "false").raw(",");
+  out.key("greeting_name").string(smtp->greeting_name).raw(",");
+  out.key("ehlo_name").string(smtp->ehlo_name).raw(",");
+  out.key("failure").string(smtp->failure).raw("}");
+  return out.take();
+}
+
+std::optional<SmtpRecord> parse_smtp(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  const json entry = json::parse(column.getString());
+  return SmtpRecord{entry.at("greeted").get<bool>(), entry.at("greeting_name").get<std::string>(),
+                    entry.at("ehlo_name").get<std::string>(),
+                    entry.at("failure").get<std::string>()};
+}
+
 std::string findings_text(const std::vector<FindingRecord>& findings, const std::string& ip) {
   JsonWriter out("the findings", ip);
   out.raw("[");
@@ -298,7 +316,7 @@ struct Database::Impl {
         select_run_state(connection, "SELECT state FROM runs WHERE id = ?"),
         insert_result(connection,
                       "INSERT INTO results (run_id, ip, family, address, status, ptr, forward, "
-                      "sources, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                      "sources, findings, smtp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         update_finished_run(
             connection,
             fmt::format("UPDATE runs SET finished_at = {}, state = ?, count_total = ?, "
@@ -310,8 +328,8 @@ struct Database::Impl {
         select_run(connection, fmt::format("SELECT {} FROM runs WHERE id = ?", kRunColumns)),
         select_latest_run(connection, "SELECT max(id) FROM runs"),
         select_results(connection,
-                       "SELECT ip, family, status, ptr, forward, sources, findings FROM results "
-                       "WHERE run_id = ? ORDER BY family, address") {}
+                       "SELECT ip, family, status, ptr, forward, sources, findings, smtp FROM "
+                       "results WHERE run_id = ? ORDER BY family, address") {}
 
   /// Runs body, turning SQLite failures into the project's error naming the file.
   template <typename Body>
@@ -353,6 +371,7 @@ struct Database::Impl {
     const std::string forward = forward_text(result.forward, result.ip);
     const std::string sources = sources_text(result.sources, result.ip);
     const std::string findings = findings_text(result.findings, result.ip);
+    const std::optional<std::string> smtp = smtp_text(result.smtp, result.ip);
     {
       StatementUse use(insert_result);
       insert_result.bind(1, run_id);
@@ -364,6 +383,11 @@ struct Database::Impl {
       insert_result.bindNoCopy(7, forward);
       insert_result.bindNoCopy(8, sources);
       insert_result.bindNoCopy(9, findings);
+      if (smtp) {
+        insert_result.bindNoCopy(10, *smtp);
+      } else {
+        insert_result.bind(10);  // NULL: SMTP not checked
+      }
       insert_result.exec();
     }
   }
@@ -621,6 +645,7 @@ std::vector<ResultRecord> Database::results(std::int64_t run_id) {
           result.forward = parse_forward(json::parse(query.getColumn(4).getString()));
           result.sources = parse_sources(json::parse(query.getColumn(5).getString()));
           result.findings = parse_findings(json::parse(query.getColumn(6).getString()));
+          result.smtp = parse_smtp(query.getColumn(7));
         } catch (const json::exception& error) {
           impl_->damaged(run_id, fmt::format("result for {}: {}", result.ip, error.what()));
         }

@@ -19,7 +19,7 @@ namespace rdns::db {
 /// "rdNS": PRAGMA application_id, so we never adopt another program's file.
 inline constexpr std::int32_t kApplicationId = 0x72644E53;
 
-inline constexpr std::array<std::string_view, 6> kMigrations = {
+inline constexpr std::array<std::string_view, 7> kMigrations = {
     // 1: runs, their per-IP results and the findings of each result.
     R"sql(
 CREATE TABLE runs (
@@ -180,6 +180,12 @@ UPDATE runs SET identity = 'run:' || id,
   checks = CASE WHEN arguments LIKE '%"--smtp"%' THEN 'dns,smtp' ELSE 'dns' END;
 CREATE INDEX runs_by_identity ON runs (identity, id);
 CREATE INDEX runs_by_inventory ON runs (inventory, id);
+)sql",
+    // 7: what the SMTP server said, as data rather than inside finding text:
+    // {"greeted", "greeting_name", "ehlo_name", "failure"}, NULL when SMTP was
+    // not checked. Earlier runs keep NULL.
+    R"sql(
+ALTER TABLE results ADD COLUMN smtp TEXT;
 )sql",
 };
 

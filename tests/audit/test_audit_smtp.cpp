@@ -147,6 +147,12 @@ TEST_CASE("Auditor checks SMTP greetings and EHLO names against the PTR") {
   CHECK(good.observation.smtp->banner_name == "smtp-ok.example.com");
   CHECK(good.observation.smtp->ehlo_code == 250);
   CHECK(ok.last_ehlo() == "EHLO auditor.example.org\r");
+  // What the server said is kept as data with the result, escaped.
+  const auto stored = to_record(results.at("127.0.0.25")).smtp;
+  REQUIRE(stored);
+  CHECK(*stored == rdns::db::SmtpRecord{true, "smtp-ehlo.example.com", "localhost", ""});
+  CHECK_THAT(to_record(results.at("127.0.0.23")).smtp->failure, Catch::StartsWith("timeout"));
+  CHECK_FALSE(to_record(results.at("127.0.0.23")).smtp->greeted);
 
   CHECK(codes(results.at("127.0.0.21")) == std::set<std::string>{"HELO_MISMATCH"});
   CHECK_THAT(

@@ -183,10 +183,16 @@ TEST_CASE("runs compare like with like: the webhook's recoveries, report diff an
     CHECK(identity.rfind("targets:", 0) == 0);
     const std::int64_t id =
         database.begin_run("audit", "[]", {"127.0.0.1:53"}, "test", {"", identity, "dns"});
-    rdns::db::ResultRecord failing{"192.0.2.10", "ipv4", "fail", {}, {}, {}, {}};
+    rdns::db::ResultRecord failing;
+    failing.ip = "192.0.2.10";
+    failing.family = "ipv4";
+    failing.status = "fail";
     failing.findings.push_back({"NO_PTR", "error", "no PTR"});
-    const rdns::db::ResultRecord passing{"192.0.2.12", "ipv4", "pass", {"x.example.com"},
-                                         {},           {},     {}};
+    rdns::db::ResultRecord passing;
+    passing.ip = "192.0.2.12";
+    passing.family = "ipv4";
+    passing.status = "pass";
+    passing.ptr = {"x.example.com"};
     const std::vector<rdns::db::ResultRecord> records = {failing, passing};
     database.add_results(id, records);
     database.finish_run(id, rdns::db::RunState::complete, {2, 1, 0, 1, 0});

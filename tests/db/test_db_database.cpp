@@ -94,6 +94,7 @@ std::vector<ResultRecord> sample_results() {
   ResultRecord v4_ten = result("192.0.2.10", "ipv4", "pass");
   v4_ten.ptr = {"mail.example.com."};
   v4_ten.forward = {{"mail.example.com.", {"192.0.2.10"}}};
+  v4_ten.smtp = rdns::db::SmtpRecord{true, "mail.example.com", "mx\\032\"q", ""};
 
   ResultRecord v6 = result("2001:db8::25", "ipv6", "warn");
   v6.ptr = {"odd\\032name\\.with\\\\escapes.example.", "mx.example.net."};
@@ -106,6 +107,7 @@ std::vector<ResultRecord> sample_results() {
 
   ResultRecord v6_low = result("2001:db8::3", "ipv6", "unknown");
   v6_low.findings = {{"timeout", "warning", "resolver timed out"}};
+  v6_low.smtp = rdns::db::SmtpRecord{false, "", "", "timeout"};
 
   ResultRecord v4_low = result("10.0.0.1", "ipv4", "pass");
   v4_low.ptr = {"a.example."};

@@ -51,6 +51,17 @@ struct DomainFindingRecord {
   bool operator==(const DomainFindingRecord&) const = default;
 };
 
+/// What the SMTP server at an address said (`--smtp`). Names are display-safe
+/// text: the bytes the server sent, escaped.
+struct SmtpRecord {
+  bool greeted = false;       ///< a 220 greeting arrived
+  std::string greeting_name;  ///< the first word after "220"
+  std::string ehlo_name;      ///< the first word of the EHLO reply
+  std::string failure;        ///< why the conversation stopped early
+
+  bool operator==(const SmtpRecord&) const = default;
+};
+
 /// Everything stored about one audited IP.
 struct ResultRecord {
   std::string ip;                ///< stored and returned in canonical inet_ntop form
@@ -60,6 +71,7 @@ struct ResultRecord {
   std::vector<ForwardRecord> forward;
   std::vector<FindingRecord> findings;
   std::vector<SourceRecord> sources;  ///< empty for IPs given directly
+  std::optional<SmtpRecord> smtp;     ///< none when SMTP was not checked (or before schema 7)
 
   bool operator==(const ResultRecord&) const = default;
 };
