@@ -261,13 +261,10 @@ Plan plan_resume(const AuditCommandOptions& current) {
   }
   if (current.no_database) throw Error(Errc::usage, "--resume needs the run's database");
   Plan plan;
-  // A mistyped --db must not leave an empty database (or its lock) behind.
-  if (!std::filesystem::exists(database_path(current.database))) {
-    open_existing(current.database);  // throws, naming the path
-  }
-  plan.lock.emplace(lock_database(database_path(current.database)));
+  const std::filesystem::path path = existing_database_path(current.database);
+  plan.lock.emplace(lock_database(path));
   // Read-write: the resumed run's results go into it.
-  plan.database.emplace(db::Database::open(database_path(current.database)));
+  plan.database.emplace(db::Database::open(path));
   const auto run = plan.database->find_run(current.resume);
   if (!run || run->command != "audit") {
     throw Error(Errc::usage, fmt::format("no audit run {} in {}", current.resume,
