@@ -285,13 +285,13 @@ TEST_CASE("pruning shrinks the database file", "[db]") {
 
   Database database = Database::open(path);
   const PruneOutcome outcome = database.prune(keep_newest(1));
+  INFO("before " << stored << " bytes, after " << outcome.bytes_after);
   CHECK(outcome.removed == Ids{1, 2, 3});
   CHECK(outcome.bytes_before >= stored);
   CHECK(outcome.bytes_after == bytes_on_disk(path));
   // One run of four is left: the file holds about a quarter of the data.
   CHECK(outcome.bytes_after * 2 < stored);
   CHECK(database.results(4).size() == 3000);
-  INFO("before " << stored << " bytes, after " << outcome.bytes_after);
 }
 
 TEST_CASE("a database without auto-vacuum is converted when pruned, and shrinks", "[db]") {
