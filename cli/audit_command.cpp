@@ -261,13 +261,10 @@ Plan plan_resume(const AuditCommandOptions& current) {
   }
   if (current.no_database) throw Error(Errc::usage, "--resume needs the run's database");
   Plan plan;
-  // A mistyped --db must not leave an empty database (or its lock) behind.
-  if (!std::filesystem::exists(database_path(current.database))) {
-    open_existing(current.database);  // throws, naming the path
-  }
-  plan.lock.emplace(lock_database(database_path(current.database)));
+  const std::filesystem::path path = existing_database_path(current.database);
+  plan.lock.emplace(lock_database(path));
   // Read-write: the resumed run's results go into it.
-  plan.database.emplace(db::Database::open(database_path(current.database)));
+  plan.database.emplace(db::Database::open(path));
   const auto run = plan.database->find_run(current.resume);
   if (!run || run->command != "audit") {
     throw Error(Errc::usage, fmt::format("no audit run {} in {}", current.resume,
@@ -405,6 +402,22 @@ Error stopped_run(Plan& plan, std::string_view command, const Error& error) {
                                      "--db {}",
                                      error.what(), *plan.run_id, db::to_string(state), *plan.run_id,
                                      escape_text(plan.database->path().string())));
+}
+
+/// The inventory's retention, after one of its runs completed (and was
+/// compared, so its predecessor was still there to compare with).
+void apply_retention(const AuditCommandOptions& options, db::Database& database,
+                     AuditOutcome& outcome) {
+  if (options.inventory.empty() || !options.retention.any()) return;
+  db::PrunePolicy policy;
+  policy.keep_runs = options.retention.keep_runs;
+  policy.keep_days = options.retention.keep_days;
+  policy.inventory = options.inventory;
+  outcome.pruned = database.prune(policy).removed.size();
+  if (!options.quiet && outcome.pruned > 0) {
+    std::fprintf(stderr, "rdnsctl: removed %zu older runs of inventory %s (its retention)\n",
+                 outcome.pruned, escape_text(options.inventory).c_str());
+  }
 }
 
 /// For `check`: results are counted, stored and judged, never printed.
@@ -581,6 +594,7 @@ AuditOutcome execute_audit(const AuditCommandOptions& command_line,
         outcome.notify_error = error.what();
       }
     }
+    apply_retention(options, *plan.database, outcome);
   }
   outcome.reached = reached;
   outcome.stopped_by_signal = summary.stopped_by_signal;

@@ -91,6 +91,7 @@ struct AuditOutcome {
   std::size_t notified = 0;  ///< addresses the webhook was told about
   std::string notify_error;  ///< why the webhook could not be told; the run itself is stored
   std::vector<FailingAddress> failing;  ///< the first kFailingListed failing addresses
+  std::size_t pruned = 0;               ///< older runs the inventory's retention removed
 };
 
 /// Another run holds the database's lock (exit 4 for `audit`).

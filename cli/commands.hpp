@@ -52,6 +52,10 @@ void add_database_option(CLI::App& command, std::string& path);
 /// one that does not exist yet.
 db::Database open_existing(const std::string& flag);
 
+/// The database path for --db `flag`, refusing (Errc::usage, naming it) a
+/// path with no database, so a mistyped --db creates nothing (not even a lock).
+std::filesystem::path existing_database_path(const std::string& flag);
+
 /// A run ID, or "latest" for the newest run; Errc::usage otherwise. With an
 /// `inventory`, "latest" is that inventory's newest run and an ID must be
 /// one of its runs.

@@ -1,16 +1,25 @@
 // rdnsctl runs: the history of stored runs.
 
+#include <array>
 #include <charconv>
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include <util/error.hpp>
 #include <util/escape.hpp>
+#include <util/file_lock.hpp>
 
+#include "audit_run.hpp"
 #include "commands.hpp"
 #include "config.hpp"
+#include "number_option.hpp"
 #include "output.hpp"
 
 namespace rdns::cli {
@@ -24,12 +33,117 @@ struct RunsOptions {
   std::string inventory;
 };
 
-auto format_transformer() {
-  return CLI::CheckedTransformer(std::map<std::string, Format>{{"table", Format::table},
-                                                               {"json", Format::json},
-                                                               {"jsonl", Format::jsonl},
-                                                               {"csv", Format::csv}},
-                                 CLI::ignore_case);
+/// The --format names a command takes: all four by default.
+auto format_transformer(std::map<std::string, Format> formats = {{"table", Format::table},
+                                                                 {"json", Format::json},
+                                                                 {"jsonl", Format::jsonl},
+                                                                 {"csv", Format::csv}}) {
+  return CLI::CheckedTransformer(std::move(formats), CLI::ignore_case);
+}
+
+struct PruneOptions {
+  std::string database;
+  std::int64_t keep = 0;
+  std::int64_t older_than_days = 0;
+  CLI::Option* keep_given = nullptr;
+  CLI::Option* older_than_given = nullptr;
+  std::string inventory;
+  bool dry_run = false;
+  Format format = Format::table;
+};
+
+/// A size as people read it: "812 B", "4.0 KiB", "1.2 MiB".
+std::string human_size(std::uintmax_t bytes) {
+  constexpr std::array<const char*, 4> kUnits = {"KiB", "MiB", "GiB", "TiB"};
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  auto size = static_cast<double>(bytes) / 1024.0;
+  std::size_t unit = 0;
+  while (size >= 1024.0 && unit + 1 < kUnits.size()) {
+    size /= 1024.0;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", size, kUnits[unit]);
+}
+
+std::string id_list(const std::vector<std::int64_t>& ids) {
+  return fmt::format("{}", fmt::join(ids, ", "));
+}
+
+void print_prune(const db::PruneOutcome& outcome, const PruneOptions& options,
+                 const std::filesystem::path& path) {
+  if (options.format == Format::json) {
+    const nlohmann::ordered_json report = {{"removed", outcome.removed},
+                                           {"dry_run", options.dry_run},
+                                           {"bytes_before", outcome.bytes_before},
+                                           {"bytes_after", outcome.bytes_after}};
+    std::fputs((report.dump() + "\n").c_str(), stdout);
+    return;
+  }
+  if (outcome.removed.empty()) {
+    std::fputs("nothing to remove\n", stdout);
+    return;
+  }
+  const std::size_t count = outcome.removed.size();
+  std::fputs(fmt::format("{} {} run{} (ids {}) from {}; {} -> {}\n",
+                         options.dry_run ? "would remove" : "removed", count, count == 1 ? "" : "s",
+                         id_list(outcome.removed), escape_text(path.string()),
+                         human_size(outcome.bytes_before), human_size(outcome.bytes_after))
+                 .c_str(),
+             stdout);
+}
+
+db::PrunePolicy prune_policy(const PruneOptions& options) {
+  db::PrunePolicy policy;
+  if (options.keep_given->count() > 0) policy.keep_runs = options.keep;
+  if (options.older_than_given->count() > 0) policy.keep_days = options.older_than_days;
+  if (!policy.keep_runs && !policy.keep_days) {
+    throw Error(Errc::usage, "runs prune: give --keep N, --older-than DAYS or both");
+  }
+  policy.inventory = options.inventory;
+  policy.dry_run = options.dry_run;
+  return policy;
+}
+
+void prune(const PruneOptions& options) {
+  const db::PrunePolicy policy = prune_policy(options);
+  const std::filesystem::path path = existing_database_path(options.database);
+  // Held until the runs are gone, so no audit writes the history meanwhile.
+  const FileLock lock = lock_database(path);
+  db::Database database = db::Database::open(path);
+  print_prune(database.prune(policy), options, path);
+}
+
+void add_prune_command(CLI::App& runs, Context& context) {
+  auto options = std::make_shared<PruneOptions>();
+  CLI::App* command = runs.add_subcommand(
+      "prune", "Remove old runs and their results, and shrink the database file");
+  add_database_option(*command, options->database);
+  options->keep_given = command
+                            ->add_option("--keep", options->keep,
+                                         "Keep the newest N runs of each inventory or target set")
+                            ->check(positive_whole_number())
+                            ->option_text("N");
+  options->older_than_given = command
+                                  ->add_option("--older-than", options->older_than_days,
+                                               "Remove only runs begun more than DAYS days ago")
+                                  ->check(CLI::Range(std::int64_t{0}, db::kMaxPruneDays))
+                                  ->option_text("DAYS");
+  add_inventory_filter(*command, options->inventory);
+  command->add_flag("--dry-run", options->dry_run, "Show what would be removed; change nothing");
+  command->add_option("--format", options->format, "table or json")
+      ->transform(format_transformer({{"table", Format::table}, {"json", Format::json}}))
+      ->default_str("table")
+      ->option_text("table|json (table)");
+  command->callback([options, &context] {
+    try {
+      prune(*options);
+    } catch (const RunLocked& locked) {
+      std::fprintf(stderr, "rdnsctl: %s\n", locked.what());
+      context.exit_code = kExitLocked;
+      return;
+    }
+    context.exit_code = kExitOk;
+  });
 }
 
 void list(const RunsOptions& options) {
@@ -56,6 +170,15 @@ void show(const RunsOptions& options) {
 
 db::Database open_existing(const std::string& flag) {
   return db::Database::open_read_only(database_path(flag));
+}
+
+std::filesystem::path existing_database_path(const std::string& flag) {
+  const std::filesystem::path path = database_path(flag);
+  std::error_code ignored;
+  if (!std::filesystem::exists(path, ignored)) {
+    open_existing(flag);  // throws, naming the path
+  }
+  return path;
 }
 
 std::int64_t resolve_run(db::Database& database, const std::string& text,
@@ -104,7 +227,7 @@ void add_inventory_filter(CLI::App& command, std::string& name) {
 
 void add_runs_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<RunsOptions>();
-  CLI::App* runs = app.add_subcommand("runs", "List and show stored audit runs");
+  CLI::App* runs = app.add_subcommand("runs", "List, show and prune stored audit runs");
   runs->require_subcommand(1);
 
   CLI::App* list_command = runs->add_subcommand("list", "List runs, newest first");
@@ -132,6 +255,8 @@ void add_runs_command(CLI::App& app, Context& context) {
     show(*options);
     context.exit_code = kExitOk;
   });
+
+  add_prune_command(*runs, context);
 }
 
 }  // namespace rdns::cli

@@ -19,6 +19,7 @@
 
 #include <db/database.hpp>
 #include <util/error.hpp>
+#include <util/escape.hpp>
 #include <util/json_writer.hpp>
 
 #include "inspect.hpp"
@@ -211,6 +212,12 @@ SQLite::Database connect(const fs::path& path) {
   SQLite::Database connection(path.string(),
                               SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
                               kBusyTimeoutMs);
+  // Lets prune() hand freed pages back to the file system. SQLite takes the
+  // setting only before the file's first page is written, so this applies to
+  // new files; prune() converts older ones with a VACUUM.
+  if (connection.execAndGet("PRAGMA page_count").getInt64() == 0) {
+    connection.exec("PRAGMA auto_vacuum = INCREMENTAL");
+  }
   // WAL lets readers (report commands) run while an audit writes; NORMAL is
   // durable across application crashes, which is what a run history needs.
   const std::string journal_mode = connection.execAndGet("PRAGMA journal_mode = WAL").getString();
@@ -271,6 +278,52 @@ std::int64_t check_readable(SQLite::Database& connection, const fs::path& path) 
                             path.string(), identity.user_version, latest));
   }
   return identity.user_version;
+}
+
+/// PRAGMA auto_vacuum's value for a file without auto-vacuum.
+constexpr std::int64_t kAutoVacuumNone = 0;
+
+/// The runs a policy removes, oldest first. Ranks are taken over every run of
+/// an identity, so the inventory filter never changes which runs are newest.
+constexpr std::string_view kPrunableRuns = R"sql(
+SELECT id FROM (
+  SELECT id, state, inventory, started_at,
+         row_number() OVER (PARTITION BY identity ORDER BY id DESC) AS newest
+  FROM runs)
+WHERE state != 'running'
+  AND (?1 = '' OR inventory = ?1)
+  AND (?2 IS NULL OR newest > ?2)
+  AND (?3 IS NULL OR started_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || ?3 || ' days'))
+ORDER BY id)sql";
+
+void validate(const PrunePolicy& policy) {
+  if (!policy.keep_runs && !policy.keep_days) {
+    throw Error(Errc::usage,
+                "cannot prune runs: give a number of runs to keep, an age in days, or both");
+  }
+  if (policy.keep_runs && *policy.keep_runs < 1) {
+    throw Error(Errc::usage,
+                fmt::format("cannot prune runs: the number of runs to keep must be at least 1, "
+                            "not {}",
+                            *policy.keep_runs));
+  }
+  if (policy.keep_days && (*policy.keep_days < 0 || *policy.keep_days > kMaxPruneDays)) {
+    throw Error(Errc::usage,
+                fmt::format("cannot prune runs: the age in days must be from 0 to {}, not {}",
+                            kMaxPruneDays, *policy.keep_days));
+  }
+}
+
+/// The bytes the database occupies: its main file and its write-ahead log
+/// (which holds pages not yet copied back). A missing file counts 0.
+std::uintmax_t database_bytes(const fs::path& path) {
+  std::uintmax_t total = 0;
+  for (const fs::path& file : {path, fs::path(path.string() + "-wal")}) {
+    std::error_code error;
+    const std::uintmax_t size = fs::file_size(file, error);
+    if (!error) total += size;
+  }
+  return total;
 }
 
 }  // namespace
@@ -390,6 +443,47 @@ struct Database::Impl {
       }
       insert_result.exec();
     }
+  }
+
+  std::vector<std::int64_t> prunable_runs(const PrunePolicy& policy) {
+    SQLite::Statement query(connection, std::string(kPrunableRuns));
+    query.bind(1, policy.inventory);
+    if (policy.keep_runs) query.bind(2, *policy.keep_runs);
+    if (policy.keep_days) query.bind(3, *policy.keep_days);
+    std::vector<std::int64_t> ids;
+    while (query.executeStep()) ids.push_back(query.getColumn(0).getInt64());
+    return ids;
+  }
+
+  /// Deletes the runs the policy selects, all or none; the cascade takes
+  /// their results, targets and domain findings.
+  std::vector<std::int64_t> delete_prunable_runs(const PrunePolicy& policy) {
+    SQLite::Transaction transaction(connection, SQLite::TransactionBehavior::IMMEDIATE);
+    const std::vector<std::int64_t> ids = prunable_runs(policy);
+    SQLite::Statement remove(connection, "DELETE FROM runs WHERE id = ?");
+    for (const std::int64_t id : ids) {
+      remove.bind(1, id);
+      remove.exec();
+      remove.reset();
+    }
+    transaction.commit();
+    return ids;
+  }
+
+  /// Shrinks the file to the pages still in use. VACUUM and checkpoints run
+  /// outside any transaction.
+  void release_free_pages() {
+    if (connection.execAndGet("PRAGMA auto_vacuum").getInt64() == kAutoVacuumNone) {
+      // Once per database from before auto-vacuum: VACUUM rebuilds the file
+      // compactly and applies the new setting, so later prunes stay cheap.
+      connection.exec("PRAGMA auto_vacuum = INCREMENTAL");
+      connection.exec("VACUUM");
+    } else {
+      connection.exec("PRAGMA incremental_vacuum");
+    }
+    // The freed pages leave the main file only when the WAL is copied back;
+    // TRUNCATE then empties the WAL, which grew by the deletions.
+    connection.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
 
   RunInfo read_run(SQLite::Statement& row) const {
@@ -768,6 +862,30 @@ std::vector<DomainFindingRecord> Database::domain_findings(std::int64_t run_id) 
     }
     return findings;
   });
+}
+
+PruneOutcome Database::prune(const PrunePolicy& policy) {
+  validate(policy);
+  if (impl_->read_only && !policy.dry_run) {
+    throw Error(Errc::database,
+                fmt::format("database {} is open read-only: cannot prune runs from it",
+                            escape_text(impl_->path.string())));
+  }
+  PruneOutcome outcome;
+  outcome.bytes_before = database_bytes(impl_->path);
+  if (policy.dry_run) {
+    outcome.removed =
+        impl_->guarded("finding runs to prune", [&] { return impl_->prunable_runs(policy); });
+    outcome.bytes_after = outcome.bytes_before;
+    return outcome;
+  }
+  outcome.removed =
+      impl_->guarded("pruning runs", [&] { return impl_->delete_prunable_runs(policy); });
+  if (!outcome.removed.empty()) {
+    impl_->guarded("releasing the space of pruned runs", [&] { impl_->release_free_pages(); });
+  }
+  outcome.bytes_after = database_bytes(impl_->path);
+  return outcome;
 }
 
 std::int64_t Database::schema_version() const {

@@ -198,6 +198,37 @@ TEST_CASE("an address added to an inventory that fails is newly failing everywhe
   CHECK_THAT(diff.out, Catch::Contains("192.0.2.12"));
 }
 
+TEST_CASE("an inventory's retention removes its older runs after each complete run") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  const auto config =
+      write_file(dir.path() / "rdnsctl.toml",
+                 "resolver = [\"" + rdns::lab::shared_lab().resolver_address() +
+                     "\"]\n[inventory.mail]\ntargets = [\"192.0.2.10\"]\n"
+                     "keep-runs = 2\n[inventory.web]\ntargets = [\"192.0.2.10\"]\n");
+  const auto audit = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"audit", "--config", config.string(), "--db", db};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_rdnsctl(args);
+  };
+  REQUIRE(audit({"-q", "--inventory", "mail"}).exit_code == 0);  // 1
+  REQUIRE(audit({"-q", "--inventory", "web"}).exit_code == 0);   // 2
+  REQUIRE(audit({"-q", "192.0.2.10"}).exit_code == 0);           // 3
+  REQUIRE(audit({"-q", "--inventory", "mail"}).exit_code == 0);  // 4
+  const ProcessResult third = audit({"--inventory", "mail"});    // 5
+  REQUIRE(third.exit_code == 0);
+  CHECK_THAT(third.err, Catch::Contains("removed 1 older runs of inventory mail (its retention)"));
+  const ProcessResult list = run_rdnsctl({"runs", "list", "--db", db, "--format", "json"});
+  std::vector<std::int64_t> ids;
+  for (const auto& run : nlohmann::json::parse(list.out)) ids.push_back(run["id"]);
+  // Only mail's oldest run went; web's and the ad-hoc run are not its to remove.
+  CHECK(ids == std::vector<std::int64_t>{5, 4, 3, 2});
+  // The newest run was still compared with its predecessor.
+  const ProcessResult diff =
+      run_rdnsctl({"report", "diff", "--db", db, "--inventory", "mail", "--format", "json"});
+  CHECK(nlohmann::json::parse(diff.out)["from_run"] == 4);
+}
+
 TEST_CASE("inventory mistakes are refused with the file, line and key") {
   TempDir dir;
   const std::string resolver = rdns::lab::shared_lab().resolver_address();

@@ -136,6 +136,28 @@ struct RunFilter {
   bool finished_only = false;  ///< leave out runs still running
 };
 
+/// Which runs prune() removes. A run is removed when it is neither among the
+/// newest `keep_runs` runs of its identity nor begun within the last
+/// `keep_days` days (only the rules that are set count; at least one must be).
+/// A running run is never removed.
+struct PrunePolicy {
+  std::optional<std::int64_t> keep_runs;  ///< at least 1 when set
+  std::optional<std::int64_t> keep_days;  ///< 0 to kMaxPruneDays when set
+  std::string inventory;                  ///< only this inventory's runs; empty: every run
+  bool dry_run = false;                   ///< report what would go, change nothing
+};
+
+/// The largest PrunePolicy::keep_days, a hundred years: the cut-off date
+/// must stay within the years SQLite's date functions handle.
+inline constexpr std::int64_t kMaxPruneDays = 36500;
+
+/// What prune() removed (or, for a dry run, would remove).
+struct PruneOutcome {
+  std::vector<std::int64_t> removed;  ///< run ids, ascending
+  std::uintmax_t bytes_before = 0;    ///< database file size (main file + WAL)
+  std::uintmax_t bytes_after = 0;
+};
+
 /// An open run-history database. Not thread-safe: use one per thread. A
 /// moved-from Database may only be destroyed or assigned to.
 class Database {
@@ -207,6 +229,15 @@ class Database {
   /// Stores findings about the domains a run expanded (one transaction).
   void add_domain_findings(std::int64_t run_id, std::span<const DomainFindingRecord> findings);
   std::vector<DomainFindingRecord> domain_findings(std::int64_t run_id);
+
+  /// Removes the runs `policy` selects, with their results, targets and
+  /// findings, in one transaction, then returns the freed pages to the file
+  /// system (a database from before incremental auto-vacuum is rebuilt once
+  /// with VACUUM) and empties the WAL. Refuses (Errc::usage) a policy with
+  /// no rule or a rule out of range, and (Errc::database) a database opened
+  /// read-only unless it is a dry run. Callers hold the database's lock, so
+  /// no audit is writing runs meanwhile.
+  PruneOutcome prune(const PrunePolicy& policy);
 
   std::int64_t schema_version() const;
 
