@@ -30,6 +30,7 @@ constexpr CommandEntry kCommands[] = {
     {&rdns::cli::add_runs_command},
     {&rdns::cli::add_cloud_command},
     {&rdns::cli::add_report_command},
+    {&rdns::cli::add_history_command},
     // The Nagios/Icinga plugin.
     {&rdns::cli::add_check_command},
     // Provisioning: docs/provisioning.md.

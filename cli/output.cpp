@@ -339,6 +339,20 @@ std::unique_ptr<ResultPrinter> make_printer(Format format, std::FILE* out, bool 
   return std::make_unique<TablePrinter>(out, color);
 }
 
+void write_output(std::FILE* out, const std::string& text) {
+  write(out, text);
+}
+
+void flush_output(std::FILE* out) {
+  flush(out);
+}
+
+std::string run_series(const db::RunInfo& run) {
+  // Ad-hoc runs show their command instead: an `audit` and a stored `check`
+  // probe of the same addresses are told apart at a glance.
+  return run.inventory.empty() ? "(" + escape_text(run.command) + ")" : escape_text(run.inventory);
+}
+
 void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* out) {
   if (format == Format::json || format == Format::jsonl) {
     json list = json::array();
@@ -357,19 +371,14 @@ void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* 
     write(out, list.dump(2) + "\n");
     return;
   }
-  // Ad-hoc runs show their command instead: an `audit` and a stored `check`
-  // probe of the same addresses are told apart at a glance.
-  const auto series = [](const db::RunInfo& run) {
-    return run.inventory.empty() ? "(" + run.command + ")" : escape_text(run.inventory);
-  };
   std::size_t width = 9;
-  for (const auto& run : runs) width = std::max(width, series(run).size());
+  for (const auto& run : runs) width = std::max(width, run_series(run).size());
   write(out, fmt::format("{:>5}  {:<20}  {:<11}  {:<{}}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}\n", "ID",
                          "STARTED", "STATE", "INVENTORY", width, "TOTAL", "PASS", "WARN", "FAIL",
                          "UNKNOWN"));
   for (const auto& run : runs) {
     write(out, fmt::format("{:>5}  {:<20}  {:<11}  {:<{}}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}\n",
-                           run.id, run.started_at, db::to_string(run.state), series(run), width,
+                           run.id, run.started_at, db::to_string(run.state), run_series(run), width,
                            run.counts.total, run.counts.pass, run.counts.warn, run.counts.fail,
                            run.counts.unknown));
   }

@@ -44,6 +44,15 @@ class ResultPrinter {
 std::unique_ptr<ResultPrinter> make_printer(Format format, std::FILE* out, bool color,
                                             std::optional<std::int64_t> run_id);
 
+/// Writes text to out; a failed write is rdns::Error (Errc::io) or
+/// OutputClosed, as for the result printers.
+void write_output(std::FILE* out, const std::string& text);
+void flush_output(std::FILE* out);
+
+/// What a run audited, as the tables show it: its inventory, or for an
+/// ad-hoc run its command in parentheses ("(audit)", "(check)").
+std::string run_series(const db::RunInfo& run);
+
 /// The run list as a table or JSON.
 void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* out);
 /// One run's header and counts, before its results.

@@ -24,6 +24,7 @@
 
 #include "inspect.hpp"
 #include "migrations.hpp"
+#include "queries.hpp"
 
 namespace rdns::db {
 namespace {
@@ -172,6 +173,12 @@ std::optional<RunState> parse_run_state(std::string_view text) {
 constexpr std::string_view kRunColumns =
     "id, started_at, finished_at, state, command, arguments, resolvers, tool_version, "
     "count_total, count_pass, count_warn, count_fail, count_unknown, inventory, identity, checks";
+constexpr int kRunColumnCount = 16;  ///< how many columns kRunColumns names
+
+/// The columns Impl::read_result reads, in its order.
+constexpr std::string_view kResultColumns =
+    "results.ip, results.family, results.status, results.ptr, results.forward, results.sources, "
+    "results.findings, results.smtp";
 
 /// Resets a cached statement however its use ends, so it never holds a read
 /// snapshot open (which would stall WAL checkpoints) or blocks a COMMIT.
@@ -328,6 +335,19 @@ std::uintmax_t database_bytes(const fs::path& path) {
 
 }  // namespace
 
+namespace detail {
+
+std::string address_results_sql() {
+  // results_by_ip (ip, run_id) finds the address's rows, newest first,
+  // without reading any other address's (tests/db checks the plan).
+  return fmt::format(
+      "SELECT {}, {} FROM results JOIN runs ON runs.id = results.run_id WHERE results.ip = ?1 "
+      "AND (?2 = '' OR runs.inventory = ?2) ORDER BY results.run_id DESC LIMIT ?3",
+      kRunColumns, kResultColumns);
+}
+
+}  // namespace detail
+
 void RunCounts::add(std::string_view status) {
   ++total;
   if (status == "pass") {
@@ -380,9 +400,9 @@ struct Database::Impl {
                     fmt::format("SELECT {} FROM runs ORDER BY id DESC LIMIT ?", kRunColumns)),
         select_run(connection, fmt::format("SELECT {} FROM runs WHERE id = ?", kRunColumns)),
         select_latest_run(connection, "SELECT max(id) FROM runs"),
-        select_results(connection,
-                       "SELECT ip, family, status, ptr, forward, sources, findings, smtp FROM "
-                       "results WHERE run_id = ? ORDER BY family, address") {}
+        select_results(connection, fmt::format("SELECT {} FROM results WHERE run_id = ? "
+                                               "ORDER BY family, address",
+                                               kResultColumns)) {}
 
   /// Runs body, turning SQLite failures into the project's error naming the file.
   template <typename Body>
@@ -484,6 +504,25 @@ struct Database::Impl {
     // The freed pages leave the main file only when the WAL is copied back;
     // TRUNCATE then empties the WAL, which grew by the deletions.
     connection.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  /// A result from the columns kResultColumns names, starting at `first`.
+  ResultRecord read_result(SQLite::Statement& row, int first, std::int64_t run_id) const {
+    ResultRecord result;
+    result.ip = row.getColumn(first).getString();
+    result.family = row.getColumn(first + 1).getString();
+    result.status = row.getColumn(first + 2).getString();
+    try {
+      result.ptr =
+          json::parse(row.getColumn(first + 3).getString()).get<std::vector<std::string>>();
+      result.forward = parse_forward(json::parse(row.getColumn(first + 4).getString()));
+      result.sources = parse_sources(json::parse(row.getColumn(first + 5).getString()));
+      result.findings = parse_findings(json::parse(row.getColumn(first + 6).getString()));
+      result.smtp = parse_smtp(row.getColumn(first + 7));
+    } catch (const json::exception& error) {
+      damaged(run_id, fmt::format("result for {}: {}", result.ip, error.what()));
+    }
+    return result;
   }
 
   RunInfo read_run(SQLite::Statement& row) const {
@@ -730,22 +769,48 @@ std::vector<ResultRecord> Database::results(std::int64_t run_id) {
       StatementUse use(query);
       query.bind(1, run_id);
       while (query.executeStep()) {
-        ResultRecord& result = results.emplace_back();
-        result.ip = query.getColumn(0).getString();
-        result.family = query.getColumn(1).getString();
-        result.status = query.getColumn(2).getString();
-        try {
-          result.ptr = json::parse(query.getColumn(3).getString()).get<std::vector<std::string>>();
-          result.forward = parse_forward(json::parse(query.getColumn(4).getString()));
-          result.sources = parse_sources(json::parse(query.getColumn(5).getString()));
-          result.findings = parse_findings(json::parse(query.getColumn(6).getString()));
-          result.smtp = parse_smtp(query.getColumn(7));
-        } catch (const json::exception& error) {
-          impl_->damaged(run_id, fmt::format("result for {}: {}", result.ip, error.what()));
-        }
+        results.push_back(impl_->read_result(query, 0, run_id));
       }
     }
     return results;
+  });
+}
+
+std::vector<AddressResult> Database::address_results(const std::string& ip, std::size_t limit,
+                                                     const std::string& inventory) {
+  return impl_->guarded("reading an address's results", [&] {
+    constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    SQLite::Statement query(impl_->connection, detail::address_results_sql());
+    query.bind(1, ip);
+    query.bind(2, inventory);
+    query.bind(3, static_cast<std::int64_t>(std::min(limit, kMaxLimit)));
+    std::vector<AddressResult> found;
+    while (query.executeStep()) {
+      RunInfo run = impl_->read_run(query);
+      ResultRecord result = impl_->read_result(query, kRunColumnCount, run.id);
+      found.push_back({std::move(run), std::move(result)});
+    }
+    return found;
+  });
+}
+
+void Database::visit_statuses(
+    std::span<const std::int64_t> run_ids,
+    const std::function<void(std::int64_t, const std::string&, const std::string&)>& visit) {
+  if (run_ids.empty()) return;
+  impl_->guarded("reading statuses", [&] {
+    std::string placeholders = "?";
+    for (std::size_t i = 1; i < run_ids.size(); ++i) placeholders += ",?";
+    SQLite::Statement query(
+        impl_->connection,
+        fmt::format("SELECT run_id, ip, status FROM results WHERE run_id IN ({})", placeholders));
+    for (std::size_t i = 0; i < run_ids.size(); ++i) {
+      query.bind(static_cast<int>(i + 1), run_ids[i]);
+    }
+    while (query.executeStep()) {
+      visit(query.getColumn(0).getInt64(), query.getColumn(1).getString(),
+            query.getColumn(2).getString());
+    }
   });
 }
 

@@ -87,6 +87,28 @@ std::vector<std::string> differing_fields(const db::ResultRecord& a, const db::R
   return fields;
 }
 
+/// The one classification of an address audited in both runs (records
+/// already masked alike); none when nothing differs.
+std::optional<Change> classify(const db::ResultRecord& old, const db::ResultRecord& record) {
+  Change change;
+  change.ip = record.ip;
+  change.fields = differing_fields(old, record);
+  if (record.status == "fail" && old.status != "fail") {
+    change.kind = ChangeKind::new_failure;
+  } else if (old.status == "fail" && (record.status == "pass" || record.status == "warn")) {
+    change.kind = ChangeKind::fixed;
+  } else if (change.ptr_changed()) {
+    change.kind = ChangeKind::ptr_changed;
+  } else if (!change.fields.empty()) {
+    change.kind = ChangeKind::changed;
+  } else {
+    return std::nullopt;
+  }
+  change.before = old;
+  change.after = record;
+  return change;
+}
+
 constexpr ChangeKind kKinds[] = {ChangeKind::new_failure, ChangeKind::fixed,
                                  ChangeKind::ptr_changed, ChangeKind::changed,
                                  ChangeKind::appeared,    ChangeKind::disappeared};
@@ -197,31 +219,21 @@ RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& fr
 
   for (const auto& record : to) {
     const auto found = before.find(record.ip);
-    Change change;
-    change.ip = record.ip;
-    change.after = record;
     if (found == before.end()) {
+      Change change;
+      change.ip = record.ip;
+      change.after = record;
       change.kind = record.status == "fail" ? ChangeKind::new_failure : ChangeKind::appeared;
       diff.changes.push_back(std::move(change));
       continue;
     }
     const db::ResultRecord& old = *found->second;
     before.erase(found);
-    change.fields = differing_fields(old, record);
-    if (record.status == "fail" && old.status != "fail") {
-      change.kind = ChangeKind::new_failure;
-    } else if (old.status == "fail" && (record.status == "pass" || record.status == "warn")) {
-      change.kind = ChangeKind::fixed;
-    } else if (change.ptr_changed()) {
-      change.kind = ChangeKind::ptr_changed;
-    } else if (!change.fields.empty()) {
-      change.kind = ChangeKind::changed;
+    if (std::optional<Change> moved = classify(old, record)) {
+      diff.changes.push_back(std::move(*moved));
     } else {
       ++diff.unchanged;
-      continue;
     }
-    change.before = old;
-    diff.changes.push_back(std::move(change));
   }
   for (const auto& record : from) {
     if (!before.contains(record.ip)) continue;
@@ -235,6 +247,30 @@ RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& fr
     return detail::address_less(a.ip, b.ip);
   });
   return diff;
+}
+
+std::optional<Change> compare_address(const db::RunInfo& from, const db::ResultRecord& before,
+                                      const db::RunInfo& to, const db::ResultRecord& after) {
+  if (from.ran_smtp() && to.ran_smtp()) return classify(before, after);
+  return classify(without_smtp(before), without_smtp(after));
+}
+
+std::string_view change_label(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::new_failure:
+      return "newly failing";
+    case ChangeKind::fixed:
+      return "recovered";
+    case ChangeKind::ptr_changed:
+      return "PTR changed";
+    case ChangeKind::changed:
+      return "changed";
+    case ChangeKind::appeared:
+      return "new";
+    case ChangeKind::disappeared:
+      return "gone";
+  }
+  return "changed";
 }
 
 RunDiff compare_runs(const db::RunInfo& from, const std::vector<db::ResultRecord>& from_results,

@@ -1,6 +1,8 @@
 // The HTML report: a Mustache template (reports/templates/) rendered with
 // HTML escaping on for every value. Only the compiled-in style and script
-// are inserted unescaped, and the CSP admits exactly those two by hash.
+// are inserted unescaped, and the CSP admits exactly those two by hash, and
+// the recent-states cells, which recent_cells() builds from a fixed set of
+// class names and nothing else.
 
 #include <algorithm>
 #include <array>
@@ -242,6 +244,36 @@ mustache::data previous_data(const db::RunInfo& previous, const RunDiff& diff) {
   return data;
 }
 
+/// One empty coloured <i> per recent run, oldest first, its class the
+/// state letter (p, w, f, u; n where the run did not audit the address).
+/// Built as markup here, from that fixed set only, rather than as a Mustache
+/// list: an object per cell would cost about a kilobyte each, ten per
+/// address of a 100,000-address report. The cells carry no title of their
+/// own (the report script names run and status on hover, from the
+/// #recent-runs list): ten titles per address would triple the file.
+std::string recent_cells(const std::string& states) {
+  std::string cells;
+  cells.reserve(states.size() * 17);
+  for (const char state : states) {
+    const bool known = state == 'p' || state == 'w' || state == 'f' || state == 'u';
+    cells.append("<i class=\"").append(1, known ? state : 'n').append("\"></i>");
+  }
+  return cells;
+}
+
+/// The runs the cells stand for, oldest first: the hidden list the script
+/// reads and the column header's tooltip.
+mustache::data recent_runs_data(const std::vector<db::RunInfo>& runs) {
+  mustache::data list{mustache::data::type::list};
+  for (const auto& run : runs) {
+    mustache::data item;
+    item.set("run_id", std::to_string(run.id));
+    item.set("started_at", shown(run.started_at));
+    list.push_back(item);
+  }
+  return list;
+}
+
 mustache::data result_row(const db::ResultRecord& record, const std::string& change) {
   mustache::data row;
   row.set("ip", shown(record.ip));
@@ -276,24 +308,6 @@ mustache::data result_row(const db::ResultRecord& record, const std::string& cha
   row.set("code_list", codes);
   row.set("finding_count", std::to_string(record.findings.size()));
   return row;
-}
-
-std::string change_label(ChangeKind kind) {
-  switch (kind) {
-    case ChangeKind::new_failure:
-      return "newly failing";
-    case ChangeKind::fixed:
-      return "recovered";
-    case ChangeKind::ptr_changed:
-      return "PTR changed";
-    case ChangeKind::changed:
-      return "changed";
-    case ChangeKind::appeared:
-      return "new";
-    case ChangeKind::disappeared:
-      return "gone";
-  }
-  return "";
 }
 
 }  // namespace
@@ -383,10 +397,14 @@ void write_html_report(const ReportData& data, std::ostream& out) {
   // a non-const member of page, so the const_cast is well defined.
   page.set("rows", mustache::data{mustache::data::type::list});
   auto& rows = const_cast<mustache::data&>(*page.get("rows"));
+  page.set("recent_runs", recent_runs_data(data.recent_runs));
   for (const auto& record : data.results) {
     const auto change = change_of.find(record.ip);
-    rows.push_back(
-        result_row(record, change == change_of.end() ? "" : change_label(change->second)));
+    mustache::data row = result_row(
+        record, change == change_of.end() ? "" : std::string(change_label(change->second)));
+    const auto states = data.recent_states.find(record.ip);
+    row.set("recent", states == data.recent_states.end() ? "" : recent_cells(states->second));
+    rows.push_back(row);
   }
 
   mustache::mustache page_template{std::string(templates::kPage)};

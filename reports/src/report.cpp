@@ -24,6 +24,53 @@ std::string utc_now() {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/// Up to `count` runs of run's identity ending with `run`, oldest first;
+/// the others finished ones, since a run still in progress has partial
+/// counts and no settled results.
+std::vector<db::RunInfo> runs_up_to(db::Database& database, const db::RunInfo& run,
+                                    std::size_t count) {
+  db::RunFilter same;
+  same.identity = run.identity;
+  same.up_to_id = run.id;
+  same.finished_only = true;
+  std::vector<db::RunInfo> runs{run};
+  for (auto& info : database.list_runs(count, same)) {
+    if (info.id != run.id && runs.size() < count) runs.push_back(std::move(info));
+  }
+  std::reverse(runs.begin(), runs.end());
+  return runs;
+}
+
+char status_letter(const std::string& status) {
+  if (status == "pass") return 'p';
+  if (status == "warn") return 'w';
+  if (status == "fail") return 'f';
+  return 'u';
+}
+
+/// Each result's status in each of `runs`, read in one query.
+std::unordered_map<std::string, std::string> recent_states(
+    db::Database& database, const std::vector<db::RunInfo>& runs,
+    const std::vector<db::ResultRecord>& results) {
+  std::unordered_map<std::string, std::string> states;
+  states.reserve(results.size());
+  for (const auto& result : results) states.emplace(result.ip, std::string(runs.size(), '-'));
+  std::unordered_map<std::int64_t, std::size_t> column_of;
+  std::vector<std::int64_t> ids;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    column_of[runs[i].id] = i;
+    ids.push_back(runs[i].id);
+  }
+  database.visit_statuses(
+      ids, [&](std::int64_t run_id, const std::string& ip, const std::string& status) {
+        // Addresses the reported run did not audit have no row to show.
+        if (const auto found = states.find(ip); found != states.end()) {
+          found->second[column_of.at(run_id)] = status_letter(status);
+        }
+      });
+  return states;
+}
+
 }  // namespace
 
 double Group::pass_rate() const {
@@ -49,17 +96,9 @@ ReportData load_report(db::Database& database, std::int64_t run_id, std::size_t 
   // one-off run of other addresses says nothing about this one's. A run
   // still in progress has partial counts, so it is not a point of the trend.
   data.previous = database.previous_comparable_run(run_id);
-  db::RunFilter same;
-  same.identity = data.run.identity;
-  same.up_to_id = run_id;
-  same.finished_only = true;
-  data.history.push_back(data.run);
-  for (auto& info : database.list_runs(history_runs, same)) {
-    if (info.id != run_id && data.history.size() < history_runs) {
-      data.history.push_back(std::move(info));
-    }
-  }
-  std::reverse(data.history.begin(), data.history.end());
+  data.history = runs_up_to(database, data.run, history_runs);
+  data.recent_runs = runs_up_to(database, data.run, kRecentRuns);
+  data.recent_states = recent_states(database, data.recent_runs, data.results);
   if (data.previous) data.previous_results = database.results(data.previous->id);
   return data;
 }

@@ -99,6 +99,18 @@
   codeFilter.addEventListener('change', function () { applyFilter(true); });
   showMore.addEventListener('click', function () { limit += pageSize; applyFilter(false); });
   showAll.addEventListener('click', function () { limit = Infinity; applyFilter(false); });
+  // Recent states: a block's tooltip names its run and status, written on
+  // first hover from the #recent-runs list, so the file names each run once
+  // rather than once per address and run.
+  var recentRuns = Array.prototype.map.call(
+      document.querySelectorAll('#recent-runs li'), function (item) { return item.textContent; });
+  var stateWords = { p: 'pass', w: 'warn', f: 'fail', u: 'unknown', n: 'not audited' };
+  body.addEventListener('mouseover', function (event) {
+    var cell = event.target;
+    if (cell.tagName !== 'I' || cell.title || !cell.parentNode.classList.contains('recent')) return;
+    var index = Array.prototype.indexOf.call(cell.parentNode.children, cell);
+    cell.title = (recentRuns[index] || '') + ': ' + (stateWords[cell.className] || cell.className);
+  });
   controls.hidden = false;
   applyFilter(true);
 })();

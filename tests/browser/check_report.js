@@ -4,10 +4,13 @@
 // every check passed, 1 when one failed, 2 on bad usage.
 //
 //   node check_report.js REPORT.html [--rows N] [--hostile TEXT]...
-//        [--screenshot PNG] [--bench]
+//        [--recent IP=CLASSES]... [--screenshot PNG] [--bench]
 //
 // --rows N        the address table must have N rows
 // --hostile TEXT  TEXT must be shown as text in the address table
+// --recent IP=CLASSES  IP's recent-states cells must have these classes,
+//                 oldest first (e.g. "192.0.2.12=f p"), each a visible block
+//                 in its own colour with a "run N, DATE: STATUS" tooltip on hover
 // --screenshot    writes a PNG of the top of the page (a test artefact)
 // --bench         only measure load, sort and filter times
 //
@@ -29,11 +32,12 @@ const CHROMIUM_ARGS = [
 ];
 
 function parseArgs(argv) {
-  const options = { report: null, rows: null, hostile: [], screenshot: null, bench: false };
+  const options = { report: null, rows: null, hostile: [], recent: [], screenshot: null, bench: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--rows') options.rows = Number(argv[++i]);
     else if (arg === '--hostile') options.hostile.push(argv[++i]);
+    else if (arg === '--recent') options.recent.push(argv[++i]);
     else if (arg === '--screenshot') options.screenshot = argv[++i];
     else if (arg === '--bench') options.bench = true;
     else if (!arg.startsWith('--') && !options.report) options.report = arg;
@@ -239,6 +243,38 @@ async function main() {
       check((await tableState(page, false)).visible === Math.min(initial.rows, 2 * initial.pageSize), '"show more" does not show another page');
       await page.click('#show-all');
       check((await tableState(page, false)).visible === initial.rows, '"show all" does not show every row');
+    }
+
+    // Recent states: the cells as the reader sees them, with the tooltip
+    // the script gives each on hover.
+    for (const spec of options.recent) {
+      const [ip, classes] = spec.split('=');
+      const cells = await page.evaluate((address) => {
+        const row = Array.from(document.querySelectorAll('#results tbody tr'))
+            .find((r) => r.cells[0].textContent === address);
+        if (!row) return null;
+        return Array.from(row.querySelectorAll('td.recent i')).map((cell) => {
+          cell.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+          const box = cell.getBoundingClientRect();
+          return { className: cell.className, title: cell.title, width: box.width, height: box.height,
+                   color: getComputedStyle(cell).backgroundColor };
+        });
+      }, ip);
+      if (!cells) {
+        check(false, `recent states: no row for ${ip}`);
+        continue;
+      }
+      const found = cells.map((cell) => cell.className).join(' ');
+      check(found === classes, `recent states of ${ip} are "${found}", expected "${classes}"`);
+      const words = { p: 'pass', w: 'warn', f: 'fail', u: 'unknown', n: 'not audited' };
+      for (const cell of cells) {
+        const pattern = new RegExp(`^run \\d+, \\d{4}-\\d\\d-\\d\\dT[\\d:]{8}Z: ${words[cell.className]}$`);
+        check(pattern.test(cell.title), `recent state of ${ip} has the tooltip "${cell.title}"`);
+        check(cell.width > 0 && cell.height > 0, `recent state of ${ip} is not visible`);
+      }
+      const colors = new Map(cells.map((cell) => [cell.className, cell.color]));
+      check(new Set(colors.values()).size === colors.size,
+            `recent states of ${ip}: two states share a colour (${JSON.stringify([...colors])})`);
     }
 
     // Print: the controls are not printed.

@@ -1,6 +1,7 @@
 // The scheduled-audit set-up the samples describe, run as two users: the
 // auditor writes the database, a monitoring user who may read it but not
-// write its directory reads it with check, runs, report and history.
+// write its directory reads it with check, runs, report, history and the
+// history of one address.
 
 #include <filesystem>
 #include <string>
@@ -107,6 +108,10 @@ TEST_CASE("a monitoring user reads what the auditor stored without write access"
   CHECK(history.exit_code == 0);
   const ProcessResult diff = as_nobody({"report", "diff", "1", "2", "--db", db});
   CHECK(diff.exit_code == 0);
+  const ProcessResult address = as_nobody({"history", "192.0.2.12", "--db", db});
+  INFO(address.out << address.err);
+  CHECK(address.exit_code == 0);
+  CHECK_THAT(address.out, Catch::Contains("  unchanged\n") && Catch::EndsWith("  first\n"));
   // The inventory picks the runs; its definition is not needed to read them.
   const ProcessResult relays =
       as_nobody({"check", "--db", db, "--run", "latest", "--inventory", "relays"});

@@ -1,6 +1,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <regex>
 #include <string>
@@ -15,6 +16,7 @@
 #include <util/error.hpp>
 
 #include "../../db/src/migrations.hpp"
+#include "../../db/src/queries.hpp"
 
 namespace fs = std::filesystem;
 using rdns::db::AddressRange;
@@ -234,6 +236,82 @@ TEST_CASE("IPs are stored in canonical form", "[db]") {
   database.add_results(run, records);
   REQUIRE(database.results(run).size() == 1);
   CHECK(database.results(run)[0].ip == "2001:db8::1");
+}
+
+TEST_CASE("an address's results across runs come newest first, by inventory", "[db]") {
+  TempDir dir;
+  Database database = Database::open(dir / "history.db");
+  const auto run_of = [&](const std::string& inventory, const std::string& status, RunState state) {
+    const std::int64_t run =
+        database.begin_run("audit", "{}", {}, "0.1.0",
+                           {inventory, inventory.empty() ? "" : "inventory:" + inventory, "dns"});
+    ResultRecord v6 = result("2001:db8::25", "ipv6", status);
+    v6.ptr = {"mx.example.net."};
+    v6.findings = {{"GENERIC_PTR", "warning", "looks dynamic"}};
+    const std::vector<ResultRecord> records = {v6, result("192.0.2.10", "ipv4", "pass")};
+    database.add_results(run, records);
+    if (state != RunState::running) database.finish_run(run, state, {});
+    return run;
+  };
+  const std::int64_t first = run_of("web", "fail", RunState::complete);
+  const std::int64_t ad_hoc = run_of("", "pass", RunState::interrupted);
+  const std::int64_t third = run_of("web", "warn", RunState::complete);
+  const std::int64_t running = run_of("web", "warn", RunState::running);
+
+  const auto all = database.address_results("2001:db8::25", 100);
+  REQUIRE(all.size() == 4);
+  CHECK(all[0].run.id == running);
+  CHECK(all[0].run.state == RunState::running);
+  CHECK(all[1].run.id == third);
+  CHECK(all[2].run.id == ad_hoc);
+  CHECK(all[2].run.inventory.empty());
+  CHECK(all[3].run.id == first);
+  CHECK(all[3].run.identity == "inventory:web");
+  CHECK(all[3].result.status == "fail");
+  CHECK(all[3].result.ptr == std::vector<std::string>{"mx.example.net."});
+  CHECK(all[3].result.findings.at(0).code == "GENERIC_PTR");
+
+  const auto web = database.address_results("2001:db8::25", 2, "web");
+  REQUIRE(web.size() == 2);
+  CHECK(web[0].run.id == running);
+  CHECK(web[1].run.id == third);
+  CHECK(database.address_results("2001:db8::99", 100).empty());
+  CHECK(database.address_results("2001:db8::25", 100, "mail").empty());
+
+  // The report's recent states: every result of the chosen runs, one query.
+  std::map<std::pair<std::int64_t, std::string>, std::string> seen;
+  const std::vector<std::int64_t> runs = {first, third};
+  database.visit_statuses(runs,
+                          [&](std::int64_t run, const std::string& ip, const std::string& status) {
+                            seen[{run, ip}] = status;
+                          });
+  CHECK(seen.size() == 4);
+  CHECK(seen[{first, "2001:db8::25"}] == "fail");
+  CHECK(seen[{third, "2001:db8::25"}] == "warn");
+  CHECK(seen[{third, "192.0.2.10"}] == "pass");
+}
+
+TEST_CASE("an address's results are found through the index, not a scan", "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "history.db";
+  Database::open(path);
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* plan = nullptr;
+  const std::string sql = "EXPLAIN QUERY PLAN " + rdns::db::detail::address_results_sql();
+  REQUIRE(sqlite3_prepare_v2(handle, sql.c_str(), -1, &plan, nullptr) == SQLITE_OK);
+  std::string steps;
+  while (sqlite3_step(plan) == SQLITE_ROW) {
+    steps += reinterpret_cast<const char*>(sqlite3_column_text(plan, 3));
+    steps += "\n";
+  }
+  sqlite3_finalize(plan);
+  sqlite3_close(handle);
+  INFO(steps);
+  CHECK_THAT(steps, Catch::Contains("SEARCH results USING") &&
+                        Catch::Contains("INDEX results_by_ip (ip=?)"));
+  CHECK_THAT(steps, Catch::Contains("SEARCH runs USING INTEGER PRIMARY KEY (rowid=?)"));
+  CHECK_THAT(steps, !Catch::Contains("SCAN") && !Catch::Contains("TEMP B-TREE"));
 }
 
 TEST_CASE("bad input is rejected without storing part of a batch", "[db]") {

@@ -57,7 +57,8 @@ TEST_CASE("the HTML report runs in headless Chromium and keeps hostile names ine
       report,
       {"--rows", "9", "--hostile", rdns::test::kEscapedImgPtr, "--hostile", rdns::test::kRawImgPtr,
        "--hostile", rdns::test::kScriptPtr, "--hostile", rdns::test::kQuotesPtr, "--hostile",
-       rdns::test::kFormulaPtr, "--screenshot", screenshot.string()});
+       rdns::test::kFormulaPtr, "--recent", "192.0.2.12=f p", "--recent", "192.0.2.23=n f",
+       "--screenshot", screenshot.string()});
   INFO(json.dump(2));
   CHECK(json["ok"] == true);
   CHECK(json["failures"].empty());
@@ -106,9 +107,12 @@ TEST_CASE("the browser check fails a report that runs a payload or makes a reque
                "<td class=\"ip\">192.0.2.10<img src=x onerror=alert(1)>"
                "<img src=\"http://127.0.0.1:9/pixel.png\"></td>");
   std::ofstream(report, std::ios::binary | std::ios::trunc) << html;
-  const auto json = check_in_chromium(report, {"--rows", "9"});
+  // And a wrong expectation of the recent states is caught too.
+  const auto json = check_in_chromium(report, {"--rows", "9", "--recent", "192.0.2.12=p p"});
   INFO(json.dump(2));
   CHECK(json["ok"] == false);
+  CHECK_THAT(json["failures"].dump(),
+             Catch::Contains("recent states of 192.0.2.12 are \\\"f p\\\""));
   CHECK_FALSE(json["blocked_requests"].empty());  // with the CSP bypassed, the image is requested
   CHECK_FALSE(json["payload_calls"].empty());
   CHECK_FALSE(json["violations"].empty());  // and with it, the CSP blocks both

@@ -58,7 +58,7 @@ TEST_CASE("write_html_report escapes everything that came from DNS", "[reports]"
       "main",     "section",    "div",    "figure",  "svg",   "g",     "text",   "rect",
       "line",     "figcaption", "table",  "caption", "thead", "tbody", "tr",     "th",
       "td",       "a",          "strong", "code",    "label", "input", "select", "option",
-      "article",  "footer",     "script", "button"};
+      "article",  "footer",     "script", "button",  "i",     "ol",    "li"};
   const std::regex tag("<\\/?([!A-Za-z][A-Za-z0-9]*)");
   for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator();
        ++it) {
@@ -148,4 +148,68 @@ TEST_CASE("load_report skips runs in progress and keeps the requested history", 
   CHECK(data.history.size() == 2);
   CHECK(data.history.front().id == third);
   CHECK_THROWS_AS(rdns::reports::load_report(database, 42, 12), rdns::Error);
+}
+
+namespace {
+
+/// The state letters of ip's recent-states cells, oldest first.
+std::string recent_cells_of(const std::string& html, const std::string& ip) {
+  const auto row = html.find("<td class=\"ip\">" + ip + "</td>");
+  REQUIRE(row != std::string::npos);
+  const auto start = html.find("<td class=\"recent\">", row);
+  REQUIRE(start != std::string::npos);
+  const std::string cell = html.substr(start, html.find("</td>", start) - start);
+  std::string states;
+  const std::regex item("<i class=\"([a-z])\"></i>");
+  for (auto it = std::sregex_iterator(cell.begin(), cell.end(), item); it != std::sregex_iterator();
+       ++it) {
+    states += (*it)[1].str();
+  }
+  // Nothing else in the cell: no text, no other element.
+  CHECK(cell.size() == std::string("<td class=\"recent\">").size() + states.size() * 17);
+  return states;
+}
+
+}  // namespace
+
+TEST_CASE("write_html_report shows each address's states in the last ten runs", "[reports]") {
+  rdns::test::TempDir dir;
+  auto database = rdns::db::Database::open(dir.path() / "runs.db");
+  using rdns::test::store_run;
+  // Runs 1-10 alternate the older and newer fixture runs; run 11 is still
+  // running (no settled state, so not shown); run 12 is the newer again.
+  for (int i = 1; i <= 10; ++i) {
+    store_run(database, i % 2 == 1 ? rdns::test::older_run() : rdns::test::newer_run());
+  }
+  store_run(database, rdns::test::older_run(), rdns::db::RunState::running);
+  const auto reported = store_run(database, rdns::test::newer_run());
+  const auto data = rdns::reports::load_report(database, reported, 12);
+  std::vector<std::int64_t> ids;
+  for (const auto& run : data.recent_runs) ids.push_back(run.id);
+  CHECK(ids == std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8, 9, 10, 12});
+  const std::string html = render(data);
+
+  // 192.0.2.12 fails in the older runs and passes in the newer ones;
+  // 192.0.2.23 and .60 are audited by the newer runs only; 192.0.2.18
+  // warns in the older runs.
+  CHECK(recent_cells_of(html, "192.0.2.12") == "pfpfpfpfpp");
+  CHECK(recent_cells_of(html, "192.0.2.23") == "fnfnfnfnff");
+  CHECK(recent_cells_of(html, "192.0.2.18") == "pwpwpwpwpp");
+  CHECK(recent_cells_of(html, "192.0.2.60") == "ununununuu");
+  CHECK(occurrences(html, "<td class=\"recent\">") == 9);
+  // The runs the cells stand for, named once: for the script's tooltips
+  // and in the column header's.
+  const std::regex list("<ol id=\"recent-runs\" hidden>((<li>run [0-9]+, [0-9T:Z-]+</li>)*)</ol>");
+  std::smatch items;
+  REQUIRE(std::regex_search(html, items, list));
+  const std::string listed = std::regex_replace(items[1].str(), std::regex(", [0-9T:Z-]+"), "");
+  CHECK(listed ==
+        "<li>run 2</li><li>run 3</li><li>run 4</li><li>run 5</li><li>run 6</li><li>run 7</li>"
+        "<li>run 8</li><li>run 9</li><li>run 10</li><li>run 12</li>");
+  CHECK(std::regex_search(html, std::regex("title=\"[^\"]*oldest left: #2 \\([^)]*\\) #3 ")));
+  CHECK(html.find("run 11") == std::string::npos);
+
+  // The first run of its identity shows itself alone.
+  const std::string first = render(rdns::reports::load_report(database, 1, 12));
+  CHECK(recent_cells_of(first, "192.0.2.12") == "f");
 }

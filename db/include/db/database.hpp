@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -158,6 +159,12 @@ struct PruneOutcome {
   std::uintmax_t bytes_after = 0;
 };
 
+/// One stored result of an address and the run that produced it.
+struct AddressResult {
+  RunInfo run;
+  ResultRecord result;
+};
+
 /// An open run-history database. Not thread-safe: use one per thread. A
 /// moved-from Database may only be destroyed or assigned to.
 class Database {
@@ -213,6 +220,21 @@ class Database {
   /// A run's results (none for an unknown run): IPv4 before IPv6, each in
   /// numeric address order, with findings in the order they were added.
   std::vector<ResultRecord> results(std::int64_t run_id);
+
+  /// One address's results across runs, newest run first, at most limit of
+  /// them; only runs of `inventory` when it is not empty. Runs in every state
+  /// are included (a running or interrupted run's result is still what was
+  /// seen): RunInfo::state tells them apart. `ip` must be in the canonical
+  /// form results are stored in (inet_ntop's: "2001:db8::1").
+  std::vector<AddressResult> address_results(const std::string& ip, std::size_t limit,
+                                             const std::string& inventory = {});
+
+  /// Calls visit(run_id, ip, status) for every result of the given runs, in
+  /// one query: what the report's recent states need, without reading PTR
+  /// names, forward results and findings into memory.
+  void visit_statuses(std::span<const std::int64_t> run_ids,
+                      const std::function<void(std::int64_t run_id, const std::string& ip,
+                                               const std::string& status)>& visit);
 
   /// Records the ranges a running run audits (in one transaction).
   void store_targets(std::int64_t run_id, std::span<const AddressRange> ranges);

@@ -61,6 +61,17 @@ RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& fr
                   std::int64_t to_run, const std::vector<db::ResultRecord>& to,
                   bool smtp_in_both = true);
 
+/// One address audited in two runs, classified as diff_runs classifies it:
+/// new_failure, fixed, ptr_changed or changed, with the fields that differ;
+/// none when nothing differs. The records must be as the runs stored them
+/// (the SMTP findings are left out here unless both runs checked SMTP).
+std::optional<Change> compare_address(const db::RunInfo& from, const db::ResultRecord& before,
+                                      const db::RunInfo& to, const db::ResultRecord& after);
+
+/// What a report or history calls a kind: "newly failing", "recovered",
+/// "PTR changed", "changed", "new", "gone".
+std::string_view change_label(ChangeKind kind);
+
 /// Two stored runs compared on what both checked.
 RunDiff compare_runs(const db::RunInfo& from, const std::vector<db::ResultRecord>& from_results,
                      const db::RunInfo& to, const std::vector<db::ResultRecord>& to_results);

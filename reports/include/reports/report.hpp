@@ -8,12 +8,16 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <db/database.hpp>
 #include <reports/diff.hpp>
 
 namespace rdns::reports {
+
+/// How many runs the report's recent states of each address cover.
+inline constexpr std::size_t kRecentRuns = 10;
 
 /// Everything one report shows, read from the database up front.
 struct ReportData {
@@ -26,6 +30,12 @@ struct ReportData {
   /// Up to the requested number of finished runs of the same identity,
   /// ending with `run`, oldest first: the trend.
   std::vector<db::RunInfo> history;
+  /// The recent states column: up to kRecentRuns runs of the same identity
+  /// ending with `run` (the others finished), oldest first, and for each IP
+  /// of `run` its status in each of them, one letter per run: p(ass),
+  /// w(arn), f(ail), u(nknown), or '-' where the run did not audit it.
+  std::vector<db::RunInfo> recent_runs;
+  std::unordered_map<std::string, std::string> recent_states;
   /// IP → the domains whose MX/SPF led to it (from `audit --domain`); the
   /// "by source domain" summary appears only when some result has one.
   std::map<std::string, std::vector<std::string>> source_domains;
