@@ -10,6 +10,7 @@
 
 #include <audit/classify.hpp>
 #include <audit/domains.hpp>
+#include <audit/spf_record.hpp>
 #include <audit/vocabulary.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
@@ -33,11 +34,6 @@ std::string lower(std::string text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return text;
-}
-
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         lower(std::string(text.substr(0, prefix.size()))) == prefix;
 }
 
 using Lookup = BlockingLookup;
@@ -166,7 +162,7 @@ class Expander {
   /// is none, several, or the lookup failed.
   std::optional<std::string> spf_record(const std::string& domain, const std::string& path) {
     const std::string where = path.empty() ? "" : fmt::format(" (via {})", path);
-    const std::optional<DnsName> checked = name_in_record(domain);
+    const std::optional<DnsName> checked = spf::domain_name(domain);
     if (!checked) {
       finding("SPF_PERMERROR",
               fmt::format("{} is not a domain name{}", escape_text(domain), where));
@@ -183,9 +179,7 @@ class Expander {
     std::vector<std::string> records;
     for (const dns::Record* record : dns::follow_chain(reply.message, name, RrType::txt).records) {
       const std::string& text = record->text;
-      if (starts_with_ci(text, "v=spf1") && (text.size() == 6 || text[6] == ' ')) {
-        records.push_back(text);
-      }
+      if (spf::is_spf_record(text)) records.push_back(text);
     }
     if (records.empty()) {
       if (path.empty()) {
@@ -230,61 +224,55 @@ class Expander {
     return false;
   }
 
-  static bool parse_prefix(std::string_view text, int max, int& out) {
-    if (text.empty() || text.size() > 3) return false;
-    int value = 0;
-    for (const char c : text) {
-      if (c < '0' || c > '9') return false;
-      value = value * 10 + (c - '0');
+  /// An a or mx term: the addresses of the host it names (a) or of its MX
+  /// hosts (mx), with the term's prefix lengths; a void lookup counts
+  /// towards RFC 7208's limit (the caller stops once it is passed).
+  void collect_hosts(const spf::Term& term, const std::string& domain, const std::string& prefix,
+                     bool collect) {
+    const std::optional<DnsName> target =
+        spf::domain_name(term.target.empty() ? domain : term.target);
+    if (!target) {
+      finding("SPF_PERMERROR", fmt::format("{}malformed term {}", prefix, escape_text(term.text)));
+      return;
     }
-    if (value > max) return false;
-    out = value;
-    return true;
-  }
-
-  /// A domain named by DNS data (an SPF term) as a query name, keeping its
-  /// raw bytes, or nullopt when it cannot be one: an empty label, a label
-  /// over 63 bytes, or over 255 bytes in all (RFC 1035 section 2.3.4).
-  static std::optional<DnsName> name_in_record(std::string_view text) {
-    if (!text.empty() && text.back() == '.') text.remove_suffix(1);
-    if (text.empty()) return std::nullopt;
-    std::vector<std::string> labels;
-    std::size_t wire_length = 1;
-    for (;;) {
-      const auto dot = text.find('.');
-      const std::string_view label = text.substr(0, dot);
-      if (label.empty() || label.size() > 63) return std::nullopt;
-      wire_length += 1 + label.size();
-      labels.emplace_back(label);
-      if (dot == std::string_view::npos) break;
-      text.remove_prefix(dot + 1);
+    const bool mx = term.mechanism == spf::Mechanism::mx;
+    std::vector<DnsName> hosts;
+    if (!mx) {
+      hosts.push_back(*target);
+    } else {
+      const Reply reply = lookup_.ask(*target, RrType::mx);
+      if (!answered(reply)) {
+        finding("SPF_TEMPFAIL", fmt::format("{}{}: MX lookup failed: {}", prefix,
+                                            escape_text(term.text), describe_failure(reply)));
+        return;
+      }
+      for (const dns::Record* record :
+           dns::follow_chain(reply.message, *target, RrType::mx).records) {
+        if (!record->target.is_root()) hosts.push_back(record->target);
+      }
+      if (hosts.empty() && !count_void(term.text)) return;
+      if (hosts.size() > kMaxMxHosts) {
+        finding("SPF_PERMERROR", fmt::format("{}{}: more than {} MX hosts (RFC 7208 section 4.6.4)",
+                                             prefix, escape_text(term.text), kMaxMxHosts));
+        hosts.resize(kMaxMxHosts);
+      }
     }
-    if (wire_length > 255) return std::nullopt;
-    return DnsName(std::move(labels));
-  }
-
-  /// Splits "a:host/24//64" into the domain and the two prefix lengths.
-  struct Spec {
-    std::string domain;
-    int v4_prefix = 32;
-    int v6_prefix = 128;
-    bool ok = true;
-  };
-  static Spec spec_of(std::string_view argument, const std::string& current) {
-    Spec spec;
-    const auto double_slash = argument.find("//");
-    if (double_slash != std::string_view::npos) {
-      spec.ok = parse_prefix(argument.substr(double_slash + 2), 128, spec.v6_prefix);
-      argument = argument.substr(0, double_slash);
+    for (const DnsName& host : hosts) {
+      const Addresses found = addresses_of(host);
+      if (found.temporary && found.found.empty()) {
+        finding("SPF_TEMPFAIL",
+                fmt::format("{}{}: addresses of {} failed: {}", prefix, escape_text(term.text),
+                            host.presentation(), found.failure_text));
+        continue;
+      }
+      if (found.void_lookup && !mx && !count_void(term.text)) return;
+      if (!collect) continue;
+      for (const IpAddress& address : found.found) {
+        const int length = address.family() == Family::ipv4 ? term.v4_prefix : term.v6_prefix;
+        const bool single = length == (address.family() == Family::ipv4 ? 32 : 128);
+        add(address, length, prefix + term.text, single ? host.presentation() : std::string());
+      }
     }
-    const auto slash = argument.find('/');
-    if (slash != std::string_view::npos) {
-      spec.ok = spec.ok && parse_prefix(argument.substr(slash + 1), 32, spec.v4_prefix);
-      argument = argument.substr(0, slash);
-    }
-    if (!argument.empty() && argument.front() == ':') argument.remove_prefix(1);
-    spec.domain = argument.empty() ? current : lower(std::string(argument));
-    return spec;
   }
 
   void evaluate(const std::string& domain, const std::string& path,
@@ -302,115 +290,59 @@ class Expander {
 
     std::optional<std::string> redirect;
     bool has_all = false;
-    std::size_t start = 6;  // after "v=spf1"
-    while (start < record->size()) {
-      const auto end = std::min(record->find(' ', start), record->size());
-      std::string term = record->substr(start, end - start);
-      start = end + 1;
-      if (term.empty()) continue;
-      char qualifier = '+';
-      if (term[0] == '+' || term[0] == '-' || term[0] == '~' || term[0] == '?') {
-        qualifier = term[0];
-        term.erase(0, 1);
-      }
-      const std::string name = lower(term.substr(0, term.find_first_of(":/=")));
-      const std::string argument = term.substr(name.size());
-      if (term.find('%') != std::string::npos) {
+    for (const spf::Term& parsed : spf::parse_terms(*record)) {
+      const std::string& term = parsed.text;
+      const spf::Mechanism mechanism = parsed.mechanism;
+      if (parsed.has_macro) {
         finding("SPF_UNSUPPORTED",
                 fmt::format("{}: macros are not expanded; addresses behind it are not audited",
                             escape_text(term)));
-        if (name != "ip4" && name != "ip6" && name != "all" && !count_lookup(term)) break;
+        const bool queries = mechanism != spf::Mechanism::ip4 && mechanism != spf::Mechanism::ip6 &&
+                             mechanism != spf::Mechanism::all;
+        if (queries && !count_lookup(term)) break;
         continue;
       }
       // Only terms that pass mail authorise sending addresses.
-      const bool collect = qualifier == '+';
-      if (name == "all") {
-        has_all = true;
-      } else if (name == "ip4" || name == "ip6") {
-        const ParsedRange range = parse_range(argument.size() > 1 ? argument.substr(1) : "");
-        const Family expected = name == "ip4" ? Family::ipv4 : Family::ipv6;
-        if (!range.range || range.range->first.family() != expected) {
-          // Host bits set are common and harmless: receivers mask them.
-          const auto slash = argument.find('/');
-          const auto address = IpAddress::parse(
-              argument.substr(1, slash == std::string::npos ? std::string::npos : slash - 1));
-          int length = expected == Family::ipv4 ? 32 : 128;
-          if (!address || address->family() != expected ||
-              (slash != std::string::npos &&
-               !parse_prefix(std::string_view(argument).substr(slash + 1), length, length))) {
-            finding("SPF_PERMERROR", fmt::format("{}malformed term {}", prefix, escape_text(term)));
-            continue;
+      const bool collect = parsed.qualifier == '+';
+      const bool queries_dns = mechanism == spf::Mechanism::a || mechanism == spf::Mechanism::mx ||
+                               mechanism == spf::Mechanism::include ||
+                               mechanism == spf::Mechanism::exists ||
+                               mechanism == spf::Mechanism::ptr;
+      if (queries_dns && !count_lookup(term)) break;
+      if (parsed.malformed) {
+        finding("SPF_PERMERROR", fmt::format("{}malformed term {}", prefix, escape_text(term)));
+        continue;
+      }
+      switch (mechanism) {
+        case spf::Mechanism::all:
+          has_all = true;
+          break;
+        case spf::Mechanism::ip4:
+        case spf::Mechanism::ip6:
+          if (collect) add(*parsed.address, parsed.prefix, prefix + term);
+          break;
+        case spf::Mechanism::a:
+        case spf::Mechanism::mx:
+          collect_hosts(parsed, domain, prefix, collect);
+          break;
+        case spf::Mechanism::include:
+          if (collect) {
+            evaluate(parsed.target,
+                     path.empty() ? "include:" + parsed.target : path + " include:" + parsed.target,
+                     stack);
           }
-          if (collect) add(*address, length, prefix + term);
-          continue;
-        }
-        if (collect) {
-          out_.ranges.push_back({*range.range, {domain_, prefix + term, {}}});
-        }
-      } else if (name == "a" || name == "mx") {
-        if (!count_lookup(term)) break;
-        const Spec spec = spec_of(argument, domain);
-        const std::optional<DnsName> target = name_in_record(spec.domain);
-        if (!spec.ok || !target) {
-          finding("SPF_PERMERROR", fmt::format("{}malformed term {}", prefix, escape_text(term)));
-          continue;
-        }
-        std::vector<DnsName> hosts;
-        if (name == "a") {
-          hosts.push_back(*target);
-        } else {
-          const Reply reply = lookup_.ask(*target, RrType::mx);
-          if (!answered(reply)) {
-            finding("SPF_TEMPFAIL", fmt::format("{}{}: MX lookup failed: {}", prefix,
-                                                escape_text(term), describe_failure(reply)));
-            continue;
-          }
-          for (const dns::Record* mx :
-               dns::follow_chain(reply.message, *target, RrType::mx).records) {
-            if (!mx->target.is_root()) hosts.push_back(mx->target);
-          }
-          if (hosts.empty() && !count_void(term)) break;
-          if (hosts.size() > kMaxMxHosts) {
-            finding("SPF_PERMERROR",
-                    fmt::format("{}{}: more than {} MX hosts (RFC 7208 section 4.6.4)", prefix,
-                                escape_text(term), kMaxMxHosts));
-            hosts.resize(kMaxMxHosts);
-          }
-        }
-        for (const DnsName& host : hosts) {
-          const Addresses found = addresses_of(host);
-          if (found.temporary && found.found.empty()) {
-            finding("SPF_TEMPFAIL",
-                    fmt::format("{}{}: addresses of {} failed: {}", prefix, escape_text(term),
-                                host.presentation(), found.failure_text));
-            continue;
-          }
-          if (found.void_lookup && name == "a" && !count_void(term)) break;
-          if (!collect) continue;
-          for (const IpAddress& address : found.found) {
-            const int length = address.family() == Family::ipv4 ? spec.v4_prefix : spec.v6_prefix;
-            const bool single = length == (address.family() == Family::ipv4 ? 32 : 128);
-            add(address, length, prefix + term, single ? host.presentation() : std::string());
-          }
-        }
-      } else if (name == "include") {
-        if (!count_lookup(term)) break;
-        const std::string target = lower(argument.size() > 1 ? argument.substr(1) : "");
-        if (target.empty()) {
-          finding("SPF_PERMERROR", fmt::format("{}malformed term {}", prefix, escape_text(term)));
-          continue;
-        }
-        if (!collect) continue;
-        const std::string inner = path.empty() ? "include:" + target : path + " include:" + target;
-        evaluate(target, inner, stack);
-      } else if (name == "redirect") {
-        redirect = lower(argument.size() > 1 ? argument.substr(1) : "");
-      } else if (name == "exists" || name == "ptr") {
-        if (!count_lookup(term)) break;  // they query DNS but name no address
-      } else if (term.find('=') != std::string::npos) {
-        // Unknown modifiers are ignored (RFC 7208 section 6).
-      } else {
-        finding("SPF_PERMERROR", fmt::format("{}unknown mechanism {}", prefix, escape_text(term)));
+          break;
+        case spf::Mechanism::redirect:
+          redirect = parsed.target;
+          break;
+        case spf::Mechanism::exists:
+        case spf::Mechanism::ptr:
+        case spf::Mechanism::modifier:
+          break;  // they query DNS or modify, but name no address
+        case spf::Mechanism::unknown:
+          finding("SPF_PERMERROR",
+                  fmt::format("{}unknown mechanism {}", prefix, escape_text(term)));
+          break;
       }
       if (limit_reported_ || void_reported_) break;
     }
