@@ -16,6 +16,7 @@
 
 #include "commands.hpp"
 #include "config.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -134,7 +135,7 @@ int main(int argc, char** argv) {
     return rdns::cli::kExitOperational;
   }
   CLI::App app{"rdnsctl: audit and fix the reverse DNS (PTR) of mail-server IPs"};
-  app.set_version_flag("--version", std::string("rdnsctl ") + RDNSCTL_VERSION);
+  app.set_version_flag("--version", rdns::cli::version_text());
   app.require_subcommand(1);
   app.fallthrough(false);
 

@@ -624,6 +624,10 @@ Database Database::open_read_only(const fs::path& path) {
   }
 }
 
+std::string Database::sqlite_version() {
+  return SQLite::getLibVersion();
+}
+
 std::int64_t Database::latest_schema_version() {
   return static_cast<std::int64_t>(kMigrations.size());
 }

@@ -111,4 +111,11 @@ int post_json(const WebhookOptions& options, const std::string& json) {
   }
 }
 
+std::string http_library_version() {
+  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  std::string text = std::string("libcurl ") + info->version;
+  if (info->ssl_version != nullptr) text += std::string(" (") + info->ssl_version + ")";
+  return text;
+}
+
 }  // namespace rdns::notify

@@ -186,6 +186,9 @@ class Database {
   /// The schema version this binary creates and migrates to.
   static std::int64_t latest_schema_version();
 
+  /// The SQLite library in use, e.g. "3.40.1".
+  static std::string sqlite_version();
+
   ~Database();
   Database(Database&& other) noexcept;
   Database& operator=(Database&& other) noexcept;

@@ -27,4 +27,7 @@ std::string redacted_url(const std::string& url);
 /// URL and the last failure once the tries are spent.
 int post_json(const WebhookOptions& options, const std::string& json);
 
+/// The HTTP library in use and its TLS library, e.g. "libcurl 7.88.1 (OpenSSL/3.0.11)".
+std::string http_library_version();
+
 }  // namespace rdns::notify
