@@ -20,6 +20,8 @@
 #include <audit/domains.hpp>
 #include <audit/targets.hpp>
 #include <db/result_writer.hpp>
+#include <run/notification.hpp>
+#include <run/result_sink.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 #include <util/file_lock.hpp>
@@ -28,13 +30,17 @@
 #include "audit_run.hpp"
 #include "commands.hpp"
 #include "config.hpp"
-#include "notification.hpp"
 #include "number_option.hpp"
 #include "output.hpp"
-#include "result_sink.hpp"
 
 namespace rdns::cli {
 namespace {
+
+using run::count_findings;
+using run::notify_newly_failing;
+using run::record_changes;
+using run::ResultSink;
+using run::write_prometheus_textfile;
 
 /// The EHLO name: --smtp-helo, else this machine's host name.
 std::string default_helo_name() {

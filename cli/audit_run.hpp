@@ -10,14 +10,16 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <run/prometheus.hpp>
 #include <util/error.hpp>
 #include <util/file_lock.hpp>
 
 #include "config.hpp"
 #include "output.hpp"
-#include "prometheus.hpp"
 
 namespace rdns::cli {
+
+using run::RunMetrics;
 
 /// Severity threshold for exit code 1; `never` disables it.
 enum class FailOn { info, warning, error, never };
