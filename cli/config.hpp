@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <run/options.hpp>
 
 namespace rdns::cli {
 
@@ -18,14 +19,8 @@ namespace rdns::cli {
 /// RDNSCTL_FAIL_ON). Call after the command's options are registered.
 void add_config_support(CLI::App& command, std::string& path);
 
-/// How long an inventory's runs are kept (its keep-runs and keep-days keys);
-/// unset: kept for ever.
-struct Retention {
-  std::optional<std::int64_t> keep_runs;
-  std::optional<std::int64_t> keep_days;
-
-  bool any() const { return keep_runs || keep_days; }
-};
+/// How long an inventory's runs are kept (its keep-runs and keep-days keys).
+using Retention = run::Retention;
 
 /// What part of the configuration a command applies.
 struct ConfigScope {

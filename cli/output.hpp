@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <db/database.hpp>
+#include <run/observer.hpp>
 #include <util/error.hpp>
 
 namespace rdns::cli {
@@ -21,25 +22,14 @@ enum class ColorMode { automatic, always, never };
 /// never when NO_COLOR is set (https://no-color.org) unless forced.
 bool use_color(ColorMode mode, std::FILE* stream);
 
-/// The reader of the output went away (EPIPE, as with `| head`): the work
-/// was interrupted rather than broken. Other write errors are rdns::Error
-/// (Errc::io) with "output: ..." messages.
-class OutputClosed : public Error {
- public:
-  using Error::Error;
-};
+/// The reader of the output went away; see run/observer.hpp.
+using run::OutputClosed;
 
 /// Receives results one at a time; formats that stream write at once, the
-/// others sort by address and write in finish().
-class ResultPrinter {
- public:
-  virtual ~ResultPrinter() = default;
-  virtual void add(const db::ResultRecord& record) = 0;
-  /// Findings about domains; formats without a place for them ignore them
-  /// (they are also printed to stderr and stored).
-  virtual void add_domain_finding(const db::DomainFindingRecord& /*finding*/) {}
-  virtual void finish(const db::RunCounts& counts) = 0;
-};
+/// others sort by address and write in finish(). Formats without a place
+/// for domain findings ignore them (they are also printed to stderr and
+/// stored).
+using ResultPrinter = run::ResultObserver;
 
 std::unique_ptr<ResultPrinter> make_printer(Format format, std::FILE* out, bool color,
                                             std::optional<std::int64_t> run_id);

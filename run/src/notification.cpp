@@ -1,8 +1,6 @@
 // The webhook document: JSON for programs, with a "text" summary line that
 // chat webhooks (Slack, Mattermost, Rocket.Chat) show as the message.
 
-#include "notification.hpp"
-
 #include <map>
 
 #include <fmt/format.h>
@@ -10,8 +8,9 @@
 #include <unistd.h>
 
 #include <reports/diff.hpp>
+#include <run/notification.hpp>
 
-namespace rdns::cli {
+namespace rdns::run {
 namespace {
 
 using Json = nlohmann::json;
@@ -115,4 +114,4 @@ std::size_t notify_newly_failing(db::Database& database, const db::RunInfo& run,
   return count;
 }
 
-}  // namespace rdns::cli
+}  // namespace rdns::run

@@ -1,13 +1,13 @@
-#include "result_sink.hpp"
-
 #include <chrono>
 #include <utility>
 
-namespace rdns::cli {
+#include <run/result_sink.hpp>
 
-ResultSink::ResultSink(ResultPrinter& printer, db::ResultWriter* writer, Callbacks callbacks,
+namespace rdns::run {
+
+ResultSink::ResultSink(ResultObserver& observer, db::ResultWriter* writer, Callbacks callbacks,
                        std::size_t capacity)
-    : printer_(printer),
+    : observer_(observer),
       writer_(writer),
       callbacks_(std::move(callbacks)),
       capacity_(capacity == 0 ? 1 : capacity),
@@ -54,7 +54,7 @@ void ResultSink::drain() {
     lock.unlock();
     try {
       for (db::ResultRecord& record : batch) {
-        printer_.add(record);
+        observer_.add(record);
         if (writer_ != nullptr) writer_->add(std::move(record));
       }
       batch.clear();
@@ -80,9 +80,9 @@ void ResultSink::drain() {
 void ResultSink::close(const db::RunCounts& counts) {
   stop_thread();
   if (error_) std::rethrow_exception(error_);
-  // The thread has ended: the printer and the writer are this thread's now.
+  // The thread has ended: the observer and the writer are this thread's now.
   if (writer_ != nullptr) writer_->flush();
-  printer_.finish(counts);
+  observer_.finish(counts);
 }
 
-}  // namespace rdns::cli
+}  // namespace rdns::run

@@ -12,10 +12,9 @@
 #include <thread>
 
 #include <db/result_writer.hpp>
+#include <run/observer.hpp>
 
-#include "output.hpp"
-
-namespace rdns::cli {
+namespace rdns::run {
 
 /// A writer thread behind a bounded queue: push() never blocks, has_room()
 /// tells the producer to hold back, and the first error stops the thread.
@@ -28,9 +27,9 @@ class ResultSink {
     std::function<void()> on_failure;  ///< on the writer thread: printing or storing failed
   };
 
-  /// `printer` and `writer` (null: nothing stored) must outlive the sink and
+  /// `observer` and `writer` (null: nothing stored) must outlive the sink and
   /// are used only by its thread until close() returns.
-  ResultSink(ResultPrinter& printer, db::ResultWriter* writer, Callbacks callbacks,
+  ResultSink(ResultObserver& observer, db::ResultWriter* writer, Callbacks callbacks,
              std::size_t capacity = kDefaultCapacity);
   /// Stops the thread; what is queued is dropped (resume audits it again).
   ~ResultSink();
@@ -42,7 +41,7 @@ class ResultSink {
   /// False while the queue holds `capacity` results or the sink has failed.
   bool has_room() const;
 
-  /// Writes what is queued, stores the last batch and lets the printer
+  /// Writes what is queued, stores the last batch and lets the observer
   /// finish; rethrows the first error of the writer thread.
   void close(const db::RunCounts& counts);
 
@@ -50,7 +49,7 @@ class ResultSink {
   void drain();
   void stop_thread();
 
-  ResultPrinter& printer_;
+  ResultObserver& observer_;
   db::ResultWriter* writer_;
   Callbacks callbacks_;
   std::size_t capacity_;
@@ -63,4 +62,4 @@ class ResultSink {
   std::thread thread_;
 };
 
-}  // namespace rdns::cli
+}  // namespace rdns::run

@@ -11,7 +11,7 @@
 #include <db/database.hpp>
 #include <reports/diff.hpp>
 
-namespace rdns::cli {
+namespace rdns::run {
 
 /// What one run tells the monitoring: counts over the whole run.
 struct RunMetrics {
@@ -45,4 +45,4 @@ std::string prometheus_text(const RunMetrics& metrics, double now, double last_s
 /// previous file recorded. Throws Errc::io naming the path.
 void write_prometheus_textfile(const std::filesystem::path& path, const RunMetrics& metrics);
 
-}  // namespace rdns::cli
+}  // namespace rdns::run

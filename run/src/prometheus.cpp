@@ -1,8 +1,6 @@
 // Prometheus text exposition format 0.0.4, as node_exporter's textfile
 // collector reads it; names follow https://prometheus.io/docs/practices/naming/.
 
-#include "prometheus.hpp"
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -14,10 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <run/prometheus.hpp>
 #include <util/error.hpp>
 #include <util/output_file.hpp>
 
-namespace rdns::cli {
+namespace rdns::run {
 namespace {
 
 constexpr const char* kLastSuccess = "rdnsctl_last_success_timestamp_seconds";
@@ -131,4 +130,4 @@ void write_prometheus_textfile(const std::filesystem::path& path, const RunMetri
   write_output_file(path.string(), text, "the Prometheus textfile", {.mode = 0644, .sync = true});
 }
 
-}  // namespace rdns::cli
+}  // namespace rdns::run

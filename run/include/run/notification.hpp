@@ -11,7 +11,7 @@
 #include <db/database.hpp>
 #include <reports/diff.hpp>
 
-namespace rdns::cli {
+namespace rdns::run {
 
 /// The document posted for `run`: the addresses newly failing and recovered
 /// since the run it is compared with (`comparison`; without one, every
@@ -26,4 +26,4 @@ std::size_t notify_newly_failing(db::Database& database, const db::RunInfo& run,
                                  const std::optional<reports::Comparison>& comparison,
                                  const notify::WebhookOptions& options);
 
-}  // namespace rdns::cli
+}  // namespace rdns::run

@@ -1,0 +1,29 @@
+#pragma once
+/// How a run's results reach whoever shows them. The run module never
+/// prints: the command line implements this interface with its printers.
+
+#include <db/database.hpp>
+#include <util/error.hpp>
+
+namespace rdns::run {
+
+/// An observer's reader went away (EPIPE, as with `| head`): the run was
+/// interrupted rather than broken. Other write errors are rdns::Error
+/// (Errc::io) with "output: ..." messages.
+class OutputClosed : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Receives results one at a time, on the result sink's writer thread.
+class ResultObserver {
+ public:
+  virtual ~ResultObserver() = default;
+  virtual void add(const db::ResultRecord& record) = 0;
+  /// Findings about domains, before any result.
+  virtual void add_domain_finding(const db::DomainFindingRecord& /*finding*/) {}
+  /// After the last result; `counts` are this run's (or this part's) counts.
+  virtual void finish(const db::RunCounts& counts) = 0;
+};
+
+}  // namespace rdns::run

@@ -1,0 +1,55 @@
+#pragma once
+/// What one audit run does: plain data, filled by the command line (flags,
+/// environment, configuration file) or read back from a stored run.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rdns::run {
+
+/// Severity threshold that makes a run's verdict "reached"; `never` disables it.
+enum class FailOn { info, warning, error, never };
+
+/// How long an inventory's runs are kept (its keep-runs and keep-days keys);
+/// unset: kept for ever.
+struct Retention {
+  std::optional<std::int64_t> keep_runs;
+  std::optional<std::int64_t> keep_days;
+
+  bool any() const { return keep_runs || keep_days; }
+};
+
+/// Every setting of an audit run; `audit` and `check` fill the same struct.
+struct RunOptions {
+  std::vector<std::string> targets;
+  std::vector<std::string> input_files;
+  std::vector<std::string> resolvers;
+  std::size_t concurrency = 100;
+  double qps = 0;
+  double timeout_seconds = 1.0;
+  int retries = 3;
+  std::uint64_t max_ips = 1u << 20;
+  bool skip_invalid = false;
+  FailOn fail_on = FailOn::error;
+  std::string database;  ///< its path; the command line settles the default
+  bool no_database = false;
+  std::string rules;
+  std::int64_t resume = 0;  ///< a stored run to continue; 0: a new run
+  std::vector<std::string> domains;
+  std::vector<std::string> domain_files;
+  bool smtp = false;
+  std::uint16_t smtp_port = 25;
+  std::string smtp_helo;
+  double smtp_timeout_seconds = 5.0;
+  std::size_t smtp_concurrency = 20;
+  std::string prometheus_textfile;  ///< empty: none written
+  std::string notify_webhook;       ///< empty: no notification
+  int notify_retries = 3;
+  std::string inventory;  ///< the configured set audited; empty: ad hoc
+  Retention retention;    ///< the inventory's, applied after each complete run
+};
+
+}  // namespace rdns::run

@@ -1,0 +1,234 @@
+// One audit run from its plan to its final state, comparison, metrics,
+// retention and webhook.
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include <audit/auditor.hpp>
+#include <db/result_writer.hpp>
+#include <reports/diff.hpp>
+#include <run/notification.hpp>
+#include <run/result_sink.hpp>
+#include <run/run.hpp>
+#include <util/error.hpp>
+#include <util/escape.hpp>
+
+#include "plan.hpp"
+
+namespace rdns::run {
+namespace {
+
+bool reaches(const db::FindingRecord& finding, FailOn threshold) {
+  switch (threshold) {
+    case FailOn::never:
+      return false;
+    case FailOn::info:
+      return true;
+    case FailOn::warning:
+      return finding.severity != "info";
+    case FailOn::error:
+      return finding.severity == "error";
+  }
+  return false;
+}
+
+bool any_reaches(const std::vector<db::FindingRecord>& findings, FailOn threshold) {
+  return std::any_of(findings.begin(), findings.end(),
+                     [&](const db::FindingRecord& f) { return reaches(f, threshold); });
+}
+
+/// Marks a run that printing or storing stopped, keeping it resumable, and
+/// says so in the error: a reader that went away (`| head`) interrupted it,
+/// anything else failed it.
+Error stopped_run(Plan& plan, std::string_view command, const Error& error) {
+  if (!plan.database) return error;
+  const bool closed = dynamic_cast<const OutputClosed*>(&error) != nullptr;
+  const db::RunState state = closed ? db::RunState::interrupted : db::RunState::failed;
+  try {
+    plan.database->finish_run(*plan.run_id, state, plan.database->count_results(*plan.run_id));
+  } catch (const Error&) {
+    // A full disk or a held lock may refuse this too; the run stays
+    // "running", which --resume continues just the same.
+  }
+  if (command != "audit") {
+    return Error(Errc::io,
+                 fmt::format("{}; run {} {}", error.what(), *plan.run_id, db::to_string(state)));
+  }
+  return Error(Errc::io, fmt::format("{}; run {} {}: continue with: rdnsctl audit --resume {} "
+                                     "--db {}",
+                                     error.what(), *plan.run_id, db::to_string(state), *plan.run_id,
+                                     escape_text(plan.database->path().string())));
+}
+
+/// The inventory's retention, after one of its runs completed (and was
+/// compared, so its predecessor was still there to compare with).
+void apply_retention(const RunOptions& options, db::Database& database, Outcome& outcome,
+                     const RunHooks& hooks) {
+  if (options.inventory.empty() || !options.retention.any()) return;
+  db::PrunePolicy policy;
+  policy.keep_runs = options.retention.keep_runs;
+  policy.keep_days = options.retention.keep_days;
+  policy.inventory = options.inventory;
+  outcome.pruned = database.prune(policy).removed.size();
+  if (hooks.notice && outcome.pruned > 0) {
+    hooks.notice(fmt::format("removed {} older runs of inventory {} (its retention)",
+                             outcome.pruned, escape_text(options.inventory)));
+  }
+}
+
+}  // namespace
+
+Outcome execute(const RunOptions& command_line, const std::vector<std::string>& arguments,
+                std::string_view command, const RunHooks& hooks) {
+  // The engine exists before anything is stored, so a bad resolver or rules
+  // file leaves no half-made run behind.
+  audit::AuditOptions engine;
+  std::optional<audit::Auditor> auditor;
+  Plan plan;
+  if (command_line.resume != 0) {
+    plan = plan_resume(command_line, hooks);
+    engine = engine_options(plan.options);
+    auditor.emplace(engine, audit::Rules::load(plan.options.rules));
+  } else {
+    engine = engine_options(command_line);
+    auditor.emplace(engine, audit::Rules::load(command_line.rules));
+    plan = plan_new(command_line, arguments, command, engine, auditor->resolvers(), hooks);
+  }
+  const RunOptions& options = plan.options;
+  Outcome outcome;
+  outcome.run_id = plan.run_id;
+  outcome.resolvers = auditor->resolvers();
+  if (plan.database) outcome.database = plan.database->path().string();
+
+  std::optional<db::ResultWriter> writer;
+  if (plan.database) writer.emplace(*plan.database, *plan.run_id);
+  const std::unique_ptr<ResultObserver> observer = hooks.make_observer(plan.run_id);
+  db::RunCounts counts;
+  bool reached = false;
+  for (const auto& finding : plan.domain_findings) {
+    observer->add_domain_finding(finding);
+    reached = reached || reaches(db::FindingRecord{finding.code, finding.severity, finding.detail},
+                                 options.fail_on);
+  }
+  const auto clear_progress = [&] {
+    if (hooks.clear_progress) hooks.clear_progress();
+  };
+  if (hooks.show_progress) {
+    const auto total = static_cast<std::uint64_t>(plan.targets.size());
+    auditor->set_progress(
+        [&hooks, &counts, total](std::uint64_t done) { hooks.show_progress(done, total, counts); });
+  }
+  const auto started = std::chrono::steady_clock::now();
+
+  // Results leave the loop for the sink's thread; while its queue is full no
+  // new address starts, and its first error ends the run.
+  ResultSink sink(*observer, writer ? &*writer : nullptr,
+                  {.on_room = [&] { auditor->wake(); }, .on_failure = [&] { auditor->stop(); }});
+  auditor->set_admission([&] { return sink.has_room(); });
+  audit::AuditSummary summary;
+  try {
+    summary = auditor->run(
+        plan.targets,
+        [&](audit::IpResult&& result) {
+          db::ResultRecord record = audit::to_record(result);
+          counts.add(record.status);
+          reached = reached || any_reaches(record.findings, options.fail_on);
+          count_findings(outcome.metrics, record.findings);
+          if (record.status == "fail" && outcome.failing.size() < kFailingListed) {
+            FailingAddress& failing = outcome.failing.emplace_back();
+            failing.ip = record.ip;
+            for (const auto& finding : record.findings) failing.codes.push_back(finding.code);
+          }
+          sink.push(std::move(record));
+        },
+        &plan.sources);
+    clear_progress();
+    sink.close(counts);
+  } catch (const Error& error) {
+    clear_progress();
+    throw stopped_run(plan, command, error);
+  } catch (...) {
+    clear_progress();
+    if (plan.database) {
+      try {
+        plan.database->finish_run(*plan.run_id, db::RunState::failed,
+                                  plan.database->count_results(*plan.run_id));
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the first error is the one to report
+      }
+    }
+    throw;
+  }
+
+  const bool interrupted = summary.stopped_by_signal != 0;
+  // A resolver that only refuses, fails or stays silent proves nothing about
+  // any address: the run failed, whatever the verdicts say.
+  const bool no_resolver_answered = !interrupted && summary.queries > 0 &&
+                                    (summary.usable == 0 || !summary.resolver_failure.empty());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (hooks.notice) {
+    hooks.notice(fmt::format("audited {} addresses with {} queries ({} answered) in {:.2f} s",
+                             summary.addresses, summary.queries, summary.responses, seconds));
+  }
+  outcome.metrics.counts = counts;
+  outcome.metrics.success = !interrupted && !no_resolver_answered;
+  if (plan.database) {
+    const db::RunState state = interrupted            ? db::RunState::interrupted
+                               : no_resolver_answered ? db::RunState::failed
+                                                      : db::RunState::complete;
+    const db::RunCounts totals = plan.database->count_results(*plan.run_id);
+    plan.database->finish_run(*plan.run_id, state, totals);
+    outcome.metrics.counts = totals;
+    if (plan.resumed) {
+      // The verdict and the metrics cover the whole run, not only this part.
+      outcome.metrics.findings.clear();
+      for (const auto& stored : plan.database->results(*plan.run_id)) {
+        reached = reached || any_reaches(stored.findings, options.fail_on);
+        count_findings(outcome.metrics, stored.findings);
+      }
+    }
+    if (hooks.notice) {
+      hooks.notice(fmt::format("run {} {} in {} ({} addresses)", *plan.run_id, db::to_string(state),
+                               escape_text(plan.database->path().string()), totals.total));
+    }
+  }
+  if (plan.database && outcome.metrics.success) {
+    // One comparison for the metrics, the webhook and check's verdict.
+    const db::RunInfo run = *plan.database->find_run(*plan.run_id);
+    const auto comparison = reports::compare_with_previous(*plan.database, run);
+    if (comparison) record_changes(outcome.metrics, *comparison);
+    if (!options.notify_webhook.empty()) {
+      notify::WebhookOptions webhook;
+      webhook.url = options.notify_webhook;
+      webhook.retries = options.notify_retries;
+      try {
+        outcome.notified = notify_newly_failing(*plan.database, run, comparison, webhook);
+      } catch (const Error& error) {
+        outcome.notify_error = error.what();
+      }
+    }
+    apply_retention(options, *plan.database, outcome, hooks);
+  }
+  outcome.reached = reached;
+  outcome.stopped_by_signal = summary.stopped_by_signal;
+  outcome.no_resolver_answered = no_resolver_answered;
+  if (no_resolver_answered) {
+    std::string servers;
+    for (const auto& server : outcome.resolvers) servers += (servers.empty() ? "" : ", ") + server;
+    outcome.resolver_failure = fmt::format(
+        "no resolver answered ({}) with a usable answer: {}", servers,
+        summary.resolver_failure.empty()
+            ? fmt::format("{} queries, {} usable answers", summary.queries, summary.usable)
+            : summary.resolver_failure);
+  }
+  outcome.queries = summary.queries;
+  outcome.metrics.duration_seconds = seconds;
+  if (!options.prometheus_textfile.empty()) {
+    write_prometheus_textfile(options.prometheus_textfile, outcome.metrics);
+  }
+  return outcome;
+}
+
+}  // namespace rdns::run

@@ -1,0 +1,269 @@
+// What a run is about to audit: a new run's targets, domains, identity and
+// stored record, or the rest of a stored run.
+
+#include "plan.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <audit/domains.hpp>
+#include <util/error.hpp>
+#include <util/escape.hpp>
+
+namespace rdns::run {
+namespace {
+
+/// The EHLO name: --smtp-helo, else this machine's host name.
+std::string default_helo_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+/// Domains from --domain and --domains-file (one per line, '#' comments).
+std::vector<std::string> collect_domains(const RunOptions& options) {
+  std::vector<std::string> domains = options.domains;
+  for (const std::string& path : options.domain_files) {
+    std::ifstream file(path);
+    if (!file) {
+      throw Error(Errc::input, fmt::format("{}: cannot open domains file: {}", escape_text(path),
+                                           std::strerror(errno)));
+    }
+    std::string line;
+    for (std::size_t number = 1; std::getline(file, line); ++number) {
+      const auto hash = line.find('#');
+      if (hash != std::string::npos) line.erase(hash);
+      const auto first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos) continue;
+      const std::string domain = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+      if (domain.find_first_of(" \t") != std::string::npos) {
+        throw Error(Errc::input, fmt::format("{}:{}: '{}' is not one domain name",
+                                             escape_text(path), number, escape_text(domain)));
+      }
+      domains.push_back(domain);
+    }
+  }
+  return domains;
+}
+
+/// Expands domains into targets and their sources; tells of domain findings
+/// (`notice` may be empty).
+void add_domain_targets(const std::vector<std::string>& domains, const audit::AuditOptions& engine,
+                        const std::function<void(const std::string&)>& notice,
+                        audit::TargetSet& targets, audit::SourceIndex& sources,
+                        std::vector<db::DomainFindingRecord>* findings) {
+  const audit::DomainExpansion expansion = audit::expand_domains(domains, engine);
+  for (const auto& [range, source] : expansion.ranges) {
+    targets.add_range(range, fmt::format("domain {} ({})", source.domain, source.via));
+    sources.add(range, source);
+  }
+  if (findings == nullptr) return;
+  for (const audit::DomainFinding& finding : expansion.findings) {
+    findings->push_back({finding.domain, finding.code,
+                         std::string(audit::severity_name(finding.severity)), finding.detail});
+    if (notice) {
+      notice(fmt::format("{}: {}: {}", escape_text(finding.domain), finding.code,
+                         escape_text(finding.detail)));
+    }
+  }
+}
+
+audit::TargetSet collect_targets(const RunOptions& options, const RunHooks& hooks) {
+  const auto warn = [&](const std::string& message) {
+    if (hooks.warning) hooks.warning(message);
+  };
+  if (options.targets.empty() && options.input_files.empty() && options.domains.empty() &&
+      options.domain_files.empty()) {
+    throw Error(Errc::usage,
+                "nothing to audit: give IPs or CIDRs, -i FILE, - for stdin, or --domain");
+  }
+  audit::TargetSet targets(options.max_ips);
+  const auto on_invalid =
+      options.skip_invalid ? audit::InvalidInput::skip_with_warning : audit::InvalidInput::fail;
+  bool read_stdin = false;
+  const auto add_stdin = [&] {
+    if (hooks.standard_input_closed) {
+      throw Error(Errc::usage,
+                  "-: standard input is closed; give the targets as arguments or with -i FILE");
+    }
+    if (!read_stdin) targets.add_lines(std::cin, "stdin", on_invalid, warn);
+    read_stdin = true;
+  };
+  for (const std::string& target : options.targets) {
+    if (target == "-") {
+      add_stdin();
+      continue;
+    }
+    const audit::ParsedRange parsed = audit::parse_range(target);
+    if (!parsed.range && options.skip_invalid) {
+      warn(fmt::format("argument '{}' is not an IP address or CIDR range: {} (skipped)",
+                       escape_text(target), parsed.error));
+      continue;
+    }
+    targets.add(target, "argument");
+  }
+  for (const std::string& file : options.input_files) {
+    if (file == "-") {
+      add_stdin();
+    } else {
+      targets.add_file(file, on_invalid, warn);
+    }
+  }
+  return targets;
+}
+
+std::vector<db::AddressRange> address_ranges(const audit::TargetSet& targets) {
+  std::vector<db::AddressRange> ranges;
+  for (const audit::IpRange& range : targets.ranges()) {
+    ranges.push_back({range.first.to_string(), range.last.to_string()});
+  }
+  return ranges;
+}
+
+/// The path of a database that must exist already, so a mistyped path
+/// creates nothing (not even a lock); throws Errc::usage naming it.
+std::filesystem::path existing_database(const std::string& path) {
+  std::error_code ignored;
+  if (!std::filesystem::exists(path, ignored)) {
+    db::Database::open_read_only(path);  // throws, naming the path
+  }
+  return path;
+}
+
+}  // namespace
+
+audit::AuditOptions engine_options(const RunOptions& options) {
+  audit::AuditOptions engine;
+  engine.resolvers = options.resolvers;
+  engine.timeout =
+      std::chrono::milliseconds(std::max<long>(1, std::lround(options.timeout_seconds * 1000)));
+  engine.retries = options.retries;
+  engine.concurrency = options.concurrency;
+  engine.qps = options.qps;
+  engine.stop_signals = {SIGINT, SIGTERM};
+  if (options.smtp) {
+    audit::SmtpOptions smtp;
+    smtp.port = options.smtp_port;
+    smtp.helo_name = options.smtp_helo.empty() ? default_helo_name() : options.smtp_helo;
+    smtp.timeout = std::chrono::milliseconds(
+        std::max<long>(1, std::lround(options.smtp_timeout_seconds * 1000)));
+    smtp.concurrency = options.smtp_concurrency;
+    engine.smtp = smtp;
+  }
+  return engine;
+}
+
+Plan plan_resume(const RunOptions& current, const RunHooks& hooks) {
+  if (!current.targets.empty() || !current.input_files.empty()) {
+    throw Error(Errc::usage, "--resume takes no targets: the run's own are audited");
+  }
+  if (current.no_database) throw Error(Errc::usage, "--resume needs the run's database");
+  Plan plan;
+  const std::filesystem::path path = existing_database(current.database);
+  plan.lock.emplace(lock_database(path));
+  // Read-write: the resumed run's results go into it.
+  plan.database.emplace(db::Database::open(path));
+  const auto run = plan.database->find_run(current.resume);
+  if (!run || run->command != "audit") {
+    throw Error(Errc::usage, fmt::format("no audit run {} in {}", current.resume,
+                                         plan.database->path().string()));
+  }
+  if (run->state == db::RunState::complete) {
+    throw Error(Errc::usage, fmt::format("run {} is already complete", run->id));
+  }
+  // The audit itself runs as first asked; only how results are judged and
+  // shown follows the resuming command line.
+  plan.options = hooks.stored_options(*run);
+  plan.options.fail_on = current.fail_on;
+  plan.options.database = current.database;
+  plan.options.prometheus_textfile = current.prometheus_textfile;
+
+  audit::TargetSet targets(~audit::uint128{0});
+  for (const db::AddressRange& stored : plan.database->targets(run->id)) {
+    const auto first = audit::IpAddress::parse(stored.first);
+    const auto last = audit::IpAddress::parse(stored.last);
+    if (!first || !last) {
+      throw Error(Errc::database, fmt::format("run {}: stored target {}-{} is not an address range",
+                                              run->id, stored.first, stored.last));
+    }
+    targets.add_range({*first, *last}, "stored target");
+  }
+  std::vector<audit::IpAddress> done;
+  for (const std::string& ip : plan.database->result_addresses(run->id)) {
+    if (const auto address = audit::IpAddress::parse(ip)) done.push_back(*address);
+  }
+  targets.remove(std::move(done));
+  plan.targets = std::move(targets);
+  // Sources are not stored per range: asking the domains again restores
+  // them (their findings were stored by the first attempt).
+  const auto domains = collect_domains(plan.options);
+  if (!domains.empty()) {
+    audit::TargetSet ignored(~audit::uint128{0});
+    add_domain_targets(domains, engine_options(plan.options), {}, ignored, plan.sources, nullptr);
+  }
+  plan.database->reopen_run(run->id);
+  plan.run_id = run->id;
+  plan.resumed = true;
+  return plan;
+}
+
+Plan plan_new(const RunOptions& options, const std::vector<std::string>& arguments,
+              std::string_view command, const audit::AuditOptions& engine,
+              const std::vector<std::string>& resolvers, const RunHooks& hooks) {
+  if (!options.notify_webhook.empty() && options.no_database) {
+    throw Error(Errc::usage,
+                "--notify-webhook compares with the previous stored run: drop --no-db");
+  }
+  Plan plan;
+  // Locked before anything is read or asked, so a second run stops at once.
+  if (!options.no_database) plan.lock.emplace(lock_database(options.database));
+  plan.options = options;
+  plan.targets = collect_targets(options, hooks);
+  const auto domains = collect_domains(options);
+  const db::RunLabel label = run_label(options, address_ranges(plan.targets), domains);
+  if (!domains.empty()) {
+    add_domain_targets(domains, engine, hooks.notice, plan.targets, plan.sources,
+                       &plan.domain_findings);
+  }
+  if (plan.targets.empty() && plan.domain_findings.empty()) {
+    throw Error(Errc::input, "no valid addresses to audit");
+  }
+  if (!options.no_database) {
+    plan.database.emplace(db::Database::open(options.database));
+    plan.run_id = plan.database->begin_run(command, nlohmann::json(arguments).dump(), resolvers,
+                                           RDNSCTL_VERSION, label);
+    plan.database->store_targets(*plan.run_id, address_ranges(plan.targets));
+    plan.database->add_domain_findings(*plan.run_id, plan.domain_findings);
+  }
+  return plan;
+}
+
+FileLock lock_database(const std::filesystem::path& database) {
+  // The lock belongs to the real file: two names for one database (a
+  // symlink, a relative path) must not give two locks.
+  std::error_code ignored;
+  const std::filesystem::path real = std::filesystem::weakly_canonical(database, ignored);
+  const std::filesystem::path path = (real.empty() ? database : real).string() + ".lock";
+  auto lock = FileLock::try_acquire(path);
+  if (!lock) {
+    throw RunLocked(Errc::io,
+                    fmt::format("{}: another rdnsctl run is using this database "
+                                "(lock held on {}); not starting a second one",
+                                escape_text(database.string()), escape_text(path.string())));
+  }
+  return std::move(*lock);
+}
+
+}  // namespace rdns::run

@@ -1,0 +1,44 @@
+#pragma once
+/// What a run is about to do: a new run, or the rest of a stored one.
+/// Private to the run module.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <audit/auditor.hpp>
+#include <audit/targets.hpp>
+#include <db/database.hpp>
+#include <run/run.hpp>
+#include <util/file_lock.hpp>
+
+namespace rdns::run {
+
+struct Plan {
+  std::optional<FileLock> lock;  ///< before the database, released after it
+  RunOptions options;
+  audit::TargetSet targets{1};
+  std::optional<db::Database> database;
+  std::optional<std::int64_t> run_id;
+  bool resumed = false;
+  audit::SourceIndex sources;
+  std::vector<db::DomainFindingRecord> domain_findings;
+};
+
+/// The engine's settings for `options`.
+audit::AuditOptions engine_options(const RunOptions& options);
+
+/// Locks and opens the database, checks the stored run options.resume and
+/// plans what of it is left; the run keeps the fail_on, database and
+/// Prometheus textfile of `current`.
+Plan plan_resume(const RunOptions& current, const RunHooks& hooks);
+
+/// Locks the database, collects the targets (expanding domains with
+/// `engine`) and stores the new run of `command`.
+Plan plan_new(const RunOptions& options, const std::vector<std::string>& arguments,
+              std::string_view command, const audit::AuditOptions& engine,
+              const std::vector<std::string>& resolvers, const RunHooks& hooks);
+
+}  // namespace rdns::run
