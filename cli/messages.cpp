@@ -29,6 +29,7 @@ const CLI::Option* find_option(const CLI::App& app, const std::string& name) {
 
 /// What a value of `option`'s type looks like, from CLI11's type name.
 std::string expected_value(const CLI::Option* option) {
+  if (option != nullptr && option->get_expected_min() == 0) return "true or false (it is a flag)";
   const std::string type = option == nullptr ? std::string() : option->get_type_name();
   if (starts_with(type, "INT") || starts_with(type, "UINT")) return "a whole number";
   if (starts_with(type, "FLOAT")) return "a number";

@@ -54,6 +54,11 @@ TEST_CASE("names of choices are taken in any case") {
 TEST_CASE("a value that is not a number, or a flag without its value") {
   check_usage_error(run_rdnsctl({"audit", "--no-db", "--smtp-port", "smtp", "192.0.2.1"}),
                     "--smtp-port smtp: expected a whole number from 1 to 65535");
+  check_usage_error(run_rdnsctl({"ptr", "set", "192.0.2.1", "mail.example.com", "--ttl", "1h"}),
+                    "--ttl 1h: expected a whole number");
+  check_usage_error(run_rdnsctl({"audit", "--no-db", "192.0.2.1"}, {}, {"RDNSCTL_SMTP=maybe"}),
+                    "--smtp maybe: expected true or false (it is a flag) (value from the "
+                    "environment variable RDNSCTL_SMTP)");
   check_usage_error(run_rdnsctl({"audit", "--no-db", "192.0.2.1", "--format"}),
                     "--format: needs a value");
   check_usage_error(run_rdnsctl({"audit", "--no-such-flag", "192.0.2.1"}),
