@@ -16,6 +16,7 @@
 #include <util/paths.hpp>
 
 #include "audit_run.hpp"
+#include "choice_option.hpp"
 #include "commands.hpp"
 #include "config.hpp"
 #include "number_option.hpp"
@@ -173,16 +174,18 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
   command
       .add_option("-i,--input", options.input_files,
                   "File with one IP or CIDR per line ('#' comments); repeatable")
+      ->type_name("FILE")
       ->allow_extra_args(false);
   command
       .add_option("--resolver", options.resolvers,
                   "Recursive resolver IP[:PORT] or [IPv6]:PORT; repeatable (default: resolv.conf)")
+      ->type_name("ADDR")
       ->allow_extra_args(false);
   command
       .add_option("--concurrency", options.concurrency,
                   "DNS queries in flight at most (halved on timeouts, regrown gradually)")
       ->default_val(100)
-      ->check(CLI::Range(1, 10000));
+      ->check(whole_number_range(1, 10000));
   command.add_option("--qps", options.qps, "Queries per second at most (0: no cap)")
       ->default_val(0)
       ->check(finite_range(0, 1e7, "queries per second"));
@@ -195,7 +198,7 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
       ->check(finite_range(0.01, 60, "seconds"));
   command.add_option("--retries", options.retries, "Tries after the first")
       ->default_val(3)
-      ->check(CLI::Range(0, 10));
+      ->check(whole_number_range(0, 10));
   command
       .add_option("--max-ips", options.max_ips,
                   "Refuse to audit more addresses than this (guards against huge ranges)")
@@ -205,46 +208,44 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
                    "Warn about malformed targets and go on instead of stopping");
   if (set == OptionSet::audit) {
     command.add_option("--format", options.format, "Output: table, json, jsonl or csv")
-        ->transform(CLI::CheckedTransformer(std::map<std::string, Format>{{"table", Format::table},
-                                                                          {"json", Format::json},
-                                                                          {"jsonl", Format::jsonl},
-                                                                          {"csv", Format::csv}},
-                                            CLI::ignore_case))
-        ->default_str("table")
-        ->option_text("table|json|jsonl|csv (table)");
+        ->transform(enum_choice<Format>({{"table", Format::table},
+                                         {"json", Format::json},
+                                         {"jsonl", Format::jsonl},
+                                         {"csv", Format::csv}}))
+        ->default_str("table");
     command
         .add_option("--fail-on", options.fail_on,
                     "Exit 1 when a finding reaches this severity: error, warning, info, never")
-        ->transform(
-            CLI::CheckedTransformer(std::map<std::string, FailOn>{{"error", FailOn::error},
-                                                                  {"warning", FailOn::warning},
-                                                                  {"info", FailOn::info},
-                                                                  {"never", FailOn::never}},
-                                    CLI::ignore_case))
-        ->default_str("error")
-        ->option_text("error|warning|info|never (error)");
+        ->transform(enum_choice<FailOn>({{"error", FailOn::error},
+                                         {"warning", FailOn::warning},
+                                         {"info", FailOn::info},
+                                         {"never", FailOn::never}}))
+        ->default_str("error");
     command.add_option("--color", options.color, "Colour the table: auto, always, never")
-        ->transform(
-            CLI::CheckedTransformer(std::map<std::string, ColorMode>{{"auto", ColorMode::automatic},
-                                                                     {"always", ColorMode::always},
-                                                                     {"never", ColorMode::never}},
-                                    CLI::ignore_case))
-        ->default_str("auto")
-        ->option_text("auto|always|never (auto)");
+        ->transform(enum_choice<ColorMode>({{"auto", ColorMode::automatic},
+                                            {"always", ColorMode::always},
+                                            {"never", ColorMode::never}}))
+        ->default_str("auto");
   }
   add_database_option(command, options.database);
   command.add_flag("--no-db", options.no_database, "Do not store the run");
   if (set == OptionSet::audit) {
     command.add_flag("-q,--quiet", options.quiet, "No progress or summary lines on stderr");
   }
-  command.add_option("--rules", options.rules,
-                     "TOML naming rules read on top of the built-in ones (docs/rules.md)");
+  command
+      .add_option("--rules", options.rules,
+                  "TOML naming rules read on top of the built-in ones (docs/rules.md)")
+      ->type_name("FILE");
   command.add_flag("--smtp", options.smtp,
                    "Also connect to each address's SMTP port: greeting and EHLO names against "
                    "the PTR (HELO_MISMATCH, HELO_INVALID); never sends mail");
-  command.add_option("--smtp-port", options.smtp_port, "Port for --smtp")->default_val(25);
-  command.add_option("--smtp-helo", options.smtp_helo,
-                     "Name to send with EHLO (default: this host's name)");
+  command.add_option("--smtp-port", options.smtp_port, "Port for --smtp")
+      ->default_val(25)
+      ->check(whole_number_range(1, 65535));
+  command
+      .add_option("--smtp-helo", options.smtp_helo,
+                  "Name to send with EHLO (default: this host's name)")
+      ->type_name("NAME");
   command
       .add_option("--smtp-timeout", options.smtp_timeout_seconds,
                   "Seconds to wait for the connection and each reply")
@@ -252,7 +253,7 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
       ->check(try_seconds());
   command.add_option("--smtp-concurrency", options.smtp_concurrency, "SMTP conversations at once")
       ->default_val(20)
-      ->check(CLI::Range(1, 1000));
+      ->check(whole_number_range(1, 1000));
   command
       .add_option("--domain", options.domains,
                   "Audit a mail domain's sending IPs: its MX hosts and SPF-authorised "
@@ -261,27 +262,34 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
   command
       .add_option("--domains-file", options.domain_files,
                   "File with one domain per line ('#' comments); repeatable")
+      ->type_name("FILE")
       ->allow_extra_args(false);
-  command.add_option("--prometheus-textfile", options.prometheus_textfile,
-                     "Write the run's metrics to this file for node_exporter's textfile "
-                     "collector (a regular file is replaced atomically)");
-  command.add_option("--notify-webhook", options.notify_webhook,
-                     "POST JSON listing the addresses that newly fail (against the previous "
-                     "complete run) to this http(s) URL");
+  command
+      .add_option("--prometheus-textfile", options.prometheus_textfile,
+                  "Write the run's metrics to this file for node_exporter's textfile "
+                  "collector (a regular file is replaced atomically)")
+      ->type_name("FILE");
+  command
+      .add_option("--notify-webhook", options.notify_webhook,
+                  "POST JSON listing the addresses that newly fail (against the previous "
+                  "complete run) to this http(s) URL")
+      ->type_name("URL");
   command
       .add_option("--notify-retries", options.notify_retries,
                   "Tries after the first when the webhook fails (connection, 5xx, 429)")
       ->default_val(3)
-      ->check(CLI::Range(0, 10));
+      ->check(whole_number_range(0, 10));
   command
       .add_option("--inventory", options.inventory,
                   "Audit the targets and settings of [inventory.NAME] in the configuration "
                   "file; its runs are compared only with each other")
+      ->type_name("NAME")
       ->check(inventory_name());
   if (set == OptionSet::audit) {
     command
         .add_option("--resume", options.resume,
                     "Continue an interrupted or killed run with its own targets and settings")
+        ->type_name("RUN")
         ->check(positive_whole_number());
   }
 }

@@ -392,19 +392,26 @@ void add_check_command(CLI::App& app, Context& context) {
   CLI::App* command = app.add_subcommand(
       "check", "Nagios/Icinga plugin: audit (or judge a stored run) and print one status line");
   register_options(*command, options->audit, OptionSet::check);
-  command->add_option("-w,--warning", options->warning,
-                      "WARNING when the failing addresses fall outside this range: N (more than "
-                      "N), N:, ~:N, N:M, @N:M (inside); N a count or N% of those audited");
+  command
+      ->add_option("-w,--warning", options->warning,
+                   "WARNING when the failing addresses fall outside this range: N (more than "
+                   "N), N:, ~:N, N:M, @N:M (inside); N a count or N% of those audited")
+      ->type_name("RANGE");
   command
       ->add_option("-c,--critical", options->critical,
                    "CRITICAL when the failing addresses fall outside this range (as -w)")
+      ->type_name("RANGE")
       ->default_str("0");
-  command->add_option("--run", options->run,
-                      "Judge this stored run (ID, or 'latest': the newest finished one) instead "
-                      "of auditing");
-  command->add_option("--max-age", options->max_age,
-                      "With --run: UNKNOWN when the run finished longer ago than this (26h, "
-                      "90m, 2d)");
+  command
+      ->add_option("--run", options->run,
+                   "Judge this stored run (ID, or 'latest': the newest finished one) instead "
+                   "of auditing")
+      ->type_name("RUN");
+  command
+      ->add_option("--max-age", options->max_age,
+                   "With --run: UNKNOWN when the run finished longer ago than this (26h, "
+                   "90m, 2d)")
+      ->type_name("AGE");
   command->add_flag("--store", options->store,
                     "Store the audit as a run (by default a check leaves the history alone)");
   add_config_support(*command, options->audit.config);

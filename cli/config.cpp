@@ -19,6 +19,8 @@
 #include <util/escape.hpp>
 #include <util/paths.hpp>
 
+#include "messages.hpp"
+
 namespace rdns::cli {
 namespace {
 
@@ -262,7 +264,7 @@ class ConfigReader {
       option->add_result(results);
       option->run_callback();
     } catch (const CLI::Error& error) {
-      fail(node, key, error.what());
+      fail(node, key, plain_message(error, command_));
     }
   }
 
@@ -284,6 +286,7 @@ void add_config_support(CLI::App& command, std::string& path) {
       .add_option("--config", path,
                   "TOML file with the same keys as the flags (default: "
                   "$XDG_CONFIG_HOME/rdnsctl/config.toml when it exists)")
+      ->type_name("FILE")
       ->envname("RDNSCTL_CONFIG");
 }
 
@@ -430,11 +433,11 @@ CLI::Validator inventory_name() {
         return valid_inventory_name(name)
                    ? std::string()
                    : fmt::format(
-                         "'{}' is not an inventory name (letters, digits, '.', '_' and "
+                         "{}: expected an inventory name (letters, digits, '.', '_' and "
                          "'-', at most 64 characters)",
                          escape_text(name));
       },
-      "NAME");
+      "");
 }
 
 Retention apply_config(CLI::App& command, const std::string& path, const ConfigScope& scope) {

@@ -101,7 +101,7 @@ void add_fix_command(CLI::App& app, Context& context) {
       ->check(try_seconds());
   fix->add_option("--ttl", options->ttl,
                   "TTL column for every proposal (default: none, the plan uses the A record's)")
-      ->check(CLI::Range(1, 86400));
+      ->check(whole_number_range(1, 86400));
   Context* ctx = &context;
   fix->callback([options, ctx] {
     db::Database database = open_existing(options->db);

@@ -18,6 +18,7 @@
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
+#include "choice_option.hpp"
 #include "commands.hpp"
 #include "number_option.hpp"
 #include "output.hpp"
@@ -235,12 +236,9 @@ void add_history_command(CLI::App& app, Context& context) {
       ->default_val(20)
       ->check(positive_whole_number());
   command->add_option("--format", options->format, "table, json or csv")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, Format>{
-              {"table", Format::table}, {"json", Format::json}, {"csv", Format::csv}},
-          CLI::ignore_case))
-      ->default_str("table")
-      ->option_text("table|json|csv (table)");
+      ->transform(enum_choice<Format>(
+          {{"table", Format::table}, {"json", Format::json}, {"csv", Format::csv}}))
+      ->default_str("table");
   command->callback([options, &context] {
     history(*options);
     context.exit_code = kExitOk;

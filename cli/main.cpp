@@ -16,6 +16,8 @@
 
 #include "commands.hpp"
 #include "config.hpp"
+#include "help.hpp"
+#include "messages.hpp"
 #include "version.hpp"
 
 namespace {
@@ -37,6 +39,7 @@ constexpr CommandEntry kCommands[] = {
     // Provisioning: docs/provisioning.md.
     {&rdns::cli::add_ptr_command},
     {&rdns::cli::add_fix_command},
+    {&rdns::cli::add_completion_command},
 };
 
 /// Messages already escape the data they quote; this only keeps a stray
@@ -101,6 +104,24 @@ int check_stdout(int code) {
   return rdns::cli::kExitOperational;
 }
 
+/// One plain line on stderr (for `check`, the plugin's UNKNOWN line on
+/// stdout); returns the exit code.
+int report_parse_error(const CLI::App& app, const Context& context, const CLI::ParseError& error) {
+  std::string message = rdns::cli::command_message(error, app);
+  if (message.empty()) {
+    message = rdns::cli::plain_message(error, app);
+    const std::string variable = rdns::cli::environment_source(app, context.arguments, message);
+    if (!variable.empty()) message += " (value from the environment variable " + variable + ")";
+  }
+  std::fprintf(stderr, "rdnsctl: %s\n", printable(message).c_str());
+  // A Nagios plugin reports its own misuse as UNKNOWN, not CRITICAL (2).
+  if (!context.arguments.empty() && context.arguments[0] == "check") {
+    std::printf("RDNS UNKNOWN - %s\n", printable(message).c_str());
+    return rdns::cli::kExitPluginUnknown;
+  }
+  return rdns::cli::kExitUsage;
+}
+
 }  // namespace
 
 namespace rdns::cli {
@@ -119,8 +140,10 @@ std::filesystem::path database_path(const std::string& flag) {
 }
 
 void add_database_option(CLI::App& command, std::string& path) {
-  command.add_option("--db", path,
-                     "SQLite database of runs (default: $XDG_DATA_HOME/rdnsctl/rdnsctl.db)");
+  command
+      .add_option("--db", path,
+                  "SQLite database of runs (default: $XDG_DATA_HOME/rdnsctl/rdnsctl.db)")
+      ->type_name("PATH");
 }
 
 }  // namespace rdns::cli
@@ -134,37 +157,27 @@ int main(int argc, char** argv) {
     std::fputs("rdnsctl: cannot initialise c-ares\n", stderr);
     return rdns::cli::kExitOperational;
   }
-  CLI::App app{"rdnsctl: audit and fix the reverse DNS (PTR) of mail-server IPs"};
+  // Named, so usage lines say "rdnsctl", not the path it was started by.
+  CLI::App app{"rdnsctl: audit and fix the reverse DNS (PTR) of mail-server IPs", "rdnsctl"};
   app.set_version_flag("--version", rdns::cli::version_text());
   app.require_subcommand(1);
   app.fallthrough(false);
+  rdns::cli::use_plain_help(app);
 
   Context context;
   for (int i = 1; i < argc; ++i) context.arguments.emplace_back(argv[i]);
   for (const CommandEntry& entry : kCommands) entry.add(app, context);
+  rdns::cli::add_examples(app);
 
   int code = 0;
   try {
     app.parse(argc, argv);
     code = context.exit_code;
   } catch (const CLI::ParseError& error) {
-    const std::string variable =
-        error.get_exit_code() == 0
-            ? std::string()
-            : rdns::cli::environment_source(app, context.arguments, error.what());
-    std::string message = error.what();
-    if (variable.empty()) {
-      code = app.exit(error);
+    if (error.get_exit_code() == 0) {
+      code = app.exit(error);  // --help, --version
     } else {
-      message += " (value from the environment variable " + variable + ")";
-      std::fprintf(stderr, "%s\n", printable(message).c_str());
-      code = rdns::cli::kExitUsage;
-    }
-    if (code != 0) code = rdns::cli::kExitUsage;
-    // A Nagios plugin reports its own misuse as UNKNOWN, not CRITICAL (2).
-    if (code != 0 && !context.arguments.empty() && context.arguments[0] == "check") {
-      std::printf("RDNS UNKNOWN - %s\n", printable(message).c_str());
-      code = rdns::cli::kExitPluginUnknown;
+      code = report_parse_error(app, context, error);
     }
   } catch (const rdns::Error& error) {
     std::fprintf(stderr, "rdnsctl: %s\n", printable(error.what()).c_str());

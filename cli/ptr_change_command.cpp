@@ -50,7 +50,7 @@ void add_ptr_change_command(CLI::App& ptr, const std::shared_ptr<PtrOptions>& op
   change->add_option("--ttl", options->ttl, "TTL after the change (default: the current one)");
   change->add_option("--low-ttl", options->low_ttl, "TTL held during the switch")
       ->default_val(60)
-      ->check(CLI::Range(1, 86400));
+      ->check(whole_number_range(1, 86400));
   change->add_flag("--allow-unconfirmed", options->allow_unconfirmed,
                    "Switch even when the new name's A record does not hold the IP");
   change->callback([options, ctx] {

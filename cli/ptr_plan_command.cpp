@@ -305,7 +305,9 @@ void add_ptr_plan_commands(CLI::App& ptr, const std::shared_ptr<PtrOptions>& opt
       "journal",
       "The journaled operations, newest first: ID, time, state, action, IP, value, "
       "previous value, RequestId, source, outcome");
-  journal->add_option("--limit", options->limit, "At most this many")->default_val(20);
+  journal->add_option("--limit", options->limit, "At most this many")
+      ->default_val(20)
+      ->check(positive_whole_number());
   journal->callback([options, ctx] {
     auto stored = db::PtrJournal::open(database_path(options->db));
     for (const auto& op : stored.list(options->limit)) print_operation(op);

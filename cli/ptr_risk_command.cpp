@@ -93,7 +93,7 @@ void add_ptr_risk_command(CLI::App& ptr, const std::shared_ptr<PtrOptions>& opti
       "risk", "Re-check every managed record: ownership, FCrDNS, verification TXT, billing");
   risk->add_option("--fail-on", options->fail_on, "Exit 1 when a risk reaches: low, medium, high")
       ->default_val("medium")
-      ->check(CLI::IsMember({"low", "medium", "high"}));
+      ->check(one_of({"low", "medium", "high"}));
   risk->callback([options, ctx] {
     PtrSession session = open_session(*options, SessionUse::write);
     const auto managed = session.journal->managed(session.region);

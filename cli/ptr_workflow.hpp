@@ -14,7 +14,9 @@
 #include <provision/ptr_client.hpp>
 #include <provision/write_checks.hpp>
 
+#include "choice_option.hpp"
 #include "commands.hpp"
+#include "number_option.hpp"
 
 namespace rdns::cli {
 

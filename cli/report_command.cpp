@@ -20,7 +20,9 @@
 #include <util/escape.hpp>
 #include <util/output_file.hpp>
 
+#include "choice_option.hpp"
 #include "commands.hpp"
+#include "number_option.hpp"
 
 namespace rdns::cli {
 namespace {
@@ -92,6 +94,12 @@ std::pair<db::RunInfo, db::RunInfo> latest_comparison(db::Database& database,
 
 /// True when an address newly fails.
 bool diff(const ReportOptions& options) {
+  // A mistake in the arguments is reported before any database is looked for.
+  if (options.from_run.empty() != options.to_run.empty()) {
+    throw Error(Errc::usage,
+                "report diff: give two runs (older, newer), or none to compare the newest complete "
+                "run with the one before it");
+  }
   db::Database database = open_existing(options.database);
   const auto find = [&](const std::string& text) {
     const std::int64_t id = resolve_run(database, text, options.inventory);
@@ -100,11 +108,6 @@ bool diff(const ReportOptions& options) {
       throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
     return std::move(*run);
   };
-  if (options.from_run.empty() != options.to_run.empty()) {
-    throw Error(Errc::usage,
-                "report diff: give two runs (older, newer), or none to compare the newest complete "
-                "run with the one before it");
-  }
   const auto [from, to] = options.from_run.empty()
                               ? latest_comparison(database, options.inventory)
                               : std::pair{find(options.from_run), find(options.to_run)};
@@ -129,9 +132,7 @@ void history(const ReportOptions& options) {
 }
 
 auto text_format_transformer() {
-  return CLI::CheckedTransformer(
-      std::map<std::string, TextFormat>{{"table", TextFormat::table}, {"json", TextFormat::json}},
-      CLI::ignore_case);
+  return enum_choice<TextFormat>({{"table", TextFormat::table}, {"json", TextFormat::json}});
 }
 
 }  // namespace
@@ -146,16 +147,13 @@ void add_report_command(CLI::App& app, Context& context) {
   add_inventory_filter(*command, options->inventory);
   command->add_option("--format", options->format, "html or csv")
       ->transform(
-          CLI::CheckedTransformer(std::map<std::string, ReportFormat>{{"html", ReportFormat::html},
-                                                                      {"csv", ReportFormat::csv}},
-                                  CLI::ignore_case))
-      ->default_str("html")
-      ->option_text("html|csv (html)");
+          enum_choice<ReportFormat>({{"html", ReportFormat::html}, {"csv", ReportFormat::csv}}))
+      ->default_str("html");
   command->add_option("-o,--output", options->output, "Report file ('-' is standard output)")
       ->default_str("-");
   command->add_option("--history", options->history_runs, "Runs shown in the HTML trend chart")
       ->default_val(12)
-      ->check(CLI::Range(1, 1000));
+      ->check(whole_number_range(1, 1000));
 
   CLI::App* diff_command = command->add_subcommand("diff", "What changed between two runs, per IP");
   add_database_option(*diff_command, options->database);
@@ -166,8 +164,7 @@ void add_report_command(CLI::App& app, Context& context) {
   add_inventory_filter(*diff_command, options->inventory);
   diff_command->add_option("--format", options->text_format, "table or json")
       ->transform(text_format_transformer())
-      ->default_str("table")
-      ->option_text("table|json (table)");
+      ->default_str("table");
   diff_command->add_flag("--fail-on-new", options->fail_on_new,
                          "Exit 1 when an address newly fails in the newer run");
   diff_command->callback([options, &context] {
@@ -178,12 +175,13 @@ void add_report_command(CLI::App& app, Context& context) {
   CLI::App* history_command =
       command->add_subcommand("history", "Runs over time: counts, pass rate, changes");
   add_database_option(*history_command, options->database);
-  history_command->add_option("--limit", options->limit, "Runs to show")->default_val(20);
+  history_command->add_option("--limit", options->limit, "Runs to show")
+      ->default_val(20)
+      ->check(positive_whole_number());
   add_inventory_filter(*history_command, options->inventory);
   history_command->add_option("--format", options->text_format, "table or json")
       ->transform(text_format_transformer())
-      ->default_str("table")
-      ->option_text("table|json (table)");
+      ->default_str("table");
   history_command->callback([options, &context] {
     history(*options);
     context.exit_code = kExitOk;

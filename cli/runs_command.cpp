@@ -17,6 +17,7 @@
 #include <util/file_lock.hpp>
 
 #include "audit_run.hpp"
+#include "choice_option.hpp"
 #include "commands.hpp"
 #include "config.hpp"
 #include "number_option.hpp"
@@ -34,11 +35,12 @@ struct RunsOptions {
 };
 
 /// The --format names a command takes: all four by default.
-auto format_transformer(std::map<std::string, Format> formats = {{"table", Format::table},
-                                                                 {"json", Format::json},
-                                                                 {"jsonl", Format::jsonl},
-                                                                 {"csv", Format::csv}}) {
-  return CLI::CheckedTransformer(std::move(formats), CLI::ignore_case);
+auto format_transformer(std::vector<std::pair<std::string, Format>> formats = {
+                            {"table", Format::table},
+                            {"json", Format::json},
+                            {"jsonl", Format::jsonl},
+                            {"csv", Format::csv}}) {
+  return enum_choice<Format>(std::move(formats));
 }
 
 struct PruneOptions {
@@ -121,19 +123,17 @@ void add_prune_command(CLI::App& runs, Context& context) {
   options->keep_given = command
                             ->add_option("--keep", options->keep,
                                          "Keep the newest N runs of each inventory or target set")
-                            ->check(positive_whole_number())
-                            ->option_text("N");
+                            ->check(positive_whole_number());
   options->older_than_given = command
                                   ->add_option("--older-than", options->older_than_days,
                                                "Remove only runs begun more than DAYS days ago")
-                                  ->check(CLI::Range(std::int64_t{0}, db::kMaxPruneDays))
-                                  ->option_text("DAYS");
+                                  ->check(whole_number_range(0, db::kMaxPruneDays))
+                                  ->type_name("DAYS");
   add_inventory_filter(*command, options->inventory);
   command->add_flag("--dry-run", options->dry_run, "Show what would be removed; change nothing");
   command->add_option("--format", options->format, "table or json")
       ->transform(format_transformer({{"table", Format::table}, {"json", Format::json}}))
-      ->default_str("table")
-      ->option_text("table|json (table)");
+      ->default_str("table");
   command->callback([options, &context] {
     try {
       prune(*options);
@@ -222,6 +222,7 @@ std::int64_t resolve_run(db::Database& database, const std::string& text,
 
 void add_inventory_filter(CLI::App& command, std::string& name) {
   command.add_option("--inventory", name, "Only the runs of this inventory")
+      ->type_name("NAME")
       ->check(inventory_name());
 }
 
@@ -232,12 +233,13 @@ void add_runs_command(CLI::App& app, Context& context) {
 
   CLI::App* list_command = runs->add_subcommand("list", "List runs, newest first");
   add_database_option(*list_command, options->database);
-  list_command->add_option("--limit", options->limit, "Runs to show")->default_val(20);
+  list_command->add_option("--limit", options->limit, "Runs to show")
+      ->default_val(20)
+      ->check(positive_whole_number());
   add_inventory_filter(*list_command, options->inventory);
   list_command->add_option("--format", options->format, "table or json")
       ->transform(format_transformer())
-      ->default_str("table")
-      ->option_text("table|json (table)");
+      ->default_str("table");
   list_command->callback([options, &context] {
     list(*options);
     context.exit_code = kExitOk;
@@ -249,8 +251,7 @@ void add_runs_command(CLI::App& app, Context& context) {
   add_inventory_filter(*show_command, options->inventory);
   show_command->add_option("--format", options->format, "table, json, jsonl or csv")
       ->transform(format_transformer())
-      ->default_str("table")
-      ->option_text("table|json|jsonl|csv (table)");
+      ->default_str("table");
   show_command->callback([options, &context] {
     show(*options);
     context.exit_code = kExitOk;

@@ -279,5 +279,5 @@ TEST_CASE("inventory mistakes are refused with the file, line and key") {
   CHECK_THAT(no_file.err, Catch::Contains("--inventory mail: no configuration file to define it"));
   const ProcessResult bad_name = run_rdnsctl({"runs", "list", "--inventory", "../x"});
   CHECK(bad_name.exit_code == 2);
-  CHECK_THAT(bad_name.err, Catch::Contains("'../x' is not an inventory name"));
+  CHECK_THAT(bad_name.err, Catch::Contains("--inventory ../x: expected an inventory name"));
 }

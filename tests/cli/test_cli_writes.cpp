@@ -252,6 +252,6 @@ TEST_CASE("floating-point options refuse infinite, NaN and unbounded values") {
     INFO(shown);
     const auto result = run_rdnsctl(args);
     CHECK(result.exit_code == 2);
-    CHECK_THAT(result.err, Catch::Contains("is not a number of"));
+    CHECK_THAT(result.err, Catch::Contains(": expected a number of"));
   }
 }
