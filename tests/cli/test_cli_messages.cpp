@@ -141,8 +141,8 @@ TEST_CASE("--help lists values in words, with the range and the default") {
 TEST_CASE("--version names the build and the libraries it runs with") {
   const ProcessResult version = run_rdnsctl({"--version"});
   CHECK(version.exit_code == 0);
-  CHECK_THAT(version.out, Catch::StartsWith("rdnsctl 0.") && Catch::Contains("built with ") &&
-                              Catch::Contains("c-ares 1.") && Catch::Contains("SQLite 3.") &&
-                              Catch::Contains("libcurl ") && Catch::Contains("Boost 1.") &&
-                              Catch::Contains("database schema "));
+  CHECK_THAT(version.out, Catch::StartsWith("rdnsctl 0.") && Catch::Contains(" (commit ") &&
+                              Catch::Contains("built with ") && Catch::Contains("c-ares 1.") &&
+                              Catch::Contains("SQLite 3.") && Catch::Contains("libcurl ") &&
+                              Catch::Contains("Boost 1.") && Catch::Contains("database schema "));
 }
