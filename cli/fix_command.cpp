@@ -91,7 +91,8 @@ void add_fix_command(CLI::App& app, Context& context) {
       "fix", "Propose PTR names for an audit's failing IPv4 addresses as a desired-state CSV");
   fix->add_option("--run", options->run, "Audit run ID, or latest")->required();
   add_database_option(*fix, options->db);
-  fix->add_option("-o,--output", options->output, "Write the CSV here (default: stdout)");
+  fix->add_option("-o,--output", options->output, "Write the CSV here (default: stdout)")
+      ->type_name("FILE");
   fix->add_option("--resolver", options->resolvers,
                   "Recursive resolver IP[:PORT] to check A records; repeatable (default: "
                   "resolv.conf)")

@@ -47,7 +47,8 @@ void add_ptr_change_command(CLI::App& ptr, const std::shared_ptr<PtrOptions>& op
                          "switch, confirm in DNS, restore the TTL; re-run to resume");
   change->add_option("ip", options->ip, "IPv4 address with a record")->required();
   change->add_option("name", options->name, "The new value")->required();
-  change->add_option("--ttl", options->ttl, "TTL after the change (default: the current one)");
+  change->add_option("--ttl", options->ttl, "TTL after the change (default: the current one)")
+      ->check(whole_number_range(1, 86400));
   change->add_option("--low-ttl", options->low_ttl, "TTL held during the switch")
       ->default_val(60)
       ->check(whole_number_range(1, 86400));

@@ -245,7 +245,8 @@ void add_ptr_plan_commands(CLI::App& ptr, const std::shared_ptr<PtrOptions>& opt
   CLI::App* plan = ptr.add_subcommand(
       "plan", "Compare a desired-state CSV (ip,name[,ttl]) with the cloud; print and store a plan");
   plan->add_option("file", options->file, "Desired-state CSV")->required();
-  plan->add_option("-o,--output", options->output, "Store the plan (JSON) for ptr apply");
+  plan->add_option("-o,--output", options->output, "Store the plan (JSON) for ptr apply")
+      ->type_name("FILE");
   plan->add_flag("--delete-unmanaged", options->delete_unmanaged,
                  "Also delete records absent from the file that rdnsctl did not create");
   plan->add_flag("--allow-unconfirmed", options->allow_unconfirmed,

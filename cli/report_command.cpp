@@ -150,6 +150,7 @@ void add_report_command(CLI::App& app, Context& context) {
           enum_choice<ReportFormat>({{"html", ReportFormat::html}, {"csv", ReportFormat::csv}}))
       ->default_str("html");
   command->add_option("-o,--output", options->output, "Report file ('-' is standard output)")
+      ->type_name("FILE")
       ->default_str("-");
   command->add_option("--history", options->history_runs, "Runs shown in the HTML trend chart")
       ->default_val(12)

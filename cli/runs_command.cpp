@@ -238,7 +238,7 @@ void add_runs_command(CLI::App& app, Context& context) {
       ->check(positive_whole_number());
   add_inventory_filter(*list_command, options->inventory);
   list_command->add_option("--format", options->format, "table or json")
-      ->transform(format_transformer())
+      ->transform(format_transformer({{"table", Format::table}, {"json", Format::json}}))
       ->default_str("table");
   list_command->callback([options, &context] {
     list(*options);

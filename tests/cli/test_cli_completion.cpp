@@ -60,7 +60,8 @@ TEST_CASE("bash completes commands, their options and the values of enumerated o
   CHECK(complete(script, {"audit", "--fail-on", "w"}) == Words{"warning"});
   // Nested commands, and the options of the one reached.
   CHECK(complete(script, {"runs", ""}) == Words{"--help", "list", "prune", "show"});
-  CHECK(complete(script, {"runs", "list", "--format", "j"}) == Words{"json", "jsonl"});
+  CHECK(complete(script, {"runs", "list", "--format", "j"}) == Words{"json"});
+  CHECK(complete(script, {"runs", "show", "1", "--format", "j"}) == Words{"json", "jsonl"});
   CHECK(complete(script, {"report", "diff", "--format", ""}) == Words{"json", "table"});
   CHECK(complete(script, {"completion", ""}) == Words{"--help", "bash", "fish", "zsh"});
   // An option value of a flag before the cursor does not end the command.

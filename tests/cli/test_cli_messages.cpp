@@ -36,7 +36,7 @@ TEST_CASE("a bad value names the flag, the value and what is accepted") {
   check_usage_error(run_rdnsctl({"audit", "--no-db", "--timeout", "0", "192.0.2.1"}),
                     "--timeout 0: expected a number of seconds from 0.01 to 60");
   check_usage_error(run_rdnsctl({"runs", "list", "--format", "yaml"}),
-                    "--format yaml: expected table, json, jsonl or csv");
+                    "--format yaml: expected table or json");
   check_usage_error(run_rdnsctl({"report", "diff", "--format", "csv"}),
                     "--format csv: expected table or json");
   check_usage_error(run_rdnsctl({"ptr", "risk", "--fail-on", "severe"}),
@@ -145,4 +145,16 @@ TEST_CASE("--version names the build and the libraries it runs with") {
                               Catch::Contains("built with ") && Catch::Contains("c-ares 1.") &&
                               Catch::Contains("SQLite 3.") && Catch::Contains("libcurl ") &&
                               Catch::Contains("Boost 1.") && Catch::Contains("database schema "));
+}
+
+TEST_CASE("ptr change takes a TTL of 1 to 86400 seconds, and runs list only its two formats") {
+  const ProcessResult ttl =
+      run_rdnsctl({"ptr", "change", "192.0.2.10", "mail.example.com", "--ttl", "0"});
+  CHECK(ttl.exit_code == 2);
+  CHECK_THAT(ttl.err, Catch::Contains("--ttl 0: expected a whole number from 1 to 86400"));
+  const ProcessResult csv = run_rdnsctl({"runs", "list", "--format", "csv"});
+  CHECK(csv.exit_code == 2);
+  CHECK_THAT(csv.err, Catch::Contains("--format csv: expected table or json"));
+  const ProcessResult help = run_rdnsctl({"report", "--help"});
+  CHECK_THAT(help.out, Catch::Contains("-o,--output FILE"));
 }
