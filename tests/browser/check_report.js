@@ -13,6 +13,7 @@
 //                 in its own colour with a "run N, DATE: STATUS" tooltip on hover
 // --screenshot    writes a PNG of the top of the page (a test artefact)
 // --bench         only measure load, sort and filter times
+// --max-pages N   printed to A4 PDF, the report takes at most N pages
 //
 // The page is loaded twice: as delivered (its Content-Security-Policy must
 // let the report's own script run and block nothing else) and with the CSP
@@ -32,7 +33,7 @@ const CHROMIUM_ARGS = [
 ];
 
 function parseArgs(argv) {
-  const options = { report: null, rows: null, hostile: [], recent: [], screenshot: null, bench: false };
+  const options = { report: null, rows: null, hostile: [], recent: [], screenshot: null, bench: false, maxPages: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--rows') options.rows = Number(argv[++i]);
@@ -40,6 +41,7 @@ function parseArgs(argv) {
     else if (arg === '--recent') options.recent.push(argv[++i]);
     else if (arg === '--screenshot') options.screenshot = argv[++i];
     else if (arg === '--bench') options.bench = true;
+    else if (arg === '--max-pages') options.maxPages = Number(argv[++i]);
     else if (!arg.startsWith('--') && !options.report) options.report = arg;
     else throw new Error(`unknown argument ${arg}`);
   }
@@ -277,11 +279,46 @@ async function main() {
             `recent states of ${ip}: two states share a colour (${JSON.stringify([...colors])})`);
     }
 
-    // Print: the controls are not printed.
+    // Print: the controls are not printed; every address that does not pass
+    // is, with its findings in a column wide enough to read; the passing ones
+    // are only counted. A4 at 96 dpi is 794 px wide.
+    await page.setViewport({ width: 794, height: 1123 });
     await page.emulateMediaType('print');
-    const printControls = await page.evaluate(() => getComputedStyle(document.getElementById('controls')).display);
-    check(printControls === 'none', `controls print as display:${printControls}`);
+    const paper = await page.evaluate(() => {
+      const rows = Array.from(document.querySelectorAll('#results tbody tr'));
+      const printed = rows.filter((row) => getComputedStyle(row).display !== 'none');
+      const findings = printed.map((row) => row.cells[7].getBoundingClientRect().width);
+      return {
+        controls: getComputedStyle(document.getElementById('controls')).display,
+        printed: printed.map((row) => row.getAttribute('data-status')),
+        notPassing: rows.filter((row) => row.getAttribute('data-status') !== 'pass').length,
+        narrowestFindings: findings.length ? Math.min(...findings) : 0,
+      };
+    });
+    check(paper.controls === 'none', `controls print as display:${paper.controls}`);
+    check(paper.printed.length === paper.notPassing && !paper.printed.includes('pass'),
+          `print lists ${paper.printed.length} rows (${[...new Set(paper.printed)]}), expected the ${paper.notPassing} that do not pass`);
+    check(paper.notPassing === 0 || paper.narrowestFindings >= 150,
+          `the printed Findings column is ${paper.narrowestFindings} px wide`);
+    const pdf = Buffer.from(await page.pdf({ format: 'A4', printBackground: true }));
+    result.pdf_pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+    if (options.maxPages) {
+      check(result.pdf_pages >= 1 && result.pdf_pages <= options.maxPages,
+            `the report prints on ${result.pdf_pages} A4 pages, expected at most ${options.maxPages}`);
+    }
     await page.emulateMediaType('screen');
+
+    // A phone: each address is a card of bounded height, none wider than the screen.
+    await page.setViewport({ width: 420, height: 900 });
+    const phone = await page.evaluate(() => {
+      const rows = Array.from(document.querySelectorAll('#results tbody tr')).filter((row) => !row.hidden);
+      const boxes = rows.slice(0, 100).map((row) => row.getBoundingClientRect());
+      return { tallest: Math.max(0, ...boxes.map((box) => box.height)),
+               rightmost: Math.max(0, ...boxes.map((box) => box.right)) };
+    });
+    check(phone.tallest < 600, `at 420 px the tallest address row is ${phone.tallest} px`);
+    check(phone.rightmost <= 420, `at 420 px an address row reaches ${phone.rightmost} px`);
+    await page.setViewport({ width: 1280, height: 1600 });
 
     if (options.screenshot) {
       await page.evaluate(() => window.scrollTo(0, 0));
