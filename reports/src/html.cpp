@@ -398,7 +398,20 @@ void write_html_report(const ReportData& data, std::ostream& out) {
   page.set("rows", mustache::data{mustache::data::type::list});
   auto& rows = const_cast<mustache::data&>(*page.get("rows"));
   page.set("recent_runs", recent_runs_data(data.recent_runs));
-  for (const auto& record : data.results) {
+  // Failures first, then unknown, warn, pass, each in address order: what
+  // needs fixing leads, with or without the script (which can re-sort).
+  std::vector<const db::ResultRecord*> ordered;
+  ordered.reserve(data.results.size());
+  for (const auto& record : data.results) ordered.push_back(&record);
+  const auto rank = [](const std::string& status) {
+    return status == "fail" ? 0 : status == "unknown" ? 1 : status == "warn" ? 2 : 3;
+  };
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [&](const db::ResultRecord* a, const db::ResultRecord* b) {
+                     return rank(a->status) < rank(b->status);
+                   });
+  for (const db::ResultRecord* entry : ordered) {
+    const db::ResultRecord& record = *entry;
     const auto change = change_of.find(record.ip);
     mustache::data row = result_row(
         record, change == change_of.end() ? "" : std::string(change_label(change->second)));

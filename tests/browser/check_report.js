@@ -185,6 +185,10 @@ async function main() {
     check(controlsShown, 'the report script did not run (controls still hidden): CSP hash or script error');
     check(initial.visible === page1(initial.rows), `${initial.visible} rows shown at first, expected one page`);
     check(initial.pager === initial.rows > initial.pageSize, 'the show more/all buttons are wrong');
+    const statusRank = { fail: 0, unknown: 1, warn: 2, pass: 3 };
+    check(JSON.stringify(initial.statuses) ===
+          JSON.stringify(sorted(initial.statuses, (a, b) => statusRank[a] - statusRank[b])),
+          'the table does not list failures first');
 
     // The address table is laid out only when scrolled to (content-visibility):
     // time that first layout and paint.
