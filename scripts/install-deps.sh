@@ -21,6 +21,8 @@ PACKAGES=(
   # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh.
   clang libclang-rt-14-dev
   chromium
+  # pdftotext, which reads back the report the browser test prints to PDF.
+  poppler-utils
   # systemd-analyze, which verifies the sample units.
   systemd
   # promtool, which checks the --prometheus-textfile output (only the tool is

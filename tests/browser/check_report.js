@@ -14,6 +14,7 @@
 // --screenshot    writes a PNG of the top of the page (a test artefact)
 // --bench         only measure load, sort and filter times
 // --max-pages N   printed to A4 PDF, the report takes at most N pages
+// --pdf FILE      keeps that PDF (a test artefact, read back with pdftotext)
 //
 // The page is loaded twice: as delivered (its Content-Security-Policy must
 // let the report's own script run and block nothing else) and with the CSP
@@ -42,6 +43,7 @@ function parseArgs(argv) {
     else if (arg === '--screenshot') options.screenshot = argv[++i];
     else if (arg === '--bench') options.bench = true;
     else if (arg === '--max-pages') options.maxPages = Number(argv[++i]);
+    else if (arg === '--pdf') options.pdf = argv[++i];
     else if (!arg.startsWith('--') && !options.report) options.report = arg;
     else throw new Error(`unknown argument ${arg}`);
   }
@@ -306,6 +308,7 @@ async function main() {
           `the printed Findings column is ${paper.narrowestFindings} px wide`);
     const pdf = Buffer.from(await page.pdf({ format: 'A4', printBackground: true }));
     result.pdf_pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+    if (options.pdf) fs.writeFileSync(options.pdf, pdf);
     if (options.maxPages) {
       check(result.pdf_pages >= 1 && result.pdf_pages <= options.maxPages,
             `the report prints on ${result.pdf_pages} A4 pages, expected at most ${options.maxPages}`);

@@ -83,12 +83,22 @@ TEST_CASE("a report of a real audit of the sample zones renders the <img> PTR as
   REQUIRE(audit.exit_code == 1);
   const auto report = dir.path() / "audit.html";
   REQUIRE(run_rdnsctl({"report", "--db", db, "-o", report.string()}).exit_code == 0);
+  const auto pdf = artefact("report-sample-audit.pdf");
+  std::filesystem::remove(pdf);
   const auto json = check_in_chromium(
       report, {"--rows", "5", "--hostile", "<img\\032src=x\\032onerror=alert\\(1\\)>.example.com",
-               "--hostile", "\\027[31mred.example.com", "--max-pages", "4", "--screenshot",
-               artefact("report-sample-audit.png").string()});
+               "--hostile", "\\027[31mred.example.com", "--max-pages", "4", "--pdf", pdf.string(),
+               "--screenshot", artefact("report-sample-audit.png").string()});
   INFO(json.dump(2));
   CHECK(json["ok"] == true);
+  // On paper: the failing addresses with their findings and how to fix them;
+  // the passing one only counted.
+  const auto text = rdns::test::run_command({"pdftotext", "-layout", pdf.string(), "-"});
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("192.0.2.31") && Catch::Contains("INVALID_PTR_NAME") &&
+                           Catch::Contains("192.0.2.16") && Catch::Contains("FORWARD_MISMATCH") &&
+                           Catch::Contains("How to fix") &&
+                           Catch::Contains("Passing addresses are counted above"));
 }
 
 TEST_CASE("the browser check fails a report that runs a payload or makes a request",
