@@ -23,6 +23,8 @@ PACKAGES=(
   chromium
   # pdftotext, which reads back the report the browser test prints to PDF.
   poppler-utils
+  # The shells whose completion scripts the tests load.
+  zsh fish
   # systemd-analyze, which verifies the sample units.
   systemd
   # promtool, which checks the --prometheus-textfile output (only the tool is

@@ -94,15 +94,30 @@ TEST_CASE("zsh and fish scripts come from the same tree") {
   CHECK(zsh.exit_code == 0);
   CHECK_THAT(zsh.out, Catch::StartsWith("#compdef rdnsctl\n") && Catch::Contains("bashcompinit") &&
                           Catch::Contains("complete -F _rdnsctl rdnsctl"));
-  if (run_command({"sh", "-c", "command -v zsh"}).exit_code == 0) {
-    TempDir dir;
-    const auto file = write_file(dir.path() / "_rdnsctl", zsh.out);
-    CHECK(run_command({"zsh", "-n", file.string()}).exit_code == 0);
-  }
+  // scripts/install-deps.sh installs both shells: the scripts run in them.
+  TempDir dir;
+  const auto zsh_file = write_file(dir.path() / "_rdnsctl", zsh.out);
+  CHECK(run_command({"zsh", "-n", zsh_file.string()}).exit_code == 0);
+  const ProcessResult loaded =
+      run_command({"zsh", "-c",
+                   "autoload -U compinit && compinit -u && source " + zsh_file.string() +
+                       " && print -r -- ${_comps[rdnsctl]}"});
+  INFO(loaded.err);
+  CHECK(loaded.out == "_bash_complete -F _rdnsctl\n");
+
   const ProcessResult fish = run_rdnsctl({"completion", "fish"});
   CHECK(fish.exit_code == 0);
   CHECK_THAT(fish.out, Catch::Contains("complete -c rdnsctl -n '__fish_seen_subcommand_from audit' "
                                        "-l format -x -a 'table json jsonl csv'"));
+  const auto fish_file = write_file(dir.path() / "rdnsctl.fish", fish.out);
+  const auto offered = [&](const std::string& line) {
+    return run_command({"fish", "--no-config", "-c",
+                        "source " + fish_file.string() + "; complete -C '" + line + "'"})
+        .out;
+  };
+  CHECK(offered("rdnsctl audit --format ") == "csv\njson\njsonl\ntable\n");
+  CHECK(offered("rdnsctl au") == "audit\n");
+  CHECK(offered("rdnsctl runs ") == "list\nprune\nshow\n");
 }
 
 TEST_CASE("an unknown shell is refused with the choices") {
