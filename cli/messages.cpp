@@ -1,6 +1,7 @@
 #include "messages.hpp"
 
 #include <algorithm>
+#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -76,8 +77,12 @@ std::string extras_message(const std::string& text) {
   const std::size_t colon = text.find(": ");
   if (colon == std::string::npos) return text;
   const std::string arguments = text.substr(colon + 2);
-  const bool option = starts_with(arguments, "-");
-  return fmt::format("unexpected {} '{}'", option ? "option" : "argument", escape_text(arguments));
+  // CLI11 lists what nothing took ("3 --limt"): name the option if there is one.
+  std::istringstream words(arguments);
+  for (std::string word; words >> word;) {
+    if (starts_with(word, "-")) return fmt::format("unexpected option '{}'", escape_text(word));
+  }
+  return fmt::format("unexpected argument '{}'", escape_text(arguments));
 }
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
@@ -116,6 +121,20 @@ std::string closest(const std::string& word, const std::vector<std::string>& nam
     }
   }
   return best;
+}
+
+/// " (did you mean '--format'?)" for the first mistyped long option among
+/// `unused`, naming the closest option `command` has; empty when none is close.
+std::string option_hint(const CLI::App& command, const std::vector<std::string>& unused) {
+  const auto flag = std::find_if(unused.begin(), unused.end(),
+                                 [](const std::string& text) { return starts_with(text, "--"); });
+  if (flag == unused.end()) return {};
+  std::vector<std::string> options;
+  for (const CLI::Option* option : command.get_options()) {
+    for (const std::string& name : option->get_lnames()) options.push_back("--" + name);
+  }
+  const std::string suggestion = closest(flag->substr(0, flag->find('=')), options);
+  return suggestion.empty() ? std::string() : " (did you mean '" + suggestion + "'?)";
 }
 
 /// "rdnsctl runs": the command a help hint names. The root is "rdnsctl"
@@ -157,7 +176,8 @@ std::string command_message(const CLI::Error& error, const CLI::App& app) {
   const std::vector<std::string> names = command_names(*reached);
   if (names.empty()) {
     if (dynamic_cast<const CLI::ExtrasError*>(&error) == nullptr) return {};
-    return extras_message(error.what()) + "; see " + path + " --help";
+    return extras_message(error.what()) + option_hint(*reached, unused) + "; see " + path +
+           " --help";
   }
   const auto word = std::find_if(unused.begin(), unused.end(),
                                  [](const std::string& text) { return !starts_with(text, "-"); });
@@ -167,7 +187,8 @@ std::string command_message(const CLI::Error& error, const CLI::App& app) {
                        suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)", path);
   }
   if (dynamic_cast<const CLI::RequiredError*>(&error) == nullptr) {
-    return extras_message(error.what()) + "; see " + path + " --help";
+    return extras_message(error.what()) + option_hint(*reached, unused) + "; see " + path +
+           " --help";
   }
   return fmt::format("{}which command? {}; see {} --help",
                      reached == &app ? std::string() : reached->get_name() + ": ",

@@ -158,3 +158,17 @@ TEST_CASE("ptr change takes a TTL of 1 to 86400 seconds, and runs list only its 
   const ProcessResult help = run_rdnsctl({"report", "--help"});
   CHECK_THAT(help.out, Catch::Contains("-o,--output FILE"));
 }
+
+TEST_CASE("a mistyped option names the one meant") {
+  const ProcessResult format = run_rdnsctl({"audit", "--fromat", "json", "192.0.2.10"});
+  CHECK(format.exit_code == 2);
+  CHECK(format.err ==
+        "rdnsctl: unexpected option '--fromat' (did you mean '--format'?); see rdnsctl audit "
+        "--help\n");
+  const ProcessResult limit = run_rdnsctl({"runs", "list", "--limt", "3"});
+  CHECK(limit.err ==
+        "rdnsctl: unexpected option '--limt' (did you mean '--limit'?); see rdnsctl runs list "
+        "--help\n");
+  const ProcessResult unknown = run_rdnsctl({"audit", "--nope"});
+  CHECK(unknown.err == "rdnsctl: unexpected option '--nope'; see rdnsctl audit --help\n");
+}
