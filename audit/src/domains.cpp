@@ -12,6 +12,7 @@
 #include <audit/domains.hpp>
 #include <audit/spf_record.hpp>
 #include <audit/vocabulary.hpp>
+#include <util/ascii.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
@@ -28,13 +29,6 @@ using dns::RrType;
 constexpr int kMaxDnsLookups = 10;  // RFC 7208 section 4.6.4
 constexpr int kMaxVoidLookups = 2;  // RFC 7208 section 4.6.4
 constexpr std::size_t kMaxMxHosts = 10;
-
-std::string lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
 
 using Lookup = BlockingLookup;
 
@@ -371,7 +365,7 @@ DomainExpansion expand_domains(const std::vector<std::string>& domains,
                                const AuditOptions& options) {
   std::vector<std::string> names;
   for (const std::string& domain : domains) {
-    std::string name = lower(domain);
+    std::string name = ascii_lower(domain);
     if (!name.empty() && name.back() == '.') name.pop_back();
     if (name.empty() || host_name_problem(DnsName::from_dotted(name))) {
       throw Error(Errc::input,

@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include <audit/rules.hpp>
+#include <util/ascii.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
@@ -15,13 +16,6 @@
 
 namespace rdns::audit {
 namespace {
-
-std::string lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
@@ -37,7 +31,7 @@ std::vector<std::string> tokens_of(const DnsName& name) {
   for (const std::string& label : name.labels()) {
     std::string current;
     const auto flush = [&] {
-      if (!current.empty()) tokens.push_back(lower(std::move(current)));
+      if (!current.empty()) tokens.push_back(ascii_lower(std::move(current)));
       current.clear();
     };
     for (const char c : label) {
@@ -117,9 +111,11 @@ class Parser {
   void generic(const toml::table& table) {
     for (auto& [key, node] : table) {
       if (key == "tokens") {
-        for (auto& token : strings(node, key.str())) rules_.generic_tokens.push_back(lower(token));
+        for (auto& token : strings(node, key.str()))
+          rules_.generic_tokens.push_back(ascii_lower(token));
       } else if (key == "exempt_tokens") {
-        for (auto& token : strings(node, key.str())) rules_.exempt_tokens.push_back(lower(token));
+        for (auto& token : strings(node, key.str()))
+          rules_.exempt_tokens.push_back(ascii_lower(token));
       } else if (key == "embedded_ip_min_octets") {
         rules_.embedded_ip_min_octets = static_cast<int>(integer(node, key.str(), 2, 4));
       } else if (key == "embedded_hex_ip") {
@@ -162,7 +158,7 @@ class Parser {
           provider.provider = *name;
         } else if (field == "patterns") {
           for (auto& pattern : strings(value, field.str())) {
-            std::string glob = lower(pattern);
+            std::string glob = ascii_lower(pattern);
             const auto special = glob.find_last_of("}*?]");
             provider.literal_suffixes.push_back(
                 special == std::string::npos ? glob : glob.substr(special + 1));
@@ -254,7 +250,7 @@ std::optional<std::string> Rules::generic_reason(const DnsName& name, const IpAd
       const std::string hex =
           fmt::format("{:02x}{:02x}{:02x}{:02x}", octets[0], octets[1], octets[2], octets[3]);
       for (const std::string& label : name.labels()) {
-        if (lower(label).find(hex) != std::string::npos) {
+        if (ascii_lower(label).find(hex) != std::string::npos) {
           return std::string("embeds the address in hex");
         }
       }

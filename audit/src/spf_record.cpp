@@ -4,16 +4,10 @@
 #include <algorithm>
 
 #include <audit/spf_record.hpp>
+#include <util/ascii.hpp>
 
 namespace rdns::audit::spf {
 namespace {
-
-std::string lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
 
 /// A CIDR length of at most three digits, up to `max`.
 bool parse_prefix(std::string_view text, int max, int& out) {
@@ -75,7 +69,7 @@ void parse_domain_spec(std::string_view argument, Term& term) {
     argument = argument.substr(0, slash);
   }
   if (!argument.empty() && argument.front() == ':') argument.remove_prefix(1);
-  term.target = lower(std::string(argument));
+  term.target = ascii_lower(std::string(argument));
   term.malformed = !ok || (!term.target.empty() && !domain_name(term.target));
 }
 
@@ -86,7 +80,7 @@ Term parse_term(std::string text) {
     text.erase(0, 1);
   }
   term.text = text;
-  const std::string name = lower(text.substr(0, text.find_first_of(":/=")));
+  const std::string name = ascii_lower(text.substr(0, text.find_first_of(":/=")));
   const std::string_view argument = std::string_view(text).substr(name.size());
   term.mechanism = mechanism_of(name, text);
   term.has_macro = text.find('%') != std::string::npos;
@@ -104,7 +98,7 @@ Term parse_term(std::string text) {
       break;
     case Mechanism::include:
     case Mechanism::redirect:
-      term.target = lower(std::string(argument.size() > 1 ? argument.substr(1) : ""));
+      term.target = ascii_lower(std::string(argument.size() > 1 ? argument.substr(1) : ""));
       term.malformed = term.target.empty();
       break;
     default:
@@ -134,7 +128,7 @@ std::optional<DnsName> domain_name(std::string_view text) {
 }
 
 bool is_spf_record(std::string_view text) {
-  return text.size() >= 6 && lower(std::string(text.substr(0, 6))) == "v=spf1" &&
+  return text.size() >= 6 && ascii_lower(std::string(text.substr(0, 6))) == "v=spf1" &&
          (text.size() == 6 || text[6] == ' ');
 }
 

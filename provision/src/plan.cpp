@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <provision/plan.hpp>
+#include <util/ascii.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
@@ -19,13 +20,6 @@ std::string trim(std::string_view text) {
   if (first == std::string_view::npos) return {};
   const auto last = text.find_last_not_of(" \t\r");
   return std::string(text.substr(first, last - first + 1));
-}
-
-std::string lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
 }
 
 std::string without_dot(std::string name) {
@@ -112,7 +106,7 @@ std::vector<DesiredPtr> parse_desired_csv(std::string_view text, const std::stri
       from = comma + 1;
     }
     const auto where = fmt::format("{} line {}", source, number);
-    if (out.empty() && seen.empty() && lower(cells.front()) == "ip") {
+    if (out.empty() && seen.empty() && ascii_lower(cells.front()) == "ip") {
       if (end == text.size()) break;
       continue;  // the header
     }
@@ -198,7 +192,8 @@ bool same_state(const RecordState& a, const RecordState& b) {
   if (a.exists != b.exists) return false;
   if (!a.exists) return true;
   const bool ids = a.record_id.empty() || b.record_id.empty() || a.record_id == b.record_id;
-  return ids && lower(a.value) == lower(b.value) && a.ttl == b.ttl && a.status == b.status;
+  return ids && ascii_lower(a.value) == ascii_lower(b.value) && a.ttl == b.ttl &&
+         a.status == b.status;
 }
 
 Plan make_plan(const std::vector<DesiredPtr>& desired, const PlanInputs& inputs) {
@@ -211,7 +206,7 @@ Plan make_plan(const std::vector<DesiredPtr>& desired, const PlanInputs& inputs)
     item.ip = line.ip;
     item.before = state_of(inputs.remote, line.ip);
     const RecordState& before = item.before;
-    const bool same_value = before.exists && lower(before.value) == lower(line.name);
+    const bool same_value = before.exists && ascii_lower(before.value) == ascii_lower(line.name);
     if (same_value && (!line.ttl || *line.ttl == before.ttl)) {
       item.value = before.value;
       item.ttl = before.ttl;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <reports/diff.hpp>
+#include <util/ascii.hpp>
 #include <util/escape.hpp>
 
 #include "common.hpp"
@@ -18,16 +19,9 @@ using nlohmann::json;
 
 // DNS names compare case-insensitively: MX2.Example.COM and mx2.example.com
 // are the same PTR to every receiver, so a case change is not a change.
-std::string lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
-
 std::set<std::string> ptr_set(const db::ResultRecord& record) {
   std::set<std::string> names;
-  for (const auto& name : record.ptr) names.insert(lower(name));
+  for (const auto& name : record.ptr) names.insert(ascii_lower(name));
   return names;
 }
 
@@ -35,7 +29,7 @@ std::set<std::pair<std::string, std::set<std::string>>> forward_set(
     const db::ResultRecord& record) {
   std::set<std::pair<std::string, std::set<std::string>>> entries;
   for (const auto& entry : record.forward) {
-    entries.emplace(lower(entry.name),
+    entries.emplace(ascii_lower(entry.name),
                     std::set<std::string>(entry.addresses.begin(), entry.addresses.end()));
   }
   return entries;
