@@ -283,17 +283,17 @@ std::string check_stored(const CheckOptions& options, const Thresholds& threshol
   if (!run) throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
   RunMetrics metrics;
   metrics.counts = run->counts;
-  if (run->state == db::RunState::complete) {
-    if (const auto comparison = reports::compare_with_previous(database, *run)) {
-      record_changes(metrics, *comparison);
-    }
-  }
   if (run->state != db::RunState::complete) {
     state = PluginState::unknown;
     return plugin_output(
         state,
         fmt::format("run {} is {}, not complete", id, std::string(db::to_string(run->state))),
         metrics, thresholds, false);
+  }
+  // Read once: the comparison and the failing addresses both need them.
+  const std::vector<db::ResultRecord> results = database.results(id);
+  if (const auto comparison = reports::compare_with_previous(database, *run, &results)) {
+    record_changes(metrics, *comparison);
   }
   if (max_age > 0) {
     const auto finished = parse_utc(run->finished_at);
@@ -310,7 +310,7 @@ std::string check_stored(const CheckOptions& options, const Thresholds& threshol
   }
   std::vector<FailingAddress> failing;
   if (run->counts.fail > 0) {
-    for (const db::ResultRecord& record : database.results(id)) {
+    for (const db::ResultRecord& record : results) {
       if (record.status != "fail") continue;
       if (failing.size() == kFailingListed) break;
       FailingAddress& address = failing.emplace_back();
