@@ -20,12 +20,7 @@ namespace {
 
 /// The flags shared by every cloud subcommand, and the positionals of each.
 struct CloudOptions {
-  std::string region;
-  std::string endpoint;
-  std::string profile;
-  std::string actions;
-  bool loopback_only = false;
-  bool verbose = false;
+  CloudConnection connection;
   std::string ip;
   std::vector<std::string> ips;
   std::string record_id;
@@ -33,18 +28,13 @@ struct CloudOptions {
   int ttl = provision::kDefaultPtrTtl;
 };
 
-CloudConnection connection_of(const CloudOptions& options) {
-  return {options.region,  options.endpoint,      options.profile,
-          options.actions, options.loopback_only, options.verbose};
-}
-
 provision::Credentials credentials_for(const CloudOptions& options) {
-  return cloud_credentials(connection_of(options));
+  return cloud_credentials(options.connection);
 }
 
 provision::ClientConfig config_for(const CloudOptions& options,
                                    const provision::Credentials& credentials) {
-  return cloud_config(connection_of(options), credentials);
+  return cloud_config(options.connection, credentials);
 }
 
 provision::PtrClient ptr_client(const CloudOptions& options) {
@@ -77,14 +67,7 @@ void add_cloud_command(CLI::App& app, Context& context) {
   CLI::App* cloud = app.add_subcommand(
       "cloud", "Alibaba Cloud PTR records (minimal; see docs/cloud.md and docs/emulator.md)");
   cloud->require_subcommand(1);
-  cloud->add_option("--region", options->region, "RegionId (default: from the credentials)");
-  cloud->add_option("--endpoint", options->endpoint,
-                    "Base URL for every product, e.g. http://127.0.0.1:8080 (the emulator)");
-  cloud->add_option("--profile", options->profile, "Profile of ~/.aliyun/config.json");
-  cloud->add_option("--actions", options->actions, "JSON file overriding the action table");
-  cloud->add_flag("--loopback-only", options->loopback_only,
-                  "Refuse any endpoint outside 127.0.0.0/8");
-  cloud->add_flag("-v,--verbose", options->verbose, "Log each request and answer to stderr");
+  add_cloud_connection_options(*cloud, options->connection);
   auto done = [&context] { context.exit_code = kExitOk; };
 
   CLI::App* ptr = cloud->add_subcommand("ptr", "List, create, change and delete PTR records");
@@ -156,6 +139,22 @@ void add_cloud_command(CLI::App& app, Context& context) {
     }
     done();
   });
+}
+
+void add_cloud_connection_options(CLI::App& command, CloudConnection& connection) {
+  command.add_option("--region", connection.region, "RegionId (default: from the credentials)")
+      ->type_name("REGION");
+  command
+      .add_option("--endpoint", connection.endpoint,
+                  "Base URL for every product, e.g. http://127.0.0.1:8080 (the emulator)")
+      ->type_name("URL");
+  command.add_option("--profile", connection.profile, "Profile of ~/.aliyun/config.json")
+      ->type_name("NAME");
+  command.add_option("--actions", connection.actions, "JSON file overriding the action table")
+      ->type_name("FILE");
+  command.add_flag("--loopback-only", connection.loopback_only,
+                   "Refuse any endpoint outside 127.0.0.0/8");
+  command.add_flag("-v,--verbose", connection.verbose, "Log each request and answer to stderr");
 }
 
 provision::Credentials cloud_credentials(const CloudConnection& connection) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include <CLI/CLI.hpp>
 #include <provision/credentials.hpp>
 #include <provision/ptr_client.hpp>
 
@@ -19,6 +20,10 @@ struct CloudConnection {
   bool loopback_only = false;
   bool verbose = false;
 };
+
+/// Adds --region, --endpoint, --profile, --actions, --loopback-only and
+/// --verbose to `command`, filling `connection`.
+void add_cloud_connection_options(CLI::App& command, CloudConnection& connection);
 
 /// Credentials in the SDKs' order, with --profile taken into account.
 provision::Credentials cloud_credentials(const CloudConnection& connection);

@@ -37,6 +37,7 @@ void add_ptr_command(CLI::App& app, Context& context);
 void add_fix_command(CLI::App& app, Context& context);
 void add_history_command(CLI::App& app, Context& context);
 void add_completion_command(CLI::App& app, Context& context);
+void add_manual_command(CLI::App& app, Context& context);
 
 /// Whether the process started with standard input closed. Then descriptor 0
 /// is /dev/null (so no file the program opens can take its place) and `-`

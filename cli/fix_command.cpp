@@ -96,6 +96,7 @@ void add_fix_command(CLI::App& app, Context& context) {
   fix->add_option("--resolver", options->resolvers,
                   "Recursive resolver IP[:PORT] to check A records; repeatable (default: "
                   "resolv.conf)")
+      ->type_name("ADDR")
       ->allow_extra_args(false);
   fix->add_option("--timeout", options->timeout, "Seconds per DNS try")
       ->default_val(1.0)

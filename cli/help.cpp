@@ -4,6 +4,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "choice_option.hpp"
@@ -21,6 +22,24 @@ std::vector<std::string> type_parts(const CLI::Option& option) {
 
 bool numeric_type(const std::string& type) {
   return type == "INT" || type == "UINT" || type == "FLOAT" || type == "NUMBER";
+}
+
+bool ends_with(const std::string& text, std::string_view suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// SECONDS for a duration (its range is given in seconds, or it is a TTL,
+/// which DNS counts in seconds), PERCENT for a share, N for any other number.
+std::string number_name(const CLI::Option& option, const std::vector<std::string>& parts) {
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    if (ends_with(parts[i], " seconds")) return "SECONDS";
+    if (ends_with(parts[i], " percent")) return "PERCENT";
+  }
+  for (const std::string& name : option.get_lnames()) {
+    if (ends_with(name, "ttl")) return "SECONDS";
+  }
+  return "N";
 }
 
 /// "(1-10000; default 100)": what the value may be and what it is unset.
@@ -49,7 +68,7 @@ class PlainHelp : public CLI::Formatter {
   }
 
   std::string make_option_desc(const CLI::Option* option) const override {
-    return option->get_description() + value_notes(*option);
+    return option_help(*option);
   }
 };
 
@@ -113,11 +132,26 @@ std::string value_name(const CLI::Option& option) {
   if (!choices.empty()) return choice_list(choices);
   const std::vector<std::string> parts = type_parts(option);
   const std::string type = parts.empty() ? std::string() : parts.front();
-  if (numeric_type(type)) return "N";
+  if (numeric_type(type)) return number_name(option, parts);
   if (!type.empty() && type != "TEXT") return type;  // set with ->type_name()
   std::string name = option.get_lnames().empty() ? option.get_name() : option.get_lnames().front();
   for (char& c : name) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
   return name;
+}
+
+std::string environment_note() {
+  return kEnvironmentNote;
+}
+
+std::string option_help(const CLI::Option& option) {
+  return option.get_description() + value_notes(option);
+}
+
+std::string examples_of(std::string_view command) {
+  for (const Examples& examples : kExamples) {
+    if (examples.command == command) return examples.text;
+  }
+  return {};
 }
 
 void use_plain_help(CLI::App& app) {

@@ -40,6 +40,7 @@ constexpr CommandEntry kCommands[] = {
     {&rdns::cli::add_ptr_command},
     {&rdns::cli::add_fix_command},
     {&rdns::cli::add_completion_command},
+    {&rdns::cli::add_manual_command},
 };
 
 /// Messages already escape the data they quote; this only keeps a stray

@@ -86,8 +86,7 @@ class ResolverDns : public provision::DnsView {
 
 PtrSession open_client(const PtrOptions& options) {
   PtrSession session;
-  const CloudConnection connection{options.region,  options.endpoint,      options.profile,
-                                   options.actions, options.loopback_only, options.verbose};
+  const CloudConnection& connection = options.connection;
   const provision::Credentials credentials = cloud_credentials(connection);
   const provision::ClientConfig config = cloud_config(connection, credentials);
   session.region = config.region;
@@ -267,16 +266,11 @@ bool report_check(const provision::WriteCheck& check) {
 namespace {
 
 void add_shared_options(CLI::App& ptr, PtrOptions& options) {
-  ptr.add_option("--region", options.region, "RegionId (default: from the credentials)");
-  ptr.add_option("--endpoint", options.endpoint,
-                 "Base URL for every product, e.g. http://127.0.0.1:8080 (the emulator)");
-  ptr.add_option("--profile", options.profile, "Profile of ~/.aliyun/config.json");
-  ptr.add_option("--actions", options.actions, "JSON file overriding the action table");
-  ptr.add_flag("--loopback-only", options.loopback_only, "Refuse any endpoint outside 127.0.0.0/8");
-  ptr.add_flag("-v,--verbose", options.verbose, "Log each request and answer to stderr");
+  add_cloud_connection_options(ptr, options.connection);
   ptr.add_option("--resolver", options.resolvers,
                  "Recursive resolver IP[:PORT] for the DNS checks; repeatable (default: "
                  "resolv.conf)")
+      ->type_name("ADDR")
       ->allow_extra_args(false);
   ptr.add_option("--dns-timeout", options.dns_timeout, "Seconds per DNS try")
       ->default_val(1.0)
@@ -288,7 +282,8 @@ void add_shared_options(CLI::App& ptr, PtrOptions& options) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // a later --wait wins
   ptr.add_option("--db", options.db,
                  "SQLite database holding the journal (default: "
-                 "$XDG_DATA_HOME/rdnsctl/rdnsctl.db)");
+                 "$XDG_DATA_HOME/rdnsctl/rdnsctl.db)")
+      ->type_name("PATH");
 }
 
 }  // namespace

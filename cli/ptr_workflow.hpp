@@ -15,6 +15,7 @@
 #include <provision/write_checks.hpp>
 
 #include "choice_option.hpp"
+#include "cloud_setup.hpp"
 #include "commands.hpp"
 #include "number_option.hpp"
 
@@ -22,12 +23,7 @@ namespace rdns::cli {
 
 /// The flags shared by every ptr subcommand, and the arguments of each.
 struct PtrOptions {
-  std::string region;
-  std::string endpoint;
-  std::string profile;
-  std::string actions;
-  bool loopback_only = false;
-  bool verbose = false;
+  CloudConnection connection;
   std::vector<std::string> resolvers;
   double dns_timeout = 1.0;
   double wait = 30;

@@ -24,7 +24,8 @@ chroot "$root" apt-get -qq update
 # apt resolves the package's Depends from the mirror, as on a user's machine.
 DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get -qq install -y /tmp/rdnsctl.deb >/dev/null
 chroot "$root" rdnsctl --version
-test -f "$root/usr/share/man/man1/rdnsctl.1"
+test -f "$root/usr/share/man/man1/rdnsctl.1.gz"
+test -f "$root/usr/share/man/man1/rdnsctl-audit.1.gz"
 test -f "$root/usr/share/bash-completion/completions/rdnsctl"
 test -f "$root/usr/lib/systemd/system/rdnsctl-audit.timer"
 

@@ -1,9 +1,10 @@
 // The documentation against the binary: every option --help lists is in
-// docs/cli.md and the man page, the man page renders cleanly, and the
+// docs/cli.md and the manual pages, the pages render cleanly, and the
 // commands the guides and samples show run (against the loopback lab).
 
 #include <fstream>
 #include <functional>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -123,32 +124,82 @@ std::vector<std::string> words_of(std::string line) {
   return words;
 }
 
+/// The page `rdnsctl manual` writes for a command path: rdnsctl-audit(1)
+/// for "rdnsctl audit ...", the overview for "rdnsctl".
+std::string manual_page_for(const std::string& command) {
+  std::istringstream words(command);
+  std::string program;
+  std::string top;
+  words >> program >> top;
+  std::vector<std::string> args{"manual"};
+  if (!top.empty()) args.push_back(top);
+  const ProcessResult result = run_rdnsctl(args);
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  return result.out;
+}
+
 }  // namespace
 
-TEST_CASE("docs/cli.md and the man page list every option --help shows") {
+TEST_CASE("docs/cli.md and the manual pages list every option --help shows") {
   const std::string reference = read_file(kSource / "docs/cli.md");
-  const std::string manual = read_file(kSource / "docs/rdnsctl.1");
   REQUIRE(!reference.empty());
-  REQUIRE(!manual.empty());
+  std::map<std::string, std::string> pages;
   std::size_t checked = 0;
   for (const auto& [command, options] : all_options()) {
+    std::istringstream words(command);
+    std::string program;
+    std::string top;
+    words >> program >> top;
+    if (pages.count(top) == 0) pages[top] = manual_page_for(command);
     for (const std::string& option : options) {
       if (option == "--help") continue;
       INFO(command << " " << option);
       CHECK(mentions(reference, option));
-      CHECK(manual.find(roff(option)) != std::string::npos);
+      if (!top.empty()) CHECK(pages[top].find(roff(option)) != std::string::npos);
       ++checked;
     }
   }
   CHECK(checked > 40);
+  // The value names and ranges are help's own: one sample of each kind.
+  CHECK_THAT(pages["audit"], Catch::Contains("\\fB\\-\\-timeout\\fR \\fISECONDS\\fR"));
+  CHECK_THAT(pages["audit"], Catch::Contains("(1\\-10000; default 100)"));
+  CHECK_THAT(pages["runs"], Catch::Contains("\\fB\\-\\-older\\-than\\fR \\fIDAYS\\fR"));
+  CHECK_THAT(pages["audit"], Catch::Contains("rdnsctl audit \\-\\-domain example.com \\-\\-smtp"));
 }
 
-TEST_CASE("the man page renders without warnings") {
-  const ProcessResult groff =
-      run_command({"groff", "-man", "-ww", "-z", (kSource / "docs/rdnsctl.1").string()});
-  INFO(groff.err);
-  CHECK(groff.exit_code == 0);
-  CHECK(groff.err.empty());
+TEST_CASE("rdnsctl manual writes a page per command, each rendering without warnings") {
+  TempDir dir;
+  const ProcessResult written = run_rdnsctl({"manual", "--output-dir", dir.path().string()});
+  INFO(written.err);
+  REQUIRE(written.exit_code == 0);
+  const std::vector<std::string> commands = help_page({}).subcommands;
+  REQUIRE(commands.size() > 8);
+  std::set<std::string> expected{"rdnsctl.1"};
+  for (const std::string& command : commands) expected.insert("rdnsctl-" + command + ".1");
+  std::set<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    found.insert(entry.path().filename().string());
+    const ProcessResult groff = run_command({"groff", "-man", "-ww", "-z", entry.path().string()});
+    INFO(entry.path().filename().string() << ": " << groff.err);
+    CHECK(groff.exit_code == 0);
+    CHECK(groff.err.empty());
+  }
+  CHECK(found == expected);
+  // The overview names every command's page; a command's page is what
+  // `rdnsctl manual COMMAND` prints.
+  const std::string overview = read_file(dir.path() / "rdnsctl.1");
+  for (const std::string& command : commands) {
+    CHECK_THAT(overview, Catch::Contains(".BR rdnsctl\\-" + roff(command) + " (1)"));
+  }
+  CHECK(read_file(dir.path() / "rdnsctl-check.1") == run_rdnsctl({"manual", "check"}).out);
+}
+
+TEST_CASE("rdnsctl manual refuses a command that does not exist") {
+  const ProcessResult result = run_rdnsctl({"manual", "audti"});
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("audti: no such command"));
+  CHECK(result.out.empty());
 }
 
 TEST_CASE("the commands in the guides and samples run") {

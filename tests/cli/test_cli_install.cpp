@@ -10,7 +10,7 @@
 using rdns::test::run_command;
 using rdns::test::TempDir;
 
-TEST_CASE("cmake --install lays out the binary, man page, completions, units and examples") {
+TEST_CASE("cmake --install lays out the binary, man pages, completions, units and examples") {
   TempDir dir;
   const auto prefix = dir.path() / "usr";
   const auto install =
@@ -18,7 +18,8 @@ TEST_CASE("cmake --install lays out the binary, man page, completions, units and
   INFO(install.out << install.err);
   REQUIRE(install.exit_code == 0);
   for (const char* file :
-       {"bin/rdnsctl", "share/man/man1/rdnsctl.1", "share/bash-completion/completions/rdnsctl",
+       {"bin/rdnsctl", "share/man/man1/rdnsctl.1.gz", "share/man/man1/rdnsctl-audit.1.gz",
+        "share/man/man1/rdnsctl-ptr.1.gz", "share/bash-completion/completions/rdnsctl",
         "share/zsh/vendor-completions/_rdnsctl", "share/fish/vendor_completions.d/rdnsctl.fish",
         "lib/systemd/system/rdnsctl-audit.service", "lib/systemd/system/rdnsctl-audit.timer",
         "share/doc/rdnsctl/examples/rdnsctl.toml", "share/doc/rdnsctl/examples/rdnsctl.cfg",
@@ -32,6 +33,12 @@ TEST_CASE("cmake --install lays out the binary, man page, completions, units and
   // The completion installed is the one this binary prints.
   const auto bash = run_command({(prefix / "bin/rdnsctl").string(), "completion", "bash"});
   CHECK(bash.out == rdns::test::read_file(prefix / "share/bash-completion/completions/rdnsctl"));
+  // So is the manual page.
+  const auto manual = run_command({(prefix / "bin/rdnsctl").string(), "manual", "audit"});
+  const auto installed_manual =
+      run_command({"gzip", "-dc", (prefix / "share/man/man1/rdnsctl-audit.1.gz").string()});
+  CHECK(!manual.out.empty());
+  CHECK(manual.out == installed_manual.out);
   // The unit runs the binary where the package puts it.
   CHECK_THAT(rdns::test::read_file(prefix / "lib/systemd/system/rdnsctl-audit.service"),
              Catch::Contains("ExecStart=/usr/bin/rdnsctl "));

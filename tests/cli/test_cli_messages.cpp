@@ -74,7 +74,7 @@ TEST_CASE("a mistyped or missing command names the choices") {
                     "unknown command 'lsit' (did you mean 'list'?); see rdnsctl runs --help");
   check_usage_error(run_rdnsctl({}),
                     "which command? audit, runs, cloud, report, history, check, ptr, "
-                    "fix or completion; see rdnsctl --help");
+                    "fix, completion or manual; see rdnsctl --help");
 }
 
 TEST_CASE("report diff takes no run or two") {
