@@ -9,7 +9,9 @@
 #   bash bench/lame_bench.sh [PREFIX] [extra rdnsctl audit flags...]
 #
 # PREFIX defaults to 16 (198.18.0.0/16). BUILD names the build directory
-# (default build/release, built when rdnsctl is missing there).
+# (default build/release, built when rdnsctl is missing there). PROFILES
+# (default "small stock") and CONCURRENCIES (default "10 20 50"; empty for
+# none) narrow the runs.
 # Everything stays on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,13 +63,13 @@ print(f"{label:34s} {seconds:7.1f} s  {queries:7d} queries  wrong {wrong:5d}  mi
 PY
 }
 
-for profile in small stock; do
+for profile in ${PROFILES:-small stock}; do
   flag=""
   [[ "$profile" == stock ]] && flag="--stock-resolver"
   echo "== $profile unbound, 198.18.0.0/$prefix"
   audit clean "$flag" "$profile-clean-default" "$@"
   audit lame "$flag" "$profile-lame-default" "$@"
-  for concurrency in 10 20 50; do
+  for concurrency in ${CONCURRENCIES-10 20 50}; do
     audit lame "$flag" "$profile-lame-concurrency-$concurrency" --concurrency "$concurrency" "$@"
   done
 done

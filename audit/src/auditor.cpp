@@ -90,14 +90,23 @@ bool retryable(const Reply& reply) {
 /// timeout gets no verdict in the main pass: the address is tried again in a
 /// later pass with fewer lookups at once, when the resolver is no longer busy
 /// with the rest of the range. A cut whose first lookup failed is confirmed
-/// there with one more lookup and, if that fails while a parent zone
-/// answers, every address under it is settled as lame without a query each.
+/// with one more lookup and, if that fails while a parent zone answers,
+/// every address under it is settled as lame without a query each. While
+/// lookups elsewhere succeed (no sign of congestion since the first lookup
+/// began), the confirmation is one try at once, through a channel of its
+/// own, so a dead delegation costs one timeout schedule plus one try;
+/// otherwise it waits for the later pass and gets the whole schedule.
 class Auditor::Engine {
  public:
   Engine(const AuditOptions& options, Rules rules)
       : rules_(std::move(rules)),
         resolver_(io_, ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
                                        options.concurrency, options.qps}),
+        // A tenth of the cap on top of the main channel's keeps --qps
+        // within 10 %; confirmations are a handful per dead delegation.
+        confirmer_(io_, ResolverOptions{options.resolvers, options.timeout, 1,
+                                        std::max<std::size_t>(1, options.concurrency / 4),
+                                        options.qps > 0 ? std::max(1.0, options.qps / 10) : 0}),
         max_jobs_(std::max<std::size_t>(1, options.concurrency)),
         gentle_jobs_(std::max<std::size_t>(1, max_jobs_ / 4)),
         schedule_(options.timeout * ((1 << (std::clamp(options.retries, 0, 20) + 1)) - 1)),
@@ -129,13 +138,14 @@ class Auditor::Engine {
     cursor_ = &cursor;
     on_result_ = &on_result;
     summary_ = {};
-    const std::uint64_t queries_before = resolver_.queries_sent();
-    const std::uint64_t responses_before = resolver_.responses();
+    const std::uint64_t queries_before = resolver_.queries_sent() + confirmer_.queries_sent();
+    const std::uint64_t responses_before = resolver_.responses() + confirmer_.responses();
     exhausted_ = false;
     stopping_ = false;
     no_new_ = false;
     gentle_ = false;
     last_usable_time_ = std::chrono::steady_clock::now();
+    last_congestion_.reset();
     failures_in_row_ = 0;
     io_.restart();
     if (!stop_signals_.empty()) {
@@ -149,8 +159,8 @@ class Auditor::Engine {
     signals_.reset();
     paused_.reset();
     cursor_ = nullptr;
-    summary_.queries = resolver_.queries_sent() - queries_before;
-    summary_.responses = resolver_.responses() - responses_before;
+    summary_.queries = resolver_.queries_sent() + confirmer_.queries_sent() - queries_before;
+    summary_.responses = resolver_.responses() + confirmer_.responses() - responses_before;
     if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
     return summary_;
   }
@@ -161,7 +171,8 @@ class Auditor::Engine {
     IpObservation observation;
     std::vector<TargetSource> sources;
     std::size_t forwards_pending = 0;
-    std::string cut;             ///< cut_key() of its reverse name
+    std::string cut;  ///< cut_key() of its reverse name
+    std::chrono::steady_clock::time_point started;
     bool active = false;         ///< counted in active_
     bool retried = false;        ///< this is the later, gentler attempt
     bool lookup_failed = false;  ///< a SERVFAIL or timeout on the way: worth another try
@@ -175,10 +186,11 @@ class Auditor::Engine {
       pioneering,  ///< its first lookup is in flight; the others wait
       healthy,     ///< it answered: lookups go under it freely
       suspect,     ///< its first lookup failed; confirmed in the later pass
-      confirming,  ///< that confirmation is in flight
+      confirming,  ///< a confirmation is in flight
       lame,        ///< its servers do not answer while a parent does
     };
     State state = State::unproven;
+    bool quick = false;  ///< the confirmation in flight is the one-try one
     JobPtr pioneer;
     std::vector<IpAddress> parked;
     DnsName lame_below;
@@ -225,6 +237,7 @@ class Auditor::Engine {
     stopping_ = true;
     asio::post(io_, [this] {
       resolver_.cancel_all();
+      confirmer_.cancel_all();
       if (signals_) signals_->cancel();
       progress_timer_.cancel();
       io_.stop();
@@ -233,17 +246,27 @@ class Auditor::Engine {
 
   /// Sends a query, and counts what came back towards the circuit breaker.
   /// `congestion`: whether a loss should shrink the window (not for queries
-  /// into a zone that may be dead, whose silence says nothing of load).
+  /// into a zone that may be dead, whose silence says nothing of load) and
+  /// counts as a sign of congestion. `quick`: one try, for a confirmation.
   void ask(const DnsName& name, RrType type, std::function<void(const Reply&)> done,
-           bool congestion = true) {
+           bool congestion = true, bool quick = false) {
     if (stopping_) return;
-    resolver_.query(
-        name, type,
-        [this, name, type, done = std::move(done)](Reply&& reply) {
-          observe(reply, name, type);
-          if (!stopping_) done(reply);
-        },
-        congestion);
+    (quick ? confirmer_ : resolver_)
+        .query(
+            name, type,
+            [this, name, type, congestion, done = std::move(done)](Reply&& reply) {
+              observe(reply, name, type);
+              if (congestion && retryable(reply))
+                last_congestion_ = std::chrono::steady_clock::now();
+              if (!stopping_) done(reply);
+            },
+            congestion);
+  }
+
+  /// Whether a lookup expected to work has failed since `since`: then a
+  /// failure under an unproven cut may be the resolver's load, not the zone.
+  bool congested_since(std::chrono::steady_clock::time_point since) const {
+    return last_congestion_ && *last_congestion_ >= since;
   }
 
   /// The circuit breaker: a resolver that has given no usable answer for a
@@ -397,6 +420,7 @@ class Auditor::Engine {
   }
 
   void begin(const JobPtr& job) {
+    job->started = std::chrono::steady_clock::now();
     job->active = true;
     ++active_;
     query_ptr(job, DnsName::from_dotted(job->observation.ip.reverse_name()), 0);
@@ -444,12 +468,26 @@ class Auditor::Engine {
   }
 
   void query_ptr(const JobPtr& job, const DnsName& qname, int depth) {
-    const Cut::State state = cuts_[job->cut].state;
-    const bool proven = depth > 0 || state == Cut::State::healthy;
+    const Cut& cut = cuts_[job->cut];
+    const bool proven = depth > 0 || cut.state == Cut::State::healthy;
+    const bool quick = depth == 0 && cut.state == Cut::State::confirming && cut.quick;
     ask(
         qname, RrType::ptr,
-        [this, job, qname, depth](const Reply& reply) { on_ptr(job, qname, depth, reply); },
-        proven);
+        [this, job, qname, depth](const Reply& reply) { on_ptr(job, qname, depth, reply); }, proven,
+        quick);
+  }
+
+  /// The cut's first lookup failed while lookups elsewhere worked: ask once
+  /// more now, one try, with the zones above it, instead of in the later pass.
+  void confirm_now(const JobPtr& job, Cut& cut) {
+    cut.state = Cut::State::confirming;
+    cut.quick = true;
+    retry(job);
+    const DnsName reverse = DnsName::from_dotted(job->observation.ip.reverse_name());
+    for (const DnsName& name : probe_names(reverse))
+      run_probe(
+          name, [](bool) {}, true);
+    query_ptr(job, reverse, 0);
   }
 
   void on_ptr(const JobPtr& job, const DnsName& qname, int depth, const Reply& reply) {
@@ -497,8 +535,10 @@ class Auditor::Engine {
     if (!retryable(reply)) return finish(job);
     Cut& cut = cuts_[job->cut];
     if (depth == 0 && cut.state == Cut::State::pioneering) {
-      // The cut's first lookup failed: it and the addresses under it wait
-      // for the later pass, which tells a dead delegation from congestion.
+      if (!congested_since(job->started)) return confirm_now(job, cut);
+      // The cut's first lookup failed while the resolver struggled: it and
+      // the addresses under it wait for the later pass, which tells a dead
+      // delegation from congestion.
       cut.state = Cut::State::suspect;
       cut.pioneer = job;
       suspects_.push_back(job->cut);
@@ -515,22 +555,35 @@ class Auditor::Engine {
   /// When the nearest answers, the zone works and the failure belongs to
   /// this one name (a CNAME loop, a broken chain).
   void diagnose_lame(const JobPtr& job, const DnsName& qname) {
+    const bool quick = cuts_[job->cut].quick;
     auto answers = std::make_shared<ProbeAnswers>();
     answers->probes = probe_names(qname);
     answers->answered.assign(answers->probes.size(), false);
     answers->pending = answers->probes.size();
     if (answers->pending == 0) return judge_cut(job, *answers);
     for (std::size_t i = 0; i < answers->probes.size(); ++i) {
-      run_probe(answers->probes[i], [this, job, answers, i](bool answered) {
-        answers->answered[i] = answered;
-        if (--answers->pending == 0) judge_cut(job, *answers);
-      });
+      run_probe(
+          answers->probes[i],
+          [this, job, answers, i](bool answered) {
+            answers->answered[i] = answered;
+            if (--answers->pending == 0) judge_cut(job, *answers);
+          },
+          quick);
     }
   }
 
   void judge_cut(const JobPtr& job, const ProbeAnswers& answers) {
     Cut& cut = cuts_[job->cut];
     const auto first = std::find(answers.answered.begin(), answers.answered.end(), true);
+    if (first == answers.answered.end() && cut.quick) {
+      // Nothing answered one quick try: no evidence either way, so the
+      // later pass confirms with the whole schedule.
+      cut.quick = false;
+      cut.state = Cut::State::suspect;
+      cut.pioneer = job;
+      suspects_.push_back(job->cut);
+      return deactivate(job);
+    }
     if (first == answers.answered.begin() || first == answers.answered.end()) {
       // The zone answers, or nothing does (the resolver's trouble, not the
       // zone's): the others under the cut get a lookup each.
@@ -551,15 +604,17 @@ class Auditor::Engine {
   }
 
   /// Asks once per run whether a zone answers (SOA): the answer is shared by
-  /// every address that needs it.
-  void run_probe(const DnsName& name, std::function<void(bool)> done) {
-    Probe& probe = probes_[name.key()];
+  /// every address that needs it. A `quick` probe (one try) is kept apart:
+  /// its silence is weaker evidence than a whole schedule's.
+  void run_probe(const DnsName& name, std::function<void(bool)> done, bool quick = false) {
+    const std::string key = (quick ? "quick " : "") + name.key();
+    Probe& probe = probes_[key];
     if (probe.done) return done(probe.answered);
     probe.waiters.push_back(std::move(done));
     if (probe.waiters.size() > 1) return;
     ask(
         name, RrType::soa,
-        [this, key = name.key()](const Reply& reply) {
+        [this, key](const Reply& reply) {
           Probe& finished = probes_[key];
           finished.done = true;
           finished.answered = usable(reply);
@@ -567,7 +622,7 @@ class Auditor::Engine {
           finished.waiters.clear();
           for (auto& waiter : waiters) waiter(finished.answered);
         },
-        false);
+        false, quick);
   }
 
   void start_forward(const JobPtr& job) {
@@ -694,6 +749,7 @@ class Auditor::Engine {
   asio::io_context io_;
   Rules rules_;
   Resolver resolver_;
+  Resolver confirmer_;  ///< one try per query: confirmations of a dead cut
   std::size_t max_jobs_;
   std::size_t gentle_jobs_;             ///< lookups at once in the later passes
   std::chrono::milliseconds schedule_;  ///< one query's whole timeout schedule
@@ -710,6 +766,8 @@ class Auditor::Engine {
   std::vector<JobPtr> retry_;          ///< addresses for the later pass
   std::uint64_t failures_in_row_ = 0;
   std::chrono::steady_clock::time_point last_usable_time_;
+  /// The last SERVFAIL or timeout of a lookup expected to work.
+  std::optional<std::chrono::steady_clock::time_point> last_congestion_;
   std::optional<std::pair<DnsName, RrType>> last_answered_;
   std::string last_failure_;
   bool health_check_running_ = false;

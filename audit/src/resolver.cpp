@@ -65,7 +65,8 @@ std::string describe_failure(const Reply& reply) {
     case ReplyStatus::refused:
       return "REFUSED";
     case ReplyStatus::timeout:
-      return fmt::format("no answer after {} tries", reply.tries);
+      return reply.tries == 1 ? std::string("no answer after 1 try")
+                              : fmt::format("no answer after {} tries", reply.tries);
     case ReplyStatus::unreachable:
       return "resolver unreachable (connection refused)";
     case ReplyStatus::malformed:
