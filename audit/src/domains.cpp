@@ -29,6 +29,15 @@ using dns::RrType;
 constexpr int kMaxDnsLookups = 10;  // RFC 7208 section 4.6.4
 constexpr int kMaxVoidLookups = 2;  // RFC 7208 section 4.6.4
 constexpr std::size_t kMaxMxHosts = 10;
+/// Addresses one SPF term may add to the audit: an IPv4 /16 or an IPv6
+/// /112. Providers authorise far larger blocks (IPv6 /36, IPv4 /14), whose
+/// reverse DNS is theirs to keep, and a record is remote data that must
+/// not decide how big the audit grows.
+constexpr int kMaxAuditedSpfHostBits = 16;
+/// Prefixes shorter than these authorise a share of the whole address
+/// space: anyone may send as the domain.
+constexpr int kBroadIpv4Prefix = 8;
+constexpr int kBroadIpv6Prefix = 16;
 
 using Lookup = BlockingLookup;
 
@@ -56,6 +65,28 @@ class Expander {
                              std::string(code));
     }
     out_.findings.push_back({domain_, std::string(code), entry->severity, std::move(detail)});
+  }
+
+  /// An SPF-authorised range, audited when it is small enough to be the
+  /// domain's own senders.
+  void add_authorised(const IpAddress& address, int prefix, const std::string& via,
+                      std::string expected = {}) {
+    const bool v4 = address.family() == Family::ipv4;
+    const int width = v4 ? 32 : 128;
+    if (prefix < (v4 ? kBroadIpv4Prefix : kBroadIpv6Prefix)) {
+      finding("SPF_TOO_BROAD",
+              fmt::format("{} authorises 2^{} addresses: almost anyone may send as the domain",
+                          escape_text(via), width - prefix));
+    }
+    if (width - prefix > kMaxAuditedSpfHostBits) {
+      finding("SENDERS_NOT_AUDITED",
+              fmt::format("{}: 2^{} addresses, more than the {} one SPF term may add; audit the "
+                          "ones in use directly",
+                          escape_text(via), width - prefix,
+                          std::uint64_t{1} << kMaxAuditedSpfHostBits));
+      return;
+    }
+    add(address, prefix, via, std::move(expected));
   }
 
   void add(const IpAddress& address, int prefix, std::string via, std::string expected = {}) {
@@ -264,7 +295,8 @@ class Expander {
       for (const IpAddress& address : found.found) {
         const int length = address.family() == Family::ipv4 ? term.v4_prefix : term.v6_prefix;
         const bool single = length == (address.family() == Family::ipv4 ? 32 : 128);
-        add(address, length, prefix + term.text, single ? host.presentation() : std::string());
+        add_authorised(address, length, prefix + term.text,
+                       single ? host.presentation() : std::string());
       }
     }
   }
@@ -313,7 +345,7 @@ class Expander {
           break;
         case spf::Mechanism::ip4:
         case spf::Mechanism::ip6:
-          if (collect) add(*parsed.address, parsed.prefix, prefix + term);
+          if (collect) add_authorised(*parsed.address, parsed.prefix, prefix + term);
           break;
         case spf::Mechanism::a:
         case spf::Mechanism::mx:

@@ -110,6 +110,12 @@ void TargetSet::add_range(const IpRange& range, std::string_view origin) {
   insert(range, text, origin);
 }
 
+bool TargetSet::add_range_within_limit(const IpRange& range, std::string_view origin) {
+  if (saturating_add(size(), range.size()) > max_addresses_) return false;
+  add_range(range, origin);
+  return true;
+}
+
 void TargetSet::remove(std::vector<IpAddress> addresses) {
   std::sort(addresses.begin(), addresses.end());
   size();  // merge first: the walk below needs sorted, disjoint intervals

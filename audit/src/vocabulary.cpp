@@ -130,6 +130,17 @@ constexpr auto kCodes = std::to_array<CodeEntry>({
      "The domain publishes no SPF record, so only its MX hosts were audited as senders; "
      "receivers cannot check which addresses may send for it.",
      "Publish a v=spf1 record listing the addresses that send the domain's mail."},
+    {"SPF_TOO_BROAD", Severity::warning, Scope::domain, false, "SPF authorises a huge range",
+     "A term of the SPF record authorises a large share of the whole address space (such as "
+     "ip4:0.0.0.0/0 or a/0), so practically any server may send mail that passes SPF for the "
+     "domain.",
+     "Replace the term with the addresses and ranges that really send the domain's mail."},
+    {"SENDERS_NOT_AUDITED", Severity::info, Scope::domain, false,
+     "Some authorised addresses not audited",
+     "An SPF term authorises more addresses than one term may add to an audit (65,536: an IPv4 "
+     "/16 or an IPv6 /112), or the audit reached --max-ips; those addresses were left out "
+     "rather than growing the audit without bound.",
+     "Audit the addresses of that range that send mail directly, e.g. from a file."},
     {"SPF_UNSUPPORTED", Severity::info, Scope::domain, false, "SPF macro not expanded",
      "A term uses an SPF macro, which depends on each message; its addresses could not be listed "
      "and were not audited.",

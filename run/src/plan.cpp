@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <audit/domains.hpp>
+#include <audit/vocabulary.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
@@ -64,9 +65,18 @@ void add_domain_targets(const std::vector<std::string>& domains, const audit::Au
                         const std::function<void(const std::string&)>& notice,
                         audit::TargetSet& targets, audit::SourceIndex& sources,
                         std::vector<db::DomainFindingRecord>* findings) {
-  const audit::DomainExpansion expansion = audit::expand_domains(domains, engine);
+  audit::DomainExpansion expansion = audit::expand_domains(domains, engine);
   for (const auto& [range, source] : expansion.ranges) {
-    targets.add_range(range, fmt::format("domain {} ({})", source.domain, source.via));
+    // The records are remote data: what they authorise beyond --max-ips is
+    // left out with a finding, never a reason to abort the audit.
+    if (!targets.add_range_within_limit(range,
+                                        fmt::format("domain {} ({})", source.domain, source.via))) {
+      expansion.findings.push_back(
+          {source.domain, "SENDERS_NOT_AUDITED", audit::find_code("SENDERS_NOT_AUDITED")->severity,
+           fmt::format("{}: the audit already holds as many addresses as --max-ips allows",
+                       escape_text(source.via))});
+      continue;
+    }
     sources.add(range, source);
   }
   if (findings == nullptr) return;

@@ -111,6 +111,21 @@ TEST_CASE("expand_domains refuses SPF targets that are not domain names, without
   CHECK(by_range(expansion).at("192.0.2.10").count("SPF ip4:192.0.2.10") == 1);
 }
 
+TEST_CASE("expand_domains leaves out what an SPF term authorises beyond its bound, with findings") {
+  const auto expansion = expand_domains({"broad.spf.example"}, lab_options());
+  CHECK(codes(expansion) == std::set<std::string>{"SPF_TOO_BROAD", "SENDERS_NOT_AUDITED"});
+  std::set<std::string> details;
+  for (const auto& finding : expansion.findings)
+    details.insert(finding.code + " " + finding.detail);
+  CHECK(details.size() == 3);
+  CHECK_THAT(*details.begin(), Catch::Contains("ip4:0.0.0.0/0: 2^32 addresses"));
+  CHECK_THAT(*details.rbegin(), Catch::Contains("ip4:0.0.0.0/0 authorises 2^32 addresses"));
+  const auto ranges = by_range(expansion);
+  CHECK(ranges.size() == 2);
+  CHECK(ranges.count("192.0.2.16-192.0.2.31") == 1);
+  CHECK(ranges.count("192.0.2.10") == 1);
+}
+
 TEST_CASE("expand_domains rejects names that are not domains") {
   CHECK_THROWS_AS(expand_domains({"not a domain"}, lab_options()), rdns::Error);
   CHECK_THROWS_AS(expand_domains({"192.0.2.1"}, lab_options()), rdns::Error);

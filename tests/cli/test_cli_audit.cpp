@@ -256,6 +256,18 @@ TEST_CASE("rdnsctl audit --domain shows each address's source and the expected P
   CHECK_THAT(bad.err, Catch::Contains(file.string() + ":4: 'bad domain'"));
 }
 
+TEST_CASE("rdnsctl audit --domain goes on when an SPF record authorises more than --max-ips") {
+  const auto result = run_rdnsctl(audit_args(
+      {"--no-db", "--format", "csv", "--max-ips", "5", "--domain", "broad.spf.example"}));
+  INFO(result.err);
+  CHECK(result.exit_code == 0);  // a warning and two remarks, no error
+  CHECK_THAT(result.err, Catch::Contains("broad.spf.example: SPF_TOO_BROAD: SPF ip4:0.0.0.0/0"));
+  CHECK_THAT(result.err, Catch::Contains("SENDERS_NOT_AUDITED: SPF ip4:192.0.2.16/28: the audit "
+                                         "already holds as many addresses as --max-ips allows"));
+  CHECK_THAT(result.out, Catch::Contains("192.0.2.10,ipv4,pass"));
+  CHECK_THAT(result.out, !Catch::Contains("192.0.2.16"));
+}
+
 TEST_CASE("rdnsctl report groups addresses found through --domain by source domain") {
   TempDir dir;
   const std::string db = (dir.path() / "runs.db").string();

@@ -29,6 +29,10 @@ class TargetSet {
   /// Adds a parsed range; `origin` names it in a --max-ips error.
   void add_range(const IpRange& range, std::string_view origin);
 
+  /// Adds the range when the total stays within the limit even if none of
+  /// it overlaps what is there; false (and nothing added) otherwise.
+  bool add_range_within_limit(const IpRange& range, std::string_view origin);
+
   /// Removes addresses (in any order), e.g. those a resumed run has done.
   void remove(std::vector<IpAddress> addresses);
 
