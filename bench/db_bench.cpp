@@ -31,13 +31,13 @@ int main(int argc, char** argv) {
     rdns::db::ResultRecord record;
     record.ip = fmt::format("100.{}.{}.{}", 64 + (i >> 16) % 64, (i >> 8) & 255, i & 255);
     record.family = "ipv4";
-    record.status = "fail";
+    record.status = rdns::Status::fail;
     record.ptr = {fmt::format("mta{}.bench.example", i), fmt::format("alt{}.bench.example", i)};
     record.forward = {{record.ptr[0], {"100.64.0.1"}}, {record.ptr[1], {"127.0.0.1"}}};
-    record.findings = {
-        {"MULTIPLE_PTR", "warning",
-         fmt::format("2 PTR values ({}, {})", record.ptr[0], record.ptr[1])},
-        {"FORWARD_MISMATCH", "error", fmt::format("{} resolves to 100.64.0.1", record.ptr[0])}};
+    record.findings = {{"MULTIPLE_PTR", rdns::Severity::warning,
+                        fmt::format("2 PTR values ({}, {})", record.ptr[0], record.ptr[1])},
+                       {"FORWARD_MISMATCH", rdns::Severity::error,
+                        fmt::format("{} resolves to 100.64.0.1", record.ptr[0])}};
     records.push_back(std::move(record));
   }
 

@@ -25,33 +25,35 @@ rdns::db::ResultRecord synthetic(std::size_t index, std::size_t run) {
   // Most pass; a share fails or warns, and some IPs move between runs.
   const std::size_t bucket = (index * 7 + run * 13 * (index % 3 == 0)) % 20;
   if (bucket < 13) {
-    r.status = "pass";
+    r.status = rdns::Status::pass;
     r.ptr = {name};
     r.forward = {{name, {r.ip}}};
   } else if (bucket < 15) {
-    r.status = "fail";
-    r.findings = {{"NO_PTR", "error", fmt::format("{} does not exist (NXDOMAIN)", r.ip)}};
+    r.status = rdns::Status::fail;
+    r.findings = {
+        {"NO_PTR", rdns::Severity::error, fmt::format("{} does not exist (NXDOMAIN)", r.ip)}};
   } else if (bucket < 17) {
-    r.status = "fail";
+    r.status = rdns::Status::fail;
     r.ptr = {name};
     r.forward = {{name, {"192.0.2.99"}}};
-    r.findings = {{"FORWARD_MISMATCH", "error",
+    r.findings = {{"FORWARD_MISMATCH", rdns::Severity::error,
                    fmt::format("{} resolves to 192.0.2.99, not {}", name, r.ip)}};
   } else if (bucket < 19) {
-    r.status = "warn";
+    r.status = rdns::Status::warn;
     r.ptr = {fmt::format("host-{}.dynamic.example.net", index)};
     r.forward = {{r.ptr[0], {r.ip}}};
-    r.findings = {{"GENERIC_PTR", "warning", "the name embeds the address"}};
+    r.findings = {{"GENERIC_PTR", rdns::Severity::warning, "the name embeds the address"}};
   } else {
-    r.status = "unknown";
-    r.findings = {{"TEMPFAIL", "warning", "SERVFAIL for the PTR query"}};
+    r.status = rdns::Status::unknown;
+    r.findings = {{"TEMPFAIL", rdns::Severity::warning, "SERVFAIL for the PTR query"}};
   }
   if (index % 5000 == 1) {
-    r.status = "fail";
+    r.status = rdns::Status::fail;
     r.ptr = {"<img\\032src=x\\032onerror=alert\\(1\\)>.example.com",
              "</script><script>alert(2)</script>"};
     r.forward.clear();
-    r.findings = {{"INVALID_PTR_NAME", "error", r.ptr[0] + " is not a valid host name"}};
+    r.findings = {
+        {"INVALID_PTR_NAME", rdns::Severity::error, r.ptr[0] + " is not a valid host name"}};
   }
   return r;
 }
@@ -72,12 +74,7 @@ int main(int argc, char** argv) try {
     std::vector<rdns::db::ResultRecord> batch;
     for (std::size_t i = 0; i < ips; ++i) {
       batch.push_back(synthetic(i, run));
-      const auto& s = batch.back().status;
-      ++counts.total;
-      counts.pass += s == "pass";
-      counts.warn += s == "warn";
-      counts.fail += s == "fail";
-      counts.unknown += s == "unknown";
+      counts.add(batch.back().status);
       if (batch.size() == 5000 || i + 1 == ips) {
         database.add_results(id, batch);
         batch.clear();

@@ -311,7 +311,7 @@ std::string check_stored(const CheckOptions& options, const Thresholds& threshol
   std::vector<FailingAddress> failing;
   if (run->counts.fail > 0) {
     for (const db::ResultRecord& record : results) {
-      if (record.status != "fail") continue;
+      if (record.status != Status::fail) continue;
       if (failing.size() == kFailingListed) break;
       FailingAddress& address = failing.emplace_back();
       address.ip = record.ip;

@@ -80,7 +80,7 @@ std::string codes_of(const db::ResultRecord& result) {
     if (entry == nullptr || !entry->needs_new_ptr) continue;
     codes += (codes.empty() ? "" : ", ") + finding.code;
   }
-  return codes.empty() ? std::string("fail") : codes;
+  return codes.empty() ? std::string(status_name(Status::fail)) : codes;
 }
 
 }  // namespace
@@ -121,7 +121,7 @@ void add_fix_command(CLI::App& app, Context& context) {
     std::vector<std::string> unfixable;
     int proposed = 0;
     for (const auto& result : database.results(run)) {
-      if (result.status != "fail") continue;
+      if (result.status != Status::fail) continue;
       const std::string ip = shown_stored(result.ip);
       if (result.family != "ipv4") {
         unfixable.push_back(ip + ": IPv6; the cloud's PTR records are IPv4 only");

@@ -118,7 +118,7 @@ void print_table(const std::vector<HistoryLine>& lines) {
     const std::string codes = joined(codes_of(entry.result), ",");
     rows.push_back({std::to_string(entry.run.id), shown_stored(entry.run.started_at),
                     std::string(db::to_string(entry.run.state)), run_series(entry.run),
-                    shown_stored(entry.result.status), ptr.empty() ? "-" : ptr,
+                    std::string(status_name(entry.result.status)), ptr.empty() ? "-" : ptr,
                     codes.empty() ? "-" : codes, change_text(line, true)});
   }
   std::vector<std::size_t> widths;
@@ -148,7 +148,7 @@ void print_json(const std::string& ip, const std::vector<HistoryLine>& lines) {
     json findings = json::array();
     for (const auto& finding : entry.result.findings) {
       findings.push_back({{"code", shown_stored(finding.code)},
-                          {"severity", shown_stored(finding.severity)},
+                          {"severity", severity_name(finding.severity)},
                           {"detail", shown_stored(finding.detail)}});
     }
     runs.push_back(
@@ -156,7 +156,7 @@ void print_json(const std::string& ip, const std::vector<HistoryLine>& lines) {
          {"started_at", shown_stored(entry.run.started_at)},
          {"state", std::string(db::to_string(entry.run.state))},
          {"inventory", shown_stored(entry.run.inventory)},
-         {"status", shown_stored(entry.result.status)},
+         {"status", std::string(status_name(entry.result.status))},
          {"ptr", std::move(ptr)},
          {"codes", codes_of(entry.result)},
          {"findings", std::move(findings)},
@@ -174,7 +174,7 @@ void print_csv(const std::vector<HistoryLine>& lines) {
     const db::AddressResult& entry = *line.entry;
     out += csv_row({std::to_string(entry.run.id), shown_stored(entry.run.started_at),
                     std::string(db::to_string(entry.run.state)), shown_stored(entry.run.inventory),
-                    shown_stored(entry.result.status), ptr_text(entry.result),
+                    std::string(status_name(entry.result.status)), ptr_text(entry.result),
                     joined(codes_of(entry.result), " "), change_text(line, false)});
   }
   write_output(stdout, out);

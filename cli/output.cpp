@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -30,17 +31,19 @@ json record_json(const db::ResultRecord& record) {
   }
   json findings = json::array();
   for (const auto& finding : record.findings) {
-    findings.push_back(
-        {{"code", finding.code}, {"severity", finding.severity}, {"detail", finding.detail}});
+    findings.push_back({{"code", finding.code},
+                        {"severity", severity_name(finding.severity)},
+                        {"detail", finding.detail}});
   }
   json sources = json::array();
   for (const auto& source : record.sources) {
     sources.push_back(
         {{"domain", source.domain}, {"via", source.via}, {"expected", source.expected}});
   }
-  json object{{"ip", record.ip},   {"family", record.family}, {"status", record.status},
-              {"ptr", record.ptr}, {"forward", forward},      {"findings", findings},
-              {"sources", sources}};
+  json object{
+      {"ip", record.ip},   {"family", record.family}, {"status", status_name(record.status)},
+      {"ptr", record.ptr}, {"forward", forward},      {"findings", findings},
+      {"sources", sources}};
   if (record.smtp) {
     object["smtp"] = {{"greeted", record.smtp->greeted},
                       {"greeting_name", record.smtp->greeting_name},
@@ -56,7 +59,8 @@ json record_json(const db::ResultRecord& record) {
 std::string record_json_line(const db::ResultRecord& record) {
   JsonWriter out("the result", record.ip);
   out.raw("{").key("ip").string(record.ip).raw(",").key("family").string(record.family);
-  out.raw(",").key("status").string(record.status).raw(",").key("ptr").strings(record.ptr);
+  out.raw(",").key("status").string(status_name(record.status));
+  out.raw(",").key("ptr").strings(record.ptr);
   out.raw(",").key("forward").raw("[");
   for (std::size_t i = 0; i < record.forward.size(); ++i) {
     if (i > 0) out.raw(",");
@@ -68,7 +72,8 @@ std::string record_json_line(const db::ResultRecord& record) {
     const auto& finding = record.findings[i];
     if (i > 0) out.raw(",");
     out.raw("{").key("code").string(finding.code).raw(",").key("severity");
-    out.string(finding.severity).raw(",").key("detail").string(finding.detail).raw("}");
+    out.string(severity_name(finding.severity)).raw(",").key("detail").string(finding.detail);
+    out.raw("}");
   }
   out.raw("],").key("sources").raw("[");
   for (std::size_t i = 0; i < record.sources.size(); ++i) {
@@ -90,7 +95,7 @@ std::string record_json_line(const db::ResultRecord& record) {
 json domain_finding_json(const db::DomainFindingRecord& finding) {
   return json{{"domain", finding.domain},
               {"code", finding.code},
-              {"severity", finding.severity},
+              {"severity", severity_name(finding.severity)},
               {"detail", finding.detail}};
 }
 
@@ -107,11 +112,11 @@ std::string sources_text(const db::ResultRecord& record) {
 }
 
 json counts_json(const db::RunCounts& counts) {
-  return json{{"total", counts.total},
-              {"pass", counts.pass},
-              {"warn", counts.warn},
-              {"fail", counts.fail},
-              {"unknown", counts.unknown}};
+  json object{{"total", counts.total}};
+  for (const Status status : kStatuses) {
+    object[std::string(status_name(status))] = counts.of(status);
+  }
+  return object;
 }
 
 /// Orders records as addresses: IPv4 before IPv6, numerically.
@@ -179,13 +184,15 @@ class CsvPrinter final : public ResultPrinter {
       forward += (forward.empty() ? "" : "; ") + entry.name + "=" + addresses;
     }
     const std::string sources = sources_text(record);
-    const auto row = [&](const std::string& code, const std::string& severity,
+    const auto row = [&](const std::string& code, std::string_view severity,
                          const std::string& detail) {
-      write(out_, csv_row({record.ip, record.family, record.status, ptr, forward, code, severity,
-                           detail, sources}));
+      write(out_, csv_row({record.ip, record.family, std::string(status_name(record.status)), ptr,
+                           forward, code, std::string(severity), detail, sources}));
     };
     if (record.findings.empty()) row("", "", "");
-    for (const auto& finding : record.findings) row(finding.code, finding.severity, finding.detail);
+    for (const auto& finding : record.findings) {
+      row(finding.code, severity_name(finding.severity), finding.detail);
+    }
   }
   void finish(const db::RunCounts&) override { flush(out_); }
 
@@ -249,7 +256,8 @@ class TablePrinter final : public ResultPrinter {
       const std::size_t lines = std::max<std::size_t>(1, std::max(record.ptr.size(), notes.size()));
       for (std::size_t line = 0; line < lines; ++line) {
         const std::string ip = line == 0 ? record.ip : "";
-        const std::string status = line == 0 ? record.status : "";
+        const std::optional<Status> status =
+            line == 0 ? std::optional<Status>(record.status) : std::nullopt;
         const std::string ptr =
             line < record.ptr.size() ? shown(record.ptr[line]) : (line == 0 ? "-" : "");
         const std::string finding = line < notes.size() ? notes[line] : "";
@@ -257,11 +265,12 @@ class TablePrinter final : public ResultPrinter {
                                 ptr_width, finding));
       }
     }
-    write(out_, fmt::format("\n{} addresses: {} pass, {} warn, {} fail, {} unknown\n", counts.total,
-                            paint_status_word("pass", counts.pass),
-                            paint_status_word("warn", counts.warn),
-                            paint_status_word("fail", counts.fail),
-                            paint_status_word("unknown", counts.unknown)));
+    std::string tally;
+    for (const Status status : kStatuses) {
+      tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", paint_count(status, counts),
+                           status_name(status));
+    }
+    write(out_, fmt::format("\n{} addresses: {}\n", counts.total, tally));
     if (!domain_findings_.empty()) {
       write(out_, "\nDOMAIN FINDINGS\n");
       for (const auto& f : domain_findings_) {
@@ -287,24 +296,37 @@ class TablePrinter final : public ResultPrinter {
     return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
   }
 
-  static std::string_view status_color(std::string_view status) {
-    if (status == "pass") return "32";
-    if (status == "warn") return "33";
-    if (status == "fail") return "1;31";
+  /// none: the blank status cell of an address's second and later lines,
+  /// colored as unknown is.
+  static std::string_view status_color(std::optional<Status> status) {
+    switch (status.value_or(Status::unknown)) {
+      case Status::pass:
+        return "32";
+      case Status::warn:
+        return "33";
+      case Status::fail:
+        return "1;31";
+      case Status::unknown:
+        return "35";
+    }
     return "35";
   }
 
-  std::string paint_status(const std::string& status) const {
-    return colored(status_color(status), fmt::format("{:<7}", status));
+  std::string paint_status(std::optional<Status> status) const {
+    const std::string_view name = status ? status_name(*status) : "";
+    return colored(status_color(status), fmt::format("{:<7}", name));
   }
 
-  std::string paint_status_word(std::string_view status, std::int64_t count) const {
+  std::string paint_count(Status status, const db::RunCounts& counts) const {
+    const std::int64_t count = counts.of(status);
     return count == 0 ? std::to_string(count)
                       : colored(status_color(status), std::to_string(count));
   }
 
-  std::string paint(const std::string& severity, const std::string& code) const {
-    const std::string_view color = severity == "error" ? "31" : severity == "warning" ? "33" : "36";
+  std::string paint(Severity severity, const std::string& code) const {
+    const std::string_view color = severity == Severity::error     ? "31"
+                                   : severity == Severity::warning ? "33"
+                                                                   : "36";
     return colored(color, code);
   }
 

@@ -825,7 +825,7 @@ db::ResultRecord to_record(const IpResult& result) {
   const IpObservation& observation = result.observation;
   record.ip = observation.ip.to_string();
   record.family = std::string(to_string(observation.ip.family()));
-  record.status = std::string(status_name(result.verdict.status));
+  record.status = result.verdict.status;
   for (const DnsName& name : observation.ptr.names) record.ptr.push_back(name.presentation());
   for (const ForwardObservation& forward : observation.forward) {
     db::ForwardRecord entry;
@@ -843,9 +843,8 @@ db::ResultRecord to_record(const IpResult& result) {
                                  escape_text(smtp.ehlo_name), escape_text(smtp.failure)};
   }
   for (const Finding& finding : result.verdict.findings) {
-    record.findings.push_back(db::FindingRecord{std::string(code_name(finding.code)),
-                                                std::string(severity_name(finding.severity)),
-                                                finding.detail});
+    record.findings.push_back(
+        db::FindingRecord{std::string(code_name(finding.code)), finding.severity, finding.detail});
   }
   return record;
 }

@@ -13,42 +13,6 @@ Severity code_severity(Code code) {
   return code_entry(code).severity;
 }
 
-std::string_view severity_name(Severity severity) {
-  switch (severity) {
-    case Severity::info:
-      return "info";
-    case Severity::warning:
-      return "warning";
-    case Severity::error:
-      return "error";
-  }
-  return "error";
-}
-
-std::string_view status_name(Status status) {
-  switch (status) {
-    case Status::pass:
-      return "pass";
-    case Status::warn:
-      return "warn";
-    case Status::fail:
-      return "fail";
-    case Status::unknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
-bool parse_severity(std::string_view text, Severity& out) {
-  for (const Severity severity : {Severity::info, Severity::warning, Severity::error}) {
-    if (text == severity_name(severity)) {
-      out = severity;
-      return true;
-    }
-  }
-  return false;
-}
-
 Status status_of(const std::vector<Finding>& findings) {
   const auto has = [&](auto predicate) {
     return std::any_of(findings.begin(), findings.end(), predicate);

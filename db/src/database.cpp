@@ -21,6 +21,7 @@
 #include <util/error.hpp>
 #include <util/escape.hpp>
 #include <util/json_writer.hpp>
+#include <util/verdict.hpp>
 
 #include "inspect.hpp"
 #include "migrations.hpp"
@@ -127,23 +128,22 @@ std::string findings_text(const std::vector<FindingRecord>& findings, const std:
   out.raw("[");
   for (std::size_t i = 0; i < findings.size(); ++i) {
     const FindingRecord& finding = findings[i];
-    if (finding.severity != "error" && finding.severity != "warning" &&
-        finding.severity != "info") {
-      throw Error(Errc::internal, fmt::format("cannot store result {}: unknown severity '{}'", ip,
-                                              finding.severity));
-    }
     if (i > 0) out.raw(",");
     out.raw("{").key("code").string(finding.code).raw(",").key("severity");
-    out.string(finding.severity).raw(",").key("detail").string(finding.detail).raw("}");
+    out.string(severity_name(finding.severity)).raw(",").key("detail").string(finding.detail);
+    out.raw("}");
   }
   return out.raw("]").take();
 }
 
-std::vector<FindingRecord> parse_findings(const json& list) {
+/// The findings of a stored result; `severity_of` turns a stored severity
+/// name into the enum (or refuses it, naming the database).
+template <typename SeverityOf>
+std::vector<FindingRecord> parse_findings(const json& list, const SeverityOf& severity_of) {
   std::vector<FindingRecord> findings;
   for (const json& entry : list) {
     findings.push_back({entry.at("code").get<std::string>(),
-                        entry.at("severity").get<std::string>(),
+                        severity_of(entry.at("severity").get<std::string>()),
                         entry.at("detail").get<std::string>()});
   }
   return findings;
@@ -348,17 +348,33 @@ std::string address_results_sql() {
 
 }  // namespace detail
 
-void RunCounts::add(std::string_view status) {
-  ++total;
-  if (status == "pass") {
-    ++pass;
-  } else if (status == "warn") {
-    ++warn;
-  } else if (status == "fail") {
-    ++fail;
-  } else {
-    ++unknown;
+namespace {
+
+/// The counter of `status` in counts (const or not).
+template <typename Counts>
+auto& status_counter(Counts& counts, Status status) {
+  switch (status) {
+    case Status::pass:
+      return counts.pass;
+    case Status::warn:
+      return counts.warn;
+    case Status::fail:
+      return counts.fail;
+    case Status::unknown:
+      return counts.unknown;
   }
+  return counts.unknown;
+}
+
+}  // namespace
+
+void RunCounts::add(Status status) {
+  ++total;
+  ++status_counter(*this, status);
+}
+
+std::int64_t RunCounts::of(Status status) const {
+  return status_counter(*this, status);
 }
 
 std::string_view to_string(RunState state) {
@@ -419,6 +435,22 @@ struct Database::Impl {
                 fmt::format("database {}: run {} is damaged: {}", path.string(), run_id, what));
   }
 
+  /// What a stored status or severity name (`text`, of `kind`) parsed to: a
+  /// name outside the vocabulary is damage, never read as some default.
+  /// `where()` names the row, built only for the message.
+  template <typename Value, typename Where>
+  Value known(std::optional<Value> parsed, std::string_view kind, const std::string& text,
+              std::int64_t run_id, const Where& where) const {
+    if (!parsed) {
+      damaged(run_id, fmt::format("{}: unknown {} '{}'", where(), kind, escape_text(text)));
+    }
+    return *parsed;
+  }
+
+  Status stored_status(const std::string& text, std::int64_t run_id, const std::string& ip) const {
+    return known(parse_status(text), "status", text, run_id, [&] { return "result for " + ip; });
+  }
+
   /// Throws unless run_id names a run that is still running.
   void require_running(std::int64_t run_id) {
     StatementUse use(select_run_state);
@@ -445,13 +477,14 @@ struct Database::Impl {
     const std::string sources = sources_text(result.sources, result.ip);
     const std::string findings = findings_text(result.findings, result.ip);
     const std::optional<std::string> smtp = smtp_text(result.smtp, result.ip);
+    const std::string status(status_name(result.status));
     {
       StatementUse use(insert_result);
       insert_result.bind(1, run_id);
       insert_result.bindNoCopy(2, address.canonical);
       insert_result.bindNoCopy(3, address.family);
       insert_result.bindNoCopy(4, address.bytes.data(), address.size);
-      insert_result.bindNoCopy(5, result.status);
+      insert_result.bindNoCopy(5, status);
       insert_result.bindNoCopy(6, ptr);
       insert_result.bindNoCopy(7, forward);
       insert_result.bindNoCopy(8, sources);
@@ -511,13 +544,18 @@ struct Database::Impl {
     ResultRecord result;
     result.ip = row.getColumn(first).getString();
     result.family = row.getColumn(first + 1).getString();
-    result.status = row.getColumn(first + 2).getString();
+    result.status = stored_status(row.getColumn(first + 2).getString(), run_id, result.ip);
+    const auto severity_of = [&](const std::string& text) {
+      return known(parse_severity(text), "severity", text, run_id,
+                   [&] { return "a finding of " + result.ip; });
+    };
     try {
       result.ptr =
           json::parse(row.getColumn(first + 3).getString()).get<std::vector<std::string>>();
       result.forward = parse_forward(json::parse(row.getColumn(first + 4).getString()));
       result.sources = parse_sources(json::parse(row.getColumn(first + 5).getString()));
-      result.findings = parse_findings(json::parse(row.getColumn(first + 6).getString()));
+      result.findings =
+          parse_findings(json::parse(row.getColumn(first + 6).getString()), severity_of);
       result.smtp = parse_smtp(row.getColumn(first + 7));
     } catch (const json::exception& error) {
       damaged(run_id, fmt::format("result for {}: {}", result.ip, error.what()));
@@ -800,7 +838,7 @@ std::vector<AddressResult> Database::address_results(const std::string& ip, std:
 
 void Database::visit_statuses(
     std::span<const std::int64_t> run_ids,
-    const std::function<void(std::int64_t, const std::string&, const std::string&)>& visit) {
+    const std::function<void(std::int64_t, const std::string&, Status)>& visit) {
   if (run_ids.empty()) return;
   impl_->guarded("reading statuses", [&] {
     std::string placeholders = "?";
@@ -812,8 +850,9 @@ void Database::visit_statuses(
       query.bind(static_cast<int>(i + 1), run_ids[i]);
     }
     while (query.executeStep()) {
-      visit(query.getColumn(0).getInt64(), query.getColumn(1).getString(),
-            query.getColumn(2).getString());
+      const std::int64_t run_id = query.getColumn(0).getInt64();
+      const std::string ip = query.getColumn(1).getString();
+      visit(run_id, ip, impl_->stored_status(query.getColumn(2).getString(), run_id, ip));
     }
   });
 }
@@ -872,13 +911,12 @@ RunCounts Database::count_results(std::int64_t run_id) {
     query.bind(1, run_id);
     RunCounts counts;
     while (query.executeStep()) {
-      const std::string status = query.getColumn(0).getString();
+      const std::string text = query.getColumn(0).getString();
+      const Status status =
+          impl_->known(parse_status(text), "status", text, run_id, [] { return "a result"; });
       const std::int64_t count = query.getColumn(1).getInt64();
       counts.total += count;
-      if (status == "pass") counts.pass = count;
-      if (status == "warn") counts.warn = count;
-      if (status == "fail") counts.fail = count;
-      if (status == "unknown") counts.unknown = count;
+      status_counter(counts, status) = count;
     }
     return counts;
   });
@@ -909,7 +947,7 @@ void Database::add_domain_findings(std::int64_t run_id,
       insert.bind(1, run_id);
       insert.bindNoCopy(2, finding.domain);
       insert.bindNoCopy(3, finding.code);
-      insert.bindNoCopy(4, finding.severity);
+      insert.bind(4, std::string(severity_name(finding.severity)));
       insert.bindNoCopy(5, finding.detail);
       insert.exec();
       insert.reset();
@@ -926,8 +964,15 @@ std::vector<DomainFindingRecord> Database::domain_findings(std::int64_t run_id) 
     query.bind(1, run_id);
     std::vector<DomainFindingRecord> findings;
     while (query.executeStep()) {
-      findings.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(),
-                          query.getColumn(2).getString(), query.getColumn(3).getString()});
+      DomainFindingRecord finding;
+      finding.domain = query.getColumn(0).getString();
+      finding.code = query.getColumn(1).getString();
+      const std::string severity = query.getColumn(2).getString();
+      finding.severity = impl_->known(parse_severity(severity), "severity", severity, run_id, [&] {
+        return "a finding of domain " + escape_text(finding.domain);
+      });
+      finding.detail = query.getColumn(3).getString();
+      findings.push_back(std::move(finding));
     }
     return findings;
   });

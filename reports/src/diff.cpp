@@ -60,14 +60,17 @@ db::ResultRecord without_smtp(const db::ResultRecord& record) {
   const auto dns_failed = [](const db::FindingRecord& f) {
     return f.code == "TEMPFAIL" || f.code == "LAME_REVERSE";
   };
-  if (has([&](const db::FindingRecord& f) { return f.severity == "error" && !dns_failed(f); })) {
-    kept.status = "fail";
+  const auto proven_error = [&](const db::FindingRecord& f) {
+    return f.severity == Severity::error && !dns_failed(f);
+  };
+  if (has(proven_error)) {
+    kept.status = Status::fail;
   } else if (has(dns_failed)) {
-    kept.status = "unknown";
-  } else if (has([](const db::FindingRecord& f) { return f.severity == "warning"; })) {
-    kept.status = "warn";
+    kept.status = Status::unknown;
+  } else if (has([](const db::FindingRecord& f) { return f.severity == Severity::warning; })) {
+    kept.status = Status::warn;
   } else {
-    kept.status = "pass";
+    kept.status = Status::pass;
   }
   return kept;
 }
@@ -87,9 +90,10 @@ std::optional<Change> classify(const db::ResultRecord& old, const db::ResultReco
   Change change;
   change.ip = record.ip;
   change.fields = differing_fields(old, record);
-  if (record.status == "fail" && old.status != "fail") {
+  if (record.status == Status::fail && old.status != Status::fail) {
     change.kind = ChangeKind::new_failure;
-  } else if (old.status == "fail" && (record.status == "pass" || record.status == "warn")) {
+  } else if (old.status == Status::fail &&
+             (record.status == Status::pass || record.status == Status::warn)) {
     change.kind = ChangeKind::fixed;
   } else if (change.ptr_changed()) {
     change.kind = ChangeKind::ptr_changed;
@@ -117,14 +121,14 @@ json record_json(const db::ResultRecord& record) {
   json findings = json::array();
   for (const auto& finding : record.findings) {
     findings.push_back({{"code", detail::shown(finding.code)},
-                        {"severity", detail::shown(finding.severity)},
+                        {"severity", severity_name(finding.severity)},
                         {"detail", detail::shown(finding.detail)}});
   }
   std::vector<std::string> ptr;
   for (const auto& name : record.ptr) ptr.push_back(detail::shown(name));
   return json{{"ip", detail::shown(record.ip)},
               {"family", detail::shown(record.family)},
-              {"status", detail::shown(record.status)},
+              {"status", status_name(record.status)},
               {"ptr", ptr},
               {"forward", forward},
               {"findings", findings}};
@@ -217,7 +221,7 @@ RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& fr
       Change change;
       change.ip = record.ip;
       change.after = record;
-      change.kind = record.status == "fail" ? ChangeKind::new_failure : ChangeKind::appeared;
+      change.kind = record.status == Status::fail ? ChangeKind::new_failure : ChangeKind::appeared;
       diff.changes.push_back(std::move(change));
       continue;
     }
@@ -319,8 +323,9 @@ std::string diff_text(const RunDiff& diff) {
     out += fmt::format("\n{}:\n", heading(kind));
     for (const auto& change : diff.changes) {
       if (change.kind != kind) continue;
-      const std::string status_before = change.before ? detail::shown(change.before->status) : "-";
-      const std::string status_after = change.after ? detail::shown(change.after->status) : "-";
+      const std::string_view status_before =
+          change.before ? status_name(change.before->status) : "-";
+      const std::string_view status_after = change.after ? status_name(change.after->status) : "-";
       std::string line = fmt::format("  {:<{}}  {:>7} -> {:<7}", detail::shown(change.ip), ip_width,
                                      status_before, status_after);
       const std::string codes_before = codes_text(change.before);

@@ -5,7 +5,6 @@
 // class names and nothing else.
 
 #include <algorithm>
-#include <array>
 #include <functional>
 #include <unordered_map>
 
@@ -33,8 +32,6 @@ constexpr std::size_t kChangeListLimit = 500;
 /// Rows the script shows at once; Chromium lays out a table of 100,000 rich
 /// rows in tens of seconds, 500 in milliseconds. Without script all show.
 constexpr int kPageSize = 500;
-
-constexpr std::array<const char*, 4> kStatuses = {"pass", "warn", "fail", "unknown"};
 
 std::string base64_of_hex(std::string_view hex) {
   static constexpr char kAlphabet[] =
@@ -72,21 +69,17 @@ std::string number(double value) {
   return fmt::format("{:.1f}", value);
 }
 
-std::int64_t count_of(const db::RunCounts& counts, std::string_view status) {
-  if (status == "pass") return counts.pass;
-  if (status == "warn") return counts.warn;
-  if (status == "fail") return counts.fail;
-  return counts.unknown;
+std::string name_of(Status status) {
+  return std::string(status_name(status));
 }
 
 mustache::data group_data(const Group& group) {
   mustache::data item;
   item.set("key", shown(group.key));
   item.set("total", std::to_string(group.counts.total));
-  item.set("pass", std::to_string(group.counts.pass));
-  item.set("warn", std::to_string(group.counts.warn));
-  item.set("fail", std::to_string(group.counts.fail));
-  item.set("unknown", std::to_string(group.counts.unknown));
+  for (const Status status : kStatuses) {
+    item.set(name_of(status), std::to_string(group.counts.of(status)));
+  }
   item.set("pass_rate", percent(group.counts.pass, group.counts.total));
   return item;
 }
@@ -102,13 +95,13 @@ mustache::data status_chart(const db::RunCounts& counts) {
   constexpr double kLabel = 70, kBarMax = 260, kRow = 28, kBar = 20;
   mustache::data bars{mustache::data::type::list};
   double y = 4;
-  for (const char* status : kStatuses) {
-    const std::int64_t n = count_of(counts, status);
+  for (const Status status : kStatuses) {
+    const std::int64_t n = counts.of(status);
     const double w = counts.total == 0
                          ? 0
                          : kBarMax * static_cast<double>(n) / static_cast<double>(counts.total);
     mustache::data bar;
-    bar.set("status", status);
+    bar.set("status", name_of(status));
     bar.set("count", std::to_string(n));
     bar.set("share", percent(n, counts.total));
     bar.set("x", number(kLabel));
@@ -151,12 +144,12 @@ mustache::data trend_chart(const std::vector<db::RunInfo>& history) {
     const double x = kLeft + slot * static_cast<double>(i) + (slot - w) / 2;
     mustache::data segments{mustache::data::type::list};
     double bottom = kBottom;
-    for (const char* status : {"pass", "warn", "unknown", "fail"}) {
-      const std::int64_t n = count_of(run.counts, status);
+    for (const Status status : {Status::pass, Status::warn, Status::unknown, Status::fail}) {
+      const std::int64_t n = run.counts.of(status);
       if (run.counts.total == 0 || n == 0) continue;
       const double h = plot * static_cast<double>(n) / static_cast<double>(run.counts.total);
       mustache::data segment;
-      segment.set("status", status);
+      segment.set("status", name_of(status));
       segment.set("x", number(x));
       segment.set("y", number(bottom - h));
       segment.set("w", number(w));
@@ -201,8 +194,8 @@ mustache::data change_list(const char* id, const char* title, const RunDiff& dif
     if (++count > kChangeListLimit) continue;
     mustache::data item;
     item.set("ip", shown(change.ip));
-    item.set("before_status", change.before ? shown(change.before->status) : "-");
-    item.set("after_status", change.after ? shown(change.after->status) : "-");
+    item.set("before_status", change.before ? name_of(change.before->status) : "-");
+    item.set("after_status", change.after ? name_of(change.after->status) : "-");
     item.set("ptr_before", change.before ? string_list(change.before->ptr) : string_list({}));
     item.set("ptr_after", change.after ? string_list(change.after->ptr) : string_list({}));
     item.set("codes_before", codes_of(change.before));
@@ -279,7 +272,7 @@ mustache::data result_row(const db::ResultRecord& record, const std::string& cha
   row.set("ip", shown(record.ip));
   row.set("sort_key", detail::address_sort_key(record.ip));
   row.set("family", shown(record.family));
-  row.set("status", shown(record.status));
+  row.set("status", name_of(record.status));
   row.set("change", change);
   row.set("ptr", string_list(record.ptr));
   mustache::data forward{mustache::data::type::list};
@@ -299,7 +292,7 @@ mustache::data result_row(const db::ResultRecord& record, const std::string& cha
   for (const auto& finding : record.findings) {
     mustache::data item;
     item.set("code", shown(finding.code));
-    item.set("severity", shown(finding.severity));
+    item.set("severity", std::string(severity_name(finding.severity)));
     item.set("detail", shown(finding.detail));
     findings.push_back(item);
     detail::append(codes, " ", shown(finding.code));
@@ -344,11 +337,11 @@ void write_html_report(const ReportData& data, std::ostream& out) {
   page.set("trend_chart", trend_chart(data.history));
 
   mustache::data status_rows{mustache::data::type::list};
-  for (const char* status : kStatuses) {
+  for (const Status status : kStatuses) {
     mustache::data row;
-    row.set("status", status);
-    row.set("count", std::to_string(count_of(counts, status)));
-    row.set("share", percent(count_of(counts, status), counts.total));
+    row.set("status", name_of(status));
+    row.set("count", std::to_string(counts.of(status)));
+    row.set("share", percent(counts.of(status), counts.total));
     status_rows.push_back(row);
   }
   page.set("status_rows", status_rows);
@@ -367,14 +360,14 @@ void write_html_report(const ReportData& data, std::ostream& out) {
     const audit::CodeEntry* info = audit::find_code(entry.code);
     mustache::data row;
     row.set("code", shown(entry.code));
-    row.set("severity", shown(entry.severity));
+    row.set("severity", std::string(severity_name(entry.severity)));
     row.set("ips", std::to_string(entry.ips));
     row.set("share", percent(entry.ips, counts.total));
     row.set("title", info ? std::string(info->title) : "not known to this rdnsctl version");
     codes.push_back(row);
     mustache::data help;
     help.set("code", shown(entry.code));
-    help.set("severity", shown(entry.severity));
+    help.set("severity", std::string(severity_name(entry.severity)));
     help.set("title", info ? std::string(info->title) : "");
     help.set("explanation", info ? std::string(info->explanation)
                                  : "This rdnsctl version has no explanation for this code; see "
@@ -403,8 +396,11 @@ void write_html_report(const ReportData& data, std::ostream& out) {
   std::vector<const db::ResultRecord*> ordered;
   ordered.reserve(data.results.size());
   for (const auto& record : data.results) ordered.push_back(&record);
-  const auto rank = [](const std::string& status) {
-    return status == "fail" ? 0 : status == "unknown" ? 1 : status == "warn" ? 2 : 3;
+  const auto rank = [](Status status) {
+    return status == Status::fail      ? 0
+           : status == Status::unknown ? 1
+           : status == Status::warn    ? 2
+                                       : 3;
   };
   std::stable_sort(ordered.begin(), ordered.end(),
                    [&](const db::ResultRecord* a, const db::ResultRecord* b) {

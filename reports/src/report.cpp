@@ -41,11 +41,9 @@ std::vector<db::RunInfo> runs_up_to(db::Database& database, const db::RunInfo& r
   return runs;
 }
 
-char status_letter(const std::string& status) {
-  if (status == "pass") return 'p';
-  if (status == "warn") return 'w';
-  if (status == "fail") return 'f';
-  return 'u';
+/// The recent states letter of a status: its name's first letter.
+char status_letter(Status status) {
+  return status_name(status).front();
 }
 
 /// Each result's status in each of `runs`, read in one query.
@@ -61,13 +59,12 @@ std::unordered_map<std::string, std::string> recent_states(
     column_of[runs[i].id] = i;
     ids.push_back(runs[i].id);
   }
-  database.visit_statuses(
-      ids, [&](std::int64_t run_id, const std::string& ip, const std::string& status) {
-        // Addresses the reported run did not audit have no row to show.
-        if (const auto found = states.find(ip); found != states.end()) {
-          found->second[column_of.at(run_id)] = status_letter(status);
-        }
-      });
+  database.visit_statuses(ids, [&](std::int64_t run_id, const std::string& ip, Status status) {
+    // Addresses the reported run did not audit have no row to show.
+    if (const auto found = states.find(ip); found != states.end()) {
+      found->second[column_of.at(run_id)] = status_letter(status);
+    }
+  });
   return states;
 }
 
@@ -165,16 +162,18 @@ void write_csv_report(const ReportData& data, std::ostream& out) {
         change == changes.end() ? "" : std::string(to_string(change->second));
     const std::string ptr = detail::join_ptr(record);
     const std::string forward = detail::join_forward(record);
-    const auto row = [&](const std::string& code, const std::string& severity,
+    const auto row = [&](const std::string& code, std::string_view severity,
                          const std::string& text) {
       const audit::CodeEntry* info = audit::find_code(code);
       rows += csv_row({run_id, detail::shown(record.ip), detail::shown(record.family),
-                       detail::shown(record.status), change_text, ptr, forward, detail::shown(code),
-                       detail::shown(severity), detail::shown(text),
+                       std::string(status_name(record.status)), change_text, ptr, forward,
+                       detail::shown(code), std::string(severity), detail::shown(text),
                        info ? std::string(info->fix) : ""});
     };
     if (record.findings.empty()) row("", "", "");
-    for (const auto& finding : record.findings) row(finding.code, finding.severity, finding.detail);
+    for (const auto& finding : record.findings) {
+      row(finding.code, severity_name(finding.severity), finding.detail);
+    }
     // Written in slices so a large run never holds its whole CSV in memory.
     if (rows.size() > (1u << 16)) {
       out << rows;

@@ -27,9 +27,9 @@ bool reaches(const db::FindingRecord& finding, FailOn threshold) {
     case FailOn::info:
       return true;
     case FailOn::warning:
-      return finding.severity != "info";
+      return finding.severity != Severity::info;
     case FailOn::error:
-      return finding.severity == "error";
+      return finding.severity == Severity::error;
   }
   return false;
 }
@@ -136,7 +136,7 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
           counts.add(record.status);
           reached = reached || any_reaches(record.findings, options.fail_on);
           count_findings(outcome.metrics, record.findings);
-          if (record.status == "fail" && outcome.failing.size() < kFailingListed) {
+          if (record.status == Status::fail && outcome.failing.size() < kFailingListed) {
             FailingAddress& failing = outcome.failing.emplace_back();
             failing.ip = record.ip;
             for (const auto& finding : record.findings) failing.codes.push_back(finding.code);

@@ -18,11 +18,11 @@ using Json = nlohmann::json;
 constexpr std::size_t kAddressesInText = 10;
 
 Json counts_json(const db::RunCounts& counts) {
-  return {{"total", counts.total},
-          {"pass", counts.pass},
-          {"warn", counts.warn},
-          {"fail", counts.fail},
-          {"unknown", counts.unknown}};
+  Json object = {{"total", counts.total}};
+  for (const Status status : kStatuses) {
+    object[std::string(status_name(status))] = counts.of(status);
+  }
+  return object;
 }
 
 std::string host_name() {
@@ -39,13 +39,15 @@ Json addresses_json(const reports::RunDiff& diff, reports::ChangeKind kind, std:
     Json findings = Json::array();
     std::string codes;
     for (const db::FindingRecord& finding : record.findings) {
-      findings.push_back(
-          {{"code", finding.code}, {"severity", finding.severity}, {"detail", finding.detail}});
-      if (finding.severity == "error") codes += (codes.empty() ? "" : ", ") + finding.code;
+      findings.push_back({{"code", finding.code},
+                          {"severity", severity_name(finding.severity)},
+                          {"detail", finding.detail}});
+      if (finding.severity == Severity::error) codes += (codes.empty() ? "" : ", ") + finding.code;
     }
+    const Json previous_status = change.before ? Json(status_name(change.before->status)) : Json();
     addresses.push_back({{"ip", record.ip},
-                         {"previous_status", change.before ? Json(change.before->status) : Json()},
-                         {"status", record.status},
+                         {"previous_status", previous_status},
+                         {"status", status_name(record.status)},
                          {"ptr", record.ptr},
                          {"findings", findings}});
     if (addresses.size() <= kAddressesInText) {

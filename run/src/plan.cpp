@@ -81,8 +81,7 @@ void add_domain_targets(const std::vector<std::string>& domains, const audit::Au
   }
   if (findings == nullptr) return;
   for (const audit::DomainFinding& finding : expansion.findings) {
-    findings->push_back({finding.domain, finding.code,
-                         std::string(audit::severity_name(finding.severity)), finding.detail});
+    findings->push_back({finding.domain, finding.code, finding.severity, finding.detail});
     if (notice) {
       notice(fmt::format("{}: {}: {}", escape_text(finding.domain), finding.code,
                          escape_text(finding.detail)));

@@ -82,18 +82,15 @@ void record_changes(RunMetrics& metrics, const reports::Comparison& comparison) 
 std::string prometheus_text(const RunMetrics& metrics, double now, double last_success) {
   std::string out;
   family(out, "rdnsctl_ips", "Addresses the last rdnsctl run audited, by status.");
-  const std::pair<const char*, std::int64_t> statuses[] = {{"pass", metrics.counts.pass},
-                                                           {"warn", metrics.counts.warn},
-                                                           {"fail", metrics.counts.fail},
-                                                           {"unknown", metrics.counts.unknown}};
-  for (const auto& [status, value] : statuses) {
-    out += fmt::format("rdnsctl_ips{{status=\"{}\"}} {}\n", status, value);
+  for (const Status status : kStatuses) {
+    out += fmt::format("rdnsctl_ips{{status=\"{}\"}} {}\n", status_name(status),
+                       metrics.counts.of(status));
   }
   family(out, "rdnsctl_findings",
          "Findings of the last rdnsctl run, by code and severity (one per address).");
   for (const auto& [key, value] : metrics.findings) {
     out += fmt::format("rdnsctl_findings{{code=\"{}\",severity=\"{}\"}} {}\n",
-                       label_value(key.first), label_value(key.second), value);
+                       label_value(key.first), severity_name(key.second), value);
   }
   if (metrics.compared_with != 0) {
     family(out, "rdnsctl_changed_ips",

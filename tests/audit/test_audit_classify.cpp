@@ -8,6 +8,8 @@
 #include <util/error.hpp>
 
 using namespace rdns::audit;
+using rdns::Severity;
+using rdns::Status;
 
 namespace {
 

@@ -19,6 +19,7 @@
 #include "lab_options.hpp"
 
 using namespace rdns::audit;
+using rdns::Status;
 
 namespace {
 

@@ -49,7 +49,7 @@ TEST_CASE("every code of the vocabulary is documented with its severity, and no 
     CHECK_FALSE(entry.title.empty());
     CHECK_FALSE(entry.explanation.empty());
     CHECK_FALSE(entry.fix.empty());
-    const std::string severity(rdns::audit::severity_name(entry.severity));
+    const std::string severity(rdns::severity_name(entry.severity));
     if (entry.scope == Scope::domain) {
       REQUIRE(domain_codes.count(code) == 1);
       CHECK(domain_codes.at(code) == severity);
@@ -68,7 +68,7 @@ TEST_CASE("the vocabulary's address codes are the classifier's, in the enum's or
   CHECK(rdns::audit::code_name(Code::no_ptr) == "NO_PTR");
   CHECK(rdns::audit::code_name(Code::lame_reverse) == "LAME_REVERSE");
   CHECK(rdns::audit::code_name(Code::smtp_unavailable) == "SMTP_UNAVAILABLE");
-  CHECK(rdns::audit::code_severity(Code::tempfail) == rdns::audit::Severity::warning);
+  CHECK(rdns::audit::code_severity(Code::tempfail) == rdns::Severity::warning);
   for (const rdns::audit::CodeEntry& entry : rdns::audit::finding_codes()) {
     INFO(entry.code);
     CHECK(rdns::audit::find_code(entry.code) == &entry);
@@ -77,7 +77,7 @@ TEST_CASE("the vocabulary's address codes are the classifier's, in the enum's or
         entry.code.starts_with("HELO_") || entry.scope == Scope::domain) {
       CHECK_FALSE(entry.needs_new_ptr);
     }
-    if (entry.scope == Scope::address && entry.severity == rdns::audit::Severity::error &&
+    if (entry.scope == Scope::address && entry.severity == rdns::Severity::error &&
         entry.code != "LAME_REVERSE") {
       CHECK(entry.needs_new_ptr);
     }

@@ -13,6 +13,8 @@
 #include "../reports/report_fixture.hpp"
 #include "run_rdnsctl.hpp"
 
+using rdns::Severity;
+using rdns::Status;
 using rdns::test::record;
 using rdns::test::run_rdnsctl;
 using rdns::test::TempDir;
@@ -46,22 +48,24 @@ std::string make_sequence(const std::filesystem::path& dir) {
   const auto path = dir / "runs.db";
   rdns::db::Database database = rdns::db::Database::open(path);
   const auto no_ptr = [] {
-    return record(kIp, "fail", {}, {{"NO_PTR", "error", "12.2.0.192.in-addr.arpa: NXDOMAIN"}});
+    return record(kIp, Status::fail, {},
+                  {{"NO_PTR", Severity::error, "12.2.0.192.in-addr.arpa: NXDOMAIN"}});
   };
   const auto hostile = [] {
-    return record(kIp, "fail", {rdns::test::kFormulaPtr},
-                  {{"INVALID_PTR_NAME", "error", "not a valid host name"}});
+    return record(kIp, Status::fail, {rdns::test::kFormulaPtr},
+                  {{"INVALID_PTR_NAME", Severity::error, "not a valid host name"}});
   };
-  store(database, "web", {no_ptr(), record("2001:db8::25", "pass", {"mail6.example.com"})});
-  store(database, "", {record(kIp, "pass", {kRawControlPtr})});
+  store(database, "web", {no_ptr(), record("2001:db8::25", Status::pass, {"mail6.example.com"})});
+  store(database, "", {record(kIp, Status::pass, {kRawControlPtr})});
   store(database, "web", {no_ptr()});
-  store(database, "web", {record(kIp, "pass", {"mail12.example.com"})});
-  store(database, "web", {record(kIp, "pass", {"relay12.example.com"})});
+  store(database, "web", {record(kIp, Status::pass, {"mail12.example.com"})});
+  store(database, "web", {record(kIp, Status::pass, {"relay12.example.com"})});
   store(database, "web",
-        {record(kIp, "warn", {"relay12.example.com"}, {{"GENERIC_PTR", "warning", "dynamic"}})});
+        {record(kIp, Status::warn, {"relay12.example.com"},
+                {{"GENERIC_PTR", Severity::warning, "dynamic"}})});
   store(database, "web", {hostile()});
   store(database, "web", {hostile()}, rdns::db::RunState::running);
-  store(database, "web", {record("192.0.2.10", "pass", {"mail.example.com"})});
+  store(database, "web", {record("192.0.2.10", Status::pass, {"mail.example.com"})});
   return path.string();
 }
 

@@ -14,6 +14,7 @@
 
 #include "run_rdnsctl.hpp"
 
+using rdns::Status;
 using rdns::test::ProcessResult;
 using rdns::test::run_rdnsctl;
 using rdns::test::TempDir;
@@ -35,7 +36,7 @@ std::string history(const TempDir& dir, const std::vector<std::string>& identiti
     rdns::db::ResultRecord result;
     result.ip = "192.0.2." + std::to_string(run);
     result.family = "ipv4";
-    result.status = "pass";
+    result.status = Status::pass;
     database.add_results(run, std::vector{result});
     database.finish_run(run, rdns::db::RunState::complete, {1, 1, 0, 0, 0});
   }

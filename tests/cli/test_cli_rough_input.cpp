@@ -15,6 +15,8 @@
 
 #include "run_rdnsctl.hpp"
 
+using rdns::Severity;
+using rdns::Status;
 using rdns::test::ProcessResult;
 using rdns::test::run_rdnsctl;
 using rdns::test::shell_quote;
@@ -115,7 +117,7 @@ TEST_CASE("runs show --format csv escapes control bytes in the sources cell") {
     rdns::db::ResultRecord record;
     record.ip = "192.0.2.10";
     record.family = "ipv4";
-    record.status = "pass";
+    record.status = Status::pass;
     record.sources = {{"evil\x1b[31m.example", "MX mx\x07.example", ""}};
     database.add_results(run, std::vector<rdns::db::ResultRecord>{record});
     database.finish_run(run, rdns::db::RunState::complete, {1, 1, 0, 0, 0});
@@ -184,9 +186,9 @@ TEST_CASE("fix shows stored names as stored, without doubling their backslashes"
     rdns::db::ResultRecord record;
     record.ip = "192.0.2.77";
     record.family = "ipv4";
-    record.status = "fail";
+    record.status = Status::fail;
     record.ptr = {"bad\\032name.example.com"};  // a space, escaped as the audit stores it
-    record.findings = {{"INVALID_PTR_NAME", "error", "bad\\032name.example.com: a space"}};
+    record.findings = {{"INVALID_PTR_NAME", Severity::error, "bad\\032name.example.com: a space"}};
     database.add_results(run, std::vector<rdns::db::ResultRecord>{record});
     database.finish_run(run, rdns::db::RunState::complete, {1, 0, 0, 1, 0});
   }

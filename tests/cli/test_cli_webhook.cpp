@@ -18,6 +18,8 @@
 
 #include "run_rdnsctl.hpp"
 
+using rdns::Severity;
+using rdns::Status;
 using rdns::test::ProcessResult;
 using rdns::test::run_rdnsctl;
 using rdns::test::TempDir;
@@ -186,12 +188,12 @@ TEST_CASE("runs compare like with like: the webhook's recoveries, report diff an
     rdns::db::ResultRecord failing;
     failing.ip = "192.0.2.10";
     failing.family = "ipv4";
-    failing.status = "fail";
-    failing.findings.push_back({"NO_PTR", "error", "no PTR"});
+    failing.status = Status::fail;
+    failing.findings.push_back({"NO_PTR", Severity::error, "no PTR"});
     rdns::db::ResultRecord passing;
     passing.ip = "192.0.2.12";
     passing.family = "ipv4";
-    passing.status = "pass";
+    passing.status = Status::pass;
     passing.ptr = {"x.example.com"};
     const std::vector<rdns::db::ResultRecord> records = {failing, passing};
     database.add_results(id, records);

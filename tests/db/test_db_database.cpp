@@ -19,6 +19,8 @@
 #include "../../db/src/queries.hpp"
 
 namespace fs = std::filesystem;
+using rdns::Severity;
+using rdns::Status;
 using rdns::db::AddressRange;
 using rdns::db::Database;
 using rdns::db::FindingRecord;
@@ -83,35 +85,36 @@ void run_plain_sqlite(const fs::path& path, const std::string& sql) {
   REQUIRE(executed == SQLITE_OK);
 }
 
-ResultRecord result(std::string ip, std::string family, std::string status) {
+ResultRecord result(std::string ip, std::string family, Status status) {
   ResultRecord record;
   record.ip = std::move(ip);
   record.family = std::move(family);
-  record.status = std::move(status);
+  record.status = status;
   return record;
 }
 
 /// Records in the order a resolver might finish them, not address order.
 std::vector<ResultRecord> sample_results() {
-  ResultRecord v4_ten = result("192.0.2.10", "ipv4", "pass");
+  ResultRecord v4_ten = result("192.0.2.10", "ipv4", Status::pass);
   v4_ten.ptr = {"mail.example.com."};
   v4_ten.forward = {{"mail.example.com.", {"192.0.2.10"}}};
   v4_ten.smtp = rdns::db::SmtpRecord{true, "mail.example.com", "mx\\032\"q", ""};
 
-  ResultRecord v6 = result("2001:db8::25", "ipv6", "warn");
+  ResultRecord v6 = result("2001:db8::25", "ipv6", Status::warn);
   v6.ptr = {"odd\\032name\\.with\\\\escapes.example.", "mx.example.net."};
   v6.forward = {{"odd\\032name\\.with\\\\escapes.example.", {}},
                 {"mx.example.net.", {"2001:db8::25", "2001:db8::26"}}};
-  v6.findings = {{"forward-mismatch", "warning", "odd\\032name has no AAAA"}};
+  v6.findings = {{"forward-mismatch", Severity::warning, "odd\\032name has no AAAA"}};
 
-  ResultRecord v4_nine = result("192.0.2.9", "ipv4", "fail");
-  v4_nine.findings = {{"no-ptr", "error", "no PTR record"}, {"note", "info", "second finding"}};
+  ResultRecord v4_nine = result("192.0.2.9", "ipv4", Status::fail);
+  v4_nine.findings = {{"no-ptr", Severity::error, "no PTR record"},
+                      {"note", Severity::info, "second finding"}};
 
-  ResultRecord v6_low = result("2001:db8::3", "ipv6", "unknown");
-  v6_low.findings = {{"timeout", "warning", "resolver timed out"}};
+  ResultRecord v6_low = result("2001:db8::3", "ipv6", Status::unknown);
+  v6_low.findings = {{"timeout", Severity::warning, "resolver timed out"}};
   v6_low.smtp = rdns::db::SmtpRecord{false, "", "", "timeout"};
 
-  ResultRecord v4_low = result("10.0.0.1", "ipv4", "pass");
+  ResultRecord v4_low = result("10.0.0.1", "ipv4", Status::pass);
   v4_low.ptr = {"a.example."};
   v4_low.forward = {{"a.example.", {"10.0.0.1"}}};
 
@@ -146,10 +149,11 @@ void make_our_database(const fs::path& path, int result_count) {
     const std::int64_t run = database.begin_run("audit", "{}", {"192.0.2.53"}, "0.1.0");
     ResultWriter writer(database, run);
     for (int i = 0; i < result_count; ++i) {
-      ResultRecord record =
-          result("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256), "ipv4", "warn");
+      ResultRecord record = result(
+          "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256), "ipv4", Status::warn);
       record.ptr = {"host-" + std::to_string(i) + ".example."};
-      record.findings = {{"generic-ptr", "warning", "looks dynamic: host-" + std::to_string(i)}};
+      record.findings = {
+          {"generic-ptr", Severity::warning, "looks dynamic: host-" + std::to_string(i)}};
       writer.add(std::move(record));
     }
     writer.flush();
@@ -232,7 +236,7 @@ TEST_CASE("IPs are stored in canonical form", "[db]") {
   TempDir dir;
   Database database = Database::open(dir / "history.db");
   const std::int64_t run = database.begin_run("audit", "{}", {}, "0.1.0");
-  const std::vector<ResultRecord> records = {result("2001:DB8:0:0::0:1", "ipv6", "pass")};
+  const std::vector<ResultRecord> records = {result("2001:DB8:0:0::0:1", "ipv6", Status::pass)};
   database.add_results(run, records);
   REQUIRE(database.results(run).size() == 1);
   CHECK(database.results(run)[0].ip == "2001:db8::1");
@@ -241,22 +245,22 @@ TEST_CASE("IPs are stored in canonical form", "[db]") {
 TEST_CASE("an address's results across runs come newest first, by inventory", "[db]") {
   TempDir dir;
   Database database = Database::open(dir / "history.db");
-  const auto run_of = [&](const std::string& inventory, const std::string& status, RunState state) {
+  const auto run_of = [&](const std::string& inventory, Status status, RunState state) {
     const std::int64_t run =
         database.begin_run("audit", "{}", {}, "0.1.0",
                            {inventory, inventory.empty() ? "" : "inventory:" + inventory, "dns"});
     ResultRecord v6 = result("2001:db8::25", "ipv6", status);
     v6.ptr = {"mx.example.net."};
-    v6.findings = {{"GENERIC_PTR", "warning", "looks dynamic"}};
-    const std::vector<ResultRecord> records = {v6, result("192.0.2.10", "ipv4", "pass")};
+    v6.findings = {{"GENERIC_PTR", Severity::warning, "looks dynamic"}};
+    const std::vector<ResultRecord> records = {v6, result("192.0.2.10", "ipv4", Status::pass)};
     database.add_results(run, records);
     if (state != RunState::running) database.finish_run(run, state, {});
     return run;
   };
-  const std::int64_t first = run_of("web", "fail", RunState::complete);
-  const std::int64_t ad_hoc = run_of("", "pass", RunState::interrupted);
-  const std::int64_t third = run_of("web", "warn", RunState::complete);
-  const std::int64_t running = run_of("web", "warn", RunState::running);
+  const std::int64_t first = run_of("web", Status::fail, RunState::complete);
+  const std::int64_t ad_hoc = run_of("", Status::pass, RunState::interrupted);
+  const std::int64_t third = run_of("web", Status::warn, RunState::complete);
+  const std::int64_t running = run_of("web", Status::warn, RunState::running);
 
   const auto all = database.address_results("2001:db8::25", 100);
   REQUIRE(all.size() == 4);
@@ -267,7 +271,7 @@ TEST_CASE("an address's results across runs come newest first, by inventory", "[
   CHECK(all[2].run.inventory.empty());
   CHECK(all[3].run.id == first);
   CHECK(all[3].run.identity == "inventory:web");
-  CHECK(all[3].result.status == "fail");
+  CHECK(all[3].result.status == Status::fail);
   CHECK(all[3].result.ptr == std::vector<std::string>{"mx.example.net."});
   CHECK(all[3].result.findings.at(0).code == "GENERIC_PTR");
 
@@ -279,16 +283,15 @@ TEST_CASE("an address's results across runs come newest first, by inventory", "[
   CHECK(database.address_results("2001:db8::25", 100, "mail").empty());
 
   // The report's recent states: every result of the chosen runs, one query.
-  std::map<std::pair<std::int64_t, std::string>, std::string> seen;
+  std::map<std::pair<std::int64_t, std::string>, Status> seen;
   const std::vector<std::int64_t> runs = {first, third};
-  database.visit_statuses(runs,
-                          [&](std::int64_t run, const std::string& ip, const std::string& status) {
-                            seen[{run, ip}] = status;
-                          });
+  database.visit_statuses(runs, [&](std::int64_t run, const std::string& ip, Status status) {
+    seen[{run, ip}] = status;
+  });
   CHECK(seen.size() == 4);
-  CHECK(seen[{first, "2001:db8::25"}] == "fail");
-  CHECK(seen[{third, "2001:db8::25"}] == "warn");
-  CHECK(seen[{third, "192.0.2.10"}] == "pass");
+  CHECK(seen[{first, "2001:db8::25"}] == Status::fail);
+  CHECK(seen[{third, "2001:db8::25"}] == Status::warn);
+  CHECK(seen[{third, "192.0.2.10"}] == Status::pass);
 }
 
 TEST_CASE("an address's results are found through the index, not a scan", "[db]") {
@@ -319,21 +322,19 @@ TEST_CASE("bad input is rejected without storing part of a batch", "[db]") {
   Database database = Database::open(dir / "history.db");
   const std::int64_t run = database.begin_run("audit", "{}", {}, "0.1.0");
 
-  const std::vector<ResultRecord> wrong_family = {result("192.0.2.1", "ipv4", "pass"),
-                                                  result("192.0.2.2", "ipv6", "pass")};
+  const std::vector<ResultRecord> wrong_family = {result("192.0.2.1", "ipv4", Status::pass),
+                                                  result("192.0.2.2", "ipv6", Status::pass)};
   CHECK_THROWS_AS(database.add_results(run, wrong_family), rdns::Error);
-  const std::vector<ResultRecord> not_an_ip = {result("mail.example.", "ipv4", "pass")};
+  const std::vector<ResultRecord> not_an_ip = {result("mail.example.", "ipv4", Status::pass)};
   CHECK_THROWS_AS(database.add_results(run, not_an_ip), rdns::Error);
-  const std::vector<ResultRecord> bad_status = {result("192.0.2.1", "ipv4", "great")};
-  CHECK_THROWS_AS(database.add_results(run, bad_status), rdns::Error);
-  const std::vector<ResultRecord> twice = {result("192.0.2.1", "ipv4", "pass"),
-                                           result("192.0.2.1", "ipv4", "fail")};
+  const std::vector<ResultRecord> twice = {result("192.0.2.1", "ipv4", Status::pass),
+                                           result("192.0.2.1", "ipv4", Status::fail)};
   CHECK_THROWS_AS(database.add_results(run, twice), rdns::Error);
   CHECK(database.results(run).empty());
   CHECK_THROWS_AS(database.begin_run("audit", "{not json", {}, "0.1.0"), rdns::Error);
 
   database.finish_run(run, RunState::failed, {});
-  const std::vector<ResultRecord> late = {result("192.0.2.1", "ipv4", "pass")};
+  const std::vector<ResultRecord> late = {result("192.0.2.1", "ipv4", Status::pass)};
   CHECK_THROWS_AS(database.add_results(run, late), rdns::Error);
   CHECK_THROWS_AS(database.finish_run(run, RunState::complete, {}), rdns::Error);
   CHECK_THROWS_AS(database.finish_run(run + 1, RunState::complete, {}), rdns::Error);
@@ -461,22 +462,22 @@ TEST_CASE("ResultWriter stores in batches, on flush and when destroyed", "[db]")
   const auto address = [](int i) { return "192.0.2." + std::to_string(i); };
   {
     ResultWriter writer(database, run, 3);
-    writer.add(result(address(1), "ipv4", "pass"));
-    writer.add(result(address(2), "ipv4", "pass"));
+    writer.add(result(address(1), "ipv4", Status::pass));
+    writer.add(result(address(2), "ipv4", Status::pass));
     CHECK(database.results(run).empty());
     CHECK(writer.pending() == 2);
-    writer.add(result(address(3), "ipv4", "pass"));
+    writer.add(result(address(3), "ipv4", Status::pass));
     CHECK(database.results(run).size() == 3);
     CHECK(writer.pending() == 0);
 
-    writer.add(result(address(4), "ipv4", "pass"));
+    writer.add(result(address(4), "ipv4", Status::pass));
     CHECK(database.results(run).size() == 3);
     writer.flush();
     CHECK(database.results(run).size() == 4);
     writer.flush();
     CHECK(database.results(run).size() == 4);
 
-    writer.add(result(address(5), "ipv4", "pass"));
+    writer.add(result(address(5), "ipv4", Status::pass));
   }
   CHECK(database.results(run).size() == 5);
 }
@@ -506,7 +507,7 @@ TEST_CASE("a run's targets, addresses and counts support resuming it", "[db]") {
   database.reopen_run(run);
   CHECK(database.find_run(run)->state == RunState::running);
   CHECK(database.find_run(run)->finished_at.empty());
-  database.add_results(run, std::vector<ResultRecord>{result("192.0.2.77", "ipv4", "pass")});
+  database.add_results(run, std::vector<ResultRecord>{result("192.0.2.77", "ipv4", Status::pass)});
   database.finish_run(run, RunState::complete, database.count_results(run));
   CHECK(database.find_run(run)->counts.total == 6);
   CHECK_THROWS_AS(database.reopen_run(run), rdns::Error);
@@ -532,7 +533,102 @@ TEST_CASE("a version 1 database is migrated to the latest schema on open", "[db]
   CHECK(upgraded.targets(7).empty());
   const auto results = upgraded.results(7);
   REQUIRE(results.size() == 1);
-  CHECK(results[0].findings ==
-        std::vector<FindingRecord>{{"NO_PTR", "error", "first"}, {"TTL_NOTE", "info", "second"}});
+  CHECK(results[0].findings == std::vector<FindingRecord>{{"NO_PTR", Severity::error, "first"},
+                                                          {"TTL_NOTE", Severity::info, "second"}});
   CHECK(results[0].sources.empty());
+}
+
+namespace {
+
+/// The first column of the first row `sql` returns, read with the plain
+/// SQLite library: what the file holds, not what Database makes of it.
+std::string plain_sqlite_text(const fs::path& path, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  sqlite3_stmt* query = nullptr;
+  std::string text;
+  if (sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(handle, sql.c_str(), -1, &query, nullptr) == SQLITE_OK &&
+      sqlite3_step(query) == SQLITE_ROW) {
+    text = reinterpret_cast<const char*>(sqlite3_column_text(query, 0));
+  }
+  sqlite3_finalize(query);
+  sqlite3_close(handle);
+  return text;
+}
+
+/// Checks that `read` refuses the damaged database, naming it and the value.
+template <typename Read>
+void require_damage_named(const fs::path& path, const std::string& value, Read read) {
+  try {
+    read();
+    FAIL("read a stored '" << value << "' without an error");
+  } catch (const rdns::Error& error) {
+    CHECK(error.code() == rdns::Errc::database);
+    CHECK_THAT(error.what(), Catch::Contains(path.string()));
+    CHECK_THAT(error.what(), Catch::Contains("'" + value + "'"));
+  }
+}
+
+/// Stores a run of the sample results and a domain finding, and closes the
+/// database so another program may edit the file.
+std::int64_t store_sample_run(const fs::path& path) {
+  Database database = Database::open(path);
+  const std::int64_t run = database.begin_run("audit", "{}", {}, "0.1.0");
+  database.add_results(run, sample_results());
+  database.add_domain_findings(run, std::vector<rdns::db::DomainFindingRecord>{
+                                        {"example.com", "SPF_NONE", Severity::info, "no SPF"}});
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("statuses and severities are stored as their names", "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "history.db";
+  store_sample_run(path);
+  CHECK(plain_sqlite_text(path, "SELECT status FROM results WHERE ip = '192.0.2.9'") == "fail");
+  CHECK(plain_sqlite_text(path, "SELECT status FROM results WHERE ip = '2001:db8::3'") ==
+        "unknown");
+  CHECK(plain_sqlite_text(path, "SELECT findings FROM results WHERE ip = '192.0.2.9'") ==
+        R"([{"code":"no-ptr","severity":"error","detail":"no PTR record"},)"
+        R"({"code":"note","severity":"info","detail":"second finding"}])");
+  CHECK(plain_sqlite_text(path, "SELECT severity FROM domain_findings") == "info");
+}
+
+TEST_CASE("a stored status or severity outside the vocabulary is refused, naming the database",
+          "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "history.db";
+  const std::int64_t run = store_sample_run(path);
+
+  SECTION("a result's status") {
+    // The schema's CHECK keeps rdnsctl from writing this; another program
+    // (or a hand edit) need not respect it.
+    run_plain_sqlite(path,
+                     "PRAGMA ignore_check_constraints = ON;"
+                     "UPDATE results SET status = 'great' WHERE ip = '192.0.2.9';");
+    Database database = Database::open(path);
+    require_damage_named(path, "great", [&] { database.results(run); });
+    require_damage_named(path, "great", [&] { database.address_results("192.0.2.9", 10); });
+    require_damage_named(path, "great", [&] { database.count_results(run); });
+    const std::vector<std::int64_t> runs = {run};
+    require_damage_named(path, "great", [&] {
+      database.visit_statuses(runs, [](std::int64_t, const std::string&, Status) {});
+    });
+  }
+  SECTION("a finding's severity") {
+    run_plain_sqlite(path,
+                     "UPDATE results SET findings = "
+                     R"('[{"code":"NO_PTR","severity":"fatal","detail":"x"}]')"
+                     " WHERE ip = '192.0.2.9';");
+    Database database = Database::open(path);
+    require_damage_named(path, "fatal", [&] { database.results(run); });
+  }
+  SECTION("a domain finding's severity") {
+    run_plain_sqlite(path,
+                     "PRAGMA ignore_check_constraints = ON;"
+                     "UPDATE domain_findings SET severity = 'Error';");
+    Database database = Database::open(path);
+    require_damage_named(path, "Error", [&] { database.domain_findings(run); });
+  }
 }

@@ -16,6 +16,8 @@
 #include "../cli/run_rdnsctl.hpp"
 
 namespace fs = std::filesystem;
+using rdns::Severity;
+using rdns::Status;
 using rdns::db::AddressRange;
 using rdns::db::Database;
 using rdns::db::PruneOutcome;
@@ -37,9 +39,10 @@ std::vector<ResultRecord> results_for(std::int64_t run, int results) {
     record.ip = "10." + std::to_string(run % 256) + "." + std::to_string(i / 256) + "." +
                 std::to_string(i % 256);
     record.family = "ipv4";
-    record.status = "warn";
+    record.status = Status::warn;
     record.ptr = {"host-" + std::to_string(i) + ".dynamic.example."};
-    record.findings = {{"generic-ptr", "warning", "looks dynamic: host-" + std::to_string(i)}};
+    record.findings = {
+        {"generic-ptr", Severity::warning, "looks dynamic: host-" + std::to_string(i)}};
     records.push_back(std::move(record));
   }
   return records;
@@ -53,8 +56,9 @@ std::int64_t add_run(Database& database, const std::string& identity,
   const std::int64_t run = database.begin_run("audit", "{}", {"127.0.0.1"}, "test",
                                               RunLabel{inventory, identity, "dns"});
   database.store_targets(run, std::vector<AddressRange>{{"10.0.0.0", "10.0.0.255"}});
-  database.add_domain_findings(run, std::vector<rdns::db::DomainFindingRecord>{
-                                        {"example.com", "spf-missing", "warning", "no SPF"}});
+  database.add_domain_findings(run,
+                               std::vector<rdns::db::DomainFindingRecord>{
+                                   {"example.com", "spf-missing", Severity::warning, "no SPF"}});
   database.add_results(run, results_for(run, results));
   if (state != RunState::running) {
     database.finish_run(run, state, {results, 0, results, 0, 0});

@@ -20,13 +20,13 @@ inline const std::string kScriptPtr = "</script><script>alert(2)</script>.exampl
 inline const std::string kQuotesPtr = "a\"b'c&amp;d<!--.example.org";
 inline const std::string kFormulaPtr = "=HYPERLINK(\"http://127.0.0.1/x\",\"y\")";
 
-inline db::ResultRecord record(std::string ip, std::string status, std::vector<std::string> ptr,
+inline db::ResultRecord record(std::string ip, Status status, std::vector<std::string> ptr,
                                std::vector<db::FindingRecord> findings = {},
                                std::vector<db::ForwardRecord> forward = {}) {
   db::ResultRecord r;
   r.family = ip.find(':') == std::string::npos ? "ipv4" : "ipv6";
   r.ip = std::move(ip);
-  r.status = std::move(status);
+  r.status = status;
   r.ptr = std::move(ptr);
   r.forward = std::move(forward);
   r.findings = std::move(findings);
@@ -35,13 +35,7 @@ inline db::ResultRecord record(std::string ip, std::string status, std::vector<s
 
 inline db::RunCounts counts_of(const std::vector<db::ResultRecord>& records) {
   db::RunCounts counts;
-  for (const auto& r : records) {
-    ++counts.total;
-    if (r.status == "pass") ++counts.pass;
-    if (r.status == "warn") ++counts.warn;
-    if (r.status == "fail") ++counts.fail;
-    if (r.status == "unknown") ++counts.unknown;
-  }
+  for (const auto& r : records) counts.add(r.status);
   return counts;
 }
 
@@ -57,39 +51,41 @@ inline std::int64_t store_run(db::Database& database, const std::vector<db::Resu
 
 inline std::vector<db::ResultRecord> older_run() {
   return {
-      record("192.0.2.10", "pass", {"mail.example.com"}, {},
+      record("192.0.2.10", Status::pass, {"mail.example.com"}, {},
              {{"mail.example.com", {"192.0.2.10"}}}),
-      record("192.0.2.12", "fail", {}, {{"NO_PTR", "error", "12.2.0.192.in-addr.arpa: NXDOMAIN"}}),
-      record("192.0.2.16", "pass", {"relay16.example.com"}, {},
+      record("192.0.2.12", Status::fail, {},
+             {{"NO_PTR", Severity::error, "12.2.0.192.in-addr.arpa: NXDOMAIN"}}),
+      record("192.0.2.16", Status::pass, {"relay16.example.com"}, {},
              {{"relay16.example.com", {"192.0.2.16"}}}),
-      record("192.0.2.18", "warn", {"multi.example.com", "other.example.net"},
-             {{"MULTIPLE_PTR", "warning", "2 PTR values"}}),
-      record("192.0.2.50", "pass", {"gone.example.com"}, {},
+      record("192.0.2.18", Status::warn, {"multi.example.com", "other.example.net"},
+             {{"MULTIPLE_PTR", Severity::warning, "2 PTR values"}}),
+      record("192.0.2.50", Status::pass, {"gone.example.com"}, {},
              {{"gone.example.com", {"192.0.2.50"}}}),
   };
 }
 
 inline std::vector<db::ResultRecord> newer_run() {
   return {
-      record("192.0.2.10", "pass", {"mail.example.com"}, {},
+      record("192.0.2.10", Status::pass, {"mail.example.com"}, {},
              {{"mail.example.com", {"192.0.2.10"}}}),
-      record("192.0.2.12", "pass", {"mail12.example.com"}, {},
+      record("192.0.2.12", Status::pass, {"mail12.example.com"}, {},
              {{"mail12.example.com", {"192.0.2.12"}}}),
-      record("192.0.2.16", "fail", {"relay16.example.com"},
-             {{"FORWARD_MISMATCH", "error", "relay16.example.com resolves to 192.0.2.99"}},
+      record("192.0.2.16", Status::fail, {"relay16.example.com"},
+             {{"FORWARD_MISMATCH", Severity::error, "relay16.example.com resolves to 192.0.2.99"}},
              {{"relay16.example.com", {"192.0.2.99"}}}),
-      record("192.0.2.18", "pass", {"multi.example.com"}, {},
+      record("192.0.2.18", Status::pass, {"multi.example.com"}, {},
              {{"multi.example.com", {"192.0.2.18"}}}),
-      record("192.0.2.23", "fail", {kEscapedImgPtr},
-             {{"INVALID_PTR_NAME", "error", kEscapedImgPtr + " is not a valid host name"}}),
-      record("192.0.2.40", "fail", {kRawImgPtr, kScriptPtr},
-             {{"INVALID_PTR_NAME", "error", kScriptPtr + " is not a valid host name"},
-              {"MULTIPLE_PTR", "warning", "-2+3 @SUM(A1) \x1b[31mred\xc3\xa9"}},
+      record("192.0.2.23", Status::fail, {kEscapedImgPtr},
+             {{"INVALID_PTR_NAME", Severity::error, kEscapedImgPtr + " is not a valid host name"}}),
+      record("192.0.2.40", Status::fail, {kRawImgPtr, kScriptPtr},
+             {{"INVALID_PTR_NAME", Severity::error, kScriptPtr + " is not a valid host name"},
+              {"MULTIPLE_PTR", Severity::warning, "-2+3 @SUM(A1) \x1b[31mred\xc3\xa9"}},
              {{kQuotesPtr, {"192.0.2.40"}}}),
-      record("192.0.2.41", "warn", {kFormulaPtr},
-             {{"GENERIC_PTR", "warning", "=cmd|' /C calc'!A0"}}),
-      record("192.0.2.60", "unknown", {}, {{"TEMPFAIL", "warning", "SERVFAIL for the PTR"}}),
-      record("2001:db8::25", "pass", {"mail6.example.com"}, {},
+      record("192.0.2.41", Status::warn, {kFormulaPtr},
+             {{"GENERIC_PTR", Severity::warning, "=cmd|' /C calc'!A0"}}),
+      record("192.0.2.60", Status::unknown, {},
+             {{"TEMPFAIL", Severity::warning, "SERVFAIL for the PTR"}}),
+      record("2001:db8::25", Status::pass, {"mail6.example.com"}, {},
              {{"mail6.example.com", {"2001:db8::25"}}}),
   };
 }

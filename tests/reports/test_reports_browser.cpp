@@ -11,6 +11,8 @@
 #include "../cli/run_rdnsctl.hpp"
 #include "report_fixture.hpp"
 
+using rdns::Severity;
+using rdns::Status;
 using rdns::test::run_rdnsctl;
 using rdns::test::TempDir;
 
@@ -141,11 +143,12 @@ TEST_CASE("a report larger than one page shows a page at a time and all on reque
       std::string ip = "198.51.";
       ip.append(std::to_string(100 + i / 256)).append(".").append(std::to_string(i % 256));
       if (i % 3 == 0) {
-        records.push_back(rdns::test::record(ip, "fail", {}, {{"NO_PTR", "error", "NXDOMAIN"}}));
+        records.push_back(
+            rdns::test::record(ip, Status::fail, {}, {{"NO_PTR", Severity::error, "NXDOMAIN"}}));
       } else {
         std::string name = "m";
         name.append(std::to_string(i)).append(".example.com");
-        records.push_back(rdns::test::record(ip, "pass", {name}));
+        records.push_back(rdns::test::record(ip, Status::pass, {name}));
       }
     }
     rdns::test::store_run(database, records);

@@ -11,6 +11,8 @@
 #include "../cli/run_rdnsctl.hpp"
 #include "report_fixture.hpp"
 
+using rdns::Severity;
+using rdns::Status;
 using rdns::reports::ChangeKind;
 using rdns::test::newer_run;
 using rdns::test::older_run;
@@ -70,11 +72,13 @@ TEST_CASE("diff_runs ignores PTR case and detail text, and fail to unknown is no
           "[reports]") {
   using rdns::test::record;
   const std::vector<rdns::db::ResultRecord> a = {
-      record("192.0.2.1", "pass", {"MX.Example.com"}, {{"TTL_NOTE", "info", "TTL 60"}}),
-      record("192.0.2.2", "fail", {}, {{"NO_PTR", "error", "x"}})};
+      record("192.0.2.1", Status::pass, {"MX.Example.com"},
+             {{"TTL_NOTE", Severity::info, "TTL 60"}}),
+      record("192.0.2.2", Status::fail, {}, {{"NO_PTR", Severity::error, "x"}})};
   const std::vector<rdns::db::ResultRecord> b = {
-      record("192.0.2.1", "pass", {"mx.example.com"}, {{"TTL_NOTE", "info", "TTL 59"}}),
-      record("192.0.2.2", "unknown", {}, {{"TEMPFAIL", "warning", "timeout"}})};
+      record("192.0.2.1", Status::pass, {"mx.example.com"},
+             {{"TTL_NOTE", Severity::info, "TTL 59"}}),
+      record("192.0.2.2", Status::unknown, {}, {{"TEMPFAIL", Severity::warning, "timeout"}})};
   const auto diff = rdns::reports::diff_runs(1, a, 2, b);
   CHECK(diff.unchanged == 1);
   REQUIRE(diff.changes.size() == 1);
@@ -85,14 +89,15 @@ TEST_CASE("diff_runs ignores PTR case and detail text, and fail to unknown is no
 TEST_CASE("a run without --smtp neither fixes nor breaks an SMTP finding", "[reports]") {
   using rdns::test::record;
   const std::vector<rdns::db::ResultRecord> with_smtp = {
-      record("192.0.2.1", "warn", {"mx.example.com"}, {{"HELO_MISMATCH", "warning", "x"}}),
-      record("192.0.2.2", "fail", {"mx2.example.com"},
-             {{"HELO_INVALID", "error", "raised by a rule"}}),
-      record("192.0.2.3", "fail", {}, {{"NO_PTR", "error", "x"}})};
+      record("192.0.2.1", Status::warn, {"mx.example.com"},
+             {{"HELO_MISMATCH", Severity::warning, "x"}}),
+      record("192.0.2.2", Status::fail, {"mx2.example.com"},
+             {{"HELO_INVALID", Severity::error, "raised by a rule"}}),
+      record("192.0.2.3", Status::fail, {}, {{"NO_PTR", Severity::error, "x"}})};
   const std::vector<rdns::db::ResultRecord> dns_only = {
-      record("192.0.2.1", "pass", {"mx.example.com"}, {}),
-      record("192.0.2.2", "pass", {"mx2.example.com"}, {}),
-      record("192.0.2.3", "pass", {"mx3.example.com"}, {})};
+      record("192.0.2.1", Status::pass, {"mx.example.com"}, {}),
+      record("192.0.2.2", Status::pass, {"mx2.example.com"}, {}),
+      record("192.0.2.3", Status::pass, {"mx3.example.com"}, {})};
   rdns::db::RunInfo a;
   a.id = 1;
   a.checks = "dns,smtp";

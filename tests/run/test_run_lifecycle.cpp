@@ -19,6 +19,7 @@
 
 namespace {
 
+using rdns::Status;
 using rdns::db::AddressRange;
 
 /// Keeps what the run handed over, for the test to compare afterwards.
@@ -168,7 +169,7 @@ TEST_CASE("a resumed run reads its stored options through the hook and audits on
     rdns::db::ResultRecord done;
     done.ip = "192.0.2.10";
     done.family = "ipv4";
-    done.status = "pass";
+    done.status = Status::pass;
     const std::vector<rdns::db::ResultRecord> results = {done};
     db.add_results(id, results);
     db.finish_run(id, rdns::db::RunState::interrupted, db.count_results(id));

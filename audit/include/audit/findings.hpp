@@ -1,10 +1,14 @@
 #pragma once
-/// The findings taxonomy: codes, severities and the per-IP status they add
-/// up to. docs/jsonl.md documents these names as a stable contract.
+/// The findings taxonomy: codes, their severities and the per-IP status they
+/// add up to. docs/jsonl.md documents these names as a stable contract;
+/// Severity and Status themselves live in util/verdict.hpp, shared by every
+/// module down to the database.
 
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <util/verdict.hpp>
 
 namespace rdns::audit {
 
@@ -27,18 +31,8 @@ enum class Code {
   smtp_unavailable,
 };
 
-enum class Severity { info, warning, error };
-
-/// pass: forward-confirmed, nothing to fix; warn: works but receivers may
-/// frown; fail: a proven error; unknown: DNS could not tell (retry later).
-enum class Status { pass, warn, fail, unknown };
-
 std::string_view code_name(Code code);  ///< "NO_PTR", ...
 Severity code_severity(Code code);
-std::string_view severity_name(Severity severity);  ///< "error", "warning", "info"
-std::string_view status_name(Status status);        ///< "pass", "warn", "fail", "unknown"
-/// Parses "error", "warning", "info"; false when unknown.
-bool parse_severity(std::string_view text, Severity& out);
 
 /// One thing the audit noticed about an IP. `detail` is display-safe text:
 /// every DNS name in it is already escaped.

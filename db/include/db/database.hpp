@@ -14,12 +14,14 @@
 #include <string_view>
 #include <vector>
 
+#include <util/verdict.hpp>
+
 namespace rdns::db {
 
 /// One problem or remark about an IP.
 struct FindingRecord {
   std::string code;
-  std::string severity;  ///< error|warning|info
+  Severity severity = Severity::info;
   std::string detail;
 
   bool operator==(const FindingRecord&) const = default;
@@ -46,7 +48,7 @@ struct SourceRecord {
 struct DomainFindingRecord {
   std::string domain;
   std::string code;
-  std::string severity;  ///< error|warning|info
+  Severity severity = Severity::info;
   std::string detail;
 
   bool operator==(const DomainFindingRecord&) const = default;
@@ -65,9 +67,9 @@ struct SmtpRecord {
 
 /// Everything stored about one audited IP.
 struct ResultRecord {
-  std::string ip;                ///< stored and returned in canonical inet_ntop form
-  std::string family;            ///< ipv4|ipv6, must match ip
-  std::string status;            ///< pass|warn|fail|unknown
+  std::string ip;      ///< stored and returned in canonical inet_ntop form
+  std::string family;  ///< ipv4|ipv6, must match ip
+  Status status = Status::unknown;
   std::vector<std::string> ptr;  ///< PTR names, already escaped presentation text
   std::vector<ForwardRecord> forward;
   std::vector<FindingRecord> findings;
@@ -89,8 +91,10 @@ struct RunCounts {
   std::int64_t fail = 0;
   std::int64_t unknown = 0;
 
-  /// Counts one more IP with this status (pass|warn|fail|unknown).
-  void add(std::string_view status);
+  /// Counts one more IP with this status.
+  void add(Status status);
+  /// How many IPs have this status.
+  std::int64_t of(Status status) const;
 
   bool operator==(const RunCounts&) const = default;
 };
@@ -222,6 +226,9 @@ class Database {
 
   /// A run's results (none for an unknown run): IPv4 before IPv6, each in
   /// numeric address order, with findings in the order they were added.
+  /// Statuses and severities are stored as their names (util/verdict.hpp);
+  /// any other stored text is damage (Errc::database naming the file and
+  /// the text), here and in every reader below.
   std::vector<ResultRecord> results(std::int64_t run_id);
 
   /// One address's results across runs, newest run first, at most limit of
@@ -235,9 +242,9 @@ class Database {
   /// Calls visit(run_id, ip, status) for every result of the given runs, in
   /// one query: what the report's recent states need, without reading PTR
   /// names, forward results and findings into memory.
-  void visit_statuses(std::span<const std::int64_t> run_ids,
-                      const std::function<void(std::int64_t run_id, const std::string& ip,
-                                               const std::string& status)>& visit);
+  void visit_statuses(
+      std::span<const std::int64_t> run_ids,
+      const std::function<void(std::int64_t run_id, const std::string& ip, Status status)>& visit);
 
   /// Records the ranges a running run audits (in one transaction).
   void store_targets(std::int64_t run_id, std::span<const AddressRange> ranges);

@@ -13,6 +13,7 @@
 
 #include <db/database.hpp>
 #include <reports/diff.hpp>
+#include <util/verdict.hpp>
 
 namespace rdns::reports {
 
@@ -57,7 +58,7 @@ struct Group {
 /// How many IPs carry a code, and its severity.
 struct CodeCount {
   std::string code;
-  std::string severity;
+  Severity severity = Severity::info;
   std::int64_t ips = 0;  ///< IPs with at least one finding of this code
   db::RunCounts counts;  ///< those IPs by status
 };

@@ -17,7 +17,7 @@ namespace rdns::run {
 struct RunMetrics {
   db::RunCounts counts;
   /// Findings by (code, severity): one per IP that has the finding.
-  std::map<std::pair<std::string, std::string>, std::int64_t> findings;
+  std::map<std::pair<std::string, Severity>, std::int64_t> findings;
   double duration_seconds = 0;
   /// Completed with answers from the resolver (not interrupted, not failed).
   bool success = false;
