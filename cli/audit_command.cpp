@@ -25,6 +25,22 @@
 namespace rdns::cli {
 namespace {
 
+/// A DQS-style key becomes one label of every query name: letters and
+/// digits only, so it cannot add labels or bytes that need escaping.
+CLI::Validator dnsbl_key_validator() {
+  return CLI::Validator(
+      [](const std::string& key) -> std::string {
+        const bool plain =
+            !key.empty() && key.size() <= 63 &&
+            std::all_of(key.begin(), key.end(), [](unsigned char c) {
+              return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+            });
+        // The value is a secret: the message does not repeat it.
+        return plain ? std::string() : std::string("expected letters and digits only (1-63)");
+      },
+      "");
+}
+
 void warn(const std::string& message) {
   std::fprintf(stderr, "rdnsctl: warning: %s\n", message.c_str());
 }
@@ -254,6 +270,21 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
   command.add_option("--smtp-concurrency", options.smtp_concurrency, "SMTP conversations at once")
       ->default_val(20)
       ->check(whole_number_range(1, 1000));
+  command.add_flag("--dnsbl", options.dnsbl,
+                   "Also ask the DNS blocklists of the rules about each address (DNSBL_LISTED; "
+                   "each list self-tested first; docs/rules.md for the lists and their terms)");
+  command
+      .add_option("--dnsbl-key", options.dnsbl_key,
+                  "Key for lists queried under a key zone (a Spamhaus DQS key); never stored "
+                  "with the run, so set it as RDNSCTL_DNSBL_KEY or in the configuration file")
+      ->type_name("KEY")
+      ->check(dnsbl_key_validator());
+  command
+      .add_option("--dnsbl-list", options.dnsbl_lists,
+                  "Ask this list (the zone of a [[dnsbl]] table of the rules, enabled or not) "
+                  "instead of the enabled ones; repeatable; implies --dnsbl")
+      ->type_name("ZONE")
+      ->allow_extra_args(false);
   command
       .add_option("--domain", options.domains,
                   "Audit a mail domain's sending IPs: its MX hosts and SPF-authorised "
@@ -300,9 +331,9 @@ namespace {
 /// it); a flag that would change them is refused rather than ignored.
 void refuse_settings_on_resume(const std::vector<std::string>& arguments) {
   static constexpr std::string_view kResumeMay[] = {
-      "--resume", "--db", "--format",  "--color",
-      "--quiet",  "-q",   "--fail-on", "--prometheus-textfile",
-      "--config"};
+      "--resume", "--db",       "--format",  "--color",
+      "--quiet",  "-q",         "--fail-on", "--prometheus-textfile",
+      "--config", "--dnsbl-key"};
   for (const std::string& argument : arguments) {
     if (argument == "--") break;
     if (argument.size() < 2 || argument[0] != '-') continue;

@@ -368,6 +368,7 @@ std::vector<std::string> effective_arguments(const CLI::App& command) {
     }
     const std::string name = "--" + option->get_lnames().front();
     if (name == "--help" || name == "--config") continue;  // the file's values are in the rest
+    if (name == "--dnsbl-key") continue;                   // a secret: never stored
     if (option->get_expected_min() == 0) {
       if (option->as<bool>()) arguments.push_back(name);
       continue;

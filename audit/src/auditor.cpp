@@ -14,8 +14,10 @@
 #include <fmt/format.h>
 
 #include <audit/auditor.hpp>
+#include <util/error.hpp>
 #include <util/escape.hpp>
 
+#include "blocklists.hpp"
 #include "dns_message.hpp"
 #include "resolver.hpp"
 #include "smtp_probe.hpp"
@@ -113,13 +115,42 @@ class Auditor::Engine {
         stop_signals_(options.stop_signals),
         progress_interval_(options.progress_interval),
         progress_timer_(io_),
-        smtp_(options.smtp) {}
+        smtp_(options.smtp) {
+    if (options.dnsbl || !options.dnsbl_lists.empty()) {
+      std::vector<DnsblList> lists;
+      for (const DnsblList& list : rules_.dnsbls) {
+        const bool named = std::find(options.dnsbl_lists.begin(), options.dnsbl_lists.end(),
+                                     list.zone) != options.dnsbl_lists.end();
+        if (options.dnsbl_lists.empty() ? list.enabled : named) lists.push_back(list);
+      }
+      for (const std::string& zone : options.dnsbl_lists) {
+        if (std::none_of(lists.begin(), lists.end(),
+                         [&](const DnsblList& list) { return list.zone == zone; })) {
+          std::string known;
+          for (const DnsblList& list : rules_.dnsbls)
+            known += (known.empty() ? "" : ", ") + list.zone;
+          throw Error(Errc::usage, fmt::format("--dnsbl-list {}: no such list in the rules (they "
+                                               "have: {})",
+                                               escape_text(zone), known));
+        }
+      }
+      refuse_public_resolvers(resolver_.servers());
+      blocklists_.emplace(
+          io_, std::move(lists), options.dnsbl_key,
+          [this](const DnsName& name, RrType type, std::function<void(const Reply&)> done) {
+            ask(name, type, std::move(done));
+          });
+    }
+  }
 
   std::vector<std::string> resolvers() const { return resolver_.servers(); }
   void set_progress(std::function<void(std::uint64_t)> on_progress) {
     on_progress_ = std::move(on_progress);
   }
   void set_admission(std::function<bool()> may_start) { may_start_ = std::move(may_start); }
+  void set_warning(std::function<void(const std::string&)> on_warning) {
+    on_warning_ = std::move(on_warning);
+  }
   void wake() {
     asio::post(io_, [this] { advance(); });
   }
@@ -154,6 +185,23 @@ class Auditor::Engine {
       wait_for_signal();
     }
     if (on_progress_) arm_progress();
+    if (blocklists_ && !blocklists_->empty()) {
+      // No address is judged against a list before the list has proven it
+      // answers honestly.
+      blocklists_tested_ = false;
+      blocklists_->self_test([this] {
+        blocklists_tested_ = true;
+        if (on_warning_) {
+          for (const auto& [zone, why] : blocklists_->untrusted()) {
+            on_warning_(
+                fmt::format("blocklist {} failed its self-test, so it is not asked in "
+                            "this run: {}",
+                            escape_text(zone), why));
+          }
+        }
+        advance();
+      });
+    }
     advance();
     io_.run();
     signals_.reset();
@@ -176,6 +224,7 @@ class Auditor::Engine {
     bool active = false;         ///< counted in active_
     bool retried = false;        ///< this is the later, gentler attempt
     bool lookup_failed = false;  ///< a SERVFAIL or timeout on the way: worth another try
+    bool blocklisted = false;    ///< the blocklists were asked
   };
   using JobPtr = std::shared_ptr<Job>;
 
@@ -317,7 +366,7 @@ class Auditor::Engine {
   /// Starts what can start; when nothing is in flight, begins the next
   /// pass: confirm suspect cuts, go on with the range, retry failures.
   void advance() {
-    if (stopping_) return;
+    if (stopping_ || !blocklists_tested_) return;
     fill();
     if (active_ != 0) return;
     if (!no_new_ && (!ready_.empty() || !released_.empty())) return;
@@ -441,6 +490,7 @@ class Auditor::Engine {
     job->observation = std::move(fresh);
     job->forwards_pending = 0;
     job->lookup_failed = false;
+    job->blocklisted = false;
     job->retried = true;
   }
 
@@ -708,6 +758,14 @@ class Auditor::Engine {
   /// DNS is done; the SMTP check, when asked for, comes next.
   void finish(const JobPtr& job) {
     if (job->lookup_failed && !job->retried) return defer(job);
+    if (blocklists_ && !job->blocklisted) {
+      job->blocklisted = true;
+      return blocklists_->check(job->observation.ip,
+                                [this, job](std::vector<DnsblObservation>&& observations) {
+                                  job->observation.dnsbl = std::move(observations);
+                                  finish(job);
+                                });
+    }
     if (!smtp_ || job->observation.smtp) return complete(job);
     smtp_waiting_.push_back(job);
     start_smtp();
@@ -779,6 +837,7 @@ class Auditor::Engine {
   std::vector<int> stop_signals_;
   std::function<void(std::uint64_t)> on_progress_;
   std::function<bool()> may_start_;
+  std::function<void(const std::string&)> on_warning_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> paused_;
   std::exception_ptr failure_;
   std::chrono::milliseconds progress_interval_;
@@ -786,6 +845,8 @@ class Auditor::Engine {
   std::optional<asio::signal_set> signals_;
   std::optional<SmtpOptions> smtp_;
   std::deque<JobPtr> smtp_waiting_;
+  std::optional<BlocklistChecker> blocklists_;
+  bool blocklists_tested_ = true;
   std::size_t smtp_active_ = 0;
 };
 
@@ -800,6 +861,10 @@ std::vector<std::string> Auditor::resolvers() const {
 
 void Auditor::set_progress(std::function<void(std::uint64_t)> on_progress) {
   engine_->set_progress(std::move(on_progress));
+}
+
+void Auditor::set_warning(std::function<void(const std::string&)> on_warning) {
+  engine_->set_warning(std::move(on_warning));
 }
 
 void Auditor::set_admission(std::function<bool()> may_start) {

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <audit/classify.hpp>
 #include <util/escape.hpp>
@@ -112,6 +113,7 @@ class Classifier {
   }
 
   Verdict finish() {
+    blocklists();
     Verdict verdict;
     verdict.status = status_of(findings_);
     verdict.findings = std::move(findings_);
@@ -254,6 +256,54 @@ class Classifier {
     if (!smtp.ehlo_name.empty() && smtp.ehlo_name != smtp.banner_name) {
       check_helo_name("EHLO reply", smtp.ehlo_name);
     }
+  }
+
+  /// Listings, and what kept a list from answering. Return codes were
+  /// decoded with the list's own table, so an error answer is never a
+  /// listing.
+  void blocklists() {
+    std::vector<std::string> untrusted;
+    for (const DnsblObservation& list : observation_.dnsbl) {
+      const std::string zone = escape_text(list.zone);
+      if (!list.untrusted.empty()) {
+        untrusted.push_back(zone);
+        continue;
+      }
+      if (list.outcome == Outcome::tempfail || list.outcome == Outcome::skipped) {
+        add(Code::dnsbl_error, fmt::format("{}: no answer ({})", zone, escape_text(list.failure)));
+        continue;
+      }
+      if (list.outcome != Outcome::found) continue;
+      const DnsblList* definition = find_list(list.zone);
+      const DnsblReading reading =
+          definition != nullptr ? read_dnsbl_answer(*definition, list.answers) : DnsblReading{};
+      if (reading.kind == DnsblReading::Kind::error) {
+        add(Code::dnsbl_error, fmt::format("{}: {}", zone, join(reading.meanings)));
+      } else if (reading.kind == DnsblReading::Kind::listed) {
+        std::string detail = fmt::format("{}: {}", zone, join(reading.meanings));
+        if (!list.reason.empty()) detail += fmt::format(" (\"{}\")", escape_text(list.reason));
+        findings_.push_back(Finding{Code::dnsbl_listed, reading.severity, std::move(detail)});
+      }
+    }
+    // Why each failed is said once for the run, not on every address.
+    if (!untrusted.empty()) {
+      add(Code::dnsbl_untrusted,
+          fmt::format("not asked: {} failed the blocklist self-test at the start of the run",
+                      fmt::join(untrusted, ", ")));
+    }
+  }
+
+  const DnsblList* find_list(const std::string& zone) const {
+    for (const DnsblList& list : rules_.dnsbls) {
+      if (list.zone == zone) return &list;
+    }
+    return nullptr;
+  }
+
+  static std::string join(const std::vector<std::string>& parts) {
+    std::string text;
+    for (const std::string& part : parts) text += (text.empty() ? "" : "; ") + part;
+    return text;
   }
 
   void check_helo_name(std::string_view where, std::string name) {

@@ -18,7 +18,7 @@ Status status_of(const std::vector<Finding>& findings) {
     return std::any_of(findings.begin(), findings.end(), predicate);
   };
   const auto dns_failed = [](const Finding& f) {
-    return f.code == Code::tempfail || f.code == Code::lame_reverse;
+    return f.code == Code::tempfail || f.code == Code::lame_reverse || f.code == Code::dnsbl_error;
   };
   // LAME_REVERSE is an error receivers suffer too, but it proves nothing
   // about the PTR itself, so it makes the status unknown, not fail.

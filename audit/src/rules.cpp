@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include <audit/rules.hpp>
+#include <audit/spf_record.hpp>
 #include <util/ascii.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
@@ -66,6 +67,8 @@ class Parser {
         ttl(table_of(node, key.str()));
       } else if (key == "provider_default") {
         providers(node, key.str());
+      } else if (key == "dnsbl") {
+        dnsbls(node, key.str());
       } else {
         unknown(node, key.str());
       }
@@ -172,6 +175,120 @@ class Parser {
         fail(item, key, "each [[provider_default]] needs 'provider' and 'patterns'");
       }
       rules_.providers.push_back(std::move(provider));
+    }
+  }
+
+  std::string text(const toml::node& node, std::string_view key) {
+    const auto value = node.value<std::string>();
+    if (!value || value->empty() || !node.is_string())
+      fail(node, key, "expected a non-empty string");
+    return *value;
+  }
+
+  bool boolean(const toml::node& node, std::string_view key) {
+    const auto value = node.value<bool>();
+    if (!value || !node.is_boolean()) fail(node, key, "expected true or false");
+    return *value;
+  }
+
+  Severity severity(const toml::node& node, std::string_view key) {
+    const std::optional<Severity> parsed = parse_severity(text(node, key));
+    if (!parsed) fail(node, key, "expected error, warning or info");
+    return *parsed;
+  }
+
+  /// A return code: an address in 127.0.0.0/8 (or anything, for errors).
+  IpAddress answer(const toml::node& node, std::string_view key) {
+    const std::optional<IpAddress> parsed = IpAddress::parse(text(node, key));
+    if (!parsed || parsed->family() != Family::ipv4) fail(node, key, "expected an IPv4 address");
+    return *parsed;
+  }
+
+  const toml::table& entry_table(const toml::node& node, std::string_view key) {
+    const toml::table* table = node.as_table();
+    if (table == nullptr)
+      fail(node, key, "expected a table such as { answer = \"127.0.0.2\", ... }");
+    return *table;
+  }
+
+  std::vector<DnsblCode> dnsbl_codes(const toml::node& node, std::string_view key) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) fail(node, key, "expected an array of tables");
+    std::vector<DnsblCode> codes;
+    for (const toml::node& item : *array) {
+      DnsblCode code;
+      for (auto& [field, value] : entry_table(item, key)) {
+        if (field == "answer") {
+          code.answer = answer(value, field.str());
+        } else if (field == "meaning") {
+          code.meaning = text(value, field.str());
+        } else if (field == "severity") {
+          code.severity = severity(value, field.str());
+        } else {
+          unknown(value, field.str());
+        }
+      }
+      if (code.meaning.empty()) fail(item, key, "each code needs 'answer' and 'meaning'");
+      codes.push_back(std::move(code));
+    }
+    return codes;
+  }
+
+  std::vector<DnsblErrorCode> dnsbl_errors(const toml::node& node, std::string_view key) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) fail(node, key, "expected an array of tables");
+    std::vector<DnsblErrorCode> errors;
+    for (const toml::node& item : *array) {
+      DnsblErrorCode error;
+      for (auto& [field, value] : entry_table(item, key)) {
+        if (field == "answer") {
+          error.answer = answer(value, field.str());
+        } else if (field == "advice") {
+          error.advice = text(value, field.str());
+        } else {
+          unknown(value, field.str());
+        }
+      }
+      if (error.advice.empty()) fail(item, key, "each error needs 'answer' and 'advice'");
+      errors.push_back(std::move(error));
+    }
+    return errors;
+  }
+
+  void dnsbls(const toml::node& node, std::string_view key) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr || !array->is_array_of_tables())
+      fail(node, key, "expected [[dnsbl]] tables");
+    for (const toml::node& item : *array) {
+      DnsblList list;
+      for (auto& [field, value] : *item.as_table()) {
+        if (field == "zone") {
+          list.zone = ascii_lower(text(value, field.str()));
+          if (!spf::domain_name(list.zone)) fail(value, field.str(), "expected a domain name");
+        } else if (field == "key_zone") {
+          list.key_zone = ascii_lower(text(value, field.str()));
+          if (!spf::domain_name(list.key_zone)) fail(value, field.str(), "expected a domain name");
+        } else if (field == "ipv4") {
+          list.ipv4 = boolean(value, field.str());
+        } else if (field == "ipv6") {
+          list.ipv6 = boolean(value, field.str());
+        } else if (field == "enabled") {
+          list.enabled = boolean(value, field.str());
+        } else if (field == "qps") {
+          list.qps = static_cast<double>(integer(value, field.str(), 0, 100000));
+        } else if (field == "severity") {
+          list.severity = severity(value, field.str());
+        } else if (field == "codes") {
+          list.codes = dnsbl_codes(value, field.str());
+        } else if (field == "errors") {
+          list.errors = dnsbl_errors(value, field.str());
+        } else {
+          unknown(value, field.str());
+        }
+      }
+      if (list.zone.empty()) fail(item, key, "each [[dnsbl]] needs 'zone'");
+      std::erase_if(rules_.dnsbls, [&](const DnsblList& other) { return other.zone == list.zone; });
+      rules_.dnsbls.push_back(std::move(list));
     }
   }
 

@@ -11,7 +11,7 @@
 namespace rdns::audit {
 namespace {
 
-constexpr std::size_t kAddressCodes = static_cast<std::size_t>(Code::smtp_unavailable) + 1;
+constexpr std::size_t kAddressCodes = static_cast<std::size_t>(Code::dnsbl_untrusted) + 1;
 
 constexpr auto kCodes = std::to_array<CodeEntry>({
     // Address codes, in the order of the Code enum.
@@ -93,6 +93,26 @@ constexpr auto kCodes = std::to_array<CodeEntry>({
      "Nothing greeted on the SMTP port. That is normal for an address that only sends mail.",
      "Nothing to fix unless this address should receive mail; then check the firewall and the "
      "MTA."},
+    {"DNSBL_LISTED", Severity::error, Scope::address, false, "Listed on a DNS blocklist",
+     "A DNS blocklist (--dnsbl) lists the address; receivers that use the list reject or junk "
+     "its mail. The detail names the list, the code's meaning and the list's own reason. The "
+     "severity is the code's (a policy listing such as Spamhaus PBL of a mail server is an "
+     "error too).",
+     "Find out why (the reason text, the list's lookup page), fix the cause (a compromised "
+     "host, an open relay, mail sent straight from an end-user range), then request removal "
+     "from the list."},
+    {"DNSBL_ERROR", Severity::warning, Scope::address, false, "Blocklist did not answer",
+     "The blocklist query failed (SERVFAIL, a timeout) or the answer was an error code, not a "
+     "listing: a refusal (127.0.0.1), Spamhaus's 127.255.255.x (public resolver, rate limit), "
+     "or an address outside 127.0.0.0/8 from a resolver that rewrites answers. Whether the "
+     "address is listed is unknown.",
+     "Follow the advice in the detail: usually, query through your own recursive resolver, "
+     "not a public one, or use the list's key (--dnsbl-key)."},
+    {"DNSBL_UNTRUSTED", Severity::warning, Scope::address, false, "Blocklist failed its self-test",
+     "The list failed the RFC 5782 self-test at the start of the run (127.0.0.2 must be listed "
+     "and 127.0.0.1 must not): it answers everything (a parked or expired zone), nothing, or "
+     "only errors. Its answers were not used for any address.",
+     "Remove the list from your rules, or fix the resolver path to it; see the detail."},
 
     // Findings about a mail domain (--domain), not about one address.
     {"DOMAIN_NXDOMAIN", Severity::error, Scope::domain, false, "Domain does not exist",

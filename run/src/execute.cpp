@@ -127,6 +127,7 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
   ResultSink sink(*observer, writer ? &*writer : nullptr,
                   {.on_room = [&] { auditor->wake(); }, .on_failure = [&] { auditor->stop(); }});
   auditor->set_admission([&] { return sink.has_room(); });
+  if (hooks.warning) auditor->set_warning(hooks.warning);
   audit::AuditSummary summary;
   try {
     summary = auditor->run(

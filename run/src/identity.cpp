@@ -16,7 +16,8 @@ namespace rdns::run {
 db::RunLabel run_label(const RunOptions& options, const std::vector<db::AddressRange>& targets,
                        const std::vector<std::string>& domains) {
   db::RunLabel label;
-  label.checks = options.smtp ? "dns,smtp" : "dns";
+  label.checks = std::string("dns") + (options.smtp ? ",smtp" : "") +
+                 (options.dnsbl || !options.dnsbl_lists.empty() ? ",dnsbl" : "");
   if (!options.inventory.empty()) {
     // What the inventory lists may change between runs; it stays one series.
     label.inventory = options.inventory;

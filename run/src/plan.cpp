@@ -162,6 +162,9 @@ audit::AuditOptions engine_options(const RunOptions& options) {
   engine.concurrency = options.concurrency;
   engine.qps = options.qps;
   engine.stop_signals = {SIGINT, SIGTERM};
+  engine.dnsbl = options.dnsbl;
+  engine.dnsbl_lists = options.dnsbl_lists;
+  engine.dnsbl_key = options.dnsbl_key;
   if (options.smtp) {
     audit::SmtpOptions smtp;
     smtp.port = options.smtp_port;

@@ -41,6 +41,14 @@ struct AuditOptions {
   std::chrono::milliseconds progress_interval{250};
   /// When set, each address also gets the SMTP check (HELO_* findings).
   std::optional<SmtpOptions> smtp;
+  /// Ask every enabled blocklist of the rules about each address (--dnsbl).
+  bool dnsbl = false;
+  /// Ask these lists (zones of the rules' [[dnsbl]] tables, enabled or not)
+  /// instead; an unknown zone is Errc::usage.
+  std::vector<std::string> dnsbl_lists;
+  /// The key for lists queried under KEY.key_zone (Spamhaus DQS). Secret:
+  /// it is part of query names only, never of findings or messages.
+  std::string dnsbl_key;
 };
 
 /// One audited IP: what DNS said and what it means.
@@ -73,6 +81,10 @@ class Auditor {
   /// Called on the run's thread about every progress_interval with the
   /// number of addresses finished so far.
   void set_progress(std::function<void(std::uint64_t finished)> on_progress);
+
+  /// Called on the run's thread with what the user should know about the
+  /// run as a whole (a blocklist that failed its self-test), once each.
+  void set_warning(std::function<void(const std::string&)> on_warning);
 
   /// Back-pressure from the consumer of results: while `may_start` (asked on
   /// the run's thread) returns false no new address starts; those in

@@ -29,6 +29,9 @@ enum class Code {
   helo_mismatch,
   helo_invalid,
   smtp_unavailable,
+  dnsbl_listed,
+  dnsbl_error,
+  dnsbl_untrusted,
 };
 
 std::string_view code_name(Code code);  ///< "NO_PTR", ...
@@ -43,7 +46,7 @@ struct Finding {
 };
 
 /// The status findings add up to: fail if any proven error, else unknown
-/// if DNS failed (TEMPFAIL, LAME_REVERSE), else warn if any warning, else pass.
+/// if DNS failed (TEMPFAIL, LAME_REVERSE, DNSBL_ERROR), else warn if any warning, else pass.
 Status status_of(const std::vector<Finding>& findings);
 
 }  // namespace rdns::audit

@@ -57,6 +57,18 @@ struct SmtpObservation {
   int ehlo_code = 0;        ///< the EHLO reply code (250 expected)
 };
 
+/// What one blocklist said about the address (only with --dnsbl).
+struct DnsblObservation {
+  std::string zone;  ///< the list
+  /// Set when the list failed its self-test this run: why. Nothing was
+  /// asked about the address.
+  std::string untrusted;
+  Outcome outcome = Outcome::tempfail;  ///< found: A records; nxdomain/nodata: not listed
+  std::string failure;                  ///< for tempfail
+  std::vector<IpAddress> answers;       ///< the A records (return codes)
+  std::string reason;                   ///< the TXT record, raw bytes
+};
+
 struct IpObservation {
   IpAddress ip;
   /// Host names this address is known to serve (an MX host), shown in
@@ -65,6 +77,7 @@ struct IpObservation {
   PtrObservation ptr;
   std::vector<ForwardObservation> forward;  ///< one per PTR name, same order
   std::optional<SmtpObservation> smtp;      ///< set when the SMTP check ran
+  std::vector<DnsblObservation> dnsbl;      ///< one per list asked (--dnsbl)
 };
 
 }  // namespace rdns::audit

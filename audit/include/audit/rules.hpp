@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <audit/dns_name.hpp>
+#include <audit/dnsbl.hpp>
 #include <audit/ip.hpp>
 
 namespace rdns::audit {
@@ -50,6 +51,9 @@ class Rules {
   std::uint32_t ttl_max = 86400;
   double ttl_max_ratio = 10;
   std::vector<ProviderPattern> providers;
+  /// Blocklists for --dnsbl; a later table with the same zone replaces an
+  /// earlier one.
+  std::vector<DnsblList> dnsbls;
 };
 
 }  // namespace rdns::audit

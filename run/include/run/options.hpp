@@ -41,6 +41,9 @@ struct RunOptions {
   std::vector<std::string> domains;
   std::vector<std::string> domain_files;
   bool smtp = false;
+  bool dnsbl = false;
+  std::vector<std::string> dnsbl_lists;
+  std::string dnsbl_key;  ///< secret: never stored with the run
   std::uint16_t smtp_port = 25;
   std::string smtp_helo;
   double smtp_timeout_seconds = 5.0;
