@@ -123,6 +123,23 @@ TEST_CASE("rdnsctl ptr apply killed during a create, re-run at once: the create 
   cleanup(f, {"198.51.100.10", "198.51.100.11", "198.51.100.20"});
 }
 
+TEST_CASE("rdnsctl ptr apply finding an item already done marks it managed",
+          "[cli][ptr][journal]") {
+  ApplyFixture f;
+  const std::string plan_file = (f.dir.path() / "plan.json").string();
+  REQUIRE(
+      f.ptr({"plan", f.file("desired.csv", "198.51.100.10,mx1.mailcorp.test,1\n"), "-o", plan_file})
+          .exit_code == 0);
+  // As an earlier apply would have left it, but without this journal's outcome.
+  f.foreign_record("198.51.100.10", "mx1.mailcorp.test");
+  const ProcessResult applied = f.ptr({"apply", plan_file});
+  INFO(applied.out << applied.err);
+  CHECK(applied.exit_code == 0);
+  CHECK(contains(applied.out, "# applied 0, already done 1"));
+  CHECK(has(f.managed(), "198.51.100.10"));
+  cleanup(f, {"198.51.100.10"});
+}
+
 TEST_CASE("rdnsctl ptr create meeting the same value already there is done and managed",
           "[cli][ptr][journal]") {
   ApplyFixture f;
