@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <db/database.hpp>
+#include <util/error.hpp>
 
 namespace rdns::cli {
 
@@ -20,6 +21,12 @@ enum ExitCode : int {
   kExitOperational = 3,    ///< the audit could not run (no resolver answered, I/O failure)
   kExitLocked = 4,         ///< another run holds the database's lock
   kExitPluginUnknown = 3,  ///< `check`: the Nagios UNKNOWN state, also for bad flags
+};
+
+/// A check refused the command and printed why, line by line (exit 1).
+class Refused : public Error {
+ public:
+  using Error::Error;
 };
 
 /// State shared by the commands of one invocation.

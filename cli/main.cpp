@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <run/run.hpp>
 #include <util/error.hpp>
 #include <util/paths.hpp>
 
@@ -180,6 +181,13 @@ int main(int argc, char** argv) {
     } else {
       code = report_parse_error(app, context, error);
     }
+  } catch (const rdns::run::RunLocked& locked) {
+    // Another command holds the database (audit, runs prune, a ptr write).
+    std::fprintf(stderr, "rdnsctl: %s\n", printable(locked.what()).c_str());
+    code = rdns::cli::kExitLocked;
+  } catch (const rdns::cli::Refused& refused) {
+    std::fprintf(stderr, "rdnsctl: %s\n", printable(refused.what()).c_str());
+    code = rdns::cli::kExitFindings;
   } catch (const rdns::Error& error) {
     std::fprintf(stderr, "rdnsctl: %s\n", printable(error.what()).c_str());
     code = exit_code_for(error.code());

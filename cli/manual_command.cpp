@@ -190,7 +190,8 @@ constexpr CommandProse kProse[] = {
      "Every write checks first that the address belongs to the account and that the name's "
      "A record holds the address (forward confirmation), then confirms in DNS afterwards; "
      "each operation is journaled in the database before it is sent, so an interrupted run "
-     "can be reconciled. See docs/provisioning.md."},
+     "can be reconciled. Commands that write hold the database lock (exit 4 while another "
+     "holds it). See docs/provisioning.md."},
     {"fix",
      "Turns a stored audit run's failing IPv4 addresses into a desired-state CSV for rdnsctl "
      "ptr plan, proposing for each a name whose A record holds the address, and lists what "
@@ -301,7 +302,7 @@ Usage, input, configuration or database error.
 No resolver gave a usable answer (the run stops early and is marked failed), I/O failed, or the webhook did not take the notification.
 .TP
 4
-Another run holds the database's lock (\fIDB\fR.lock).
+Another run or ptr write holds the database's lock (\fIDB\fR.lock).
 .TP
 130, 143
 Interrupted by SIGINT or SIGTERM; resume with \fB\-\-resume\fR.

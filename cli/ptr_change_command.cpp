@@ -74,6 +74,15 @@ void add_ptr_change_command(CLI::App& ptr, const std::shared_ptr<PtrOptions>& op
       }
       stage = *saved;
       say(stage, "resuming the change " + stage.original_value + " -> " + stage.value);
+      // The A record or the TXT may have changed since the change began:
+      // checked again, before any wait, unless the switch is already made.
+      const bool switched = stage.stage == "confirm" || stage.stage == "restore";
+      if (!switched &&
+          !check_write(session, stage.ip, stage.value, stage.ttl, options->allow_unconfirmed)
+               .ok()) {
+        ctx->exit_code = kExitFindings;
+        return;
+      }
     } else {
       const auto now = current();
       if (!now.exists) {
@@ -84,11 +93,8 @@ void add_ptr_change_command(CLI::App& ptr, const std::shared_ptr<PtrOptions>& op
           session.region,   options->ip, name, options->ttl.value_or(now.ttl), now.value, now.ttl,
           options->low_ttl, "lower",     0};
       // The new value must pass what any write would before anything changes.
-      provision::WriteCheckOptions check_options;
-      check_options.allow_unconfirmed = options->allow_unconfirmed;
-      if (!report_check(provision::check_ptr_write(*session.client, *session.owner, *session.dns,
-                                                   stage.ip, stage.value, stage.ttl,
-                                                   check_options))) {
+      if (!check_write(session, stage.ip, stage.value, stage.ttl, options->allow_unconfirmed)
+               .ok()) {
         ctx->exit_code = kExitFindings;
         return;
       }

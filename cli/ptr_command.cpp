@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +20,7 @@
 #include <provision/credentials.hpp>
 #include <provision/ptr_client.hpp>
 #include <provision/write_checks.hpp>
+#include <run/run.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
@@ -34,7 +37,8 @@ using namespace std::chrono_literals;
 /// the resolver the user configured (never a hidden system one in tests).
 class ResolverDns : public provision::DnsView {
  public:
-  explicit ResolverDns(const PtrOptions& options) : lookup_(audit_options(options)) {}
+  explicit ResolverDns(const PtrOptions& options)
+      : options_(audit_options(options)), authorities_(options.authorities), lookup_(options_) {}
 
   provision::DnsAnswer a(const std::string& name) override {
     return convert(lookup_.ask(name, audit::LookupType::a));
@@ -45,8 +49,37 @@ class ResolverDns : public provision::DnsView {
   provision::DnsAnswer ptr(const std::string& ip) override {
     return convert(lookup_.ask(ip, audit::LookupType::ptr));
   }
+  std::optional<std::uint32_t> zone_ttl_of_a(const std::string& name) override {
+    for (const auto& server : authorities_for(name)) {
+      audit::AuditOptions direct = options_;
+      direct.resolvers = {server};
+      audit::LookupClient authority(direct);
+      const audit::LookupAnswer answer = authority.ask(name, audit::LookupType::a);
+      if (answer.outcome == audit::LookupAnswer::Outcome::answered) return answer.ttl;
+    }
+    return std::nullopt;
+  }
 
  private:
+  /// --authority, else the addresses of the NS servers of the closest
+  /// enclosing zone of name (asked through the resolver), on port 53.
+  std::vector<std::string> authorities_for(const std::string& name) {
+    if (!authorities_.empty()) return authorities_;
+    std::vector<std::string> servers;
+    for (std::string zone = name; zone.find('.') != std::string::npos;
+         zone = zone.substr(zone.find('.') + 1)) {
+      const audit::LookupAnswer hosts = lookup_.ask(zone, audit::LookupType::ns);
+      if (hosts.outcome != audit::LookupAnswer::Outcome::answered) continue;
+      for (const auto& host : hosts.values) {
+        for (const auto& address : lookup_.ask(host, audit::LookupType::a).values) {
+          servers.push_back(address);
+        }
+      }
+      break;
+    }
+    return servers;
+  }
+
   static audit::AuditOptions audit_options(const PtrOptions& options) {
     if (!(options.dns_timeout > 0)) {
       throw Error(Errc::usage, "--dns-timeout must be a positive number of seconds");
@@ -81,6 +114,8 @@ class ResolverDns : public provision::DnsView {
     return result;
   }
 
+  audit::AuditOptions options_;
+  std::vector<std::string> authorities_;
   audit::LookupClient lookup_;
 };
 
@@ -90,6 +125,7 @@ PtrSession open_client(const PtrOptions& options) {
   const provision::Credentials credentials = cloud_credentials(connection);
   const provision::ClientConfig config = cloud_config(connection, credentials);
   session.region = config.region;
+  session.in_flight = config.connect_timeout + config.request_timeout;
   session.client = std::make_unique<provision::PtrClient>(config, credentials);
   session.owner = std::make_unique<provision::OwnershipChecker>(config, credentials);
   session.dns = std::make_unique<ResolverDns>(options);
@@ -129,19 +165,49 @@ const char* state_name(const provision::RecordState& state) {
   return state.status == provision::PtrStatus::enabled ? "enabled" : "disabled";
 }
 
+/// Whether the remote state shows what op meant to do.
+bool shows_result(const db::PtrOperationRecord& op, const provision::RecordState& now) {
+  if (op.action == "create" || op.action == "update") {
+    return now.exists && lower(now.value) == lower(op.value) && now.ttl == op.ttl;
+  }
+  if (op.action == "delete") return !now.exists;
+  const auto wanted =
+      op.action == "enable" ? provision::PtrStatus::enabled : provision::PtrStatus::disabled;
+  return now.exists && now.status == wanted;
+}
+
+/// When op's intent was stored (its created_at, UTC).
+std::chrono::system_clock::time_point started_at(const db::PtrOperationRecord& op) {
+  std::tm parts{};
+  if (::strptime(op.created_at.c_str(), "%Y-%m-%dT%H:%M:%SZ", &parts) == nullptr) {
+    return std::chrono::system_clock::time_point{};  // unreadable: long past
+  }
+  return std::chrono::system_clock::from_time_t(::timegm(&parts));
+}
+
 /// Settles one operation a crash left pending by describing the remote
 /// state: if the cloud shows what the operation meant to do, it happened.
+/// The killed process's call may still be on its way or being carried out,
+/// so "not applied" is concluded only once it would have timed out.
 void reconcile(PtrSession& session, const db::PtrOperationRecord& op) {
-  const auto now = provision::state_of(session.client->describe(op.ip).records, op.ip);
-  bool done = false;
-  if (op.action == "create" || op.action == "update") {
-    done = now.exists && lower(now.value) == lower(op.value) && now.ttl == op.ttl;
-  } else if (op.action == "delete") {
-    done = !now.exists;
-  } else {
-    const auto wanted =
-        op.action == "enable" ? provision::PtrStatus::enabled : provision::PtrStatus::disabled;
-    done = now.exists && now.status == wanted;
+  auto now = provision::state_of(session.client->describe(op.ip).records, op.ip);
+  bool done = shows_result(op, now);
+  // A second of slack: created_at is stored to the second.
+  const auto settled = started_at(op) + session.in_flight + 1s;
+  if (!done && std::chrono::system_clock::now() < settled) {
+    std::fprintf(stderr,
+                 "rdnsctl: journal: operation %lld (%s %s %s) may still be in flight; watching "
+                 "the cloud for up to %lld s\n",
+                 static_cast<long long>(op.id), op.action.c_str(), escape_text(op.ip).c_str(),
+                 escape_text(op.value).c_str(),
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                            settled - std::chrono::system_clock::now())
+                                            .count()));
+    while (!done && std::chrono::system_clock::now() < settled) {
+      std::this_thread::sleep_for(500ms);
+      now = provision::state_of(session.client->describe(op.ip).records, op.ip);
+      done = shows_result(op, now);
+    }
   }
   const std::string seen =
       now.exists ? fmt::format("{} TTL {} {}", now.value, now.ttl, state_name(now)) : "no record";
@@ -157,6 +223,16 @@ void reconcile(PtrSession& session, const db::PtrOperationRecord& op) {
                done ? "done" : "not applied");
 }
 
+/// Whether the step puts a value into DNS that the cloud does not serve now
+/// (a TTL change of the served value publishes nothing new).
+bool publishes_new_value(const WriteStep& step) {
+  if (step.action == "create") return true;
+  if (step.action != "update" && step.action != "enable") return false;
+  const auto& before = step.before;
+  return !before.exists || before.status != provision::PtrStatus::enabled ||
+         lower(before.value) != lower(step.value);
+}
+
 }  // namespace
 
 std::string lower_name(std::string text) {
@@ -169,14 +245,45 @@ std::string lower_name(std::string text) {
 PtrSession open_session(const PtrOptions& options, SessionUse use) {
   PtrSession session = open_client(options);
   if (use == SessionUse::write) {
-    session.journal =
-        std::make_unique<db::PtrJournal>(db::PtrJournal::open(database_path(options.db)));
+    const std::filesystem::path path = database_path(options.db);
+    session.lock.emplace(run::lock_database(path));
+    session.journal = std::make_unique<db::PtrJournal>(db::PtrJournal::open(path));
     for (const auto& op : session.journal->pending(session.region)) reconcile(session, op);
   }
   return session;
 }
 
+provision::WriteCheck check_write(PtrSession& session, const std::string& ip,
+                                  const std::string& name, std::optional<int> ttl,
+                                  bool allow_unconfirmed) {
+  provision::WriteCheckOptions check_options;
+  check_options.allow_unconfirmed = allow_unconfirmed;
+  provision::WriteCheck check = provision::check_ptr_write(
+      *session.client, *session.owner, *session.dns, ip, name, ttl, check_options);
+  if (report_check(check)) session.checked.emplace(ip, lower(check.name));
+  return check;
+}
+
+std::optional<std::string> change_in_progress(PtrSession& session, const std::string& ip) {
+  const auto stage = session.journal->stage(session.region, ip);
+  if (!stage) return std::nullopt;
+  return fmt::format(
+      "{}: a change to {} is in progress (stage {}); finish it first with rdnsctl ptr change {} "
+      "{}, or delete the record",
+      ip, stage->value, stage->stage, ip, stage->value);
+}
+
 std::int64_t journaled_write(PtrSession& session, const WriteStep& step) {
+  // A delete ends a staged change of the IP; any other write would be
+  // overwritten by it.
+  if (step.action != "delete" && step.source != "ptr change") {
+    if (auto change = change_in_progress(session, step.ip)) throw Error(Errc::usage, *change);
+  }
+  if (publishes_new_value(step) && !session.checked.contains({step.ip, lower(step.value)}) &&
+      !check_write(session, step.ip, step.value, step.ttl, step.allow_unconfirmed).ok()) {
+    throw Refused(Errc::usage, fmt::format("{}: {} of {} refused by the pre-write checks", step.ip,
+                                           step.action, step.value));
+  }
   db::PtrOperationRecord op;
   op.source = step.source;
   op.action = step.action;
@@ -212,6 +319,11 @@ std::int64_t journaled_write(PtrSession& session, const WriteStep& step) {
   }
   session.journal->finish(id, "done", "ok", session.client->last_request_id(), record_id);
   session.journal->set_managed(session.region, step.ip, step.action != "delete");
+  if (step.action == "delete" && session.journal->stage(session.region, step.ip)) {
+    session.journal->clear_stage(session.region, step.ip);
+    std::fprintf(stderr, "rdnsctl: %s: the staged change of this IP is abandoned\n",
+                 escape_text(step.ip).c_str());
+  }
   return id;
 }
 
@@ -270,6 +382,11 @@ void add_shared_options(CLI::App& ptr, PtrOptions& options) {
   ptr.add_option("--resolver", options.resolvers,
                  "Recursive resolver IP[:PORT] for the DNS checks; repeatable (default: "
                  "resolv.conf)")
+      ->type_name("ADDR")
+      ->allow_extra_args(false);
+  ptr.add_option("--authority", options.authorities,
+                 "Authoritative server IP[:PORT] asked for the TTL of a name's A record; "
+                 "repeatable (default: the zone's NS servers)")
       ->type_name("ADDR")
       ->allow_extra_args(false);
   ptr.add_option("--dns-timeout", options.dns_timeout, "Seconds per DNS try")
@@ -341,24 +458,24 @@ void add_ptr_command(CLI::App& app, Context& context) {
                 "Write even when the name's A record does not hold the IP (FCrDNS will fail)");
   set->callback([options, ctx] {
     PtrSession session = open_session(*options, SessionUse::write);
-    provision::WriteCheckOptions check_options;
-    check_options.allow_unconfirmed = options->allow_unconfirmed;
     const provision::WriteCheck check =
-        provision::check_ptr_write(*session.client, *session.owner, *session.dns, options->ip,
-                                   options->name, options->ttl, check_options);
-    if (!report_check(check)) {
+        check_write(session, options->ip, options->name, options->ttl, options->allow_unconfirmed);
+    if (!check.ok()) {
       ctx->exit_code = kExitFindings;
       return;
     }
     const auto existing = record_of(*session.client, options->ip);
-    if (existing && lower(existing->value) == lower(check.name) && existing->ttl == check.ttl) {
-      std::printf("%s: unchanged (%s, TTL %d)\n", options->ip.c_str(),
-                  escape_text(check.name).c_str(), check.ttl);
+    const bool same_value = existing && lower(existing->value) == lower(check.name);
+    // Without --ttl the record already holding the value keeps its TTL, as in plans.
+    if (same_value && (existing->ttl == check.ttl || !options->ttl)) {
+      std::printf("%s: unchanged (%s, TTL %d): nothing written\n", options->ip.c_str(),
+                  escape_text(check.name).c_str(), existing->ttl);
     } else {
       const auto before =
           existing ? provision::state_of({*existing}, options->ip) : provision::RecordState{};
       const WriteStep step{
-          "ptr set", existing ? "update" : "create", options->ip, check.name, check.ttl, before};
+          "ptr set", existing ? "update" : "create", options->ip, check.name, check.ttl,
+          before,    options->allow_unconfirmed};
       const std::int64_t id = journaled_write(session, step);
       const auto op = session.journal->find(id);
       if (existing) {
@@ -391,9 +508,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
       const provision::PtrRecord record = require_record(*session.client, options->ip);
       if (enable) {
         // Enabling publishes the value again, so it must pass what a new write would.
-        const provision::WriteCheck check = provision::check_ptr_write(
-            *session.client, *session.owner, *session.dns, options->ip, record.value, record.ttl);
-        if (!report_check(check)) {
+        if (!check_write(session, options->ip, record.value, record.ttl, false).ok()) {
           ctx->exit_code = kExitFindings;
           return;
         }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <provision/api_error.hpp>
 #include <provision/plan.hpp>
@@ -130,13 +131,20 @@ int apply_plan(PtrSession& session, const PtrOptions& options, const provision::
   // it (done by an earlier, interrupted apply); anything else is drift, and
   // nothing is written.
   std::vector<const provision::PlanItem*> todo;
+  std::vector<const provision::PlanItem*> already_done;
   std::vector<std::string> drift;
   for (const auto& item : plan.items) {
     if (item.action == provision::PlanAction::blocked) continue;
     const auto now = provision::state_of(remote, item.ip);
     if (provision::same_state(now, item.before)) {
       if (writes(item.action)) todo.push_back(&item);
-    } else if (!provision::same_state(now, provision::state_after(item))) {
+    } else if (provision::same_state(now, provision::state_after(item))) {
+      // Done by an earlier, interrupted apply of this plan: the record is
+      // this tool's as if this run had written it.
+      if (writes(item.action)) {
+        already_done.push_back(&item);
+      }
+    } else {
       drift.push_back(fmt::format("{}: changed since the plan: planned from {}, now {}", item.ip,
                                   describe_state(item.before), describe_state(now)));
     }
@@ -171,17 +179,31 @@ int apply_plan(PtrSession& session, const PtrOptions& options, const provision::
     return kExitFindings;
   }
 
+  for (const auto* item : already_done) {
+    session.journal->set_managed(session.region, item->ip,
+                                 item->action != provision::PlanAction::remove);
+  }
+
+  // Written to a file or a pipe, stdout is block-buffered: a kill would lose
+  // the record of how far the apply got, so stderr gets it line by line.
+  const bool progress = ::isatty(STDOUT_FILENO) == 0;
   int refused = 0;
   int done = 0;
+  std::size_t position = 0;
   for (const auto* item : todo) {
+    ++position;
+    const std::string& shown =
+        item->action == provision::PlanAction::remove ? item->before.value : item->value;
+    if (const auto change = change_in_progress(session, item->ip);
+        change && item->action != provision::PlanAction::remove) {
+      std::fprintf(stderr, "rdnsctl: refused: %s\n", escape_text(*change).c_str());
+      ++refused;
+      continue;
+    }
     if (item->action != provision::PlanAction::remove) {
       // Checked again: TXT, ownership or the A record may have changed since planning.
-      provision::WriteCheckOptions check_options;
-      check_options.allow_unconfirmed = options.allow_unconfirmed || !item->warnings.empty();
-      const auto check =
-          provision::check_ptr_write(*session.client, *session.owner, *session.dns, item->ip,
-                                     item->value, item->ttl, check_options);
-      if (!report_check(check)) {
+      const bool allow = options.allow_unconfirmed || !item->warnings.empty();
+      if (!check_write(session, item->ip, item->value, item->ttl, allow).ok()) {
         ++refused;
         continue;
       }
@@ -189,6 +211,10 @@ int apply_plan(PtrSession& session, const PtrOptions& options, const provision::
     const WriteStep step{"apply " + source, journal_action(item->action),
                          item->ip,          item->value,
                          item->ttl,         item->before};
+    if (progress) {
+      std::fprintf(stderr, "rdnsctl: apply: %zu of %zu: %s %s %s\n", position, todo.size(),
+                   step.action.c_str(), escape_text(item->ip).c_str(), escape_text(shown).c_str());
+    }
     std::int64_t id = 0;
     try {
       id = journaled_write(session, step);
@@ -199,15 +225,17 @@ int apply_plan(PtrSession& session, const PtrOptions& options, const provision::
       throw;
     }
     ++done;
+    if (progress) {
+      std::fprintf(stderr, "rdnsctl: apply: %zu of %zu done: operation %lld\n", position,
+                   todo.size(), static_cast<long long>(id));
+    }
     std::printf("%c %s: %s %s (operation %lld)\n", sign_of(item->action),
-                escape_text(item->ip).c_str(), step.action.c_str(),
-                escape_text(item->action == provision::PlanAction::remove ? item->before.value
-                                                                          : item->value)
-                    .c_str(),
+                escape_text(item->ip).c_str(), step.action.c_str(), escape_text(shown).c_str(),
                 static_cast<long long>(id));
     wait_visible(*session.dns, item->ip,
                  item->action == provision::PlanAction::remove ? std::string() : item->value,
                  options.wait);
+    std::fflush(stdout);
   }
   int blocked = 0;
   for (const auto& item : plan.items) {
@@ -350,7 +378,9 @@ void add_ptr_plan_commands(CLI::App& ptr, const std::shared_ptr<PtrOptions>& opt
       ctx->exit_code = kExitFindings;
       return;
     }
-    WriteStep step{fmt::format("rollback {}", op->id), "", op->ip, "", 0, now};
+    // enable and disable keep the value and TTL the record has now.
+    WriteStep step{fmt::format("rollback {}", op->id), "", op->ip, now.value, now.ttl, now,
+                   options->allow_unconfirmed};
     if (op->action == "create") {
       step.action = "delete";
     } else if (op->action == "delete") {
@@ -364,24 +394,13 @@ void add_ptr_plan_commands(CLI::App& ptr, const std::shared_ptr<PtrOptions>& opt
     } else {
       step.action = op->action == "enable" ? "disable" : "enable";
     }
-    if (step.action == "create" || step.action == "update") {
-      provision::WriteCheckOptions check_options;
-      check_options.allow_unconfirmed = options->allow_unconfirmed;
-      if (!report_check(provision::check_ptr_write(*session.client, *session.owner, *session.dns,
-                                                   step.ip, step.value, step.ttl, check_options))) {
-        ctx->exit_code = kExitFindings;
-        return;
-      }
-    }
+    // journaled_write runs the pre-write checks on whatever this publishes.
     const std::int64_t id = journaled_write(session, step);
     std::printf("%s: %s %s (operation %lld undoes %lld)\n", escape_text(op->ip).c_str(),
-                step.action.c_str(),
-                escape_text(step.value.empty() ? now.value : step.value).c_str(),
-                static_cast<long long>(id), static_cast<long long>(op->id));
+                step.action.c_str(), escape_text(step.value).c_str(), static_cast<long long>(id),
+                static_cast<long long>(op->id));
     wait_visible(*session.dns, step.ip,
-                 step.action == "delete" || step.action == "disable"
-                     ? std::string()
-                     : (step.value.empty() ? now.value : step.value),
+                 step.action == "delete" || step.action == "disable" ? std::string() : step.value,
                  options->wait);
     ctx->exit_code = kExitOk;
   });

@@ -33,7 +33,9 @@ LookupAnswer LookupClient::ask(const std::string& name, LookupType type) {
     rr = dns::RrType::ptr;
   } else {
     qname = DnsName::from_dotted(name);
-    rr = type == LookupType::a ? dns::RrType::a : dns::RrType::txt;
+    rr = type == LookupType::a    ? dns::RrType::a
+         : type == LookupType::ns ? dns::RrType::ns
+                                  : dns::RrType::txt;
   }
   const Reply reply = impl_->ask(qname, rr);
   LookupAnswer answer;
@@ -69,7 +71,7 @@ LookupAnswer LookupClient::ask(const std::string& name, LookupType type) {
       answer.values.push_back(record->address->to_string());
     } else if (rr == dns::RrType::txt) {
       answer.values.push_back(record->text);
-    } else if (rr == dns::RrType::ptr) {
+    } else if (rr == dns::RrType::ptr || rr == dns::RrType::ns) {
       answer.values.push_back(record->target.presentation());
     } else {
       continue;

@@ -104,10 +104,11 @@ class PtrClient::Impl {
       : rpc(std::move(config), std::move(credentials)) {}
   const ActionTable& table() const { return rpc.config().actions; }
   bool validating() const { return rpc.config().validation == LocalValidation::on; }
-  /// Calls and remembers the RequestId of the answer, for the journal.
-  Json call(const ActionSpec& spec, Params params, const detail::Reconcile& reconcile = {}) {
+  /// A write: on a fresh connection, and remembers the RequestId of the
+  /// answer, for the journal.
+  Json write(const ActionSpec& spec, Params params, const detail::Reconcile& reconcile = {}) {
     last_request_id.clear();
-    Json body = rpc.call(spec, std::move(params), reconcile);
+    Json body = rpc.call(spec, std::move(params), reconcile, RpcClient::Reuse::fresh_connection);
     last_request_id = detail::decode_request_id(body);
     return body;
   }
@@ -141,7 +142,17 @@ PtrRecord PtrClient::create(const std::string& ip, const std::string& value, int
     }
     return std::nullopt;
   };
-  const Json body = impl_->call(spec, params, reconcile);
+  Json body;
+  try {
+    body = impl_->write(spec, params, reconcile);
+  } catch (const ApiError& error) {
+    // The record this create asks for is already there (an earlier create
+    // whose outcome this process never saw landed first): that is success.
+    if (error.kind() != ApiErrorKind::duplicate) throw;
+    auto found = reconcile();
+    if (!found) throw;
+    body = std::move(*found);
+  }
   PtrRecord record;
   record.record_id = detail::decode_record_id(body);
   record.ip = ip;
@@ -172,20 +183,28 @@ PtrListing PtrClient::describe(const std::optional<std::string>& ip) {
 void PtrClient::update(const std::string& record_id, const std::string& value, int ttl) {
   if (impl_->validating()) validate_value_and_ttl(value, ttl);
   const ActionSpec& spec = impl_->table().update;
-  impl_->call(spec, {{spec.wire("record_id"), record_id},
-                     {spec.wire("value"), value},
-                     {spec.wire("ttl"), std::to_string(ttl)}});
+  impl_->write(spec, {{spec.wire("record_id"), record_id},
+                      {spec.wire("value"), value},
+                      {spec.wire("ttl"), std::to_string(ttl)}});
 }
 
 void PtrClient::set_status(const std::string& record_id, PtrStatus status) {
   const ActionSpec& spec = impl_->table().set_status;
-  impl_->call(spec, {{spec.wire("record_id"), record_id},
-                     {spec.wire("status"), status == PtrStatus::enabled ? "Enable" : "Disable"}});
+  impl_->write(spec, {{spec.wire("record_id"), record_id},
+                      {spec.wire("status"), status == PtrStatus::enabled ? "Enable" : "Disable"}});
 }
 
 void PtrClient::remove(const std::string& record_id) {
   const ActionSpec& spec = impl_->table().remove;
-  impl_->call(spec, {{spec.wire("record_id"), record_id}});
+  // After an answer that never came, a record already gone was deleted by
+  // that attempt: sending the delete again would only get "not found".
+  auto reconcile = [&]() -> std::optional<Json> {
+    for (const auto& record : describe().records) {
+      if (record.record_id == record_id) return std::nullopt;
+    }
+    return Json::object();
+  };
+  impl_->write(spec, {{spec.wire("record_id"), record_id}}, reconcile);
 }
 
 const std::string& PtrClient::last_request_id() const {
@@ -195,7 +214,7 @@ const std::string& PtrClient::last_request_id() const {
 VerificationTxt PtrClient::verification_txt(const std::string& value) {
   const ActionSpec& spec = impl_->table().verify_txt;
   const std::string domain = root_domain(value);
-  const Json body = impl_->call(spec, {{spec.wire("domain"), domain}});
+  const Json body = impl_->rpc.call(spec, {{spec.wire("domain"), domain}});
   return detail::decode_verification_txt(body, domain);
 }
 

@@ -220,8 +220,8 @@ RpcClient::Attempt RpcClient::perform(const ActionSpec& spec, const Params& para
   set_option(curl_, CURLOPT_FOLLOWLOCATION, 0L);
   if (reuse == Reuse::fresh_connection) {
     // libcurl silently re-sends a request whose reused connection closed
-    // before any answer; for a create that may already have been carried out
-    // that is a second create. A new connection is never retried that way.
+    // before any answer (same nonce: SignatureNonceUsed at best, a second
+    // write at worst). A new connection is never retried that way.
     set_option(curl_, CURLOPT_FRESH_CONNECT, 1L);
   }
   if (config_.scope == NetworkScope::loopback_only) {
@@ -261,7 +261,9 @@ RpcClient::Attempt RpcClient::perform(const ActionSpec& spec, const Params& para
   return attempt;
 }
 
-Json RpcClient::call(const ActionSpec& spec, Params params, const Reconcile& reconcile) {
+Json RpcClient::call(const ActionSpec& spec, Params params, const Reconcile& reconcile,
+                     Reuse reuse) {
+  if (reconcile) reuse = Reuse::fresh_connection;
   params.emplace_back(spec.wire("region"), config_.region);
   for (const auto& [name, value] : spec.fixed) params.emplace_back(name, value);
 
@@ -275,7 +277,7 @@ Json RpcClient::call(const ActionSpec& spec, Params params, const Reconcile& rec
     if (maybe_done && reconcile) {
       if (auto found = reconcile()) return *found;
     }
-    Attempt attempt = perform(spec, params, reconcile ? Reuse::fresh_connection : Reuse::allowed);
+    Attempt attempt = perform(spec, params, reuse);
     if (config_.on_attempt) {
       config_.on_attempt({spec.action, number, waited, attempt.body ? "OK" : attempt.code});
     }

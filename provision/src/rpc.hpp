@@ -30,10 +30,19 @@ class RpcClient {
   RpcClient(const RpcClient&) = delete;
   RpcClient& operator=(const RpcClient&) = delete;
 
+  /// Whether an attempt may go over a kept-alive connection.
+  enum class Reuse { allowed, fresh_connection };
+
   /// Calls spec with params (wire names, RegionId added here). reconcile, when
   /// given, marks the action non-idempotent: it runs before any retry that
-  /// follows an attempt the server may have carried out.
-  Json call(const ActionSpec& spec, Params params, const Reconcile& reconcile = {});
+  /// follows an attempt the server may have carried out. Writes pass
+  /// Reuse::fresh_connection (implied by a reconcile): libcurl silently sends
+  /// a request again, nonce and signature unchanged, when a reused connection
+  /// closes before any answer, so a write the server carried out would be
+  /// replayed behind the client's back; on a new connection it never is, and
+  /// every retry is the client's own, freshly signed.
+  Json call(const ActionSpec& spec, Params params, const Reconcile& reconcile = {},
+            Reuse reuse = Reuse::allowed);
 
   const ClientConfig& config() const { return config_; }
 
@@ -47,9 +56,6 @@ class RpcClient {
     std::string request_id;
     int http_status = 0;
   };
-
-  /// Whether an attempt may go over a kept-alive connection.
-  enum class Reuse { allowed, fresh_connection };
 
   Attempt perform(const ActionSpec& spec, const Params& params, Reuse reuse);
   ApiErrorKind classify(const std::string& code, const std::string& message, int status) const;

@@ -134,8 +134,11 @@ WriteCheck check_ptr_write(PtrClient& client, OwnershipChecker& owner, DnsView& 
   }
   if (ttl) {
     check.ttl = *ttl;
-  } else if (confirmed && forward.ttl > 0) {
-    check.ttl = static_cast<int>(std::min<std::uint32_t>(forward.ttl, 86400));
+  } else if (confirmed) {
+    const auto zone_ttl = dns.zone_ttl_of_a(check.name);
+    if (zone_ttl && *zone_ttl > 0) {
+      check.ttl = static_cast<int>(std::min<std::uint32_t>(*zone_ttl, 86400));
+    }
   }
   return check;
 }

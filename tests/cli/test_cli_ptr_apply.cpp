@@ -21,64 +21,12 @@
 namespace {
 
 using namespace std::chrono_literals;
+using rdns::test::ApplyFixture;
+using rdns::test::cleanup;
 using rdns::test::contains;
-using rdns::test::EmulatorProcess;
+using rdns::test::count_ops;
 using rdns::test::ProcessResult;
-
-/// The emulator, the mailcorp.test verification and a journal database.
-struct ApplyFixture {
-  EmulatorProcess emulator;
-  rdns::test::TempDir dir;
-  std::string db = (dir.path() / "rdnsctl.db").string();
-
-  ApplyFixture() {
-    const ProcessResult shown = ptr({"verify-domain", "mailcorp.test"});
-    const std::string line = shown.out.substr(0, shown.out.find('\n'));
-    const auto quote = line.find('"');
-    rdns::test::publish_txt(line.substr(0, line.find('\t')),
-                            line.substr(quote + 1, line.size() - quote - 2));
-    REQUIRE(ptr({"verify-domain", "mailcorp.test", "--poll", "10"}).exit_code == 0);
-  }
-
-  ProcessResult ptr(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"--db", db});
-    return rdns::test::run_ptr(emulator, args);
-  }
-
-  /// A record made outside this journal (another database): not managed.
-  void foreign_record(const std::string& ip, const std::string& name) const {
-    const auto other = (dir.path() / "other.db").string();
-    REQUIRE(rdns::test::run_ptr(
-                emulator, {"--db", other, "set", ip, name, "--ttl", "1", "--allow-unconfirmed"})
-                .exit_code == 0);
-  }
-
-  std::string file(const std::string& name, const std::string& text) const {
-    const auto path = dir.path() / name;
-    std::ofstream(path) << text;
-    return path.string();
-  }
-
-  std::vector<rdns::db::PtrOperationRecord> operations() const {
-    return rdns::db::PtrJournal::open(db).list(1000);
-  }
-};
-
-std::vector<std::string> ptr_of(const std::string& ip) {
-  const std::string reverse = ip.substr(ip.rfind('.') + 1) + ".100.51.198.in-addr.arpa";
-  return rdns::test::authority_ptr(reverse);
-}
-
-int count_ops(const std::vector<rdns::db::PtrOperationRecord>& ops, const std::string& ip,
-              const std::string& state) {
-  int n = 0;
-  for (const auto& op : ops) n += (op.ip == ip && op.state == state) ? 1 : 0;
-  return n;
-}
-
-void cleanup(const ApplyFixture& f, const std::vector<std::string>& ips) {
-  for (const auto& ip : ips) f.ptr({"delete", ip, "--wait", "0"});
-}
+using rdns::test::ptr_of;
 
 }  // namespace
 
@@ -243,16 +191,7 @@ TEST_CASE("rdnsctl ptr apply killed mid-write: the re-run reconciles, no duplica
                    R"("count":-1}]})");
   const auto out = f.dir.path() / "apply.out";
   const auto err = f.dir.path() / "apply.err";
-  // The child inherits the environment: give it the key for the spawn only.
-  ::setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", rdns::test::kKeyId, 1);
-  ::setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", rdns::test::kPlantedSecret, 1);
-  const pid_t pid = rdns::test::spawn_rdnsctl(
-      {"ptr", "--db", f.db, "--endpoint", f.emulator.endpoint(), "--region", rdns::test::kRegion,
-       "--loopback-only", "--resolver", rdns::lab::emulator_lab().resolver_address(), "apply",
-       "--yes", desired},
-      out, err);
-  ::unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID");
-  ::unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+  const pid_t pid = f.spawn("apply", {"apply", "--yes", desired});
   // Kill it once the first create is done and the second is journaled but
   // still in flight: the worst moment, between intent and outcome.
   const auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -265,6 +204,11 @@ TEST_CASE("rdnsctl ptr apply killed mid-write: the re-run reconciles, no duplica
   ::kill(pid, SIGKILL);
   CHECK(rdns::test::wait_exit(pid) == 128 + SIGKILL);
   REQUIRE(in_flight);
+  // stdout is a file, so the progress went to stderr line by line: the kill
+  // leaves a record of which write was in flight.
+  const std::string progress = rdns::test::read_file(err);
+  CHECK(contains(progress, "rdnsctl: apply: 1 of 3 done: operation 1\n"));
+  CHECK(contains(progress, "rdnsctl: apply: 2 of 3: create 198.51.100.11 mx2.mailcorp.test\n"));
   const std::int64_t interrupted = f.operations().front().id;
   // The call the killed process made still lands, 1.5 s later.
   std::this_thread::sleep_for(2s);
@@ -358,15 +302,8 @@ TEST_CASE("rdnsctl ptr change: staged, killed while waiting, resumed", "[cli][pt
               .exit_code == 0);
   const auto out = f.dir.path() / "change.out";
   const auto err = f.dir.path() / "change.err";
-  ::setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", rdns::test::kKeyId, 1);
-  ::setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", rdns::test::kPlantedSecret, 1);
-  const pid_t pid = rdns::test::spawn_rdnsctl(
-      {"ptr", "--db", f.db, "--endpoint", f.emulator.endpoint(), "--region", rdns::test::kRegion,
-       "--loopback-only", "--resolver", rdns::lab::emulator_lab().resolver_address(), "--wait",
-       "10", "change", "198.51.100.11", "mx2.mailcorp.test", "--low-ttl", "1"},
-      out, err);
-  ::unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID");
-  ::unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+  const pid_t pid = f.spawn(
+      "change", {"--wait", "10", "change", "198.51.100.11", "mx2.mailcorp.test", "--low-ttl", "1"});
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (!contains(rdns::test::read_file(out), "waiting") &&
          std::chrono::steady_clock::now() < deadline) {

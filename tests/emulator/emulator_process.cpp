@@ -196,21 +196,28 @@ provision::Credentials test_credentials() {
   return credentials(kKeyId, kPlantedSecret);
 }
 
-void publish_txt(const std::string& fqdn, const std::string& value) {
+namespace {
+
+/// Replaces the RRset (fqdn, type) in the emulator lab by one dynamic update
+/// (TTL 1 s, so the resolver forgets it quickly); no records removes it.
+void replace_rrset(const std::string& fqdn, ldns_rr_type type,
+                   const std::vector<std::string>& records) {
   const std::string zone = fqdn.substr(fqdn.find('.') + 1);
   ldns_rr_list* updates = ldns_rr_list_new();
   ldns_rr* erase = ldns_rr_new();
   ldns_rr_set_owner(erase, ldns_dname_new_frm_str((fqdn + ".").c_str()));
-  ldns_rr_set_type(erase, LDNS_RR_TYPE_TXT);
+  ldns_rr_set_type(erase, type);
   ldns_rr_set_class(erase, LDNS_RR_CLASS_ANY);
   ldns_rr_set_ttl(erase, 0);
   ldns_rr_list_push_rr(updates, erase);
-  ldns_rr* add = nullptr;
-  const std::string text = fqdn + ". 1 IN TXT \"" + value + "\"";
-  if (ldns_rr_new_frm_str(&add, text.c_str(), 0, nullptr, nullptr) != LDNS_STATUS_OK) {
-    throw std::runtime_error("bad TXT " + text);
+  for (const auto& record : records) {
+    ldns_rr* add = nullptr;
+    if (ldns_rr_new_frm_str(&add, record.c_str(), 0, nullptr, nullptr) != LDNS_STATUS_OK) {
+      ldns_rr_list_deep_free(updates);
+      throw std::runtime_error("bad record " + record);
+    }
+    ldns_rr_list_push_rr(updates, add);
   }
-  ldns_rr_list_push_rr(updates, add);
   ldns_pkt* update = ldns_update_pkt_new(ldns_dname_new_frm_str((zone + ".").c_str()),
                                          LDNS_RR_CLASS_IN, nullptr, updates, nullptr);
   ldns_rr_list_deep_free(updates);
@@ -223,7 +230,19 @@ void publish_txt(const std::string& fqdn, const std::string& value) {
                   ldns_pkt_get_rcode(answer) == LDNS_RCODE_NOERROR;
   ldns_pkt_free(answer);
   ldns_pkt_free(update);
-  if (!ok) throw std::runtime_error("TXT update refused for " + fqdn);
+  if (!ok) throw std::runtime_error("update refused for " + fqdn);
+}
+
+}  // namespace
+
+void publish_txt(const std::string& fqdn, const std::string& value) {
+  replace_rrset(fqdn, LDNS_RR_TYPE_TXT, {fqdn + ". 1 IN TXT \"" + value + "\""});
+}
+
+void publish_a(const std::string& fqdn, const std::vector<std::string>& addresses) {
+  std::vector<std::string> records;
+  for (const auto& address : addresses) records.push_back(fqdn + ". 1 IN A " + address);
+  replace_rrset(fqdn, LDNS_RR_TYPE_A, records);
 }
 
 std::vector<std::string> authority_ptr(const std::string& name) {

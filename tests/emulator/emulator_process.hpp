@@ -60,6 +60,8 @@ provision::Credentials credentials(const std::string& id, const std::string& sec
 
 /// Publishes (replaces) a TXT RRset in the emulator lab, as a DNS provider would.
 void publish_txt(const std::string& fqdn, const std::string& value);
+/// Publishes (replaces) fqdn's A records with TTL 1 s; none removes them.
+void publish_a(const std::string& fqdn, const std::vector<std::string>& addresses);
 /// The PTR targets Knot itself serves for name (no cache in between).
 std::vector<std::string> authority_ptr(const std::string& name);
 

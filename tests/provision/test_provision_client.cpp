@@ -34,6 +34,12 @@ void inject(const EmulatorProcess& emulator, const std::string& faults) {
   emulator.admin("POST", "faults", R"({"faults": )" + faults + "}");
 }
 
+/// Publishes the TXT that verifies value's domain, as its owner would.
+void publish_verification(PtrClient& client, const std::string& value) {
+  const auto txt = client.verification_txt(value);
+  rdns::test::publish_txt(txt.fqdn(), txt.value);
+}
+
 }  // namespace
 
 TEST_CASE("retries throttling and 5xx with growing, jittered backoff", "[provision][retry]") {
@@ -156,8 +162,7 @@ TEST_CASE("a create whose answer was lost is reconciled, not repeated", "[provis
   Recorder recorder;
   recorder.attach(config);
   PtrClient client(config, rdns::test::test_credentials());
-  const auto txt = client.verification_txt("mx1.mailcorp.test");
-  rdns::test::publish_txt(txt.fqdn(), txt.value);
+  publish_verification(client, "mx1.mailcorp.test");
   // The emulator creates the record, then closes the connection unanswered.
   inject(emulator, R"([{"action": "AddPtrRecord", "kind": "drop_after"}])");
   const PtrRecord record = client.create("198.51.100.10", "mx1.mailcorp.test");
@@ -165,6 +170,32 @@ TEST_CASE("a create whose answer was lost is reconciled, not repeated", "[provis
   const Json stats = Json::parse(emulator.admin("GET", "stats"));
   CHECK(stats["Actions"]["AddPtrRecord"] == 1);  // no second create, no duplicate error
   CHECK(stats["Records"] == 1);
+}
+
+TEST_CASE("a write whose answer was lost on a kept-alive connection is never re-sent as is",
+          "[provision][retry]") {
+  EmulatorProcess emulator;
+  ClientConfig config = emulator.client_config();
+  Recorder recorder;
+  recorder.attach(config);
+  PtrClient client(config, rdns::test::test_credentials());
+  publish_verification(client, "mx1.mailcorp.test");
+  const PtrRecord record = client.create("198.51.100.10", "mx1.mailcorp.test");
+  client.describe();  // leaves a kept-alive connection for the delete to reuse
+  // The emulator deletes the record, then closes the connection unanswered.
+  inject(emulator, R"([{"action": "DeletePtrRecord", "kind": "drop_after"}])");
+  client.remove(record.record_id);
+  const Json stats = Json::parse(emulator.admin("GET", "stats"));
+  // One delete: libcurl did not replay it (SignatureNonceUsed), and the
+  // client found the record gone instead of deleting it again (NotFound).
+  CHECK(stats["Actions"]["DeletePtrRecord"] == 1);
+  CHECK(stats["Records"] == 0);
+  CHECK_FALSE(emulator.output().find("SignatureNonceUsed") != std::string::npos);
+  std::vector<std::string> deletes;
+  for (const auto& event : recorder.events) {
+    if (event.action == "DeletePtrRecord") deletes.push_back(event.outcome);
+  }
+  CHECK(deletes == std::vector<std::string>{"Network.ConnectionReset"});
 }
 
 TEST_CASE("one connection serves many calls", "[provision][client]") {

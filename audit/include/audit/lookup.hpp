@@ -13,11 +13,11 @@
 namespace rdns::audit {
 
 /// The record types a LookupClient asks for.
-enum class LookupType { a, txt, ptr };
+enum class LookupType { a, txt, ptr, ns };
 
 /// What one question got. values are presentation text: A addresses, TXT
-/// strings (character-strings concatenated, unescaped bytes), PTR targets
-/// (escaped, no trailing dot).
+/// strings (character-strings concatenated, unescaped bytes), PTR and NS
+/// targets (escaped, no trailing dot).
 struct LookupAnswer {
   enum class Outcome { answered, nodata, nxdomain, failed };
   Outcome outcome = Outcome::failed;

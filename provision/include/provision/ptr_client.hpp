@@ -76,12 +76,16 @@ class PtrClient {
   PtrClient& operator=(const PtrClient&) = delete;
 
   /// Creates the one PTR record of ip. A create whose outcome is unknown
-  /// (5xx, lost connection) is reconciled with a describe before it is retried.
+  /// (5xx, lost connection) is reconciled with a describe before it is
+  /// retried, and one refused as a duplicate while ip already has this value
+  /// is success. Writes go out on a fresh connection each (see rpc.hpp).
   PtrRecord create(const std::string& ip, const std::string& value, int ttl = kDefaultPtrTtl);
   /// Every record of the account in the region, or only ip's.
   PtrListing describe(const std::optional<std::string>& ip = std::nullopt);
   void update(const std::string& record_id, const std::string& value, int ttl);
   void set_status(const std::string& record_id, PtrStatus status);
+  /// Deletes a record; after an attempt whose outcome is unknown, a record
+  /// already gone was deleted by it (no second delete, no "not found").
   void remove(const std::string& record_id);
   /// The TXT to publish at the root domain of value.
   VerificationTxt verification_txt(const std::string& value);

@@ -30,6 +30,10 @@ class DnsView {
   virtual DnsAnswer a(const std::string& name) = 0;
   virtual DnsAnswer txt(const std::string& name) = 0;
   virtual DnsAnswer ptr(const std::string& ip) = 0;
+  /// The TTL name's A record has in its zone, from an authoritative server:
+  /// a resolver's answer counts down while cached, so each write from it
+  /// would get another TTL. nullopt when no authoritative server answers.
+  virtual std::optional<std::uint32_t> zone_ttl_of_a(const std::string& name) = 0;
 };
 
 /// The rules a write must pass; their names (to_string) appear in messages.
@@ -60,7 +64,8 @@ struct WriteCheckOptions {
 struct WriteCheck {
   std::string ip;
   std::string name;          ///< without a trailing dot
-  int ttl = kDefaultPtrTtl;  ///< the TTL to write: given, else the A record's, else the default
+  int ttl = kDefaultPtrTtl;  ///< the TTL to write: given, else the A record's in its zone, else the
+                             ///< default
   std::vector<RuleFailure> failures;
   std::vector<std::string> warnings;
   /// The TXT record to publish, when DOMAIN_VERIFIED failed for want of it.
