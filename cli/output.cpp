@@ -151,6 +151,16 @@ void write(std::FILE* out, const std::string& text) {
 class JsonLinesPrinter final : public ResultPrinter {
  public:
   explicit JsonLinesPrinter(std::FILE* out) : out_(out) {}
+  /// A typed line beside the address lines, which stay as they were:
+  /// {"type":"domain","domain":...,"code":...,"severity":...,"detail":...}.
+  void add_domain_finding(const db::DomainFindingRecord& finding) override {
+    const nlohmann::ordered_json line{{"type", "domain"},
+                                      {"domain", finding.domain},
+                                      {"code", finding.code},
+                                      {"severity", severity_name(finding.severity)},
+                                      {"detail", finding.detail}};
+    write(out_, line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+  }
   void add(const db::ResultRecord& record) override {
     write(out_, record_json_line(record));
     // A reader downstream sees results promptly, without a write(2) per line.
@@ -172,6 +182,12 @@ class CsvPrinter final : public ResultPrinter {
   explicit CsvPrinter(std::FILE* out) : out_(out) {
     write(out_, csv_row({"ip", "family", "status", "ptr", "forward", "code", "severity", "detail",
                          "sources"}));
+  }
+  /// A row with no address: the finding of the domain named in `sources`.
+  void add_domain_finding(const db::DomainFindingRecord& finding) override {
+    write(out_,
+          csv_row({"", "", "", "", "", finding.code, std::string(severity_name(finding.severity)),
+                   finding.detail, shown_stored(finding.domain)}));
   }
   void add(const db::ResultRecord& record) override {
     std::string ptr;

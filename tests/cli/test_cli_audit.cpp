@@ -225,7 +225,21 @@ TEST_CASE("rdnsctl audit --domain shows each address's source and the expected P
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.err, Catch::Contains("loop.spf.example: SPF_PERMERROR"));
   std::map<std::string, nlohmann::json> by_ip;
-  for (const auto& line : json_lines(result.out)) by_ip[line["ip"]] = line;
+  std::vector<nlohmann::json> domain_lines;
+  for (const auto& line : json_lines(result.out)) {
+    if (line.contains("type")) {
+      domain_lines.push_back(line);
+    } else {
+      by_ip[line["ip"]] = line;
+    }
+  }
+  // The domain's findings are typed lines of their own; address lines have no type.
+  REQUIRE(domain_lines.size() == 1);
+  CHECK(domain_lines[0]["type"] == "domain");
+  CHECK(domain_lines[0]["domain"] == "loop.spf.example");
+  CHECK(domain_lines[0]["code"] == "SPF_PERMERROR");
+  CHECK(domain_lines[0]["severity"] == "error");
+  CHECK_THAT(domain_lines[0]["detail"].get<std::string>(), Catch::Contains("include loop"));
   REQUIRE(by_ip.count("192.0.2.12") == 1);
   const auto& missing = by_ip["192.0.2.12"];
   CHECK(missing["findings"][0]["code"] == "NO_PTR");
@@ -265,7 +279,11 @@ TEST_CASE("rdnsctl audit --domain goes on when an SPF record authorises more tha
   CHECK_THAT(result.err, Catch::Contains("SENDERS_NOT_AUDITED: SPF ip4:192.0.2.16/28: the audit "
                                          "already holds as many addresses as --max-ips allows"));
   CHECK_THAT(result.out, Catch::Contains("192.0.2.10,ipv4,pass"));
-  CHECK_THAT(result.out, !Catch::Contains("192.0.2.16"));
+  CHECK_THAT(result.out, !Catch::Contains("\r\n192.0.2.16,"));
+  // The domain's findings are rows too: no address, the domain under sources.
+  CHECK_THAT(result.out, Catch::Contains("\r\n,,,,,SPF_TOO_BROAD,warning,SPF ip4:0.0.0.0/0 "
+                                         "authorises 2^32 addresses") &&
+                             Catch::Contains(",broad.spf.example\r\n"));
 }
 
 TEST_CASE("rdnsctl report groups addresses found through --domain by source domain") {
