@@ -215,6 +215,16 @@ std::string plugin_output(PluginState state, const std::string& text, const RunM
     out += fmt::format(" new_failures={};;;0 recovered={};;;0", changed(metrics, "new_failure"),
                        changed(metrics, "fixed"));
   }
+  // Blocklist listings get a series of their own: a listing is an incident
+  // with another fix (a delisting request) than a wrong PTR.
+  std::int64_t listed = 0;
+  bool asked_blocklists = false;
+  for (const auto& [key, count] : metrics.findings) {
+    if (key.first.rfind("DNSBL_", 0) != 0) continue;
+    asked_blocklists = true;
+    if (key.first == "DNSBL_LISTED") listed += count;
+  }
+  if (asked_blocklists) out += fmt::format(" listed={};;;0;{}", listed, c.total);
   if (with_duration) out += fmt::format(" duration={:.3f}s;;;0", metrics.duration_seconds);
   for (const FailingAddress& address : failing) {
     std::string codes;
@@ -292,6 +302,7 @@ std::string check_stored(const CheckOptions& options, const Thresholds& threshol
   }
   // Read once: the comparison and the failing addresses both need them.
   const std::vector<db::ResultRecord> results = database.results(id);
+  for (const db::ResultRecord& record : results) count_findings(metrics, record.findings);
   if (const auto comparison = reports::compare_with_previous(database, *run, &results)) {
     record_changes(metrics, *comparison);
   }

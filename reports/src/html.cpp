@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -305,6 +306,30 @@ mustache::data result_row(const db::ResultRecord& record, const std::string& cha
 
 }  // namespace
 
+namespace {
+
+mustache::data code_help_entry(const std::string& code, Severity severity,
+                               const audit::CodeEntry* info) {
+  mustache::data help;
+  help.set("code", shown(code));
+  help.set("severity", std::string(severity_name(severity)));
+  help.set("title", info ? std::string(info->title) : "");
+  help.set("explanation", info ? std::string(info->explanation)
+                               : "This rdnsctl version has no explanation for this code; see "
+                                 "the documentation of the version that wrote the run.");
+  help.set("fix", info ? std::string(info->fix) : "-");
+  return help;
+}
+
+/// A domain's status as the address statuses read: an error fails it.
+Status domain_status(Severity worst) {
+  return worst == Severity::error     ? Status::fail
+         : worst == Severity::warning ? Status::warn
+                                      : Status::pass;
+}
+
+}  // namespace
+
 void write_html_report(const ReportData& data, std::ostream& out) {
   const Summary summary = summarize(data);
   const db::RunCounts& counts = summary.counts;
@@ -365,16 +390,56 @@ void write_html_report(const ReportData& data, std::ostream& out) {
     row.set("share", percent(entry.ips, counts.total));
     row.set("title", info ? std::string(info->title) : "not known to this rdnsctl version");
     codes.push_back(row);
-    mustache::data help;
-    help.set("code", shown(entry.code));
-    help.set("severity", std::string(severity_name(entry.severity)));
-    help.set("title", info ? std::string(info->title) : "");
-    help.set("explanation", info ? std::string(info->explanation)
-                                 : "This rdnsctl version has no explanation for this code; see "
-                                   "the documentation of the version that wrote the run.");
-    help.set("fix", info ? std::string(info->fix) : "-");
-    code_help.push_back(help);
+    code_help.push_back(code_help_entry(entry.code, entry.severity, info));
   }
+  // Domain codes get their explanations too, for the domain health links.
+  std::set<std::string> explained;
+  for (const auto& entry : summary.by_code) explained.insert(entry.code);
+  mustache::data health{mustache::data::type::list};
+  for (const DomainHealth& domain : summary.domains) {
+    mustache::data findings{mustache::data::type::list};
+    for (const auto& finding : domain.findings) {
+      const audit::CodeEntry* info = audit::find_code(finding.code);
+      mustache::data row;
+      row.set("domain", shown(domain.domain));
+      row.set("status", name_of(domain_status(domain.worst)));
+      row.set("code", shown(finding.code));
+      row.set("severity", std::string(severity_name(finding.severity)));
+      row.set("detail", shown(finding.detail));
+      row.set("fix", info ? std::string(info->fix) : "-");
+      findings.push_back(row);
+      if (info != nullptr && explained.insert(finding.code).second) {
+        code_help.push_back(code_help_entry(finding.code, finding.severity, info));
+      }
+    }
+    mustache::data entry;
+    entry.set("findings", findings);
+    health.push_back(entry);
+  }
+  page.set("has_domain_health", !summary.domains.empty());
+  page.set("domain_health", health);
+
+  mustache::data blocklisted{mustache::data::type::list};
+  for (const BlocklistEntry& entry : summary.blocklisted) {
+    mustache::data row;
+    row.set("ip", shown(entry.ip));
+    row.set("code", shown(entry.finding.code));
+    row.set("severity", std::string(severity_name(entry.finding.severity)));
+    row.set("detail", shown(entry.finding.detail));
+    blocklisted.push_back(row);
+  }
+  mustache::data by_blocklist{mustache::data::type::list};
+  for (const BlocklistCount& count : summary.by_blocklist) {
+    mustache::data row;
+    row.set("list", shown(count.list));
+    row.set("listed", std::to_string(count.listed));
+    by_blocklist.push_back(row);
+  }
+  page.set("has_blocklists", !summary.blocklisted.empty());
+  page.set("has_listings", !summary.by_blocklist.empty());
+  page.set("blocklisted", blocklisted);
+  page.set("by_blocklist", by_blocklist);
+
   page.set("codes", codes);
   page.set("code_help", code_help);
 

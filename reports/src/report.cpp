@@ -84,6 +84,7 @@ ReportData load_report(db::Database& database, std::int64_t run_id, std::size_t 
   data.run = std::move(*run);
   data.results = database.results(run_id);
   data.generated_at = utc_now();
+  data.domain_findings = database.domain_findings(run_id);
   for (const auto& result : data.results) {
     for (const auto& source : result.sources)
       data.source_domains[result.ip].push_back(source.domain);
@@ -99,6 +100,51 @@ ReportData load_report(db::Database& database, std::int64_t run_id, std::size_t 
   if (data.previous) data.previous_results = database.results(data.previous->id);
   return data;
 }
+
+namespace {
+
+std::vector<DomainHealth> domain_health(const std::vector<db::DomainFindingRecord>& findings) {
+  std::map<std::string, DomainHealth> by_domain;
+  for (const auto& finding : findings) {
+    DomainHealth& health = by_domain[finding.domain];
+    health.domain = finding.domain;
+    health.worst = std::max(health.worst, finding.severity);
+    health.findings.push_back(finding);
+  }
+  std::vector<DomainHealth> out;
+  for (auto& [domain, health] : by_domain) out.push_back(std::move(health));
+  std::stable_sort(out.begin(), out.end(),
+                   [](const DomainHealth& a, const DomainHealth& b) { return a.worst > b.worst; });
+  return out;
+}
+
+/// The list a DNSBL_* finding is about: its detail starts "ZONE: ".
+std::string list_of(const db::FindingRecord& finding) {
+  const auto colon = finding.detail.find(": ");
+  return colon == std::string::npos ? std::string() : finding.detail.substr(0, colon);
+}
+
+void summarize_blocklists(const std::vector<db::ResultRecord>& results, Summary& summary) {
+  std::map<std::string, std::int64_t> listed;
+  for (const auto& record : results) {
+    for (const auto& finding : record.findings) {
+      const bool listing = finding.code == "DNSBL_LISTED";
+      if (!listing && finding.code != "DNSBL_ERROR") continue;
+      summary.blocklisted.push_back({record.ip, list_of(finding), finding});
+      if (listing) ++listed[list_of(finding)];
+    }
+  }
+  std::stable_sort(summary.blocklisted.begin(), summary.blocklisted.end(),
+                   [](const BlocklistEntry& a, const BlocklistEntry& b) {
+                     return (a.finding.code == "DNSBL_LISTED") > (b.finding.code == "DNSBL_LISTED");
+                   });
+  for (const auto& [list, count] : listed) summary.by_blocklist.push_back({list, count});
+  std::stable_sort(
+      summary.by_blocklist.begin(), summary.by_blocklist.end(),
+      [](const BlocklistCount& a, const BlocklistCount& b) { return a.listed > b.listed; });
+}
+
+}  // namespace
 
 Summary summarize(const ReportData& data) {
   Summary summary;
@@ -140,6 +186,8 @@ Summary summarize(const ReportData& data) {
     summary.since_previous =
         compare_runs(*data.previous, data.previous_results, data.run, data.results);
   }
+  summary.domains = domain_health(data.domain_findings);
+  summarize_blocklists(data.results, summary);
   return summary;
 }
 
@@ -156,19 +204,33 @@ void write_csv_report(const ReportData& data, std::ostream& out) {
   }
   const std::string run_id = std::to_string(data.run.id);
   std::string rows;
+  // The domains' own findings first: rows without an address.
+  for (const auto& finding : data.domain_findings) {
+    const audit::CodeEntry* info = audit::find_code(finding.code);
+    rows += csv_row({run_id, "", "", "", "", "", "", detail::shown(finding.code),
+                     std::string(severity_name(finding.severity)), detail::shown(finding.detail),
+                     info ? std::string(info->fix) : "", detail::shown(finding.domain)});
+  }
   for (const auto& record : data.results) {
     const auto change = changes.find(record.ip);
     const std::string change_text =
         change == changes.end() ? "" : std::string(to_string(change->second));
     const std::string ptr = detail::join_ptr(record);
     const std::string forward = detail::join_forward(record);
+    std::string domains;
+    if (const auto found = data.source_domains.find(record.ip);
+        found != data.source_domains.end()) {
+      for (const auto& domain : std::set<std::string>(found->second.begin(), found->second.end())) {
+        domains += (domains.empty() ? "" : " ") + detail::shown(domain);
+      }
+    }
     const auto row = [&](const std::string& code, std::string_view severity,
                          const std::string& text) {
       const audit::CodeEntry* info = audit::find_code(code);
       rows += csv_row({run_id, detail::shown(record.ip), detail::shown(record.family),
                        std::string(status_name(record.status)), change_text, ptr, forward,
                        detail::shown(code), std::string(severity), detail::shown(text),
-                       info ? std::string(info->fix) : ""});
+                       info ? std::string(info->fix) : "", domains});
     };
     if (record.findings.empty()) row("", "", "");
     for (const auto& finding : record.findings) {

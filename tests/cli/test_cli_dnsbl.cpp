@@ -100,7 +100,8 @@ TEST_CASE("--dnsbl decodes listings per list and never takes an error answer for
   const auto shown = run_rdnsctl({"runs", "show", "latest", "--db", db, "--format", "jsonl"});
   CHECK(findings_by_ip(shown.out) == found);
   const auto check = run_rdnsctl({"check", "--run", "latest", "--db", db, "-c", "10"});
-  CHECK_THAT(check.out, Catch::Contains("DNSBL_LISTED"));
+  CHECK_THAT(check.out, Catch::Contains("DNSBL_LISTED") && Catch::Contains(" listed=4;;;0;8"));
+  CHECK(check.exit_code == 0);  // 7 failing addresses, within -c 10
   CHECK_THAT(read_file(metrics),
              Catch::Contains("rdnsctl_findings{code=\"DNSBL_LISTED\",severity=\"error\"} 3"));
   CHECK_THAT(read_file(metrics),

@@ -213,3 +213,61 @@ TEST_CASE("write_html_report shows each address's states in the last ten runs", 
   const std::string first = render(rdns::reports::load_report(database, 1, 12));
   CHECK(recent_cells_of(first, "192.0.2.12") == "f");
 }
+
+TEST_CASE("the report shows domain health and blocklist listings, escaped", "[reports]") {
+  using rdns::Severity;
+  using rdns::Status;
+  rdns::test::TempDir dir;
+  auto database = rdns::db::Database::open(dir.path() / "runs.db");
+  const std::vector<rdns::db::ResultRecord> records = {
+      rdns::test::record(
+          "192.0.2.11", Status::fail, {"mail.example.com"},
+          {{"DNSBL_LISTED", Severity::error, "zen.example: 127.0.0.4 XBL (\"<b>botnet</b>\")"}}),
+      rdns::test::record(
+          "192.0.2.13", Status::unknown, {"mail.example.com"},
+          {{"DNSBL_ERROR", Severity::warning, "zen.example: 127.255.255.254: public resolver"}}),
+      rdns::test::record("192.0.2.10", Status::pass, {"mail.example.com"})};
+  // Domain findings are stored while the run is still running, as the audit does.
+  const std::int64_t run = rdns::test::store_run(database, records, rdns::db::RunState::running);
+  const std::vector<rdns::db::DomainFindingRecord> domain_findings = {
+      {"ok.example", "SPF_NONE", Severity::info, "no SPF record"},
+      {"bad.example", "SPF_PERMERROR", Severity::error, "malformed term <script>x</script>"}};
+  database.add_domain_findings(run, domain_findings);
+  database.finish_run(run, rdns::db::RunState::complete, rdns::test::counts_of(records));
+
+  const auto data = rdns::reports::load_report(database, run, 12);
+  const std::string html = render(data);
+  REQUIRE(html.find("id=\"domain-health\"") != std::string::npos);
+  // Worst domain first, its status and fix, the data escaped.
+  const auto bad = html.find("<td>bad.example</td>");
+  const auto ok = html.find("<td>ok.example</td>");
+  REQUIRE(bad != std::string::npos);
+  REQUIRE(ok != std::string::npos);
+  CHECK(bad < ok);
+  CHECK(html.find("malformed term &lt;script&gt;x&lt;/script&gt;") != std::string::npos);
+  CHECK(html.find("<script>x</script>") == std::string::npos);
+  CHECK(html.find("id=\"code-SPF_PERMERROR\"") != std::string::npos);  // its explanation
+
+  REQUIRE(html.find("id=\"blocklists\"") != std::string::npos);
+  CHECK(html.find("<tr><td>zen.example</td><td class=\"num\">1</td></tr>") != std::string::npos);
+  const auto listed = html.find(
+      "<td class=\"ip\">192.0.2.11</td><td><a class=\"sev-error\" "
+      "href=\"#code-DNSBL_LISTED\">DNSBL_LISTED</a>");
+  const auto error = html.find("<td class=\"ip\">192.0.2.13</td>");
+  CHECK(listed != std::string::npos);
+  CHECK(error != std::string::npos);
+  CHECK(html.find("&lt;b&gt;botnet&lt;/b&gt;") != std::string::npos);
+
+  // The CSV: the domains' rows first, without an address.
+  std::ostringstream csv;
+  rdns::reports::write_csv_report(data, csv);
+  CHECK_THAT(csv.str(),
+             Catch::Contains(",,,,,,,SPF_PERMERROR,error,malformed term <script>x</script>,") &&
+                 Catch::Contains(",bad.example\r\n"));
+
+  // Without either, neither section.
+  rdns::test::TempDir plain_dir;
+  const std::string plain = render(fixture_data(plain_dir.path()));
+  CHECK(plain.find("id=\"domain-health\"") == std::string::npos);
+  CHECK(plain.find("id=\"blocklists\"") == std::string::npos);
+}

@@ -40,6 +40,8 @@ struct ReportData {
   /// IP → the domains whose MX/SPF led to it (from `audit --domain`); the
   /// "by source domain" summary appears only when some result has one.
   std::map<std::string, std::vector<std::string>> source_domains;
+  /// Findings about the domains given with --domain (SPF, MX, ...).
+  std::vector<db::DomainFindingRecord> domain_findings;
   std::string generated_at;  ///< UTC, ISO 8601 with 'Z'
 };
 
@@ -63,13 +65,36 @@ struct CodeCount {
   db::RunCounts counts;  ///< those IPs by status
 };
 
+/// One domain's findings and the gravest of their severities.
+struct DomainHealth {
+  std::string domain;
+  Severity worst = Severity::info;
+  std::vector<db::DomainFindingRecord> findings;
+};
+
+/// An address a blocklist lists (DNSBL_LISTED), or could not be asked about.
+struct BlocklistEntry {
+  std::string ip;
+  std::string list;  ///< the list's zone, from the finding
+  db::FindingRecord finding;
+};
+
+/// How many addresses one blocklist lists.
+struct BlocklistCount {
+  std::string list;
+  std::int64_t listed = 0;
+};
+
 /// The numbers at the top of a report.
 struct Summary {
-  db::RunCounts counts;                   ///< counted from the results, so they match the table
-  std::vector<CodeCount> by_code;         ///< most IPs first, then by code
-  std::vector<Group> by_family;           ///< ipv4, ipv6 (only those present)
-  std::vector<Group> by_source_domain;    ///< empty while no result has a source domain
-  std::optional<RunDiff> since_previous;  ///< absent for the first run
+  db::RunCounts counts;                      ///< counted from the results, so they match the table
+  std::vector<CodeCount> by_code;            ///< most IPs first, then by code
+  std::vector<Group> by_family;              ///< ipv4, ipv6 (only those present)
+  std::vector<Group> by_source_domain;       ///< empty while no result has a source domain
+  std::optional<RunDiff> since_previous;     ///< absent for the first run
+  std::vector<DomainHealth> domains;         ///< gravest first, then by name
+  std::vector<BlocklistEntry> blocklisted;   ///< DNSBL_* findings, listings first
+  std::vector<BlocklistCount> by_blocklist;  ///< lists with listings, most first
 };
 
 Summary summarize(const ReportData& data);
@@ -81,7 +106,7 @@ void write_csv_report(const ReportData& data, std::ostream& out);
 /// The documented, stable CSV column order.
 inline constexpr const char* kCsvColumns[] = {"run_id",   "ip",     "family",  "status",
                                               "change",   "ptr",    "forward", "code",
-                                              "severity", "detail", "fix"};
+                                              "severity", "detail", "fix",     "domain"};
 
 /// The self-contained HTML report: no external resource, a
 /// Content-Security-Policy that allows only its own inline style and script.
