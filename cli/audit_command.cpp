@@ -270,6 +270,12 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
   command.add_option("--smtp-concurrency", options.smtp_concurrency, "SMTP conversations at once")
       ->default_val(20)
       ->check(whole_number_range(1, 1000));
+  command
+      .add_option("--ca-file", options.ca_file,
+                  "PEM file of the CAs a STARTTLS certificate must chain to (default: the "
+                  "system's trust store)")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
   command.add_flag("--dnsbl", options.dnsbl,
                    "Also ask the DNS blocklists of the rules about each address (DNSBL_LISTED; "
                    "each list self-tested first; docs/rules.md for the lists and their terms)");

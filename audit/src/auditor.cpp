@@ -776,12 +776,17 @@ class Auditor::Engine {
       JobPtr job = std::move(smtp_waiting_.front());
       smtp_waiting_.pop_front();
       ++smtp_active_;
-      probe_smtp(io_, job->observation.ip, *smtp_, [this, job](SmtpObservation&& observation) {
-        --smtp_active_;
-        job->observation.smtp = std::move(observation);
-        complete(job);
-        start_smtp();
-      });
+      // The names a certificate should cover: the host the address serves
+      // (an MX host), then its PTR names.
+      std::vector<std::string> names = job->observation.expected_names;
+      for (const DnsName& name : job->observation.ptr.names) names.push_back(name.presentation());
+      probe_smtp(io_, job->observation.ip, *smtp_, std::move(names),
+                 [this, job](SmtpObservation&& observation) {
+                   --smtp_active_;
+                   job->observation.smtp = std::move(observation);
+                   complete(job);
+                   start_smtp();
+                 });
     }
   }
 

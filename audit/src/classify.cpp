@@ -256,6 +256,44 @@ class Classifier {
     if (!smtp.ehlo_name.empty() && smtp.ehlo_name != smtp.banner_name) {
       check_helo_name("EHLO reply", smtp.ehlo_name);
     }
+    tls(smtp);
+  }
+
+  void tls(const SmtpObservation& smtp) {
+    if (smtp.ehlo_code != 250) return;  // no extensions to judge
+    if (!smtp.starttls_offered) {
+      add(Code::smtp_no_starttls, "the EHLO reply does not offer STARTTLS");
+      return;
+    }
+    if (!smtp.tls) return;
+    const TlsObservation& tls = *smtp.tls;
+    if (!tls.failure.empty()) {
+      add(Code::smtp_tls_failed,
+          escape_text(tls.failure) + " (TLS 1.2 or later with a valid certificate is expected)");
+      return;
+    }
+    if (!tls.untrusted.empty()) {
+      add(Code::smtp_tls_untrusted,
+          fmt::format("the certificate does not verify: {}", escape_text(tls.untrusted)));
+    }
+    if (!tls.name_matches) {
+      std::vector<std::string> names;
+      for (const std::string& name : tls.names) names.push_back(escape_text(name));
+      add(Code::smtp_tls_name_mismatch,
+          fmt::format(
+              "the certificate names {} but not {}",
+              names.empty() ? std::string("no host") : fmt::format("{}", fmt::join(names, ", ")),
+              observation_.expected_names.empty()
+                  ? join_names(observation_.ptr.names)
+                  : fmt::format("{}", fmt::join(observation_.expected_names, " or "))));
+    }
+    if (tls.days_left && *tls.days_left < 0) {
+      add(Code::smtp_tls_expired, fmt::format("the certificate expired {} days ago ({})",
+                                              -*tls.days_left, escape_text(tls.protocol)));
+    } else if (tls.days_left && *tls.days_left < 14) {
+      add(Code::smtp_tls_expiring,
+          fmt::format("the certificate expires in {} days", *tls.days_left));
+    }
   }
 
   /// Listings, and what kept a list from answering. Return codes were

@@ -1,14 +1,18 @@
 #include "smtp_probe.hpp"
 
 #include <istream>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <openssl/x509v3.h>
 
 namespace rdns::audit {
 namespace {
@@ -19,12 +23,56 @@ using asio::ip::tcp;
 // A reply larger than this is not an SMTP server worth reading further.
 constexpr std::size_t kMaxReply = 8192;
 
+/// One client context per CA file, shared by every conversation: loading
+/// the system's trust store for each would cost more than the handshake.
+std::shared_ptr<asio::ssl::context> client_context(const std::string& ca_file) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<asio::ssl::context>> contexts;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto& context = contexts[ca_file];
+  if (!context) {
+    context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    // Anything older than TLS 1.2 is a failed handshake: the finding says so.
+    SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+    boost::system::error_code ignored;
+    if (ca_file.empty()) {
+      context->set_default_verify_paths(ignored);
+    } else {
+      context->load_verify_file(ca_file, ignored);
+    }
+  }
+  return context;
+}
+
+std::string upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+/// The DNS names of a certificate's subject alternative names.
+std::vector<std::string> certificate_names(X509* certificate) {
+  std::vector<std::string> names;
+  auto* alternatives = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
+  if (alternatives == nullptr) return names;
+  for (int i = 0; i < sk_GENERAL_NAME_num(alternatives) && names.size() < 20; ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(alternatives, i);
+    if (name->type != GEN_DNS) continue;
+    const ASN1_STRING* text = name->d.dNSName;
+    names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+                       static_cast<std::size_t>(ASN1_STRING_length(text)));
+  }
+  GENERAL_NAMES_free(alternatives);
+  return names;
+}
+
 /// One SMTP conversation; owns itself through the handlers it has pending.
 class Conversation : public std::enable_shared_from_this<Conversation> {
  public:
   Conversation(asio::io_context& io, const IpAddress& ip, SmtpOptions options,
-               std::function<void(SmtpObservation&&)> done)
-      : socket_(io),
+               std::vector<std::string> names, std::function<void(SmtpObservation&&)> done)
+      : names_(std::move(names)),
+        socket_(io),
         timer_(io),
         buffer_(kMaxReply),
         ip_(ip),
@@ -67,6 +115,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
   /// code and the text of the first line.
   void read_reply(ReplyHandler handler) {
     first_line_.clear();
+    reply_lines_.clear();
     reply_code_ = 0;
     read_line(std::move(handler));
   }
@@ -87,6 +136,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
                                return self->finish("not an SMTP reply");
                              }
                              const int code = std::stoi(line.substr(0, 3));
+                             self->reply_lines_.push_back(line.size() > 4 ? line.substr(4) : "");
                              if (self->reply_code_ == 0) {
                                self->reply_code_ = code;
                                self->first_line_ = line.size() > 4 ? line.substr(4) : "";
@@ -121,9 +171,81 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
       self->read_reply([self](int reply, const std::string& line) {
         self->observation_.ehlo_code = reply;
         if (reply == 250) self->observation_.ehlo_name = first_word(line);
+        for (const std::string& extension : self->reply_lines_) {
+          if (reply == 250 && upper(first_word(extension)) == "STARTTLS") {
+            self->observation_.starttls_offered = true;
+          }
+        }
         self->arm_timer();
+        if (self->observation_.starttls_offered) return self->start_tls();
         self->send("QUIT\r\n", [self] { self->finish({}); });
       });
+    });
+  }
+
+  void start_tls() {
+    observation_.tls.emplace();
+    send("STARTTLS\r\n", [self = shared_from_this()] {
+      self->read_reply([self](int reply, const std::string& line) {
+        if (reply != 220) {
+          self->observation_.tls->failure =
+              "STARTTLS answered " + std::to_string(reply) + " " + line.substr(0, 80);
+          return self->send("QUIT\r\n", [self] { self->finish({}); });
+        }
+        self->handshake();
+      });
+    });
+  }
+
+  void handshake() {
+    context_ = client_context(options_.ca_file);
+    tls_.emplace(socket_, *context_);
+    // SNI (SSL_set_tlsext_host_name is a macro with a C cast).
+    if (!names_.empty()) {
+      SSL_ctrl(tls_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(names_.front().c_str()));
+    }
+    tls_->set_verify_mode(asio::ssl::verify_peer);
+    // Every certificate is looked at: what is wrong with it is a finding,
+    // not a reason to stop the conversation.
+    tls_->set_verify_callback(
+        [self = shared_from_this()](bool verified, asio::ssl::verify_context& context) {
+          const int error = X509_STORE_CTX_get_error(context.native_handle());
+          if (!verified && error != X509_V_ERR_CERT_HAS_EXPIRED &&
+              self->observation_.tls->untrusted.empty()) {
+            self->observation_.tls->untrusted = X509_verify_cert_error_string(error);
+          }
+          return true;
+        });
+    arm_timer();
+    tls_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](
+                                                              const boost::system::error_code& ec) {
+      TlsObservation& tls = *self->observation_.tls;
+      if (ec) {
+        tls.failure = self->timed_out_ ? std::string("timeout during the TLS handshake")
+                                       : "TLS handshake: " + ec.message();
+        return self->finish({});
+      }
+      tls.protocol = SSL_get_version(self->tls_->native_handle());
+      if (X509* certificate = SSL_get1_peer_certificate(self->tls_->native_handle())) {
+        tls.names = certificate_names(certificate);
+        for (const std::string& name : self->names_) {
+          if (X509_check_host(certificate, name.data(), name.size(), 0, nullptr) == 1) {
+            tls.name_matches = true;
+          }
+        }
+        int days = 0;
+        int seconds = 0;
+        if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(certificate)) == 1) {
+          tls.days_left = days - (seconds < 0 ? 1 : 0);
+        }
+        X509_free(certificate);
+      }
+      self->arm_timer();
+      auto quit = std::make_shared<std::string>("QUIT\r\n");
+      asio::async_write(
+          *self->tls_, asio::buffer(*quit),
+          [self, quit](const boost::system::error_code&, std::size_t) { self->finish({}); });
     });
   }
 
@@ -143,7 +265,10 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     done_(std::move(observation_));
   }
 
+  std::vector<std::string> names_;  ///< the host names the certificate should cover
   tcp::socket socket_;
+  std::shared_ptr<asio::ssl::context> context_;
+  std::optional<asio::ssl::stream<tcp::socket&>> tls_;
   asio::steady_timer timer_;
   asio::streambuf buffer_;
   IpAddress ip_;
@@ -151,6 +276,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
   std::function<void(SmtpObservation&&)> done_;
   SmtpObservation observation_;
   std::string first_line_;
+  std::vector<std::string> reply_lines_;  ///< the text of each line of the reply
   int reply_code_ = 0;
   bool timed_out_ = false;
   bool finished_ = false;
@@ -159,8 +285,8 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
 }  // namespace
 
 void probe_smtp(asio::io_context& io, const IpAddress& ip, const SmtpOptions& options,
-                std::function<void(SmtpObservation&&)> done) {
-  std::make_shared<Conversation>(io, ip, options, std::move(done))->start();
+                std::vector<std::string> names, std::function<void(SmtpObservation&&)> done) {
+  std::make_shared<Conversation>(io, ip, options, std::move(names), std::move(done))->start();
 }
 
 }  // namespace rdns::audit

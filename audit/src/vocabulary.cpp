@@ -11,7 +11,7 @@
 namespace rdns::audit {
 namespace {
 
-constexpr std::size_t kAddressCodes = static_cast<std::size_t>(Code::dnsbl_untrusted) + 1;
+constexpr std::size_t kAddressCodes = static_cast<std::size_t>(Code::smtp_tls_expired) + 1;
 
 constexpr auto kCodes = std::to_array<CodeEntry>({
     // Address codes, in the order of the Code enum.
@@ -113,6 +113,32 @@ constexpr auto kCodes = std::to_array<CodeEntry>({
      "and 127.0.0.1 must not): it answers everything (a parked or expired zone), nothing, or "
      "only errors. Its answers were not used for any address.",
      "Remove the list from your rules, or fix the resolver path to it; see the detail."},
+    {"SMTP_NO_STARTTLS", Severity::warning, Scope::address, false, "SMTP server offers no TLS",
+     "The EHLO reply does not list STARTTLS, so mail to this server travels in clear text; "
+     "Gmail marks such mail, and an MTA-STS policy in enforce mode makes senders refuse it.",
+     "Enable STARTTLS in the MTA with a certificate for its host name (Postfix: "
+     "smtpd_tls_security_level = may and smtpd_tls_chain_files)."},
+    {"SMTP_TLS_FAILED", Severity::error, Scope::address, false, "STARTTLS fails",
+     "The server offers STARTTLS but the handshake fails, or it negotiates a protocol older than "
+     "TLS 1.2: senders that require TLS cannot deliver, the others fall back to clear text.",
+     "Fix the MTA's TLS settings: a valid certificate and key, TLS 1.2 or later enabled."},
+    {"SMTP_TLS_UNTRUSTED", Severity::warning, Scope::address, false, "Certificate not trusted",
+     "The certificate does not chain to a trusted CA (self-signed, an unknown CA, a missing "
+     "intermediate). Opportunistic senders still deliver, but MTA-STS and DANE-less policies "
+     "that verify do not.",
+     "Install a certificate from a public CA with its full chain."},
+    {"SMTP_TLS_NAME_MISMATCH", Severity::warning, Scope::address, false,
+     "Certificate names another host",
+     "No name in the certificate covers the MX host name or the PTR name of the address, so "
+     "senders that verify names (MTA-STS) refuse it.",
+     "Use a certificate whose subject alternative names include the MX host name the server "
+     "answers for."},
+    {"SMTP_TLS_EXPIRING", Severity::warning, Scope::address, false, "Certificate expires soon",
+     "The server's certificate expires within 14 days.",
+     "Renew the certificate (and check the renewal job that should have done it)."},
+    {"SMTP_TLS_EXPIRED", Severity::error, Scope::address, false, "Certificate expired",
+     "The server's certificate has expired: senders that verify refuse to deliver.",
+     "Renew the certificate now and reload the MTA."},
 
     // Findings about a mail domain (--domain), not about one address.
     {"DOMAIN_NXDOMAIN", Severity::error, Scope::domain, false, "Domain does not exist",

@@ -172,6 +172,7 @@ audit::AuditOptions engine_options(const RunOptions& options) {
     smtp.timeout = std::chrono::milliseconds(
         std::max<long>(1, std::lround(options.smtp_timeout_seconds * 1000)));
     smtp.concurrency = options.smtp_concurrency;
+    smtp.ca_file = options.ca_file;
     engine.smtp = smtp;
   }
   return engine;

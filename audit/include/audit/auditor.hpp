@@ -26,6 +26,9 @@ struct SmtpOptions {
   std::string helo_name;                    ///< the name sent with EHLO
   std::chrono::milliseconds timeout{5000};  ///< per step: connect, each reply
   std::size_t concurrency = 20;             ///< SMTP conversations at once
+  /// PEM file of the CAs a STARTTLS certificate must chain to; empty: the
+  /// system's store.
+  std::string ca_file;
 };
 
 struct AuditOptions {

@@ -32,6 +32,12 @@ enum class Code {
   dnsbl_listed,
   dnsbl_error,
   dnsbl_untrusted,
+  smtp_no_starttls,
+  smtp_tls_failed,
+  smtp_tls_untrusted,
+  smtp_tls_name_mismatch,
+  smtp_tls_expiring,
+  smtp_tls_expired,
 };
 
 std::string_view code_name(Code code);  ///< "NO_PTR", ...

@@ -48,13 +48,27 @@ struct ForwardObservation {
   Outcome other_family = Outcome::skipped;
 };
 
+/// The STARTTLS handshake and the certificate the server presented.
+struct TlsObservation {
+  std::string failure;   ///< why STARTTLS or the handshake failed; empty when it worked
+  std::string protocol;  ///< "TLSv1.3", ...
+  /// Why the chain does not verify against the trusted CAs (expiry aside);
+  /// empty when it does.
+  std::string untrusted;
+  bool name_matches = false;       ///< a certificate name covers a name the audit knows
+  std::vector<std::string> names;  ///< the certificate's DNS names (raw bytes)
+  std::optional<int> days_left;    ///< until notAfter; negative when expired
+};
+
 /// What the SMTP server at the address said (only with --smtp).
 struct SmtpObservation {
-  bool greeted = false;     ///< a 220 greeting arrived
-  std::string failure;      ///< why the conversation stopped early ("timeout", ...)
-  std::string banner_name;  ///< the first word after "220", raw bytes
-  std::string ehlo_name;    ///< the first word of the EHLO reply, raw bytes
-  int ehlo_code = 0;        ///< the EHLO reply code (250 expected)
+  bool greeted = false;               ///< a 220 greeting arrived
+  std::string failure;                ///< why the conversation stopped early ("timeout", ...)
+  std::string banner_name;            ///< the first word after "220", raw bytes
+  std::string ehlo_name;              ///< the first word of the EHLO reply, raw bytes
+  int ehlo_code = 0;                  ///< the EHLO reply code (250 expected)
+  bool starttls_offered = false;      ///< the EHLO reply lists STARTTLS
+  std::optional<TlsObservation> tls;  ///< set when STARTTLS was tried
 };
 
 /// What one blocklist said about the address (only with --dnsbl).
