@@ -14,6 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const spf::Term& term : spf::parse_terms(text)) {
     if (term.text.find(' ') != std::string::npos) __builtin_trap();  // terms split on spaces
     if (std::string_view("+-~?").find(term.qualifier) == std::string_view::npos) __builtin_trap();
+    if (term.malformed == term.problem.empty()) __builtin_trap();  // a reason for every error
     const bool ip4 = term.mechanism == spf::Mechanism::ip4;
     const bool ip6 = term.mechanism == spf::Mechanism::ip6;
     if ((ip4 || ip6) && !term.has_macro && !term.malformed) {

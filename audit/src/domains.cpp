@@ -84,21 +84,28 @@ class Expander {
                           "ones in use directly",
                           escape_text(via), width - prefix,
                           std::uint64_t{1} << kMaxAuditedSpfHostBits));
+      out_.not_audited.push_back({range_of(address, prefix), {domain_, via, std::move(expected)}});
       return;
     }
     add(address, prefix, via, std::move(expected));
   }
 
   void add(const IpAddress& address, int prefix, std::string via, std::string expected = {}) {
+    out_.ranges.push_back(
+        {range_of(address, prefix), {domain_, std::move(via), std::move(expected)}});
+  }
+
+  /// The range `address`/`prefix` covers, host bits cleared.
+  static IpRange range_of(const IpAddress& address, int prefix) {
     const int width = address.family() == Family::ipv4 ? 32 : 128;
-    const uint128 host_bits = prefix >= width ? 0 : ((uint128{1} << (width - prefix)) - 1);
+    // A shift by the whole width (an IPv6 /0) would be undefined: shift the ones right instead.
+    const uint128 host_bits = prefix >= width ? 0 : ~uint128{0} >> (128 - (width - prefix));
     const uint128 first = address.value() & ~host_bits;
     const auto make = [&](uint128 v) {
       return address.family() == Family::ipv4 ? IpAddress::from_v4(static_cast<std::uint32_t>(v))
                                               : IpAddress::from_v6(v);
     };
-    out_.ranges.push_back({IpRange{make(first), make(first | host_bits)},
-                           {domain_, std::move(via), std::move(expected)}});
+    return IpRange{make(first), make(first | host_bits)};
   }
 
   /// A and AAAA of `host`; returns false on a temporary failure.
@@ -301,12 +308,84 @@ class Expander {
     }
   }
 
+  /// True when the term queries DNS (RFC 7208 section 4.6.4 counts it).
+  static bool queries_dns(spf::Mechanism mechanism) {
+    return mechanism == spf::Mechanism::a || mechanism == spf::Mechanism::mx ||
+           mechanism == spf::Mechanism::include || mechanism == spf::Mechanism::exists ||
+           mechanism == spf::Mechanism::ptr;
+  }
+
+  /// One well-formed term of the record of `domain`; false once a limit
+  /// stops the evaluation.
+  bool follow_term(const spf::Term& parsed, const std::string& domain, const std::string& path,
+                   const std::string& prefix, std::vector<std::string>& stack,
+                   std::optional<std::string>& redirect, bool& has_all) {
+    const std::string& term = parsed.text;
+    const spf::Mechanism mechanism = parsed.mechanism;
+    if (mechanism == spf::Mechanism::exp || mechanism == spf::Mechanism::modifier) return true;
+    if (parsed.has_macro) {
+      finding("SPF_UNSUPPORTED",
+              fmt::format("{}: macros are not expanded; addresses behind it are not audited",
+                          escape_text(term)));
+      return !queries_dns(mechanism) || count_lookup(term);
+    }
+    if (queries_dns(mechanism) && !count_lookup(term)) return false;
+    // Only terms that pass mail authorise sending addresses.
+    const bool collect = parsed.qualifier == '+';
+    switch (mechanism) {
+      case spf::Mechanism::all:
+        has_all = true;
+        break;
+      case spf::Mechanism::ip4:
+      case spf::Mechanism::ip6:
+        if (collect) add_authorised(*parsed.address, parsed.prefix, prefix + term);
+        break;
+      case spf::Mechanism::a:
+      case spf::Mechanism::mx:
+        collect_hosts(parsed, domain, prefix, collect);
+        break;
+      case spf::Mechanism::include:
+        if (collect) {
+          evaluate(parsed.target,
+                   path.empty() ? "include:" + parsed.target : path + " include:" + parsed.target,
+                   stack);
+        }
+        break;
+      case spf::Mechanism::exists:
+        check_exists(parsed, prefix);
+        break;
+      case spf::Mechanism::redirect:
+        redirect = parsed.target;
+        break;
+      default:
+        break;  // ptr depends on the sender's own PTR: nothing to look up here
+    }
+    return !limit_reported_ && !void_reported_;
+  }
+
+  /// exists: one A lookup (RFC 7208 section 5.7). Its answer authorises no
+  /// address, but a failure or a void answer counts as for any term.
+  void check_exists(const spf::Term& term, const std::string& prefix) {
+    const std::optional<DnsName> target = spf::domain_name(term.target);
+    if (!target) return;  // the parser marks such a term malformed
+    const Reply reply = lookup_.ask(*target, RrType::a);
+    if (!answered(reply)) {
+      finding("SPF_TEMPFAIL", fmt::format("{}{}: A lookup failed: {}", prefix,
+                                          escape_text(term.text), describe_failure(reply)));
+      return;
+    }
+    if (dns::follow_chain(reply.message, *target, RrType::a).records.empty()) {
+      count_void(term.text);
+    }
+  }
+
   void evaluate(const std::string& domain, const std::string& path,
                 std::vector<std::string>& stack) {
     if (std::find(stack.begin(), stack.end(), domain) != stack.end()) {
       std::string loop;
       for (const auto& step : stack) loop += escape_text(step) + " -> ";
-      finding("SPF_PERMERROR", fmt::format("SPF include loop: {}{}", loop, escape_text(domain)));
+      finding("SPF_PERMERROR",
+              fmt::format("SPF loop through include or redirect: {}{}", loop, escape_text(domain)));
       return;
     }
     const auto record = spf_record(domain, path);
@@ -314,63 +393,21 @@ class Expander {
     stack.push_back(domain);
     const std::string prefix = path.empty() ? "SPF " : "SPF " + path + " ";
 
+    const std::vector<spf::Term> terms = spf::parse_terms(*record);
+    // RFC 7208 section 4.6: a syntax error anywhere makes the record a
+    // permerror, even past the lookup limit; the valid terms are still
+    // followed, as the addresses the owner meant to authorise.
+    for (const spf::Term& parsed : terms) {
+      if (parsed.malformed) {
+        finding("SPF_PERMERROR", fmt::format("{}malformed term {}: it {}", prefix,
+                                             escape_text(parsed.text), parsed.problem));
+      }
+    }
     std::optional<std::string> redirect;
     bool has_all = false;
-    for (const spf::Term& parsed : spf::parse_terms(*record)) {
-      const std::string& term = parsed.text;
-      const spf::Mechanism mechanism = parsed.mechanism;
-      if (parsed.has_macro) {
-        finding("SPF_UNSUPPORTED",
-                fmt::format("{}: macros are not expanded; addresses behind it are not audited",
-                            escape_text(term)));
-        const bool queries = mechanism != spf::Mechanism::ip4 && mechanism != spf::Mechanism::ip6 &&
-                             mechanism != spf::Mechanism::all;
-        if (queries && !count_lookup(term)) break;
-        continue;
-      }
-      // Only terms that pass mail authorise sending addresses.
-      const bool collect = parsed.qualifier == '+';
-      const bool queries_dns = mechanism == spf::Mechanism::a || mechanism == spf::Mechanism::mx ||
-                               mechanism == spf::Mechanism::include ||
-                               mechanism == spf::Mechanism::exists ||
-                               mechanism == spf::Mechanism::ptr;
-      if (queries_dns && !count_lookup(term)) break;
-      if (parsed.malformed) {
-        finding("SPF_PERMERROR", fmt::format("{}malformed term {}", prefix, escape_text(term)));
-        continue;
-      }
-      switch (mechanism) {
-        case spf::Mechanism::all:
-          has_all = true;
-          break;
-        case spf::Mechanism::ip4:
-        case spf::Mechanism::ip6:
-          if (collect) add_authorised(*parsed.address, parsed.prefix, prefix + term);
-          break;
-        case spf::Mechanism::a:
-        case spf::Mechanism::mx:
-          collect_hosts(parsed, domain, prefix, collect);
-          break;
-        case spf::Mechanism::include:
-          if (collect) {
-            evaluate(parsed.target,
-                     path.empty() ? "include:" + parsed.target : path + " include:" + parsed.target,
-                     stack);
-          }
-          break;
-        case spf::Mechanism::redirect:
-          redirect = parsed.target;
-          break;
-        case spf::Mechanism::exists:
-        case spf::Mechanism::ptr:
-        case spf::Mechanism::modifier:
-          break;  // they query DNS or modify, but name no address
-        case spf::Mechanism::unknown:
-          finding("SPF_PERMERROR",
-                  fmt::format("{}unknown mechanism {}", prefix, escape_text(term)));
-          break;
-      }
-      if (limit_reported_ || void_reported_) break;
+    for (const spf::Term& parsed : terms) {
+      if (parsed.malformed) continue;
+      if (!follow_term(parsed, domain, path, prefix, stack, redirect, has_all)) break;
     }
     // RFC 7208 section 6.1: redirect applies only when no "all" matched.
     if (redirect && !has_all && !limit_reported_ && !void_reported_ &&

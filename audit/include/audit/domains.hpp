@@ -24,7 +24,11 @@ struct DomainFinding {
 };
 
 struct DomainExpansion {
+  /// The addresses to audit.
   std::vector<std::pair<IpRange, TargetSource>> ranges;
+  /// Ranges SPF authorises that are too large to audit (SENDERS_NOT_AUDITED):
+  /// still part of what the domain authorises.
+  std::vector<std::pair<IpRange, TargetSource>> not_audited;
   std::vector<DomainFinding> findings;
 };
 
