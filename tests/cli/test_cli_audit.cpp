@@ -239,7 +239,8 @@ TEST_CASE("rdnsctl audit --domain shows each address's source and the expected P
   CHECK(domain_lines[0]["domain"] == "loop.spf.example");
   CHECK(domain_lines[0]["code"] == "SPF_PERMERROR");
   CHECK(domain_lines[0]["severity"] == "error");
-  CHECK_THAT(domain_lines[0]["detail"].get<std::string>(), Catch::Contains("include loop"));
+  CHECK_THAT(domain_lines[0]["detail"].get<std::string>(),
+             Catch::Contains("SPF loop through include"));
   REQUIRE(by_ip.count("192.0.2.12") == 1);
   const auto& missing = by_ip["192.0.2.12"];
   CHECK(missing["findings"][0]["code"] == "NO_PTR");

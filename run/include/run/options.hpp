@@ -48,7 +48,7 @@ struct RunOptions {
   std::string smtp_helo;
   double smtp_timeout_seconds = 5.0;
   std::size_t smtp_concurrency = 20;
-  std::string ca_file;  ///< CAs for STARTTLS certificates; empty: the system's
+  std::string ca_file;              ///< CAs for STARTTLS certificates; empty: the system's
   std::string prometheus_textfile;  ///< empty: none written
   std::string notify_webhook;       ///< empty: no notification
   int notify_retries = 3;
