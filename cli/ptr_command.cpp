@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -136,10 +137,11 @@ const char* status_name(provision::PtrStatus status) {
   return status == provision::PtrStatus::enabled ? "enabled" : "disabled";
 }
 
-void print_record(const provision::PtrRecord& record) {
-  std::printf("%s\t%s\t%d\t%s\t%s\n", escape_text(record.ip).c_str(),
+void print_record(const provision::PtrRecord& record, const char* managed = nullptr) {
+  std::printf("%s\t%s\t%d\t%s\t%s%s%s\n", escape_text(record.ip).c_str(),
               escape_text(record.value).c_str(), record.ttl, status_name(record.status),
-              escape_text(record.record_id).c_str());
+              escape_text(record.record_id).c_str(), managed == nullptr ? "" : "\t",
+              managed == nullptr ? "" : managed);
 }
 
 std::string lower(std::string text) {
@@ -415,11 +417,20 @@ void add_ptr_command(CLI::App& app, Context& context) {
   add_shared_options(*ptr, *options);
   Context* ctx = &context;
 
-  CLI::App* list = ptr->add_subcommand("list", "IP, value, TTL, status, record ID; then billing");
+  CLI::App* list = ptr->add_subcommand(
+      "list", "IP, value, TTL, status, record ID, managed (by rdnsctl) or -; then billing");
   list->callback([options, ctx] {
     PtrSession session = open_session(*options, SessionUse::read);
     const auto listing = session.client->describe();
-    for (const auto& record : listing.records) print_record(record);
+    // Which records rdnsctl's journal manages; none without a database yet.
+    std::set<std::string> managed;
+    const std::filesystem::path path = database_path(options->db);
+    if (std::filesystem::exists(path)) {
+      for (auto& ip : db::PtrJournal::open(path).managed(session.region)) managed.insert(ip);
+    }
+    for (const auto& record : listing.records) {
+      print_record(record, managed.contains(record.ip) ? "managed" : "-");
+    }
     std::printf("# billable %d, %.2f %s/day\n", listing.billing.billable_records,
                 listing.billing.daily_fee, escape_text(listing.billing.currency).c_str());
     ctx->exit_code = kExitOk;

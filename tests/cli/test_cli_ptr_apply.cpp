@@ -291,6 +291,18 @@ TEST_CASE("rdnsctl ptr risk re-checks managed records and stores each pass", "[c
   CHECK(stored.front().checked_at >= stored.back().checked_at);
   CHECK(std::count_if(stored.begin(), stored.end(),
                       [](const auto& row) { return row.code == "IP_NOT_OWNED"; }) >= 2);
+  // ... and shown without a new check: the newest pass first.
+  const ProcessResult history = f.ptr({"risk", "--history", "1"});
+  INFO(history.out << history.err);
+  CHECK(history.exit_code == 0);
+  CHECK(contains(history.out, "# pass of " + stored.front().checked_at));
+  CHECK(contains(history.out, "198.51.100.21\thigh\tFCRDNS_BROKEN"));
+  CHECK(std::count(history.out.begin(), history.out.end(), '#') == 1);
+  CHECK(contains(f.ptr({"risk", "--history", "50"}).out, "198.51.100.20\tlow\tDISABLED_BILLED"));
+  // The listing says which records the journal manages.
+  const ProcessResult listed = f.ptr({"list"});
+  CHECK(contains(listed.out, "198.51.100.21\tmx3.mailcorp.test\t1\tenabled\t"));
+  CHECK(contains(listed.out, "\tmanaged\n"));
 
   cleanup(f, {"198.51.100.10", "198.51.100.20", "198.51.100.21"});
 }
