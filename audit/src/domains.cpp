@@ -18,6 +18,7 @@
 
 #include "blocking_lookup.hpp"
 #include "dns_message.hpp"
+#include "domain_auth.hpp"
 #include "resolver.hpp"
 
 namespace rdns::audit {
@@ -408,7 +409,10 @@ DomainExpansion expand_domains(const std::vector<std::string>& domains,
   DomainExpansion expansion;
   if (names.empty()) return expansion;
   Lookup lookup(options);
-  for (const std::string& name : names) Expander(lookup, name, expansion).run();
+  for (const std::string& name : names) {
+    Expander(lookup, name, expansion).run();
+    check_domain_authentication(lookup, options, name, expansion);
+  }
   return expansion;
 }
 

@@ -165,6 +165,8 @@ audit::AuditOptions engine_options(const RunOptions& options) {
   engine.dnsbl = options.dnsbl;
   engine.dnsbl_lists = options.dnsbl_lists;
   engine.dnsbl_key = options.dnsbl_key;
+  engine.mta_sts_port = options.mta_sts_port;
+  engine.ca_file = options.ca_file;
   if (options.smtp) {
     audit::SmtpOptions smtp;
     smtp.port = options.smtp_port;

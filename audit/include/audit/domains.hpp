@@ -29,7 +29,8 @@ struct DomainExpansion {
 };
 
 /// Resolves the MX and SPF records of each domain through the resolvers of
-/// `options`. Domain names are validated first (Errc::input, naming `origin`).
+/// `options`, and checks its DMARC, MTA-STS (fetching the policy over HTTPS)
+/// and TLS-RPT records (DMARC_*, MTASTS_*, TLSRPT_* findings). Domain names are validated first (Errc::input, naming `origin`).
 DomainExpansion expand_domains(const std::vector<std::string>& domains,
                                const AuditOptions& options);
 
