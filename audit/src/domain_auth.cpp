@@ -28,6 +28,8 @@ using dns::RrType;
 constexpr std::size_t kMaxTxtRecords = 50;
 /// Report domains of one DMARC record whose authorisation and MX are looked up.
 constexpr std::size_t kMaxReportDomains = 10;
+/// MX hosts compared with an MTA-STS policy: the ten the audit follows.
+constexpr std::size_t kMaxMxHosts = 10;
 constexpr std::size_t kMaxPolicyBytes = 64 * 1024;
 constexpr std::string_view kPolicyPath = "/.well-known/mta-sts.txt";
 
@@ -141,8 +143,15 @@ class AuthenticationCheck {
       return answer;
     }
     answer.nxdomain = reply.status == ReplyStatus::nxdomain;
+    std::vector<const dns::Record*> records;
     for (const dns::Record* record : dns::follow_chain(reply.message, name, RrType::mx).records) {
-      if (!record->target.is_root()) answer.hosts.push_back(record->target.key());
+      if (!record->target.is_root()) records.push_back(record);
+    }
+    // The most preferred ones, as many as the audit follows.
+    std::stable_sort(records.begin(), records.end(),
+                     [](const auto* a, const auto* b) { return a->preference < b->preference; });
+    for (std::size_t i = 0; i < records.size() && i < kMaxMxHosts; ++i) {
+      answer.hosts.push_back(records[i]->target.key());
     }
     return answer;
   }
