@@ -122,7 +122,12 @@ server.serve_forever()
              key.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
-    REQUIRE(wait_for_lines(out, 1, std::chrono::seconds(20)));
+    if (!wait_for_lines(out, 1, std::chrono::seconds(20))) {
+      // The destructor does not run for a constructor that fails.
+      kill(pid_, SIGTERM);
+      wait_exit(pid_);
+      FAIL("the MTA-STS test server did not start: " << read_file(dir_.path() / "stderr"));
+    }
     port_ = std::stoi(read_file(out));
   }
 
