@@ -270,12 +270,6 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
   command.add_option("--smtp-concurrency", options.smtp_concurrency, "SMTP conversations at once")
       ->default_val(20)
       ->check(whole_number_range(1, 1000));
-  command
-      .add_option("--ca-file", options.ca_file,
-                  "PEM file of the CAs a STARTTLS certificate must chain to (default: the "
-                  "system's trust store)")
-      ->type_name("FILE")
-      ->check(CLI::ExistingFile);
   command.add_flag("--dnsbl", options.dnsbl,
                    "Also ask the DNS blocklists of the rules about each address (DNSBL_LISTED; "
                    "each list self-tested first; docs/rules.md for the lists and their terms)");
@@ -293,14 +287,26 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
       ->allow_extra_args(false);
   command
       .add_option("--domain", options.domains,
-                  "Audit a mail domain's sending IPs: its MX hosts and SPF-authorised "
-                  "addresses; repeatable")
+                  "Audit a mail domain's sending IPs (its MX hosts and SPF-authorised "
+                  "addresses) and its DMARC, MTA-STS and TLS-RPT records; repeatable")
       ->allow_extra_args(false);
   command
       .add_option("--domains-file", options.domain_files,
                   "File with one domain per line ('#' comments); repeatable")
       ->type_name("FILE")
       ->allow_extra_args(false);
+  command
+      .add_option("--mta-sts-port", options.mta_sts_port,
+                  "Port of https://mta-sts.DOMAIN/ for a --domain's MTA-STS policy (443; for "
+                  "tests and port-forwarding proxies)")
+      ->default_val(443)
+      ->check(whole_number_range(1, 65535));
+  command
+      .add_option("--ca-file", options.ca_file,
+                  "PEM file of the CAs that STARTTLS certificates (--smtp) and MTA-STS policy "
+                  "servers must chain to (default: the system's trust store)")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
   command
       .add_option("--prometheus-textfile", options.prometheus_textfile,
                   "Write the run's metrics to this file for node_exporter's textfile "

@@ -29,7 +29,8 @@ constexpr const char* kInventoryTable = "inventory";
 /// Keys naming a file, host or URL: only a TOML string is taken for them.
 constexpr std::string_view kTextKeys[] = {
     "db",     "input",     "rules",          "domains-file",
-    "domain", "smtp-helo", "notify-webhook", "prometheus-textfile"};
+    "domain", "smtp-helo", "notify-webhook", "prometheus-textfile",
+    "ca-file"};
 /// Keys that say what is audited: an inventory's replace all of them.
 constexpr std::string_view kTargetKeys[] = {"targets", "input", "domain", "domains-file"};
 /// Keys only an inventory has: how long its runs are kept.

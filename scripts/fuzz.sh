@@ -11,8 +11,8 @@ seconds="${1:-600}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(fuzz_target_lines fuzz_dns_reply fuzz_spf_record fuzz_desired_csv fuzz_plan_json
-           fuzz_cloud_json fuzz_config)
+  targets=(fuzz_target_lines fuzz_dns_reply fuzz_spf_record fuzz_domain_auth fuzz_desired_csv
+           fuzz_plan_json fuzz_cloud_json fuzz_config)
 fi
 
 cmake --preset fuzz >/dev/null

@@ -18,6 +18,7 @@
 
 #include "blocking_lookup.hpp"
 #include "dns_message.hpp"
+#include "domain_auth.hpp"
 #include "resolver.hpp"
 
 namespace rdns::audit {
@@ -57,14 +58,8 @@ class Expander {
   }
 
  private:
-  /// A finding about the domain, with the severity the vocabulary gives it.
   void finding(std::string_view code, std::string detail) {
-    const CodeEntry* entry = find_code(code);
-    if (entry == nullptr || entry->scope != Scope::domain) {
-      throw std::logic_error("domain finding code missing from the vocabulary: " +
-                             std::string(code));
-    }
-    out_.findings.push_back({domain_, std::string(code), entry->severity, std::move(detail)});
+    out_.findings.push_back(domain_finding(domain_, code, std::move(detail)));
   }
 
   /// An SPF-authorised range, audited when it is small enough to be the
@@ -430,6 +425,14 @@ class Expander {
 
 }  // namespace
 
+DomainFinding domain_finding(std::string domain, std::string_view code, std::string detail) {
+  const CodeEntry* entry = find_code(code);
+  if (entry == nullptr || entry->scope != Scope::domain) {
+    throw std::logic_error("domain finding code missing from the vocabulary: " + std::string(code));
+  }
+  return {std::move(domain), std::string(code), entry->severity, std::move(detail)};
+}
+
 DomainExpansion expand_domains(const std::vector<std::string>& domains,
                                const AuditOptions& options) {
   std::vector<std::string> names;
@@ -445,7 +448,10 @@ DomainExpansion expand_domains(const std::vector<std::string>& domains,
   DomainExpansion expansion;
   if (names.empty()) return expansion;
   Lookup lookup(options);
-  for (const std::string& name : names) Expander(lookup, name, expansion).run();
+  for (const std::string& name : names) {
+    Expander(lookup, name, expansion).run();
+    check_domain_authentication(lookup, options, name, expansion);
+  }
   return expansion;
 }
 

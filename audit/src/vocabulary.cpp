@@ -191,6 +191,84 @@ constexpr auto kCodes = std::to_array<CodeEntry>({
      "A term uses an SPF macro, which depends on each message; its addresses could not be listed "
      "and were not audited.",
      "Nothing to fix; audit the addresses such terms stand for directly if they send mail."},
+    {"DMARC_NONE", Severity::warning, Scope::domain, false, "No DMARC record",
+     "The domain publishes no DMARC record (at _dmarc.DOMAIN, nor at the parent one label up), "
+     "so anyone can send mail in its name and receivers have no policy to apply; Gmail and Yahoo "
+     "require one from bulk senders.",
+     "Publish a TXT record at _dmarc.DOMAIN such as \"v=DMARC1; p=none; "
+     "rua=mailto:dmarc@DOMAIN\", read the reports, then move to p=quarantine or p=reject."},
+    {"DMARC_INVALID", Severity::error, Scope::domain, false, "DMARC record is broken",
+     "The DMARC record cannot be used as written (several records, one not beginning with "
+     "v=DMARC1, a missing or unknown p=, a bad sp, pct, adkim, aspf, fo or report address); "
+     "receivers may ignore the whole record.",
+     "Publish exactly one TXT record at _dmarc.DOMAIN beginning with v=DMARC1 followed by p=; the "
+     "detail names the broken tag."},
+    {"DMARC_MONITOR_ONLY", Severity::warning, Scope::domain, false, "DMARC only monitors",
+     "The policy is p=none (or sp=none for subdomains): receivers report, but still deliver mail "
+     "that fails DMARC, so the domain is not protected against spoofing.",
+     "Once the reports show every legitimate sender passing, change to p=quarantine, then "
+     "p=reject."},
+    {"DMARC_NO_REPORTS", Severity::info, Scope::domain, false, "No DMARC reports requested",
+     "The DMARC record has no rua= address, so nobody sees which servers send mail as the "
+     "domain or which of them fail.",
+     "Add rua=mailto:ADDRESS to the record, a mailbox or a report service you read."},
+    {"DMARC_REPORT_UNAUTHORIZED", Severity::warning, Scope::domain, false,
+     "DMARC reports to an unauthorised domain",
+     "A rua/ruf address is at another organisation's domain, which does not publish the record "
+     "that accepts this domain's reports (DOMAIN._report._dmarc.DEST, RFC 7489 section 7.1); "
+     "receivers do not send reports there.",
+     "Ask the report receiver to publish TXT \"v=DMARC1\" at DOMAIN._report._dmarc.DEST (report "
+     "services do this when the domain is registered with them), or use an address of your own "
+     "domain."},
+    {"DMARC_REPORT_NO_MX", Severity::warning, Scope::domain, false,
+     "DMARC report domain takes no mail",
+     "A domain that DMARC reports are addressed to has no MX record (or does not exist), so the "
+     "reports are likely lost.",
+     "Correct the rua/ruf address, or give its domain MX records."},
+    {"DMARC_TEMPFAIL", Severity::warning, Scope::domain, false, "DMARC lookup failed temporarily",
+     "A DNS lookup the DMARC check needs failed (SERVFAIL, REFUSED, no answer); nothing was "
+     "proven either way.",
+     "Run the audit again later; if it persists, check the servers of the name in the detail."},
+    {"MTASTS_NONE", Severity::info, Scope::domain, false, "No MTA-STS policy",
+     "The domain publishes no MTA-STS policy (RFC 8461), or one in mode none, so sending servers "
+     "may deliver its mail without TLS or to an impostor when an attacker interferes.",
+     "Publish _mta-sts.DOMAIN TXT \"v=STSv1; id=20250101\" and a policy at "
+     "https://mta-sts.DOMAIN/.well-known/mta-sts.txt listing the MX hosts, in mode testing first."},
+    {"MTASTS_INVALID", Severity::error, Scope::domain, false, "MTA-STS policy is broken",
+     "The MTA-STS record or policy cannot be used: several records, a bad id, no policy host, "
+     "an invalid certificate, an HTTP status other than 200, a content type other than "
+     "text/plain, a policy over 64 KiB, or a bad version, mode, max_age or mx line. Senders "
+     "then ignore MTA-STS.",
+     "Fix what the detail names; the policy must be served with a valid certificate for "
+     "mta-sts.DOMAIN, without redirects."},
+    {"MTASTS_TESTING", Severity::info, Scope::domain, false, "MTA-STS in testing mode",
+     "The MTA-STS policy is in mode testing: senders report TLS problems (with TLS-RPT) but "
+     "still deliver.",
+     "Once the TLS reports are clean, change the mode to enforce and the id in the TXT record."},
+    {"MTASTS_MX_MISMATCH", Severity::error, Scope::domain, false,
+     "MX host not in the MTA-STS policy",
+     "An MX host of the domain matches no mx line of its MTA-STS policy; senders that enforce "
+     "the policy will not deliver to it.",
+     "Add the host (or a *.domain pattern covering it; the wildcard stands for one label) to the "
+     "policy's mx lines, and change the id in the TXT record."},
+    {"MTASTS_FETCH_FAILED", Severity::warning, Scope::domain, false,
+     "MTA-STS policy could not be fetched",
+     "The _mta-sts lookup, the policy host's address or the HTTPS fetch of the policy failed "
+     "temporarily (timeout, refused connection, HTTP 5xx); nothing was proven either way.",
+     "Run the audit again later; if it persists, check the web server of mta-sts.DOMAIN."},
+    {"TLSRPT_NONE", Severity::info, Scope::domain, false, "No TLS-RPT record",
+     "The domain publishes no TLS-RPT record (RFC 8460), so sending servers cannot tell it when "
+     "TLS delivery to it fails.",
+     "Publish _smtp._tls.DOMAIN TXT \"v=TLSRPTv1; rua=mailto:tls-reports@DOMAIN\"."},
+    {"TLSRPT_INVALID", Severity::error, Scope::domain, false, "TLS-RPT record is broken",
+     "The TLS-RPT record cannot be used (several records, no rua=, a destination that is not a "
+     "mailto: address or an https: URL); senders then send no reports.",
+     "Publish exactly one record \"v=TLSRPTv1; rua=mailto:ADDRESS\" at _smtp._tls.DOMAIN."},
+    {"TLSRPT_TEMPFAIL", Severity::warning, Scope::domain, false,
+     "TLS-RPT lookup failed temporarily",
+     "The TXT lookup of _smtp._tls.DOMAIN failed (SERVFAIL, REFUSED, no answer); nothing was "
+     "proven either way.",
+     "Run the audit again later; if it persists, check the domain's authoritative servers."},
 });
 
 }  // namespace

@@ -71,10 +71,10 @@ void add_domain_targets(const std::vector<std::string>& domains, const audit::Au
     // left out with a finding, never a reason to abort the audit.
     if (!targets.add_range_within_limit(range,
                                         fmt::format("domain {} ({})", source.domain, source.via))) {
-      expansion.findings.push_back(
-          {source.domain, "SENDERS_NOT_AUDITED", audit::find_code("SENDERS_NOT_AUDITED")->severity,
-           fmt::format("{}: the audit already holds as many addresses as --max-ips allows",
-                       escape_text(source.via))});
+      expansion.findings.push_back(audit::domain_finding(
+          source.domain, "SENDERS_NOT_AUDITED",
+          fmt::format("{}: the audit already holds as many addresses as --max-ips allows",
+                      escape_text(source.via))));
       continue;
     }
     sources.add(range, source);
@@ -165,6 +165,8 @@ audit::AuditOptions engine_options(const RunOptions& options) {
   engine.dnsbl = options.dnsbl;
   engine.dnsbl_lists = options.dnsbl_lists;
   engine.dnsbl_key = options.dnsbl_key;
+  engine.mta_sts_port = options.mta_sts_port;
+  engine.ca_file = options.ca_file;
   if (options.smtp) {
     audit::SmtpOptions smtp;
     smtp.port = options.smtp_port;

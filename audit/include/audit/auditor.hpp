@@ -52,6 +52,12 @@ struct AuditOptions {
   /// The key for lists queried under KEY.key_zone (Spamhaus DQS). Secret:
   /// it is part of query names only, never of findings or messages.
   std::string dnsbl_key;
+  /// The port of https://mta-sts.DOMAIN/ when a --domain's MTA-STS policy
+  /// is fetched: 443 but for tests and port-forwarding proxies.
+  std::uint16_t mta_sts_port = 443;
+  /// PEM CA certificates that HTTPS servers (MTA-STS policy hosts) are
+  /// checked against; empty: the system's store.
+  std::string ca_file;
 };
 
 /// One audited IP: what DNS said and what it means.

@@ -6,6 +6,7 @@
 /// finding of the domain, never a crash or a silent drop.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <audit/auditor.hpp>
@@ -23,6 +24,11 @@ struct DomainFinding {
   std::string detail;
 };
 
+/// A finding about `domain` with the severity the vocabulary gives `code`
+/// (std::logic_error for a code that is not a domain code: a programming
+/// error).
+DomainFinding domain_finding(std::string domain, std::string_view code, std::string detail);
+
 struct DomainExpansion {
   /// The addresses to audit.
   std::vector<std::pair<IpRange, TargetSource>> ranges;
@@ -33,7 +39,9 @@ struct DomainExpansion {
 };
 
 /// Resolves the MX and SPF records of each domain through the resolvers of
-/// `options`. Domain names are validated first (Errc::input, naming `origin`).
+/// `options`, and checks its DMARC, MTA-STS (fetching the policy over HTTPS)
+/// and TLS-RPT records (DMARC_*, MTASTS_*, TLSRPT_* findings). Domain names are validated first
+/// (Errc::input, naming `origin`).
 DomainExpansion expand_domains(const std::vector<std::string>& domains,
                                const AuditOptions& options);
 

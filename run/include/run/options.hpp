@@ -48,7 +48,11 @@ struct RunOptions {
   std::string smtp_helo;
   double smtp_timeout_seconds = 5.0;
   std::size_t smtp_concurrency = 20;
-  std::string ca_file;              ///< CAs for STARTTLS certificates; empty: the system's
+  /// The port of https://mta-sts.DOMAIN/ (443; tests and proxies).
+  std::uint16_t mta_sts_port = 443;
+  /// PEM CA certificates for the TLS checks (STARTTLS, MTA-STS policy
+  /// servers); empty: the system store.
+  std::string ca_file;
   std::string prometheus_textfile;  ///< empty: none written
   std::string notify_webhook;       ///< empty: no notification
   int notify_retries = 3;
