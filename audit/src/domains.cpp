@@ -30,6 +30,8 @@ using dns::RrType;
 constexpr int kMaxDnsLookups = 10;  // RFC 7208 section 4.6.4
 constexpr int kMaxVoidLookups = 2;  // RFC 7208 section 4.6.4
 constexpr std::size_t kMaxMxHosts = 10;
+/// RFC 7208 section 3.4: keep the record within a 512-byte UDP answer.
+constexpr std::size_t kMaxSpfRecordBytes = 450;
 /// Addresses one SPF term may add to the audit: an IPv4 /16 or an IPv6
 /// /112. Providers authorise far larger blocks (IPv6 /36, IPv4 /14), whose
 /// reverse DNS is theirs to keep, and a record is remote data that must
@@ -330,6 +332,16 @@ class Expander {
     switch (mechanism) {
       case spf::Mechanism::all:
         has_all = true;
+        if (parsed.qualifier == '+') {
+          finding("SPF_TOO_BROAD",
+                  fmt::format("{}+all: every server on the Internet passes SPF for the domain",
+                              prefix));
+        } else if (parsed.qualifier == '?') {
+          finding("SPF_NEUTRAL_ALL",
+                  fmt::format("{}{}: mail from any other server is neither passed nor failed, so "
+                              "receivers ignore SPF for it",
+                              prefix, escape_text(term)));
+        }
         break;
       case spf::Mechanism::ip4:
       case spf::Mechanism::ip6:
@@ -352,8 +364,15 @@ class Expander {
       case spf::Mechanism::redirect:
         redirect = parsed.target;
         break;
+      case spf::Mechanism::ptr:
+        // It depends on the sender's own PTR: nothing to look up here.
+        finding("SPF_PTR_MECHANISM",
+                fmt::format("{}{}: RFC 7208 section 5.5 says not to use ptr (slow, unreliable, "
+                            "and many receivers skip it)",
+                            prefix, escape_text(term)));
+        break;
       default:
-        break;  // ptr depends on the sender's own PTR: nothing to look up here
+        break;
     }
     return !limit_reported_ && !void_reported_;
   }
@@ -385,6 +404,13 @@ class Expander {
     }
     const auto record = spf_record(domain, path);
     if (!record) return;
+    if (record->size() > kMaxSpfRecordBytes) {
+      finding("SPF_RECORD_LONG",
+              fmt::format("{}the record of {} is {} bytes: more than {} makes answers "
+                          "that need TCP or EDNS, which some receivers do not try",
+                          path.empty() ? "SPF: " : "SPF " + path + ": ", escape_text(domain),
+                          record->size(), kMaxSpfRecordBytes));
+    }
     stack.push_back(domain);
     const std::string prefix = path.empty() ? "SPF " : "SPF " + path + " ";
 

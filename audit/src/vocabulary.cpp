@@ -181,6 +181,18 @@ constexpr auto kCodes = std::to_array<CodeEntry>({
      "ip4:0.0.0.0/0 or a/0), so practically any server may send mail that passes SPF for the "
      "domain.",
      "Replace the term with the addresses and ranges that really send the domain's mail."},
+    {"SPF_NEUTRAL_ALL", Severity::warning, Scope::domain, false, "SPF ends in ?all",
+     "The record ends with ?all: mail from servers it does not list is neither passed nor "
+     "failed, so SPF protects nothing for them.",
+     "End the record with ~all (soft fail) or -all (fail) once every sender is listed."},
+    {"SPF_PTR_MECHANISM", Severity::warning, Scope::domain, false, "SPF uses ptr",
+     "The record uses the ptr mechanism, which RFC 7208 section 5.5 says not to use: it is "
+     "slow and unreliable, and many receivers do not evaluate it.",
+     "Replace ptr with ip4/ip6 ranges or a: names of the sending servers."},
+    {"SPF_RECORD_LONG", Severity::warning, Scope::domain, false, "SPF record too long",
+     "The SPF record is longer than 450 bytes (RFC 7208 section 3.4 advises keeping the answer "
+     "within 512 bytes): receivers must retry over TCP or with EDNS, and some give up.",
+     "Move parts of the record into include: records of their own."},
     {"SENDERS_NOT_AUDITED", Severity::info, Scope::domain, false,
      "Some authorised addresses not audited",
      "An SPF term authorises more addresses than one term may add to an audit (65,536: an IPv4 "

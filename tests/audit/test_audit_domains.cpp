@@ -153,3 +153,19 @@ TEST_CASE("expand_domains rejects names that are not domains") {
   CHECK_THROWS_AS(expand_domains({"192.0.2.1"}, lab_options()), rdns::Error);
   CHECK_NOTHROW(expand_domains({}, lab_options()));
 }
+
+TEST_CASE("expand_domains warns about ptr, ?all, +all and a record too long for 512 bytes") {
+  const auto weak = expand_domains({"weak.spf.example"}, lab_options());
+  CHECK(codes(weak) ==
+        std::set<std::string>{"SPF_PTR_MECHANISM", "SPF_RECORD_LONG", "SPF_NEUTRAL_ALL"});
+  CHECK(by_range(weak).count("192.0.2.40") == 1);  // the record is still used
+  const auto pass_all = expand_domains({"passall.spf.example"}, lab_options());
+  CHECK(codes(pass_all) == std::set<std::string>{"SPF_TOO_BROAD"});
+  bool said = false;
+  for (const auto& finding : pass_all.findings) {
+    INFO(finding.detail);
+    said =
+        said || finding.detail.find("SPF +all: every server on the Internet") != std::string::npos;
+  }
+  CHECK(said);
+}
