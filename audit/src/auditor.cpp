@@ -194,9 +194,7 @@ class Auditor::Engine {
         if (on_warning_) {
           for (const auto& [zone, why] : blocklists_->untrusted()) {
             on_warning_(
-                fmt::format("blocklist {} failed its self-test, so it is not asked in "
-                            "this run: {}",
-                            escape_text(zone), why));
+                fmt::format("blocklist {} is not asked in this run: {}", escape_text(zone), why));
           }
         }
         advance();

@@ -83,6 +83,11 @@ void BlocklistChecker::self_test(std::function<void()> done) {
     if (--*pending == 0) done();
   };
   for (std::size_t i = 0; i < lists_.size(); ++i) {
+    if (lists_[i].list.needs_key && key_.empty()) {
+      lists_[i].untrusted = "it answers only with a key (--dnsbl-key, or RDNSCTL_DNSBL_KEY)";
+      for (int n = lists_[i].list.ipv6 ? 4 : 2; n > 0; --n) one_done();
+      continue;
+    }
     for (const Family family : {Family::ipv4, Family::ipv6}) {
       if (family == Family::ipv6 && !lists_[i].list.ipv6) continue;
       test_list(i, dnsbl_test_listed(family), true, one_done);
@@ -128,7 +133,9 @@ void BlocklistChecker::test_list(std::size_t index, const IpAddress& probe, bool
            problem =
                fmt::format("no answer for the test address {}: {}", shown, describe_failure(reply));
          }
-         if (!problem.empty() && state.untrusted.empty()) state.untrusted = problem;
+         if (!problem.empty() && state.untrusted.empty()) {
+           state.untrusted = "it failed its self-test: " + problem;
+         }
          done();
        });
 }

@@ -326,7 +326,8 @@ class Classifier {
     // Why each failed is said once for the run, not on every address.
     if (!untrusted.empty()) {
       add(Code::dnsbl_untrusted,
-          fmt::format("not asked: {} failed the blocklist self-test at the start of the run",
+          fmt::format("not asked in this run: {} (a failed self-test or a missing key; the "
+                      "run's warnings say which)",
                       fmt::join(untrusted, ", ")));
     }
   }

@@ -274,6 +274,8 @@ class Parser {
           list.ipv6 = boolean(value, field.str());
         } else if (field == "enabled") {
           list.enabled = boolean(value, field.str());
+        } else if (field == "needs_key") {
+          list.needs_key = boolean(value, field.str());
         } else if (field == "qps") {
           list.qps = static_cast<double>(integer(value, field.str(), 0, 100000));
         } else if (field == "severity") {
@@ -287,6 +289,7 @@ class Parser {
         }
       }
       if (list.zone.empty()) fail(item, key, "each [[dnsbl]] needs 'zone'");
+      if (list.needs_key && list.key_zone.empty()) fail(item, key, "needs_key needs 'key_zone'");
       std::erase_if(rules_.dnsbls, [&](const DnsblList& other) { return other.zone == list.zone; });
       rules_.dnsbls.push_back(std::move(list));
     }

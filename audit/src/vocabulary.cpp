@@ -108,11 +108,13 @@ constexpr auto kCodes = std::to_array<CodeEntry>({
      "address is listed is unknown.",
      "Follow the advice in the detail: usually, query through your own recursive resolver, "
      "not a public one, or use the list's key (--dnsbl-key)."},
-    {"DNSBL_UNTRUSTED", Severity::warning, Scope::address, false, "Blocklist failed its self-test",
-     "The list failed the RFC 5782 self-test at the start of the run (127.0.0.2 must be listed "
-     "and 127.0.0.1 must not): it answers everything (a parked or expired zone), nothing, or "
-     "only errors. Its answers were not used for any address.",
-     "Remove the list from your rules, or fix the resolver path to it; see the detail."},
+    {"DNSBL_UNTRUSTED", Severity::warning, Scope::address, false, "Blocklist not asked",
+     "A list was not asked in this run: it failed the RFC 5782 self-test at the start of the "
+     "run (127.0.0.2 must be listed and 127.0.0.1 must not; it answers everything, as a parked "
+     "or expired zone does, nothing, or only errors), or it answers only with a key and none "
+     "was given. Whether the address is on it is unknown.",
+     "Give the list's key, remove the list from your rules, or fix the resolver path to it; "
+     "the run's warnings say which."},
     {"SMTP_NO_STARTTLS", Severity::warning, Scope::address, false, "SMTP server offers no TLS",
      "The EHLO reply does not list STARTTLS, so mail to this server travels in clear text; "
      "Gmail marks such mail, and an MTA-STS policy in enforce mode makes senders refuse it.",

@@ -33,8 +33,9 @@ struct DnsblList {
   std::string key_zone;  ///< with a key: REVERSED.KEY.key_zone (Spamhaus DQS)
   bool ipv4 = true;
   bool ipv6 = false;
-  bool enabled = true;  ///< asked by --dnsbl
-  double qps = 0;       ///< queries per second to this list at most; 0: no cap
+  bool enabled = true;     ///< asked by --dnsbl
+  bool needs_key = false;  ///< answers only under key_zone with a key: not asked without one
+  double qps = 0;          ///< queries per second to this list at most; 0: no cap
   /// For a listing whose code is not among `codes`.
   Severity severity = Severity::error;
   std::vector<DnsblCode> codes;
