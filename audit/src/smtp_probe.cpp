@@ -208,15 +208,17 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     tls_->set_verify_mode(asio::ssl::verify_peer);
     // Every certificate is looked at: what is wrong with it is a finding,
     // not a reason to stop the conversation.
-    tls_->set_verify_callback(
-        [self = shared_from_this()](bool verified, asio::ssl::verify_context& context) {
-          const int error = X509_STORE_CTX_get_error(context.native_handle());
-          if (!verified && error != X509_V_ERR_CERT_HAS_EXPIRED &&
-              self->observation_.tls->untrusted.empty()) {
-            self->observation_.tls->untrusted = X509_verify_cert_error_string(error);
-          }
-          return true;
-        });
+    // `this`, not a shared pointer: the stream keeps the callback, so a
+    // shared pointer would keep the conversation alive forever. The
+    // handshake's own handler holds the conversation while it may be called.
+    tls_->set_verify_callback([self = this](bool verified, asio::ssl::verify_context& context) {
+      const int error = X509_STORE_CTX_get_error(context.native_handle());
+      if (!verified && error != X509_V_ERR_CERT_HAS_EXPIRED &&
+          self->observation_.tls->untrusted.empty()) {
+        self->observation_.tls->untrusted = X509_verify_cert_error_string(error);
+      }
+      return true;
+    });
     arm_timer();
     tls_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](
                                                               const boost::system::error_code& ec) {
