@@ -58,7 +58,7 @@ void add_ptr_change_command(CLI::App& ptr, const std::shared_ptr<PtrOptions>& op
     PtrSession session = open_session(*options, SessionUse::write);
     auto& journal = *session.journal;
     auto current = [&] {
-      return provision::state_of(session.client->describe(options->ip).records, options->ip);
+      return provision::state_of(session.provider->read(options->ip), options->ip);
     };
     std::optional<db::PtrStageRecord> saved = journal.stage(session.region, options->ip);
     std::string name = options->name;

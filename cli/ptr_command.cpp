@@ -19,6 +19,7 @@
 #include <audit/lookup.hpp>
 #include <provision/api_error.hpp>
 #include <provision/credentials.hpp>
+#include <provision/provider.hpp>
 #include <provision/ptr_client.hpp>
 #include <provision/write_checks.hpp>
 #include <run/run.hpp>
@@ -127,8 +128,7 @@ PtrSession open_client(const PtrOptions& options) {
   const provision::ClientConfig config = cloud_config(connection, credentials);
   session.region = config.region;
   session.in_flight = config.connect_timeout + config.request_timeout;
-  session.client = std::make_unique<provision::PtrClient>(config, credentials);
-  session.owner = std::make_unique<provision::OwnershipChecker>(config, credentials);
+  session.provider = provision::make_provider(options.provider, config, credentials);
   session.dns = std::make_unique<ResolverDns>(options);
   return session;
 }
@@ -149,15 +149,16 @@ std::string lower(std::string text) {
 }
 
 /// The one record of ip, if any.
-std::optional<provision::PtrRecord> record_of(provision::PtrClient& client, const std::string& ip) {
-  for (auto& record : client.describe(ip).records) {
+std::optional<provision::PtrRecord> record_of(provision::PtrProvider& provider,
+                                              const std::string& ip) {
+  for (auto& record : provider.read(ip)) {
     if (record.ip == ip) return record;
   }
   return std::nullopt;
 }
 
-provision::PtrRecord require_record(provision::PtrClient& client, const std::string& ip) {
-  auto record = record_of(client, ip);
+provision::PtrRecord require_record(provision::PtrProvider& provider, const std::string& ip) {
+  auto record = record_of(provider, ip);
   if (!record) throw Error(Errc::input, ip + " has no PTR record in this account and region");
   return *record;
 }
@@ -192,7 +193,7 @@ std::chrono::system_clock::time_point started_at(const db::PtrOperationRecord& o
 /// The killed process's call may still be on its way or being carried out,
 /// so "not applied" is concluded only once it would have timed out.
 void reconcile(PtrSession& session, const db::PtrOperationRecord& op) {
-  auto now = provision::state_of(session.client->describe(op.ip).records, op.ip);
+  auto now = provision::state_of(session.provider->read(op.ip), op.ip);
   bool done = shows_result(op, now);
   // A second of slack: created_at is stored to the second.
   const auto settled = started_at(op) + session.in_flight + 1s;
@@ -207,7 +208,7 @@ void reconcile(PtrSession& session, const db::PtrOperationRecord& op) {
                                             .count()));
     while (!done && std::chrono::system_clock::now() < settled) {
       std::this_thread::sleep_for(500ms);
-      now = provision::state_of(session.client->describe(op.ip).records, op.ip);
+      now = provision::state_of(session.provider->read(op.ip), op.ip);
       done = shows_result(op, now);
     }
   }
@@ -260,8 +261,8 @@ provision::WriteCheck check_write(PtrSession& session, const std::string& ip,
                                   bool allow_unconfirmed) {
   provision::WriteCheckOptions check_options;
   check_options.allow_unconfirmed = allow_unconfirmed;
-  provision::WriteCheck check = provision::check_ptr_write(
-      *session.client, *session.owner, *session.dns, ip, name, ttl, check_options);
+  provision::WriteCheck check =
+      provision::check_ptr_write(*session.provider, *session.dns, ip, name, ttl, check_options);
   if (report_check(check)) session.checked.emplace(ip, lower(check.name));
   return check;
 }
@@ -304,22 +305,23 @@ std::int64_t journaled_write(PtrSession& session, const WriteStep& step) {
   const std::int64_t id = session.journal->begin(op);
   std::string record_id = step.before.record_id;
   try {
-    auto& client = *session.client;
-    if (step.action == "create") {
-      record_id = client.create(step.ip, step.value, step.ttl).record_id;
-    } else if (step.action == "update") {
-      client.update(record_id, step.value, step.ttl);
+    auto& provider = *session.provider;
+    if (step.action == "create" || step.action == "update") {
+      // A create writes with no current record; an update replaces it.
+      record_id = provider.write(step.ip, step.value, step.ttl,
+                                 step.action == "create" ? std::string() : record_id);
     } else if (step.action == "delete") {
-      client.remove(record_id);
+      provider.remove(step.ip, record_id);
     } else {
-      client.set_status(record_id, step.action == "enable" ? provision::PtrStatus::enabled
-                                                           : provision::PtrStatus::disabled);
+      provider.set_status(
+          step.ip, record_id,
+          step.action == "enable" ? provision::PtrStatus::enabled : provision::PtrStatus::disabled);
     }
   } catch (const provision::ApiError& error) {
     session.journal->finish(id, "failed", error.what(), error.request_id());
     throw;
   }
-  session.journal->finish(id, "done", "ok", session.client->last_request_id(), record_id);
+  session.journal->finish(id, "done", "ok", session.provider->last_request_id(), record_id);
   session.journal->set_managed(session.region, step.ip, step.action != "delete");
   if (step.action == "delete" && session.journal->stage(session.region, step.ip)) {
     session.journal->clear_stage(session.region, step.ip);
@@ -381,6 +383,10 @@ namespace {
 
 void add_shared_options(CLI::App& ptr, PtrOptions& options) {
   add_cloud_connection_options(ptr, options.connection);
+  ptr.add_option("--provider", options.provider,
+                 "Who serves the reverse zones (alibaba: the Alibaba-style cloud API)")
+      ->default_val(provision::provider_names().front())
+      ->check(one_of(provision::provider_names()));
   ptr.add_option("--resolver", options.resolvers,
                  "Recursive resolver IP[:PORT] for the DNS checks; repeatable (default: "
                  "resolv.conf)")
@@ -421,7 +427,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
       "list", "IP, value, TTL, status, record ID, managed (by rdnsctl) or -; then billing");
   list->callback([options, ctx] {
     PtrSession session = open_session(*options, SessionUse::read);
-    const auto listing = session.client->describe();
+    const auto listing = session.provider->list();
     // Which records rdnsctl's journal manages; none without a database yet.
     std::set<std::string> managed;
     const std::filesystem::path path = database_path(options->db);
@@ -440,7 +446,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
   show->add_option("ip", options->ip, "IPv4 address")->required();
   show->callback([options, ctx] {
     PtrSession session = open_session(*options, SessionUse::read);
-    const auto record = record_of(*session.client, options->ip);
+    const auto record = record_of(*session.provider, options->ip);
     if (record) {
       print_record(*record);
     } else {
@@ -475,7 +481,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
       ctx->exit_code = kExitFindings;
       return;
     }
-    const auto existing = record_of(*session.client, options->ip);
+    const auto existing = record_of(*session.provider, options->ip);
     const bool same_value = existing && lower(existing->value) == lower(check.name);
     // Without --ttl the record already holding the value keeps its TTL, as in plans.
     if (same_value && (existing->ttl == check.ttl || !options->ttl)) {
@@ -516,7 +522,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
     command->add_option("ip", options->ip, "IPv4 address")->required();
     command->callback([options, ctx, enable] {
       PtrSession session = open_session(*options, SessionUse::write);
-      const provision::PtrRecord record = require_record(*session.client, options->ip);
+      const provision::PtrRecord record = require_record(*session.provider, options->ip);
       if (enable) {
         // Enabling publishes the value again, so it must pass what a new write would.
         if (!check_write(session, options->ip, record.value, record.ttl, false).ok()) {
@@ -546,7 +552,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
   remove->add_option("ip", options->ip, "IPv4 address")->required();
   remove->callback([options, ctx] {
     PtrSession session = open_session(*options, SessionUse::write);
-    const provision::PtrRecord record = require_record(*session.client, options->ip);
+    const provision::PtrRecord record = require_record(*session.provider, options->ip);
     const std::int64_t id =
         journaled_write(session, WriteStep{"ptr delete", "delete", options->ip, std::string(), 0,
                                            provision::state_of({record}, options->ip)});
@@ -573,7 +579,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
                           std::chrono::milliseconds(static_cast<long>(options->poll * 1000));
     provision::DomainVerification result;
     for (;;) {
-      result = provision::check_domain_verification(*session.client, *session.dns, options->name);
+      result = provision::check_domain_verification(*session.provider, *session.dns, options->name);
       if (result.present || std::chrono::steady_clock::now() >= deadline) break;
       std::this_thread::sleep_for(1s);
     }

@@ -78,14 +78,14 @@ provision::Plan plan_from_desired(PtrSession& session, const PtrOptions& options
                                   const std::string& path) {
   const auto desired = provision::parse_desired_csv(read_text(path), path);
   provision::PlanInputs inputs;
-  inputs.remote = session.client->describe().records;
+  inputs.remote = session.provider->list().records;
   for (const auto& ip : session.journal->managed(session.region)) inputs.managed.insert(ip);
   inputs.delete_unmanaged = options.delete_unmanaged;
   provision::WriteCheckOptions check_options;
   check_options.allow_unconfirmed = options.allow_unconfirmed;
   inputs.check = [&](const provision::DesiredPtr& line) {
-    return provision::check_ptr_write(*session.client, *session.owner, *session.dns, line.ip,
-                                      line.name, line.ttl, check_options);
+    return provision::check_ptr_write(*session.provider, *session.dns, line.ip, line.name, line.ttl,
+                                      check_options);
   };
   provision::Plan plan = provision::make_plan(desired, inputs);
   plan.region = session.region;
@@ -126,7 +126,7 @@ int apply_plan(PtrSession& session, const PtrOptions& options, const provision::
     throw Error(Errc::usage, fmt::format("{} was planned for region {}, not {}", source,
                                          plan.region, session.region));
   }
-  const auto remote = session.client->describe().records;
+  const auto remote = session.provider->list().records;
   // Every item must find the record as planned (to do) or as the plan leaves
   // it (done by an earlier, interrupted apply); anything else is drift, and
   // nothing is written.
@@ -359,7 +359,7 @@ void add_ptr_plan_commands(CLI::App& ptr, const std::shared_ptr<PtrOptions>& opt
     if (op->region != session.region) {
       throw Error(Errc::usage, fmt::format("operation {} was in region {}", op->id, op->region));
     }
-    const auto now = provision::state_of(session.client->describe(op->ip).records, op->ip);
+    const auto now = provision::state_of(session.provider->read(op->ip), op->ip);
     // The record must still be what the operation left, or undoing it would
     // overwrite a later change.
     provision::RecordState left;

@@ -67,14 +67,17 @@ std::vector<db::PtrRiskRecord> assess(PtrSession& session, const std::string& ip
                 " with a name that resolves to it");
       }
     }
-    const auto verified =
-        provision::check_domain_verification(*session.client, *session.dns, record.value);
-    if (!verified.present) {
-      add("medium", "TXT_MISSING",
-          fmt::format("the verification TXT of {} is gone: the cloud may flag the record and "
-                      "refuses changes to it",
-                      verified.expected.domain),
-          fmt::format("publish {} TXT \"{}\"", verified.expected.fqdn(), verified.expected.value));
+    if (session.provider->capabilities().needs_domain_verification) {
+      const auto verified =
+          provision::check_domain_verification(*session.provider, *session.dns, record.value);
+      if (!verified.present) {
+        add("medium", "TXT_MISSING",
+            fmt::format("the verification TXT of {} is gone: the cloud may flag the record and "
+                        "refuses changes to it",
+                        verified.expected.domain),
+            fmt::format("publish {} TXT \"{}\"", verified.expected.fqdn(),
+                        verified.expected.value));
+      }
     }
   } catch (const provision::ApiError& error) {
     if (error.kind() != provision::ApiErrorKind::ip_not_owned) throw;
@@ -127,13 +130,13 @@ void add_ptr_risk_command(CLI::App& ptr, const std::shared_ptr<PtrOptions>& opti
     }
     PtrSession session = open_session(*options, SessionUse::write);
     const auto managed = session.journal->managed(session.region);
-    const auto listing = session.client->describe();
+    const auto listing = session.provider->list();
     const double fee = listing.billing.billable_records > 0
                            ? listing.billing.daily_fee / listing.billing.billable_records
                            : 0.0;
     std::map<std::string, bool> owned;
     if (!managed.empty()) {
-      for (const auto& entry : session.owner->check(managed)) {
+      for (const auto& entry : session.provider->ownership(managed)) {
         owned[entry.ip] = entry.role != provision::IpRole::not_owned;
       }
     }

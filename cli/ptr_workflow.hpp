@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <db/ptr_journal.hpp>
 #include <provision/plan.hpp>
+#include <provision/provider.hpp>
 #include <provision/ptr_client.hpp>
 #include <provision/write_checks.hpp>
 #include <util/error.hpp>
@@ -29,6 +30,7 @@ namespace rdns::cli {
 /// The flags shared by every ptr subcommand, and the arguments of each.
 struct PtrOptions {
   CloudConnection connection;
+  std::string provider = "alibaba";  ///< --provider: who serves the reverse zone
   std::vector<std::string> resolvers;
   std::vector<std::string> authorities;  ///< asked for A-record TTLs instead of the zones' NS
   double dns_timeout = 1.0;
@@ -55,8 +57,7 @@ struct PtrOptions {
 /// The clients one command needs, built from the shared flags.
 struct PtrSession {
   std::string region;
-  std::unique_ptr<provision::PtrClient> client;
-  std::unique_ptr<provision::OwnershipChecker> owner;
+  std::unique_ptr<provision::PtrProvider> provider;
   std::unique_ptr<provision::DnsView> dns;
   std::unique_ptr<db::PtrJournal> journal;  ///< set for commands that write
   /// The database's lock, held by commands that write: a second ptr command

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <provision/write_checks.hpp>
+#include <util/error.hpp>
 
 namespace rdns::provision {
 namespace {
@@ -48,10 +49,14 @@ const char* to_string(WriteRule rule) {
   return "UNKNOWN";
 }
 
-DomainVerification check_domain_verification(PtrClient& client, DnsView& dns,
+DomainVerification check_domain_verification(PtrProvider& provider, DnsView& dns,
                                              const std::string& name) {
+  auto expected = provider.verification_txt(name);
+  if (!expected) {
+    throw Error(Errc::usage, "the " + provider.name() + " provider needs no domain verification");
+  }
   DomainVerification result;
-  result.expected = client.verification_txt(name);
+  result.expected = std::move(*expected);
   const DnsAnswer answer = dns.txt(result.expected.fqdn());
   if (answer.outcome == DnsAnswer::Outcome::failed) result.failure = answer.failure;
   result.found = answer.values;
@@ -60,8 +65,34 @@ DomainVerification check_domain_verification(PtrClient& client, DnsView& dns,
   return result;
 }
 
-WriteCheck check_ptr_write(PtrClient& client, OwnershipChecker& owner, DnsView& dns,
-                           const std::string& ip, const std::string& name, std::optional<int> ttl,
+namespace {
+
+/// DOMAIN_VERIFIED: the provider's verification TXT for check.name is in DNS.
+void check_domain(PtrProvider& provider, DnsView& dns, WriteCheck& check) {
+  const DomainVerification verified = check_domain_verification(provider, dns, check.name);
+  if (verified.present) return;
+  check.txt_to_publish = verified.expected;
+  std::string seen;
+  if (!verified.failure.empty()) {
+    seen = "DNS failed (" + verified.failure + ")";
+  } else if (verified.found.empty()) {
+    seen = "no TXT record there";
+  } else {
+    seen = "found only \"" + join(verified.found) + "\"";
+  }
+  const WriteRule rule = WriteRule::domain_verified;
+  check.failures.push_back(
+      {rule,
+       fmt::format("{} {}: {} is not verified: publish {} TXT \"{}\" ({}); see rdnsctl ptr "
+                   "verify-domain {}",
+                   check.ip, to_string(rule), verified.expected.domain, verified.expected.fqdn(),
+                   verified.expected.value, seen, verified.expected.domain)});
+}
+
+}  // namespace
+
+WriteCheck check_ptr_write(PtrProvider& provider, DnsView& dns, const std::string& ip,
+                           const std::string& name, std::optional<int> ttl,
                            const WriteCheckOptions& options) {
   WriteCheck check;
   check.ip = ip;
@@ -78,8 +109,10 @@ WriteCheck check_ptr_write(PtrClient& client, OwnershipChecker& owner, DnsView& 
                                    ? "an IPv6 address; the cloud's PTR records are IPv4 only"
                                    : "not an IPv4 address");
   }
-  if (ttl && (*ttl < 1 || *ttl > 86400)) {
-    fail(WriteRule::ttl_range, fmt::format("TTL {} is outside 1-86400 seconds", *ttl));
+  const ProviderCapabilities capabilities = provider.capabilities();
+  if (ttl && (*ttl < capabilities.min_ttl || *ttl > capabilities.max_ttl)) {
+    fail(WriteRule::ttl_range, fmt::format("TTL {} is outside {}-{} seconds", *ttl,
+                                           capabilities.min_ttl, capabilities.max_ttl));
   }
   const bool valid_name = is_valid_ptr_value(check.name);
   if (!valid_name) {
@@ -88,7 +121,7 @@ WriteCheck check_ptr_write(PtrClient& client, OwnershipChecker& owner, DnsView& 
              "letters, digits and '-' in at least two labels)");
   }
   if (ipv4) {
-    const auto owned = owner.check({ip});
+    const auto owned = provider.ownership({ip});
     if (owned.empty() || owned.front().role == IpRole::not_owned) {
       fail(WriteRule::ip_owned,
            "not an EIP or ECS public IP of this account in this region (the cloud would answer "
@@ -97,22 +130,8 @@ WriteCheck check_ptr_write(PtrClient& client, OwnershipChecker& owner, DnsView& 
   }
   if (!valid_name) return check;
 
-  const DomainVerification verified = check_domain_verification(client, dns, check.name);
-  if (!verified.present) {
-    check.txt_to_publish = verified.expected;
-    std::string seen;
-    if (!verified.failure.empty()) {
-      seen = "DNS failed (" + verified.failure + ")";
-    } else if (verified.found.empty()) {
-      seen = "no TXT record there";
-    } else {
-      seen = "found only \"" + join(verified.found) + "\"";
-    }
-    fail(WriteRule::domain_verified,
-         fmt::format("{} is not verified: publish {} TXT \"{}\" ({}); see rdnsctl ptr "
-                     "verify-domain {}",
-                     verified.expected.domain, verified.expected.fqdn(), verified.expected.value,
-                     seen, verified.expected.domain));
+  if (capabilities.needs_domain_verification) {
+    check_domain(provider, dns, check);
   }
 
   const DnsAnswer forward = dns.a(check.name);
@@ -137,7 +156,8 @@ WriteCheck check_ptr_write(PtrClient& client, OwnershipChecker& owner, DnsView& 
   } else if (confirmed) {
     const auto zone_ttl = dns.zone_ttl_of_a(check.name);
     if (zone_ttl && *zone_ttl > 0) {
-      check.ttl = static_cast<int>(std::min<std::uint32_t>(*zone_ttl, 86400));
+      check.ttl = static_cast<int>(
+          std::min<std::uint32_t>(*zone_ttl, static_cast<std::uint32_t>(capabilities.max_ttl)));
     }
   }
   return check;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <provision/provider.hpp>
 #include <provision/ptr_client.hpp>
 
 namespace rdns::provision {
@@ -81,15 +82,17 @@ struct DomainVerification {
   std::string failure;             ///< a DNS failure, when the question got no answer
 };
 
-/// Asks the API which TXT proves the domain (of a host name) and looks for it in DNS.
-DomainVerification check_domain_verification(PtrClient& client, DnsView& dns,
+/// Asks the provider which TXT proves the domain (of a host name) and looks
+/// for it in DNS; Errc::usage when the provider needs no domain verification.
+DomainVerification check_domain_verification(PtrProvider& provider, DnsView& dns,
                                              const std::string& name);
 
 /// Runs every rule that can be judged and returns each failure: cheap local
 /// rules first; a rule whose input is unusable (a bad IP) skips the calls
-/// that would need it. Throws only when the API or DNS cannot be asked at all.
-WriteCheck check_ptr_write(PtrClient& client, OwnershipChecker& owner, DnsView& dns,
-                           const std::string& ip, const std::string& name, std::optional<int> ttl,
+/// that would need it; DOMAIN_VERIFIED only for providers that need it.
+/// Throws only when the provider or DNS cannot be asked at all.
+WriteCheck check_ptr_write(PtrProvider& provider, DnsView& dns, const std::string& ip,
+                           const std::string& name, std::optional<int> ttl,
                            const WriteCheckOptions& options = {});
 
 }  // namespace rdns::provision
