@@ -53,6 +53,13 @@ for i in "${!binaries[@]}"; do
     rss="$(max_rss "$work/show.$format" "${binaries[$i]}" runs show 1 --db "$work/runs.db" --format "$format")"
     printf '%-10s runs show --format %-5s  %5s MiB  %8.1f MB\n' "${labels[$i]}" "$format" "$rss" \
       "$(stat -c %s "$work/show.$format" | awk '{print $1 / 1e6}')"
+    # The baseline's output is the reference: the same bytes are expected.
+    if ((i == 0)); then
+      mv "$work/show.$format" "$work/reference.$format"
+    elif [[ -n "$baseline" ]]; then
+      cmp -s "$work/reference.$format" "$work/show.$format" ||
+        echo "   output differs from the baseline's"
+    fi
   done
 done
 
@@ -66,17 +73,18 @@ cat > "$work/audit.sh" <<'SH'
 set -euo pipefail
 binary="$1" label="$2" work="$3"
 audit() {
-  /usr/bin/time -f %M -o "$work/rss" "$binary" audit --resolver "$RDNS_LAB_AUTHORITY" \
-    --fail-on never --max-ips 16777216 --quiet "$@" >"$work/audit.out" 2>"$work/err" ||
+  /usr/bin/time -f %M -o "$work/rss" "$binary" audit --fail-on never --quiet "$@" >"$work/audit.out" 2>"$work/err" ||
     { cat "$work/err" >&2; exit 1; }
   awk '{printf "%d", $1 / 1024}' "$work/rss"
 }
 for format in table json jsonl csv; do
   rm -f "$work/audit.db"*
-  rss="$(audit -i "$work/zones/ips.txt" --db "$work/audit.db" --format "$format")"
+  rss="$(audit --resolver "$RDNS_LAB_AUTHORITY" --max-ips 16777216 -i "$work/zones/ips.txt" \
+    --db "$work/audit.db" --format "$format")"
   printf '%-10s audit --format %-5s      %5s MiB\n' "$label" "$format" "$rss"
 done
-# An interrupted run with half its results left: --resume audits the rest.
+# An interrupted run with half its results left: --resume audits the rest
+# (with the resolver stored with the run).
 sqlite3 "$work/audit.db" "UPDATE runs SET state = 'interrupted';
   DELETE FROM results WHERE substr(ip, -1) IN ('0', '2', '4', '6', '8');"
 rss="$(audit --resume 1 --db "$work/audit.db" --format json)"
