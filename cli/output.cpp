@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <optional>
 
 #include <arpa/inet.h>
@@ -216,71 +217,126 @@ class CsvPrinter final : public ResultPrinter {
   std::FILE* out_;
 };
 
-class JsonPrinter final : public ResultPrinter {
+/// The base of the formats that show results in address order. With the
+/// run's database (read_back_from) results are read back from it in order,
+/// one at a time; without one (--no-db) they are kept in memory and sorted.
+class SortedPrinter : public ResultPrinter {
+ public:
+  void read_back_from(db::Database& database, std::int64_t run_id) override {
+    database_ = &database;
+    run_id_ = run_id;
+  }
+  void add(const db::ResultRecord& record) final {
+    if (database_ == nullptr) records_.push_back(record);
+  }
+
+ protected:
+  /// Calls visit for every result in address order; may be called again.
+  void each_result(const std::function<void(const db::ResultRecord&)>& visit) {
+    if (database_ != nullptr) {
+      database_->visit_results(run_id_, visit);
+      return;
+    }
+    std::sort(records_.begin(), records_.end(), address_less);
+    for (const auto& record : records_) visit(record);
+  }
+
+ private:
+  db::Database* database_ = nullptr;
+  std::int64_t run_id_ = 0;
+  std::vector<db::ResultRecord> records_;
+};
+
+/// `text` with `indent` before each of its lines.
+std::string indented(const std::string& text, std::string_view indent) {
+  std::string result(indent);
+  for (const char c : text) {
+    result += c;
+    if (c == '\n') result += indent;
+  }
+  return result;
+}
+
+class JsonPrinter final : public SortedPrinter {
  public:
   JsonPrinter(std::FILE* out, std::optional<std::int64_t> run_id) : out_(out), run_id_(run_id) {}
-  void add(const db::ResultRecord& record) override { records_.push_back(record); }
   void add_domain_finding(const db::DomainFindingRecord& finding) override {
     domain_findings_.push_back(domain_finding_json(finding));
   }
+  /// The document json::dump(2) writes, with the results written one at a
+  /// time where the dump has an empty "results" array.
   void finish(const db::RunCounts& counts) override {
-    std::sort(records_.begin(), records_.end(), address_less);
-    json results = json::array();
-    for (const auto& record : records_) results.push_back(record_json(record));
     json document{{"summary", counts_json(counts)},
-                  {"results", std::move(results)},
+                  {"results", json::array()},
                   {"domain_findings", std::move(domain_findings_)}};
     document["run_id"] = run_id_ ? json(*run_id_) : json(nullptr);
-    write(out_, document.dump(2) + "\n");
+    const std::string text = document.dump(2) + "\n";
+    // A string value cannot hold a raw line break, so this is the member.
+    const std::string_view marker = "\n  \"results\": [";
+    const std::size_t cut = text.find(marker) + marker.size();
+    write(out_, text.substr(0, cut));
+    bool first = true;
+    each_result([&](const db::ResultRecord& record) {
+      write(out_, (first ? "\n" : ",\n") + indented(record_json(record).dump(2), "    "));
+      first = false;
+    });
+    if (!first) write(out_, "\n  ");
+    write(out_, text.substr(cut));
     flush(out_);
   }
 
  private:
   std::FILE* out_;
   std::optional<std::int64_t> run_id_;
-  std::vector<db::ResultRecord> records_;
   json domain_findings_ = json::array();
 };
 
-class TablePrinter final : public ResultPrinter {
+class TablePrinter final : public SortedPrinter {
  public:
   TablePrinter(std::FILE* out, bool color) : out_(out), color_(color) {}
-  void add(const db::ResultRecord& record) override { records_.push_back(record); }
   void add_domain_finding(const db::DomainFindingRecord& finding) override {
     domain_findings_.push_back(finding);
   }
 
   void finish(const db::RunCounts& counts) override {
-    std::sort(records_.begin(), records_.end(), address_less);
+    // A first pass for the column widths, so no result is kept meanwhile.
     std::size_t ip_width = 2, ptr_width = 3;
-    for (const auto& record : records_) {
+    each_result([&](const db::ResultRecord& record) {
       ip_width = std::max(ip_width, record.ip.size());
       for (const auto& name : record.ptr) ptr_width = std::max(ptr_width, shown(name).size());
-    }
+    });
     ptr_width = std::min<std::size_t>(ptr_width, 48);
     write(out_, fmt::format("{:<{}}  {:<7}  {:<{}}  {}\n", "IP", ip_width, "STATUS", "PTR",
                             ptr_width, "FINDINGS"));
-    for (const auto& record : records_) {
-      // Findings first, then where the address came from.
-      std::vector<std::string> notes;
-      for (const auto& f : record.findings) {
-        notes.push_back(paint(f.severity, f.code) + ": " + shown(f.detail));
-      }
-      for (const auto& source : record.sources) {
-        notes.push_back("from " + shown(source.domain) + " " + shown(source.via));
-      }
-      const std::size_t lines = std::max<std::size_t>(1, std::max(record.ptr.size(), notes.size()));
-      for (std::size_t line = 0; line < lines; ++line) {
-        const std::string ip = line == 0 ? record.ip : "";
-        const std::optional<Status> status =
-            line == 0 ? std::optional<Status>(record.status) : std::nullopt;
-        const std::string ptr =
-            line < record.ptr.size() ? shown(record.ptr[line]) : (line == 0 ? "-" : "");
-        const std::string finding = line < notes.size() ? notes[line] : "";
-        write(out_, fmt::format("{:<{}}  {}  {:<{}}  {}\n", ip, ip_width, paint_status(status), ptr,
-                                ptr_width, finding));
-      }
+    each_result([&](const db::ResultRecord& record) { write_result(record, ip_width, ptr_width); });
+    write_tally(counts);
+    flush(out_);
+  }
+
+ private:
+  void write_result(const db::ResultRecord& record, std::size_t ip_width, std::size_t ptr_width) {
+    // Findings first, then where the address came from.
+    std::vector<std::string> notes;
+    for (const auto& f : record.findings) {
+      notes.push_back(paint(f.severity, f.code) + ": " + shown(f.detail));
     }
+    for (const auto& source : record.sources) {
+      notes.push_back("from " + shown(source.domain) + " " + shown(source.via));
+    }
+    const std::size_t lines = std::max<std::size_t>(1, std::max(record.ptr.size(), notes.size()));
+    for (std::size_t line = 0; line < lines; ++line) {
+      const std::string ip = line == 0 ? record.ip : "";
+      const std::optional<Status> status =
+          line == 0 ? std::optional<Status>(record.status) : std::nullopt;
+      const std::string ptr =
+          line < record.ptr.size() ? shown(record.ptr[line]) : (line == 0 ? "-" : "");
+      const std::string finding = line < notes.size() ? notes[line] : "";
+      write(out_, fmt::format("{:<{}}  {}  {:<{}}  {}\n", ip, ip_width, paint_status(status), ptr,
+                              ptr_width, finding));
+    }
+  }
+
+  void write_tally(const db::RunCounts& counts) {
     std::string tally;
     for (const Status status : kStatuses) {
       tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", paint_count(status, counts),
@@ -294,10 +350,8 @@ class TablePrinter final : public ResultPrinter {
                                 shown(f.detail)));
       }
     }
-    flush(out_);
   }
 
- private:
   /// Stored text is already escaped; escaping again only changes a stray
   /// control byte from an older or foreign writer, so nothing raw can pass.
   static std::string shown(const std::string& text) {
@@ -348,7 +402,6 @@ class TablePrinter final : public ResultPrinter {
 
   std::FILE* out_;
   bool color_;
-  std::vector<db::ResultRecord> records_;
   std::vector<db::DomainFindingRecord> domain_findings_;
 };
 

@@ -804,17 +804,18 @@ std::optional<std::int64_t> Database::latest_run_id() {
 }
 
 std::vector<ResultRecord> Database::results(std::int64_t run_id) {
-  return impl_->guarded("reading results", [&] {
-    std::vector<ResultRecord> results;
-    {
-      SQLite::Statement& query = impl_->select_results;
-      StatementUse use(query);
-      query.bind(1, run_id);
-      while (query.executeStep()) {
-        results.push_back(impl_->read_result(query, 0, run_id));
-      }
-    }
-    return results;
+  std::vector<ResultRecord> results;
+  visit_results(run_id, [&](const ResultRecord& record) { results.push_back(record); });
+  return results;
+}
+
+void Database::visit_results(std::int64_t run_id,
+                             const std::function<void(const ResultRecord&)>& visit) {
+  impl_->guarded("reading results", [&] {
+    SQLite::Statement& query = impl_->select_results;
+    StatementUse use(query);
+    query.bind(1, run_id);
+    while (query.executeStep()) visit(impl_->read_result(query, 0, run_id));
   });
 }
 
@@ -894,13 +895,18 @@ std::vector<AddressRange> Database::targets(std::int64_t run_id) {
 }
 
 std::vector<std::string> Database::result_addresses(std::int64_t run_id) {
-  return impl_->guarded("reading result addresses", [&] {
+  std::vector<std::string> addresses;
+  visit_result_addresses(run_id, [&](const std::string& ip) { addresses.push_back(ip); });
+  return addresses;
+}
+
+void Database::visit_result_addresses(std::int64_t run_id,
+                                      const std::function<void(const std::string&)>& visit) {
+  impl_->guarded("reading result addresses", [&] {
     SQLite::Statement query(impl_->connection,
                             "SELECT ip FROM results WHERE run_id = ? ORDER BY family, address");
     query.bind(1, run_id);
-    std::vector<std::string> addresses;
-    while (query.executeStep()) addresses.push_back(query.getColumn(0).getString());
-    return addresses;
+    while (query.executeStep()) visit(query.getColumn(0).getString());
   });
 }
 

@@ -105,6 +105,9 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
   std::optional<db::ResultWriter> writer;
   if (plan.database) writer.emplace(*plan.database, *plan.run_id);
   const std::unique_ptr<ResultObserver> observer = hooks.make_observer(plan.run_id);
+  // A resumed run shows only this part's results, which the database cannot
+  // tell from the earlier ones: those stay with the observer.
+  if (plan.database && !plan.resumed) observer->read_back_from(*plan.database, *plan.run_id);
   db::RunCounts counts;
   bool reached = false;
   for (const auto& finding : plan.domain_findings) {
@@ -185,10 +188,10 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
     if (plan.resumed) {
       // The verdict and the metrics cover the whole run, not only this part.
       outcome.metrics.findings.clear();
-      for (const auto& stored : plan.database->results(*plan.run_id)) {
+      plan.database->visit_results(*plan.run_id, [&](const db::ResultRecord& stored) {
         reached = reached || any_reaches(stored.findings, options.fail_on);
         count_findings(outcome.metrics, stored.findings);
-      }
+      });
     }
     if (hooks.notice) {
       hooks.notice(fmt::format("run {} {} in {} ({} addresses)", *plan.run_id, db::to_string(state),

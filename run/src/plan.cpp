@@ -180,6 +180,25 @@ audit::AuditOptions engine_options(const RunOptions& options) {
   return engine;
 }
 
+namespace {
+
+/// Takes the addresses a run already has results for out of `targets`, a
+/// batch at a time: a run of a million stored results never holds them all.
+void remove_done(db::Database& database, std::int64_t run_id, audit::TargetSet& targets) {
+  constexpr std::size_t kBatch = 65536;
+  std::vector<audit::IpAddress> done;
+  database.visit_result_addresses(run_id, [&](const std::string& ip) {
+    if (const auto address = audit::IpAddress::parse(ip)) done.push_back(*address);
+    if (done.size() == kBatch) {
+      targets.remove(std::move(done));
+      done.clear();
+    }
+  });
+  targets.remove(std::move(done));
+}
+
+}  // namespace
+
 Plan plan_resume(const RunOptions& current, const RunHooks& hooks) {
   if (!current.targets.empty() || !current.input_files.empty()) {
     throw Error(Errc::usage, "--resume takes no targets: the run's own are audited");
@@ -215,11 +234,7 @@ Plan plan_resume(const RunOptions& current, const RunHooks& hooks) {
     }
     targets.add_range({*first, *last}, "stored target");
   }
-  std::vector<audit::IpAddress> done;
-  for (const std::string& ip : plan.database->result_addresses(run->id)) {
-    if (const auto address = audit::IpAddress::parse(ip)) done.push_back(*address);
-  }
-  targets.remove(std::move(done));
+  remove_done(*plan.database, run->id, targets);
   plan.targets = std::move(targets);
   // Sources are not stored per range: asking the domains again restores
   // them (their findings were stored by the first attempt).

@@ -204,6 +204,44 @@ TEST_CASE("rdnsctl stores runs and shows them again") {
   CHECK(run_rdnsctl({"runs", "list", "--db", (dir.path() / "none.db").string()}).exit_code == 2);
 }
 
+TEST_CASE("results read back from the database print as those kept in memory") {
+  // A stored run's table and JSON are read back from the database in address
+  // order; with --no-db the printer keeps and sorts them. Both must match.
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  const std::vector<std::string> targets = {"203.0.113.5", "192.0.2.12", "2001:db8::10",
+                                            "192.0.2.10"};
+  const auto audited = [&](std::vector<std::string> flags) {
+    for (const auto& target : targets) flags.push_back(target);
+    const auto result = run_rdnsctl(audit_args(flags));
+    INFO(result.err);
+    CHECK(result.exit_code == 1);
+    return result.out;
+  };
+  const std::string stored_table = audited({"--db", db, "--color", "never"});
+  const std::string kept_table = audited({"--no-db", "--color", "never"});
+  CHECK(stored_table == kept_table);
+  CHECK_THAT(stored_table, Catch::Contains("LAME_REVERSE"));
+
+  const std::string stored_json = audited({"--db", db, "--format", "json"});
+  const std::string kept_json = audited({"--no-db", "--format", "json"});
+  auto stored = nlohmann::json::parse(stored_json);
+  auto kept = nlohmann::json::parse(kept_json);
+  // Written piece by piece, the document is byte for byte what dump(2) writes.
+  CHECK(stored_json == stored.dump(2) + "\n");
+  CHECK(kept_json == kept.dump(2) + "\n");
+  CHECK(stored["run_id"].is_number());
+  CHECK(kept["run_id"].is_null());
+  CHECK(stored["results"].size() == targets.size());
+  stored["run_id"] = nullptr;
+  CHECK(stored == kept);
+
+  const auto shown = run_rdnsctl({"runs", "show", "--db", db, "latest", "--format", "json"});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out == nlohmann::json::parse(shown.out).dump(2) + "\n");
+  CHECK(nlohmann::json::parse(shown.out)["results"] == kept["results"]);
+}
+
 TEST_CASE("rdnsctl refuses a foreign or corrupt database and leaves it unchanged") {
   TempDir dir;
   const auto foreign = dir.path() / "notes.db";

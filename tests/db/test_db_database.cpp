@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 #include <regex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -480,6 +481,32 @@ TEST_CASE("ResultWriter stores in batches, on flush and when destroyed", "[db]")
     writer.add(result(address(5), "ipv4", Status::pass));
   }
   CHECK(database.results(run).size() == 5);
+}
+
+TEST_CASE("results are visited one at a time in the order results() returns", "[db]") {
+  TempDir dir;
+  Database database = Database::open(dir / "runs.db");
+  const std::int64_t run = database.begin_run("audit", "[\"audit\"]", {}, "test");
+  database.add_results(run, sample_results());
+  const std::int64_t other = database.begin_run("audit", "[\"audit\"]", {}, "test");
+  database.add_results(other, std::vector<ResultRecord>{result("10.0.0.2", "ipv4", Status::pass)});
+
+  std::vector<ResultRecord> visited;
+  database.visit_results(run, [&](const ResultRecord& record) { visited.push_back(record); });
+  CHECK(visited == database.results(run));
+  CHECK(visited.size() == sample_results().size());
+  std::vector<std::string> addresses;
+  database.visit_result_addresses(run, [&](const std::string& ip) { addresses.push_back(ip); });
+  CHECK(addresses == database.result_addresses(run));
+
+  // A visitor that stops (a closed pipe) leaves the statement usable.
+  CHECK_THROWS_AS(
+      database.visit_results(run, [](const ResultRecord&) { throw std::runtime_error("stop"); }),
+      std::runtime_error);
+  CHECK(database.results(run) == visited);
+  visited.clear();
+  database.visit_results(999, [&](const ResultRecord& record) { visited.push_back(record); });
+  CHECK(visited.empty());
 }
 
 TEST_CASE("a run's targets, addresses and counts support resuming it", "[db]") {

@@ -231,6 +231,11 @@ class Database {
   /// the text), here and in every reader below.
   std::vector<ResultRecord> results(std::int64_t run_id);
 
+  /// Calls visit for each of a run's results in the order results() returns
+  /// them, one row in memory at a time: a run of a million addresses is read
+  /// back without holding it. visit must not use this Database.
+  void visit_results(std::int64_t run_id, const std::function<void(const ResultRecord&)>& visit);
+
   /// One address's results across runs, newest run first, at most limit of
   /// them; only runs of `inventory` when it is not empty. Runs in every state
   /// are included (a running or interrupted run's result is still what was
@@ -252,6 +257,9 @@ class Database {
   std::vector<AddressRange> targets(std::int64_t run_id);
   /// Canonical addresses a run has results for: IPv4 first, numeric order.
   std::vector<std::string> result_addresses(std::int64_t run_id);
+  /// The same addresses, one at a time (visit must not use this Database).
+  void visit_result_addresses(std::int64_t run_id,
+                              const std::function<void(const std::string& ip)>& visit);
   /// Counts a run's stored results by status.
   RunCounts count_results(std::int64_t run_id);
   /// Puts an interrupted, failed or still-running (killed) run back to

@@ -20,6 +20,12 @@ class ResultObserver {
  public:
   virtual ~ResultObserver() = default;
   virtual void add(const db::ResultRecord& record) = 0;
+  /// Before any result, when the run's results are stored in `database`:
+  /// an observer that shows results in address order reads them back from
+  /// there in finish() instead of keeping every one in memory. finish() is
+  /// called after the last result was stored, on the thread that owns
+  /// `database` again.
+  virtual void read_back_from(db::Database& /*database*/, std::int64_t /*run_id*/) {}
   /// Findings about domains, before any result.
   virtual void add_domain_finding(const db::DomainFindingRecord& /*finding*/) {}
   /// After the last result; `counts` are this run's (or this part's) counts.
