@@ -169,7 +169,9 @@ TEST_CASE("MTA-STS: testing mode, mode none, and MX hosts against the mx pattern
 TEST_CASE("MTA-STS: a broken policy, content type, status, size, certificate or record") {
   const MtaStsServer server = policy_server();
   const AuditOptions options = options_for(server);
-  const std::string url_tail = ":" + std::to_string(server.port()) + "/.well-known/mta-sts.txt";
+  // Built with append(): GCC 12 at -O3 warns falsely (-Wrestrict) on "x" + std::string.
+  std::string url_tail = ":";
+  url_tail.append(std::to_string(server.port())).append("/.well-known/mta-sts.txt");
   const auto invalid = [&](const std::string& domain) {
     const DomainExpansion expansion = expand(domain, options);
     INFO(domain);
