@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include <util/ascii.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
@@ -213,11 +214,6 @@ std::string header(const std::string& title, const std::string& name, const std:
       title, RDNSCTL_VERSION, roff(name), roff(summary));
 }
 
-std::string upper(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
-
 /// A description as a NAME line's summary: lower-case start, no full stop.
 std::string summary_of(std::string description) {
   if (!description.empty() && std::isupper(static_cast<unsigned char>(description[0])) &&
@@ -230,7 +226,7 @@ std::string summary_of(std::string description) {
 
 std::string command_page(const CLI::App& command) {
   const std::string name = "rdnsctl-" + command.get_name();
-  std::string page = header(upper(name), name, summary_of(command.get_description()));
+  std::string page = header(ascii_upper(name), name, summary_of(command.get_description()));
   page += ".SH SYNOPSIS\n";
   synopsis(command, page);
   const std::string prose = prose_of(command.get_name());

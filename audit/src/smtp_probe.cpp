@@ -14,6 +14,8 @@
 #include <boost/asio/write.hpp>
 #include <openssl/x509v3.h>
 
+#include <util/ascii.hpp>
+
 namespace rdns::audit {
 namespace {
 
@@ -42,11 +44,6 @@ std::shared_ptr<asio::ssl::context> client_context(const std::string& ca_file) {
     }
   }
   return context;
-}
-
-std::string upper(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
 }
 
 /// The DNS names of a certificate's subject alternative names.
@@ -172,7 +169,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
         self->observation_.ehlo_code = reply;
         if (reply == 250) self->observation_.ehlo_name = first_word(line);
         for (const std::string& extension : self->reply_lines_) {
-          if (reply == 250 && upper(first_word(extension)) == "STARTTLS") {
+          if (reply == 250 && ascii_upper(first_word(extension)) == "STARTTLS") {
             self->observation_.starttls_offered = true;
           }
         }

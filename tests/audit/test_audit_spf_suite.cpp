@@ -21,6 +21,7 @@
 
 #include <audit/domains.hpp>
 #include <lab/dns_lab.hpp>
+#include <util/ascii.hpp>
 #include <util/error.hpp>
 
 #include "../cli/run_rdnsctl.hpp"
@@ -36,11 +37,6 @@ const std::filesystem::path kSuiteDir =
 json load_suite() {
   std::ifstream in(kSuiteDir / "rfc7208-cases.json");
   return json::parse(in);
-}
-
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 /// A name in zone-file syntax, absolute; bytes other than letters, digits,
@@ -125,7 +121,7 @@ void write_zones(const json& scenario, const std::filesystem::path& dir) {
   std::vector<std::string> failing;
   for (const auto& entry : scenario["zone"]) {
     if (entry["timeout"].get<bool>() && !has_txt(entry)) {
-      failing.push_back(lower(entry["name"].get<std::string>()));
+      failing.push_back(rdns::ascii_lower(entry["name"].get<std::string>()));
     }
   }
   std::map<std::string, std::string> zones;  // origin -> records
@@ -133,7 +129,7 @@ void write_zones(const json& scenario, const std::filesystem::path& dir) {
     zones[zone_name(name)] = "@ A this-zone-fails-to-load-on-purpose\n";
   }
   for (const auto& entry : scenario["zone"]) {
-    const std::string name = lower(entry["name"].get<std::string>());
+    const std::string name = rdns::ascii_lower(entry["name"].get<std::string>());
     if (std::find(failing.begin(), failing.end(), name) != failing.end()) continue;
     const bool below_failing = std::any_of(failing.begin(), failing.end(),
                                            [&](const auto& f) { return is_under(name, f); });
