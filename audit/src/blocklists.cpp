@@ -20,12 +20,6 @@ std::vector<IpAddress> addresses_in(const Reply& reply, const DnsName& name) {
   return addresses;
 }
 
-std::string joined(const std::vector<std::string>& parts) {
-  std::string text;
-  for (const std::string& part : parts) text += (text.empty() ? "" : "; ") + part;
-  return text;
-}
-
 /// Anycast services whose queries no blocklist can attribute to a sender.
 constexpr std::string_view kPublicResolvers[] = {
     "8.8.8.8",
@@ -117,7 +111,7 @@ void BlocklistChecker::test_list(std::size_t index, const IpAddress& probe, bool
            const DnsblReading reading = read_dnsbl_answer(state.list, addresses_in(reply, name));
            const bool listed = reading.kind == DnsblReading::Kind::listed;
            if (reading.kind == DnsblReading::Kind::error) {
-             problem = joined(reading.meanings);
+             problem = reading.text();
            } else if (must_be_listed && !listed) {
              problem = fmt::format(
                  "the test address {} is not listed: the list answers nothing (an "
@@ -166,7 +160,7 @@ void BlocklistChecker::check(const IpAddress& ip,
   std::vector<std::size_t> asked;
   for (std::size_t i = 0; i < lists_.size(); ++i) {
     const ListState& state = lists_[i];
-    if (!dnsbl_query_name(state.list, ip, key_)) continue;  // family not covered
+    if (!dnsbl_covers(state.list, ip.family())) continue;
     DnsblObservation observation;
     observation.zone = state.list.zone;
     observation.untrusted = state.untrusted;

@@ -316,9 +316,9 @@ class Classifier {
       const DnsblReading reading =
           definition != nullptr ? read_dnsbl_answer(*definition, list.answers) : DnsblReading{};
       if (reading.kind == DnsblReading::Kind::error) {
-        add(Code::dnsbl_error, fmt::format("{}: {}", zone, join(reading.meanings)));
+        add(Code::dnsbl_error, fmt::format("{}: {}", zone, reading.text()));
       } else if (reading.kind == DnsblReading::Kind::listed) {
-        std::string detail = fmt::format("{}: {}", zone, join(reading.meanings));
+        std::string detail = fmt::format("{}: {}", zone, reading.text());
         if (!list.reason.empty()) detail += fmt::format(" (\"{}\")", escape_text(list.reason));
         findings_.push_back(Finding{Code::dnsbl_listed, reading.severity, std::move(detail)});
       }
@@ -337,12 +337,6 @@ class Classifier {
       if (list.zone == zone) return &list;
     }
     return nullptr;
-  }
-
-  static std::string join(const std::vector<std::string>& parts) {
-    std::string text;
-    for (const std::string& part : parts) text += (text.empty() ? "" : "; ") + part;
-    return text;
   }
 
   void check_helo_name(std::string_view where, std::string name) {

@@ -24,9 +24,13 @@ bool in_loopback_net(const IpAddress& answer) {
 
 }  // namespace
 
+bool dnsbl_covers(const DnsblList& list, Family family) {
+  return family == Family::ipv4 ? list.ipv4 : list.ipv6;
+}
+
 std::optional<DnsName> dnsbl_query_name(const DnsblList& list, const IpAddress& ip,
                                         const std::string& key) {
-  if (ip.family() == Family::ipv4 ? !list.ipv4 : !list.ipv6) return std::nullopt;
+  if (!dnsbl_covers(list, ip.family())) return std::nullopt;
   const std::string under =
       key.empty() || list.key_zone.empty() ? list.zone : key + "." + list.key_zone;
   return DnsName::from_dotted(reversed_labels(ip) + "." + under);
@@ -71,6 +75,12 @@ DnsblReading read_dnsbl_answer(const DnsblList& list, const std::vector<IpAddres
     reading.severity = Severity::warning;
   }
   return reading;
+}
+
+std::string DnsblReading::text() const {
+  std::string joined;
+  for (const std::string& meaning : meanings) joined += (joined.empty() ? "" : "; ") + meaning;
+  return joined;
 }
 
 IpAddress dnsbl_test_listed(Family family) {

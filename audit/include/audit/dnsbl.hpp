@@ -42,6 +42,9 @@ struct DnsblList {
   std::vector<DnsblErrorCode> errors;
 };
 
+/// Whether the list answers for addresses of `family`.
+bool dnsbl_covers(const DnsblList& list, Family family);
+
 /// The name to ask (A, then TXT for the reason) for `ip` on `list`: the
 /// address's reverse labels under the list's zone (under KEY.key_zone when
 /// a key is given and the list takes one). Nullopt when the list does not
@@ -56,6 +59,9 @@ struct DnsblReading {
   /// the advice.
   std::vector<std::string> meanings;
   Severity severity = Severity::info;  ///< for listed: the gravest code's
+
+  /// The meanings as one text, "; " between them.
+  std::string text() const;
 };
 
 /// Reads the A records a list returned (none: NXDOMAIN or NODATA).
