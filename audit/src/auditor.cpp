@@ -137,9 +137,8 @@ class Auditor::Engine {
       refuse_public_resolvers(resolver_.servers());
       blocklists_.emplace(
           io_, std::move(lists), options.dnsbl_key,
-          [this](const DnsName& name, RrType type, std::function<void(const Reply&)> done) {
-            ask(name, type, std::move(done));
-          });
+          [this](const DnsName& name, RrType type, std::function<void(const Reply&)> done,
+                 bool proven) { ask(name, type, std::move(done), proven); });
     }
   }
 

@@ -102,36 +102,38 @@ void BlocklistChecker::test_list(std::size_t index, const IpAddress& probe, bool
                                  const std::function<void()>& done) {
   const std::optional<DnsName> name = dnsbl_query_name(lists_[index].list, probe, key_);
   if (!name) return done();
-  ask_(*name, RrType::a,
-       [this, index, probe, must_be_listed, name = *name, done](const Reply& reply) {
-         ListState& state = lists_[index];
-         const std::string shown = probe.to_string();
-         std::string problem;
-         if (reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain) {
-           const DnsblReading reading = read_dnsbl_answer(state.list, addresses_in(reply, name));
-           const bool listed = reading.kind == DnsblReading::Kind::listed;
-           if (reading.kind == DnsblReading::Kind::error) {
-             problem = reading.text();
-           } else if (must_be_listed && !listed) {
-             problem = fmt::format(
-                 "the test address {} is not listed: the list answers nothing (an "
-                 "empty, retired or wrongly named zone)",
-                 shown);
-           } else if (!must_be_listed && listed) {
-             problem = fmt::format(
-                 "the test address {} is listed: the zone answers everything (a "
-                 "parked, expired or wildcard zone)",
-                 shown);
-           }
-         } else {
-           problem =
-               fmt::format("no answer for the test address {}: {}", shown, describe_failure(reply));
-         }
-         if (!problem.empty() && state.untrusted.empty()) {
-           state.untrusted = "it failed its self-test: " + problem;
-         }
-         done();
-       });
+  ask_(
+      *name, RrType::a,
+      [this, index, probe, must_be_listed, name = *name, done](const Reply& reply) {
+        ListState& state = lists_[index];
+        const std::string shown = probe.to_string();
+        std::string problem;
+        if (reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain) {
+          const DnsblReading reading = read_dnsbl_answer(state.list, addresses_in(reply, name));
+          const bool listed = reading.kind == DnsblReading::Kind::listed;
+          if (reading.kind == DnsblReading::Kind::error) {
+            problem = reading.text();
+          } else if (must_be_listed && !listed) {
+            problem = fmt::format(
+                "the test address {} is not listed: the list answers nothing (an "
+                "empty, retired or wrongly named zone)",
+                shown);
+          } else if (!must_be_listed && listed) {
+            problem = fmt::format(
+                "the test address {} is listed: the zone answers everything (a "
+                "parked, expired or wildcard zone)",
+                shown);
+          }
+        } else {
+          problem =
+              fmt::format("no answer for the test address {}: {}", shown, describe_failure(reply));
+        }
+        if (!problem.empty() && state.untrusted.empty()) {
+          state.untrusted = "it failed its self-test: " + problem;
+        }
+        done();
+      },
+      false);
 }
 
 void BlocklistChecker::paced(std::size_t index, std::function<void()> send) {
@@ -183,39 +185,44 @@ void BlocklistChecker::ask_list(std::size_t index, const IpAddress& ip,
                                 std::function<void(DnsblObservation&&)> done) {
   const DnsName name = *dnsbl_query_name(lists_[index].list, ip, key_);
   paced(index, [this, index, name, done = std::move(done)]() mutable {
-    ask_(name, RrType::a, [this, index, name, done = std::move(done)](const Reply& reply) mutable {
-      DnsblObservation observation;
-      observation.zone = lists_[index].list.zone;
-      if (reply.status == ReplyStatus::nxdomain) {
-        observation.outcome = Outcome::nxdomain;
-        return done(std::move(observation));
-      }
-      if (reply.status != ReplyStatus::noerror) {
-        observation.failure = describe_failure(reply);
-        return done(std::move(observation));
-      }
-      observation.answers = addresses_in(reply, name);
-      observation.outcome = observation.answers.empty() ? Outcome::nodata : Outcome::found;
-      const bool listed = read_dnsbl_answer(lists_[index].list, observation.answers).kind ==
-                          DnsblReading::Kind::listed;
-      if (!listed) return done(std::move(observation));
-      // The list's own words for the listing; without them it still counts.
-      paced(index,
-            [this, name, observation = std::move(observation), done = std::move(done)]() mutable {
-              ask_(name, RrType::txt,
-                   [name, observation = std::move(observation),
-                    done = std::move(done)](const Reply& txt) mutable {
-                     if (txt.status == ReplyStatus::noerror) {
-                       for (const dns::Record* record :
-                            dns::follow_chain(txt.message, name, RrType::txt).records) {
-                         observation.reason = record->text;
-                         break;
-                       }
-                     }
-                     done(std::move(observation));
-                   });
-            });
-    });
+    ask_(
+        name, RrType::a,
+        [this, index, name, done = std::move(done)](const Reply& reply) mutable {
+          DnsblObservation observation;
+          observation.zone = lists_[index].list.zone;
+          if (reply.status == ReplyStatus::nxdomain) {
+            observation.outcome = Outcome::nxdomain;
+            return done(std::move(observation));
+          }
+          if (reply.status != ReplyStatus::noerror) {
+            observation.failure = describe_failure(reply);
+            return done(std::move(observation));
+          }
+          observation.answers = addresses_in(reply, name);
+          observation.outcome = observation.answers.empty() ? Outcome::nodata : Outcome::found;
+          const bool listed = read_dnsbl_answer(lists_[index].list, observation.answers).kind ==
+                              DnsblReading::Kind::listed;
+          if (!listed) return done(std::move(observation));
+          // The list's own words for the listing; without them it still counts.
+          paced(index, [this, name, observation = std::move(observation),
+                        done = std::move(done)]() mutable {
+            ask_(
+                name, RrType::txt,
+                [name, observation = std::move(observation),
+                 done = std::move(done)](const Reply& txt) mutable {
+                  if (txt.status == ReplyStatus::noerror) {
+                    for (const dns::Record* record :
+                         dns::follow_chain(txt.message, name, RrType::txt).records) {
+                      observation.reason = record->text;
+                      break;
+                    }
+                  }
+                  done(std::move(observation));
+                },
+                true);
+          });
+        },
+        true);
   });
 }
 

@@ -27,7 +27,10 @@ void refuse_public_resolvers(const std::vector<std::string>& servers);
 
 class BlocklistChecker {
  public:
-  using Ask = std::function<void(const DnsName&, dns::RrType, std::function<void(const Reply&)>)>;
+  /// Sends a query. `proven`: false for a list not yet shown to answer (the
+  /// self-test), whose silence says nothing of the resolver's load.
+  using Ask = std::function<void(const DnsName&, dns::RrType, std::function<void(const Reply&)>,
+                                 bool proven)>;
 
   /// `lists`: those to ask; `key`: the DQS-style key for lists with a
   /// key_zone (empty: none).
