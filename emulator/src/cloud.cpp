@@ -9,14 +9,16 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <provision/ptr_client.hpp>
-#include <provision/signing.hpp>
+#include "acs_verifier.hpp"
+#include "ptr_rules.hpp"
 
 namespace rdns::emulator {
 namespace {
 
 using namespace std::chrono_literals;
 using provision::ActionSpec;
+// Query parameters in the order sent, decoded.
+using Params = std::vector<std::pair<std::string, std::string>>;
 
 constexpr auto kClockWindow = 15min;  // the documented x-acs-date tolerance
 constexpr const char* kMismatch =
@@ -28,33 +30,9 @@ std::string lower(std::string text) {
   return text;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out.push_back(static_cast<char>(high * 16 + low));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(text[i]);
-  }
-  return out;
-}
-
 // The query of a request target, decoded, in the order sent.
-provision::Params parse_query(const std::string& target) {
-  provision::Params params;
+Params parse_query(const std::string& target) {
+  Params params;
   const auto mark = target.find('?');
   if (mark == std::string::npos) return params;
   std::string_view rest(target);
@@ -64,8 +42,9 @@ provision::Params parse_query(const std::string& target) {
     const std::string_view pair = rest.substr(0, amp);
     const auto eq = pair.find('=');
     if (!pair.empty()) {
-      params.emplace_back(percent_decode(pair.substr(0, eq)),
-                          eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1)));
+      params.emplace_back(
+          acs::percent_decode(pair.substr(0, eq)),
+          eq == std::string_view::npos ? "" : acs::percent_decode(pair.substr(eq + 1)));
     }
     if (amp == std::string_view::npos) break;
     rest.remove_prefix(amp + 1);
@@ -109,7 +88,7 @@ std::string zone_for(const std::vector<std::string>& zones, const std::string& n
 Json record_json(const StoredPtr& record) {
   return {{"RecordId", record.id},
           {"IpAddress", record.ip},
-          {"RR", provision::reverse_name(record.ip)},
+          {"RR", rules::reverse_name(record.ip)},
           {"Type", "PTR"},
           {"Value", record.value},
           {"TTL", record.ttl},
@@ -298,7 +277,7 @@ Reply Cloud::admin(const Incoming& request, const std::string& path) {
 }
 
 Reply Cloud::api(const Incoming& request) {
-  const provision::Params query_list = parse_query(request.target);
+  const Params query_list = parse_query(request.target);
   std::map<std::string, std::string> query(query_list.begin(), query_list.end());
   const bool v3 = header(request, "authorization").starts_with("ACS3-HMAC-SHA256 ");
   const std::string action = v3 ? header(request, "x-acs-action") : param(query, "Action");
@@ -380,7 +359,17 @@ std::optional<Reply> Cloud::authenticate(const Incoming& request,
                      std::string("The header ") + required + " is missing or not signed.");
       }
     }
-    if (header(request, "x-acs-content-sha256") != provision::sha256_hex(request.body)) {
+    if (!acs::signed_names_canonical(signed_names)) {
+      return error(400, "IncompleteSignature",
+                   "SignedHeaders must be lower-case names in sorted order.");
+    }
+    for (const auto& [name, value] : request.headers) {
+      if (name.starts_with("x-acs-") &&
+          std::find(signed_names.begin(), signed_names.end(), name) == signed_names.end()) {
+        return error(400, "IncompleteSignature", "The header " + name + " is not signed.");
+      }
+    }
+    if (header(request, "x-acs-content-sha256") != acs::hex_sha256(request.body)) {
       return error(400, "InvalidParameter.ContentSHA256",
                    "x-acs-content-sha256 does not match the body.");
     }
@@ -417,22 +406,12 @@ std::optional<Reply> Cloud::authenticate(const Incoming& request,
     return error(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
   }
 
-  std::string expected;
-  if (v3) {
-    provision::SignableRequest signable;
-    signable.method = request.method;
-    signable.path = request.target.substr(0, request.target.find('?'));
-    signable.query = parse_query(request.target);
-    for (const auto& name : signed_names)
-      signable.headers.emplace_back(name, header(request, name));
-    signable.body = request.body;
-    expected = provision::sign_v3(signable, key->id, key->secret).signature;
-  } else {
-    provision::Params unsigned_params = parse_query(request.target);
-    std::erase_if(unsigned_params, [](const auto& p) { return p.first == "Signature"; });
-    expected = provision::sign_v2(request.method, unsigned_params, key->secret);
-  }
-  if (!provision::signatures_equal(signature, expected)) {
+  const std::string expected =
+      v3 ? acs::v3_signature(acs::v3_canonical_request(request.method, request.target,
+                                                       request.headers, signed_names, request.body),
+                             key->secret)
+         : acs::v2_signature(request.method, request.target, key->secret);
+  if (!acs::same_signature(signature, expected)) {
     return error(400, "SignatureDoesNotMatch",
                  "Specified signature is not matched with our calculation.");
   }
@@ -441,7 +420,7 @@ std::optional<Reply> Cloud::authenticate(const Incoming& request,
                  key->sts_token.empty() ? "This key takes no security token."
                                         : "The security token is missing or wrong.");
   }
-  const long long when = provision::parse_iso8601_utc(timestamp);
+  const long long when = acs::utc_seconds(timestamp);
   const auto now = std::chrono::system_clock::now();
   const auto sent = std::chrono::system_clock::time_point(std::chrono::seconds(when));
   if (when < 0) return error(400, "InvalidTimeStamp.Format", "The timestamp is malformed.");
@@ -499,7 +478,7 @@ bool Cloud::owns(const Account& account, const std::string& region, const std::s
 
 std::string Cloud::token_for(const Account& account, const std::string& root) const {
   // Deterministic per account and domain, so a person can publish it once.
-  return "emu-" + provision::sha256_hex("rdns-emulator|" + account.id + "|" + root).substr(0, 32);
+  return "emu-" + acs::hex_sha256("rdns-emulator|" + account.id + "|" + root).substr(0, 32);
 }
 
 std::optional<Reply> Cloud::check_ttl(const std::string& text, int& ttl) {
@@ -519,10 +498,10 @@ std::optional<Reply> Cloud::check_value(const Caller& caller, const std::string&
   if (value.find('*') != std::string::npos) {
     return error(400, "InvalidParameter.Value", "Wildcard domain names are not supported.");
   }
-  if (!provision::is_valid_ptr_value(value)) {
+  if (!rules::acceptable_value(value)) {
     return error(400, "InvalidParameter.Value", "The record value must be a valid domain name.");
   }
-  const std::string root = provision::root_domain(value);
+  const std::string root = rules::root_domain(value);
   const std::string fqdn = config_.verify_host + "." + root;
   const std::string token = token_for(*caller.account, root);
   std::optional<std::vector<std::string>> texts;
@@ -542,7 +521,7 @@ std::optional<Reply> Cloud::check_value(const Caller& caller, const std::string&
 
 void Cloud::publish(const StoredPtr& record, bool present) {
   if (config_.knot.empty()) return;
-  const std::string name = provision::reverse_name(record.ip);
+  const std::string name = rules::reverse_name(record.ip);
   const std::string zone = zone_for(config_.zones, name);
   if (zone.empty()) {
     log_("publish: no configured zone holds " + name + "; not published");
@@ -573,11 +552,11 @@ Reply Cloud::create(Caller& caller) {
   if (!is_ipv4(ip)) {
     return error(400, "InvalidParameter.IpAddress", "Only IPv4 addresses are supported.");
   }
-  int ttl = provision::kDefaultPtrTtl;
+  int ttl = rules::kDefaultTtl;
   if (auto refused = check_ttl(param(caller.params, spec.wire("ttl")), ttl)) return *refused;
-  if (lower(strip_dot(name)) != provision::reverse_name(ip)) {
+  if (lower(strip_dot(name)) != rules::reverse_name(ip)) {
     return error(400, "InvalidParameter.RR",
-                 "The PTR record name must be " + provision::reverse_name(ip) + ".");
+                 "The PTR record name must be " + rules::reverse_name(ip) + ".");
   }
   if (!owns(*caller.account, region, ip)) return error(400, "PtrIpInfoMismatch", kMismatch);
   for (const auto& record : records_) {
@@ -701,10 +680,10 @@ Reply Cloud::remove(Caller& caller) {
 Reply Cloud::verify_txt(Caller& caller) {
   const ActionSpec& spec = config_.actions.verify_txt;
   const std::string domain = param(caller.params, spec.wire("domain"));
-  if (domain.empty() || !provision::is_valid_ptr_value(domain)) {
+  if (domain.empty() || !rules::acceptable_value(domain)) {
     return error(400, "InvalidParameter.DomainName", "DomainName must be a domain name.");
   }
-  const std::string root = provision::root_domain(domain);
+  const std::string root = rules::root_domain(domain);
   return ok({{"DomainName", root},
              {"RR", config_.verify_host},
              {"Value", token_for(*caller.account, root)}});

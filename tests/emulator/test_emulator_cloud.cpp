@@ -33,7 +33,7 @@ struct RawAnswer {
 // A V3-signed DescribePtrRecords made by hand, so a test can change the
 // request after signing it.
 RawAnswer raw_v3(const EmulatorProcess& emulator, const std::string& region_sent,
-                 const std::string& secret) {
+                 const std::string& secret, const std::string& unsigned_header = {}) {
   const std::string host = emulator.endpoint().substr(7);
   SignableRequest request;
   request.method = "POST";
@@ -51,6 +51,7 @@ RawAnswer raw_v3(const EmulatorProcess& emulator, const std::string& region_sent
   }
   headers = curl_slist_append(headers, ("Authorization: " + signature.authorization).c_str());
   headers = curl_slist_append(headers, "Content-Type:");
+  if (!unsigned_header.empty()) headers = curl_slist_append(headers, unsigned_header.c_str());
   const std::string url = emulator.endpoint() + "/?RegionId=" + region_sent;
   std::string body;
   CURL* curl = curl_easy_init();
@@ -103,6 +104,11 @@ TEST_CASE("emulator verifies V3 signatures", "[emulator][signing]") {
   CHECK(tampered.body["Code"] == "SignatureDoesNotMatch");
   const RawAnswer wrong_key = raw_v3(emulator, rdns::test::kRegion, "not-the-secret");
   CHECK(wrong_key.body["Code"] == "SignatureDoesNotMatch");
+  // Every x-acs-* header is signed: one slipped in after signing is refused.
+  const RawAnswer smuggled = raw_v3(emulator, rdns::test::kRegion, rdns::test::kPlantedSecret,
+                                    "x-acs-security-token: STS.smuggled");
+  CHECK(smuggled.status == 400);
+  CHECK(smuggled.body["Code"] == "IncompleteSignature");
 }
 
 TEST_CASE("emulator accepts V2 and V3 requests of the client", "[emulator][signing]") {
