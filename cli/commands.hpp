@@ -23,12 +23,6 @@ enum ExitCode : int {
   kExitPluginUnknown = 3,  ///< `check`: the Nagios UNKNOWN state, also for bad flags
 };
 
-/// A check refused the command and printed why, line by line (exit 1).
-class Refused : public Error {
- public:
-  using Error::Error;
-};
-
 /// State shared by the commands of one invocation.
 struct Context {
   int exit_code = kExitOk;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <provision/engine.hpp>
 #include <run/run.hpp>
 #include <util/error.hpp>
 #include <util/paths.hpp>
@@ -185,7 +186,8 @@ int main(int argc, char** argv) {
     // Another command holds the database (audit, runs prune, a ptr write).
     std::fprintf(stderr, "rdnsctl: %s\n", printable(locked.what()).c_str());
     code = rdns::cli::kExitLocked;
-  } catch (const rdns::cli::Refused& refused) {
+  } catch (const rdns::provision::Refused& refused) {
+    // A write refused by the pre-write checks, whose failures were printed.
     std::fprintf(stderr, "rdnsctl: %s\n", printable(refused.what()).c_str());
     code = rdns::cli::kExitFindings;
   } catch (const rdns::Error& error) {

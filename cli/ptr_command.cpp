@@ -1,11 +1,10 @@
-// rdnsctl ptr: the PTR provisioning workflow. Every write goes through
-// provision::check_ptr_write first, and every write is followed by polling
-// the configured resolver until the new answer is visible or --wait passes.
+// rdnsctl ptr: the flags, the clients of one invocation and the commands on
+// one IP. The provisioning engine (provision/engine.hpp) does the work of the
+// commands that write; this file builds it and prints what it reports.
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -15,9 +14,9 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <audit/lookup.hpp>
-#include <provision/api_error.hpp>
 #include <provision/credentials.hpp>
 #include <provision/provider.hpp>
 #include <provision/ptr_client.hpp>
@@ -121,6 +120,8 @@ class ResolverDns : public provision::DnsView {
   audit::LookupClient lookup_;
 };
 
+/// The provider and the DNS view of the shared flags: the one place a
+/// provider is built.
 PtrSession open_client(const PtrOptions& options) {
   PtrSession session;
   const CloudConnection& connection = options.connection;
@@ -144,10 +145,6 @@ void print_record(const provision::PtrRecord& record, const char* managed = null
               managed == nullptr ? "" : managed);
 }
 
-std::string lower(std::string text) {
-  return lower_name(std::move(text));
-}
-
 /// The one record of ip, if any.
 std::optional<provision::PtrRecord> record_of(provision::PtrProvider& provider,
                                               const std::string& ip) {
@@ -157,93 +154,94 @@ std::optional<provision::PtrRecord> record_of(provision::PtrProvider& provider,
   return std::nullopt;
 }
 
-provision::PtrRecord require_record(provision::PtrProvider& provider, const std::string& ip) {
-  auto record = record_of(provider, ip);
-  if (!record) throw Error(Errc::input, ip + " has no PTR record in this account and region");
-  return *record;
-}
-
-const char* state_name(const provision::RecordState& state) {
-  if (!state.exists) return "no record";
-  return state.status == provision::PtrStatus::enabled ? "enabled" : "disabled";
-}
-
-/// Whether the remote state shows what op meant to do.
-bool shows_result(const db::PtrOperationRecord& op, const provision::RecordState& now) {
-  if (op.action == "create" || op.action == "update") {
-    return now.exists && lower(now.value) == lower(op.value) && now.ttl == op.ttl;
-  }
-  if (op.action == "delete") return !now.exists;
-  const auto wanted =
-      op.action == "enable" ? provision::PtrStatus::enabled : provision::PtrStatus::disabled;
-  return now.exists && now.status == wanted;
-}
-
-/// When op's intent was stored (its created_at, UTC).
-std::chrono::system_clock::time_point started_at(const db::PtrOperationRecord& op) {
-  std::tm parts{};
-  if (::strptime(op.created_at.c_str(), "%Y-%m-%dT%H:%M:%SZ", &parts) == nullptr) {
-    return std::chrono::system_clock::time_point{};  // unreadable: long past
-  }
-  return std::chrono::system_clock::from_time_t(::timegm(&parts));
-}
-
-/// Settles one operation a crash left pending by describing the remote
-/// state: if the cloud shows what the operation meant to do, it happened.
-/// The killed process's call may still be on its way or being carried out,
-/// so "not applied" is concluded only once it would have timed out.
-void reconcile(PtrSession& session, const db::PtrOperationRecord& op) {
-  auto now = provision::state_of(session.provider->read(op.ip), op.ip);
-  bool done = shows_result(op, now);
-  // A second of slack: created_at is stored to the second.
-  const auto settled = started_at(op) + session.in_flight + 1s;
-  if (!done && std::chrono::system_clock::now() < settled) {
+/// Prints what the engine reports: refusals, warnings and the journal's
+/// notes on stderr, visibility and staged-change steps on stdout.
+class EnginePrinter final : public provision::EngineObserver {
+ public:
+  void in_flight(const provision::JournalOperation& op, std::chrono::seconds watch) override {
     std::fprintf(stderr,
-                 "rdnsctl: journal: operation %lld (%s %s %s) may still be in flight; watching "
-                 "the cloud for up to %lld s\n",
-                 static_cast<long long>(op.id), op.action.c_str(), escape_text(op.ip).c_str(),
-                 escape_text(op.value).c_str(),
-                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
-                                            settled - std::chrono::system_clock::now())
-                                            .count()));
-    while (!done && std::chrono::system_clock::now() < settled) {
-      std::this_thread::sleep_for(500ms);
-      now = provision::state_of(session.provider->read(op.ip), op.ip);
-      done = shows_result(op, now);
-    }
+                 "rdnsctl: journal: operation %s may still be in flight; watching the cloud for "
+                 "up to %lld s\n",
+                 describe(op).c_str(), static_cast<long long>(watch.count()));
   }
-  const std::string seen =
-      now.exists ? fmt::format("{} TTL {} {}", now.value, now.ttl, state_name(now)) : "no record";
-  session.journal->finish(op.id, done ? "done" : "not_applied",
-                          "reconciled after an interruption: the cloud shows " + seen, {},
-                          done ? now.record_id : std::string());
-  if (done) session.journal->set_managed(session.region, op.ip, op.action != "delete");
-  std::fprintf(stderr,
-               "rdnsctl: journal: operation %lld (%s %s %s) was interrupted; the cloud shows %s, "
-               "so it is %s\n",
-               static_cast<long long>(op.id), op.action.c_str(), escape_text(op.ip).c_str(),
-               escape_text(op.value).c_str(), escape_text(seen).c_str(),
-               done ? "done" : "not applied");
-}
+  void reconciled(const provision::JournalOperation& op, const std::string& seen,
+                  bool done) override {
+    std::fprintf(stderr,
+                 "rdnsctl: journal: operation %s was interrupted; the cloud shows %s, so it is "
+                 "%s\n",
+                 describe(op).c_str(), escape_text(seen).c_str(), done ? "done" : "not applied");
+  }
+  void checked(const provision::WriteCheck& check) override {
+    for (const auto& warning : check.warnings) {
+      std::fprintf(stderr, "rdnsctl: WARNING: %s\n", escape_text(warning).c_str());
+    }
+    for (const auto& failure : check.failures) refused(failure.message);
+  }
+  void refused(const std::string& reason) override {
+    std::fprintf(stderr, "rdnsctl: refused: %s\n", escape_text(reason).c_str());
+  }
+  void change_abandoned(const std::string& ip) override {
+    std::fprintf(stderr, "rdnsctl: %s: the staged change of this IP is abandoned\n",
+                 escape_text(ip).c_str());
+  }
+  void visibility(const provision::Visibility& result) override {
+    if (result.visible) {
+      std::printf("%s: visible in DNS after %.1fs\n", escape_text(result.ip).c_str(),
+                  result.seconds);
+    } else {
+      std::printf(
+          "%s: not visible in DNS after %.1fs (resolver still answers %s; caches may hold "
+          "the old answer up to its TTL)\n",
+          escape_text(result.ip).c_str(), result.seconds, escape_text(result.last_answer).c_str());
+    }
+    std::fflush(stdout);
+  }
+  void apply_progress(const provision::ApplyProgress& progress) override;
+  void stage_step(const provision::StagedChange& stage, const std::string& text) override {
+    std::printf("%s: [%s] %s\n", escape_text(stage.ip).c_str(), stage.stage.c_str(),
+                escape_text(text).c_str());
+    std::fflush(stdout);
+  }
 
-/// Whether the step puts a value into DNS that the cloud does not serve now
-/// (a TTL change of the served value publishes nothing new).
-bool publishes_new_value(const WriteStep& step) {
-  if (step.action == "create") return true;
-  if (step.action != "update" && step.action != "enable") return false;
-  const auto& before = step.before;
-  return !before.exists || before.status != provision::PtrStatus::enabled ||
-         lower(before.value) != lower(step.value);
+ private:
+  static std::string describe(const provision::JournalOperation& op) {
+    return fmt::format("{} ({} {} {})", op.id, op.action, escape_text(op.ip),
+                       escape_text(op.value));
+  }
+
+  /// Written to a file or a pipe, stdout is block-buffered: a kill would lose
+  /// the record of how far an apply got, so stderr gets it line by line.
+  bool progress_on_stderr_ = ::isatty(STDOUT_FILENO) == 0;
+};
+
+void EnginePrinter::apply_progress(const provision::ApplyProgress& progress) {
+  const std::string ip = escape_text(progress.ip);
+  switch (progress.phase) {
+    case provision::ApplyProgress::Phase::writing:
+      if (progress_on_stderr_) {
+        std::fprintf(stderr, "rdnsctl: apply: %zu of %zu: %s %s %s\n", progress.position,
+                     progress.total, progress.journal_action.c_str(), ip.c_str(),
+                     escape_text(progress.value).c_str());
+      }
+      break;
+    case provision::ApplyProgress::Phase::failed:
+      std::fprintf(stderr,
+                   "rdnsctl: %s: %s failed; stopped after %zu of %zu (re-run apply to go on)\n",
+                   ip.c_str(), progress.journal_action.c_str(), progress.done, progress.total);
+      break;
+    case provision::ApplyProgress::Phase::written:
+      if (progress_on_stderr_) {
+        std::fprintf(stderr, "rdnsctl: apply: %zu of %zu done: operation %lld\n", progress.position,
+                     progress.total, static_cast<long long>(progress.operation));
+      }
+      std::printf("%c %s: %s %s (operation %lld)\n", plan_sign(progress.action), ip.c_str(),
+                  progress.journal_action.c_str(), escape_text(progress.value).c_str(),
+                  static_cast<long long>(progress.operation));
+      break;
+  }
 }
 
 }  // namespace
-
-std::string lower_name(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
 
 PtrSession open_session(const PtrOptions& options, SessionUse use) {
   PtrSession session = open_client(options);
@@ -251,132 +249,19 @@ PtrSession open_session(const PtrOptions& options, SessionUse use) {
     const std::filesystem::path path = database_path(options.db);
     session.lock.emplace(run::lock_database(path));
     session.journal = std::make_unique<db::PtrJournal>(db::PtrJournal::open(path));
-    for (const auto& op : session.journal->pending(session.region)) reconcile(session, op);
+    session.engine_journal = std::make_unique<db::EngineJournal>(*session.journal);
+    session.clock = std::make_unique<provision::SystemClock>();
+    session.printer = std::make_unique<EnginePrinter>();
+    provision::EngineSettings settings;
+    settings.region = session.region;
+    settings.in_flight = session.in_flight;
+    settings.wait = std::chrono::milliseconds(static_cast<long>(options.wait * 1000));
+    session.engine = std::make_unique<provision::Engine>(*session.provider, *session.engine_journal,
+                                                         *session.dns, *session.clock,
+                                                         *session.printer, std::move(settings));
+    session.engine->reconcile();
   }
   return session;
-}
-
-provision::WriteCheck check_write(PtrSession& session, const std::string& ip,
-                                  const std::string& name, std::optional<int> ttl,
-                                  bool allow_unconfirmed) {
-  provision::WriteCheckOptions check_options;
-  check_options.allow_unconfirmed = allow_unconfirmed;
-  provision::WriteCheck check =
-      provision::check_ptr_write(*session.provider, *session.dns, ip, name, ttl, check_options);
-  if (report_check(check)) session.checked.emplace(ip, lower(check.name));
-  return check;
-}
-
-std::optional<std::string> change_in_progress(PtrSession& session, const std::string& ip) {
-  const auto stage = session.journal->stage(session.region, ip);
-  if (!stage) return std::nullopt;
-  return fmt::format(
-      "{}: a change to {} is in progress (stage {}); finish it first with rdnsctl ptr change {} "
-      "{}, or delete the record",
-      ip, stage->value, stage->stage, ip, stage->value);
-}
-
-std::int64_t journaled_write(PtrSession& session, const WriteStep& step) {
-  // A delete ends a staged change of the IP; any other write would be
-  // overwritten by it.
-  if (step.action != "delete" && step.source != "ptr change") {
-    if (auto change = change_in_progress(session, step.ip)) throw Error(Errc::usage, *change);
-  }
-  if (publishes_new_value(step) && !session.checked.contains({step.ip, lower(step.value)}) &&
-      !check_write(session, step.ip, step.value, step.ttl, step.allow_unconfirmed).ok()) {
-    throw Refused(Errc::usage, fmt::format("{}: {} of {} refused by the pre-write checks", step.ip,
-                                           step.action, step.value));
-  }
-  db::PtrOperationRecord op;
-  op.source = step.source;
-  op.action = step.action;
-  op.region = session.region;
-  op.ip = step.ip;
-  op.record_id = step.before.record_id;
-  op.value = step.value;
-  op.ttl = step.ttl;
-  if (step.before.exists) {
-    op.previous_value = step.before.value;
-    op.previous_ttl = step.before.ttl;
-    op.previous_status = state_name(step.before);
-  }
-  // The intent is durable before the call: a crash from here on leaves a
-  // pending row that the next run reconciles.
-  const std::int64_t id = session.journal->begin(op);
-  std::string record_id = step.before.record_id;
-  try {
-    auto& provider = *session.provider;
-    if (step.action == "create" || step.action == "update") {
-      // A create writes with no current record; an update replaces it.
-      record_id = provider.write(step.ip, step.value, step.ttl,
-                                 step.action == "create" ? std::string() : record_id);
-    } else if (step.action == "delete") {
-      provider.remove(step.ip, record_id);
-    } else {
-      provider.set_status(
-          step.ip, record_id,
-          step.action == "enable" ? provision::PtrStatus::enabled : provision::PtrStatus::disabled);
-    }
-  } catch (const provision::ApiError& error) {
-    session.journal->finish(id, "failed", error.what(), error.request_id());
-    throw;
-  }
-  session.journal->finish(id, "done", "ok", session.provider->last_request_id(), record_id);
-  session.journal->set_managed(session.region, step.ip, step.action != "delete");
-  if (step.action == "delete" && session.journal->stage(session.region, step.ip)) {
-    session.journal->clear_stage(session.region, step.ip);
-    std::fprintf(stderr, "rdnsctl: %s: the staged change of this IP is abandoned\n",
-                 escape_text(step.ip).c_str());
-  }
-  return id;
-}
-
-/// Polls the resolver until ip's PTR is exactly name (or, with an empty name,
-/// gone) or wait passes; prints which. Caches between the cloud's servers and
-/// the resolver may hold the old answer up to its TTL, so "not yet" is a
-/// report, not an error.
-bool wait_visible(provision::DnsView& dns, const std::string& ip, const std::string& name,
-                  double wait_seconds) {
-  const auto start = std::chrono::steady_clock::now();
-  const auto deadline = start + std::chrono::milliseconds(static_cast<long>(wait_seconds * 1000));
-  std::string last;
-  for (;;) {
-    const provision::DnsAnswer answer = dns.ptr(ip);
-    bool visible = false;
-    if (name.empty()) {
-      visible = answer.outcome == provision::DnsAnswer::Outcome::nxdomain ||
-                answer.outcome == provision::DnsAnswer::Outcome::nodata;
-    } else {
-      visible = answer.values.size() == 1 && lower(answer.values.front()) == lower(name);
-    }
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (visible) {
-      std::printf("%s: visible in DNS after %.1fs\n", ip.c_str(), elapsed);
-      return true;
-    }
-    last = answer.values.empty() ? (answer.failure.empty() ? "no PTR" : answer.failure)
-                                 : escape_text(answer.values.front());
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::printf(
-          "%s: not visible in DNS after %.1fs (resolver still answers %s; caches may hold "
-          "the old answer up to its TTL)\n",
-          ip.c_str(), elapsed, last.c_str());
-      return false;
-    }
-    std::this_thread::sleep_for(500ms);
-  }
-}
-
-/// Prints each failed rule and warning to stderr; true when the write may go on.
-bool report_check(const provision::WriteCheck& check) {
-  for (const auto& warning : check.warnings) {
-    std::fprintf(stderr, "rdnsctl: WARNING: %s\n", escape_text(warning).c_str());
-  }
-  for (const auto& failure : check.failures) {
-    std::fprintf(stderr, "rdnsctl: refused: %s\n", escape_text(failure.message).c_str());
-  }
-  return check.ok();
 }
 
 namespace {
@@ -446,8 +331,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
   show->add_option("ip", options->ip, "IPv4 address")->required();
   show->callback([options, ctx] {
     PtrSession session = open_session(*options, SessionUse::read);
-    const auto record = record_of(*session.provider, options->ip);
-    if (record) {
+    if (const auto record = record_of(*session.provider, options->ip)) {
       print_record(*record);
     } else {
       std::printf("%s\t-\tno record\n", escape_text(options->ip).c_str());
@@ -475,41 +359,36 @@ void add_ptr_command(CLI::App& app, Context& context) {
                 "Write even when the name's A record does not hold the IP (FCrDNS will fail)");
   set->callback([options, ctx] {
     PtrSession session = open_session(*options, SessionUse::write);
-    const provision::WriteCheck check =
-        check_write(session, options->ip, options->name, options->ttl, options->allow_unconfirmed);
-    if (!check.ok()) {
-      ctx->exit_code = kExitFindings;
-      return;
-    }
-    const auto existing = record_of(*session.provider, options->ip);
-    const bool same_value = existing && lower(existing->value) == lower(check.name);
-    // Without --ttl the record already holding the value keeps its TTL, as in plans.
-    if (same_value && (existing->ttl == check.ttl || !options->ttl)) {
-      std::printf("%s: unchanged (%s, TTL %d): nothing written\n", options->ip.c_str(),
-                  escape_text(check.name).c_str(), existing->ttl);
-    } else {
-      const auto before =
-          existing ? provision::state_of({*existing}, options->ip) : provision::RecordState{};
-      const WriteStep step{
-          "ptr set", existing ? "update" : "create", options->ip, check.name, check.ttl,
-          before,    options->allow_unconfirmed};
-      const std::int64_t id = journaled_write(session, step);
-      const auto op = session.journal->find(id);
-      if (existing) {
+    auto& engine = *session.engine;
+    const provision::SetResult result =
+        engine.set({options->ip, options->name, options->ttl, options->allow_unconfirmed});
+    const auto& existing = result.existing;
+    const std::string name = escape_text(result.check.name);
+    switch (result.outcome) {
+      case provision::SetResult::Outcome::refused:
+        ctx->exit_code = kExitFindings;
+        return;
+      case provision::SetResult::Outcome::unchanged:
+        std::printf("%s: unchanged (%s, TTL %d): nothing written\n", options->ip.c_str(),
+                    name.c_str(), existing->ttl);
+        break;
+      case provision::SetResult::Outcome::updated:
         std::printf("%s: updated %s -> %s, TTL %d (%s, operation %lld)\n", options->ip.c_str(),
-                    escape_text(existing->value).c_str(), escape_text(check.name).c_str(),
-                    check.ttl, escape_text(op->record_id).c_str(), static_cast<long long>(id));
-      } else {
+                    escape_text(existing->value).c_str(), name.c_str(), result.check.ttl,
+                    escape_text(result.written.record_id).c_str(),
+                    static_cast<long long>(result.written.operation));
+        break;
+      case provision::SetResult::Outcome::created:
         std::printf("%s: created %s, TTL %d (%s, operation %lld)\n", options->ip.c_str(),
-                    escape_text(check.name).c_str(), check.ttl, escape_text(op->record_id).c_str(),
-                    static_cast<long long>(id));
-      }
+                    name.c_str(), result.check.ttl, escape_text(result.written.record_id).c_str(),
+                    static_cast<long long>(result.written.operation));
+        break;
     }
     if (existing && existing->status == provision::PtrStatus::disabled) {
       std::printf("%s: the record is disabled; rdnsctl ptr enable %s serves it\n",
                   options->ip.c_str(), options->ip.c_str());
     } else {
-      wait_visible(*session.dns, options->ip, check.name, options->wait);
+      engine.wait_visible(options->ip, result.check.name);
     }
     ctx->exit_code = kExitOk;
   });
@@ -522,26 +401,21 @@ void add_ptr_command(CLI::App& app, Context& context) {
     command->add_option("ip", options->ip, "IPv4 address")->required();
     command->callback([options, ctx, enable] {
       PtrSession session = open_session(*options, SessionUse::write);
-      const provision::PtrRecord record = require_record(*session.provider, options->ip);
-      if (enable) {
-        // Enabling publishes the value again, so it must pass what a new write would.
-        if (!check_write(session, options->ip, record.value, record.ttl, false).ok()) {
-          ctx->exit_code = kExitFindings;
-          return;
-        }
-      }
+      auto& engine = *session.engine;
       const auto status = enable ? provision::PtrStatus::enabled : provision::PtrStatus::disabled;
-      if (record.status == status) {
+      const provision::StatusResult result = engine.set_status(options->ip, status);
+      if (result.refused) {
+        ctx->exit_code = kExitFindings;
+        return;
+      }
+      if (result.already) {
         std::printf("%s: already %s\n", options->ip.c_str(), status_name(status));
       } else {
-        const std::int64_t id = journaled_write(
-            session, WriteStep{enable ? "ptr enable" : "ptr disable", enable ? "enable" : "disable",
-                               options->ip, record.value, record.ttl,
-                               provision::state_of({record}, options->ip)});
         std::printf("%s: %s (%s, operation %lld)\n", options->ip.c_str(), status_name(status),
-                    escape_text(record.record_id).c_str(), static_cast<long long>(id));
+                    escape_text(result.record.record_id).c_str(),
+                    static_cast<long long>(result.written.operation));
       }
-      wait_visible(*session.dns, options->ip, enable ? record.value : std::string(), options->wait);
+      engine.wait_visible(options->ip, enable ? result.record.value : std::string());
       if (!enable)
         std::printf("%s: a disabled record is still billed daily\n", options->ip.c_str());
       ctx->exit_code = kExitOk;
@@ -552,14 +426,12 @@ void add_ptr_command(CLI::App& app, Context& context) {
   remove->add_option("ip", options->ip, "IPv4 address")->required();
   remove->callback([options, ctx] {
     PtrSession session = open_session(*options, SessionUse::write);
-    const provision::PtrRecord record = require_record(*session.provider, options->ip);
-    const std::int64_t id =
-        journaled_write(session, WriteStep{"ptr delete", "delete", options->ip, std::string(), 0,
-                                           provision::state_of({record}, options->ip)});
+    const provision::RemoveResult result = session.engine->remove(options->ip);
     std::printf("%s: deleted %s (%s, operation %lld)\n", options->ip.c_str(),
-                escape_text(record.value).c_str(), escape_text(record.record_id).c_str(),
-                static_cast<long long>(id));
-    wait_visible(*session.dns, options->ip, std::string(), options->wait);
+                escape_text(result.record.value).c_str(),
+                escape_text(result.record.record_id).c_str(),
+                static_cast<long long>(result.written.operation));
+    session.engine->wait_visible(options->ip, std::string());
     ctx->exit_code = kExitOk;
   });
 
