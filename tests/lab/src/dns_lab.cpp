@@ -391,6 +391,17 @@ std::string knot_config(const std::filesystem::path& work, const std::filesystem
         << "    address: 127.0.0.0/8\n"
         << "    action: update\n";
   }
+  if (updates == Updates::tsig) {
+    out << "key:\n"
+        << "  - id: " << kLabTsigKeyName << "\n"
+        << "    algorithm: hmac-sha256\n"
+        << "    secret: " << kLabTsigSecret << "\n"
+        << "acl:\n"
+        << "  - id: loopback_update\n"
+        << "    address: 127.0.0.0/8\n"
+        << "    key: " << kLabTsigKeyName << "\n"
+        << "    action: [update, transfer]\n";
+  }
   out << "zone:\n"
       // An empty root, so a name outside every sample zone is NXDOMAIN.
       << "  - domain: \".\"\n"
@@ -398,7 +409,7 @@ std::string knot_config(const std::filesystem::path& work, const std::filesystem
   for (const auto& zone : zones) {
     out << "  - domain: \"" << zone << "\"\n"
         << "    file: " << quoted(zones_dir / (zone.substr(0, zone.size() - 1) + ".zone")) << "\n";
-    if (updates == Updates::from_loopback) out << "    acl: loopback_update\n";
+    if (updates != Updates::refused) out << "    acl: loopback_update\n";
   }
   return out.str();
 }
@@ -583,6 +594,12 @@ void DnsLab::stop() noexcept {
 DnsLab& shared_lab() {
   // Function-local: started on first use, destroyed (servers stopped) at exit.
   static DnsLab lab(std::filesystem::path(RDNS_SOURCE_DIR) / "samples" / "zones");
+  return lab;
+}
+
+DnsLab& rfc2136_lab() {
+  static DnsLab lab(std::filesystem::path(RDNS_SOURCE_DIR) / "tests" / "zones" / "rfc2136",
+                    Updates::tsig);
   return lab;
 }
 
