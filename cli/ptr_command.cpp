@@ -387,12 +387,12 @@ namespace {
 
 void add_shared_options(CLI::App& ptr, PtrOptions& options) {
   add_cloud_connection_options(ptr, options.connection);
-  add_rfc2136_options(ptr, options.rfc2136);
   ptr.add_option("--provider", options.provider,
                  "Who serves the reverse zones (alibaba: the Alibaba-style cloud API; rfc2136: "
                  "DNS UPDATE with TSIG to the zone's primary)")
       ->default_val(provision::provider_names().front())
       ->check(one_of(provision::provider_names()));
+  add_rfc2136_options(ptr, options.rfc2136);
   ptr.add_option("--resolver", options.resolvers,
                  "Recursive resolver IP[:PORT] for the DNS checks; repeatable (default: "
                  "resolv.conf)")

@@ -107,6 +107,16 @@ TEST_CASE("rdnsctl ptr set --provider rfc2136 writes the PTR and FCrDNS passes",
   CHECK(contains(removed.out, ip + ": deleted cli1.rfc2136.test"));
   CHECK(served_ptrs(owner).empty());
 
+  // A plan of the zone (AXFR) applied: the same provider behind plan and apply.
+  const auto csv =
+      rdns::test::write_file(cli.dir.path() / "ptr.csv", "192.0.2.13,mx4.rfc2136.test,60\n");
+  const ProcessResult applied = cli.ptr({"apply", "--yes", csv.string()});
+  INFO(applied.out << applied.err);
+  CHECK(applied.exit_code == 0);
+  CHECK(contains(applied.out, "192.0.2.13"));
+  CHECK(served_ptrs("13.2.0.192.in-addr.arpa.") == std::vector<std::string>{"mx4.rfc2136.test"});
+  CHECK(cli.ptr({"delete", "192.0.2.13", "--wait", "0"}).exit_code == 0);
+
   CHECK_FALSE(contains(cli.everything, rdns::lab::kLabTsigSecret));
   CHECK_FALSE(contains(read_file(cli.db), rdns::lab::kLabTsigSecret));
 }
