@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <lab/dns_lab.hpp>
 #include <provision/api_error.hpp>
@@ -345,4 +349,32 @@ TEST_CASE("rfc2136: prefixes are CIDRs without host bits", "[provision][rfc2136]
   config = lab_config();
   config.server = "192.0.2.53";  // not loopback
   CHECK_THROWS_AS(make_rfc2136_provider(config), rdns::Error);
+}
+
+TEST_CASE("rfc2136: a primary that never answers is a network error naming it",
+          "[provision][rfc2136]") {
+  // A listening socket nobody accepts from: the connection is made, no answer comes.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), length) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  Rfc2136Config config = lab_config();
+  config.server = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  config.timeout = std::chrono::milliseconds(300);
+  const auto provider = make_rfc2136_provider(config);
+  const ApiError silent = api_error_of([&] { provider->ownership({"192.0.2.10"}); });
+  CHECK(silent.kind() == ApiErrorKind::network);
+  CHECK(silent.api_code() == "Network.Timeout");
+  CHECK(contains(silent.what(), config.server));
+  ::close(listener);
+
+  // Nothing listening at all.
+  const auto closed = make_rfc2136_provider(config);
+  const ApiError refused = api_error_of([&] { closed->read("192.0.2.10"); });
+  CHECK(refused.kind() == ApiErrorKind::network);
+  CHECK(refused.api_code() == "Network.Connect");
 }
