@@ -56,14 +56,28 @@ std::optional<std::uint32_t> address_of_owner(const std::string& owner) {
   return parse_ipv4(fmt::format("{}", fmt::join(octets, ".")));
 }
 
-/// "2.0.192.in-addr.arpa." for 192.0.2.0/24: the name of the prefix's
-/// whole-octet part (a /26 is inside its /24's name).
-std::string prefix_name(const Ipv4Prefix& prefix) {
+/// The name of a network's whole-octet part: "2.0.192.in-addr.arpa." for
+/// 192.0.2.0/24 (and for a /26 inside it), "0.10.in-addr.arpa." for a /16.
+std::string octet_name(std::uint32_t network, int length) {
   std::string name = "in-addr.arpa.";
-  for (int octet = 0; octet < prefix.length / 8; ++octet) {
-    name = fmt::format("{}.{}", (prefix.network >> (24 - 8 * octet)) & 0xff, name);
+  for (int octet = 0; octet < length / 8; ++octet) {
+    name = fmt::format("{}.{}", (network >> (24 - 8 * octet)) & 0xff, name);
   }
   return name;
+}
+
+/// The reverse names whose zones hold a prefix's PTRs: each /24 of a /16 to
+/// /24 (reverse zones are usually cut per /24), the enclosing /24 of a
+/// longer prefix, the whole-octet name of a shorter one.
+std::vector<std::string> prefix_names(const Ipv4Prefix& prefix) {
+  if (prefix.length < 16 || prefix.length >= 24) {
+    return {octet_name(prefix.network, std::min(prefix.length, 24))};
+  }
+  std::vector<std::string> names;
+  for (std::uint32_t i = 0; i < (std::uint32_t{1} << (24 - prefix.length)); ++i) {
+    names.push_back(octet_name(prefix.network + (i << 8), 24));
+  }
+  return names;
 }
 
 std::string without_dot(std::string name) {
@@ -627,7 +641,9 @@ PtrListing Rfc2136PtrProvider::list() {
       transferred.insert(where.zone);
       collect_zone(where.zone, where.primary, by_owner, aliases);
     };
-    for (const auto& prefix : config_.prefixes) transfer(prefix_name(prefix));
+    for (const auto& prefix : config_.prefixes) {
+      for (const auto& name : prefix_names(prefix)) transfer(name);
+    }
     // RFC 2317: the addresses' names are CNAMEs into child zones; fetch those too.
     for (std::size_t i = 0; i < aliases.size(); ++i) {
       const auto address = address_of_owner(aliases[i].first);

@@ -236,6 +236,17 @@ TEST_CASE("rfc2136: RFC 2317 child zones are found through the CNAME and updated
     CHECK(std::find(lines.begin(), lines.end(), "192.0.2.71 old-relay.rfc2136.test") !=
           lines.end());
   }
+  SECTION("a prefix wider than a /24 is listed from each /24's zone that is served") {
+    Rfc2136Config config = lab_config();
+    config.prefixes = {Ipv4Prefix::parse("192.0.2.0/23")};
+    const auto listing = make_rfc2136_provider(config)->list();
+    bool found = false;
+    for (const auto& record : listing.records) {
+      found = found || (record.ip == "192.0.2.12" && record.value == "old.rfc2136.test");
+      CHECK(record.ip.starts_with("192.0.2."));
+    }
+    CHECK(found);
+  }
   provider->remove(ip, "relay.rfc2136.test");
   CHECK(served_ptrs("70.64-127.2.0.192.in-addr.arpa.").empty());
 }
