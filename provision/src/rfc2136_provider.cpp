@@ -262,8 +262,8 @@ void Rfc2136PtrProvider::refused(const PtrLocation& where, const std::string& ip
                    std::string(), 0, 1);
   }
   throw ApiError(ApiErrorKind::auth, rcode,
-                 fmt::format("{}: {} refused by {}: {} (zone {}, TSIG key {}: the server's ACL "
-                             "must allow this key to update the zone)",
+                 fmt::format("{}: {} refused by {}: {} (zone {}, TSIG key {}: the zone's ACL "
+                             "on the server must allow this key)",
                              escape_text(ip), what, where.primary.text(), rcode,
                              without_dot(where.zone), config_.key.name),
                  std::string(), 0, 1);
