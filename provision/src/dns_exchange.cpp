@@ -160,6 +160,26 @@ bool ends_transfer(const ldns_pkt* packet, int& soa_seen) {
   return soa_seen >= 2 || ldns_pkt_get_rcode(packet) != LDNS_RCODE_NOERROR;
 }
 
+/// "QUERY NAME TYPE id N", or for an UPDATE "UPDATE zone ZONE: NAME TYPE
+/// id N" naming the first record it changes.
+std::string describe(const ldns_pkt* packet) {
+  const bool update = ldns_pkt_get_opcode(packet) == LDNS_PACKET_UPDATE;
+  auto first_of = [](const ldns_rr_list* list) {
+    return ldns_rr_list_rr_count(list) > 0 ? ldns_rr_list_rr(list, 0) : nullptr;
+  };
+  const ldns_rr* zone = first_of(ldns_pkt_question(packet));
+  // An UPDATE's update section travels in the authority section.
+  const ldns_rr* subject = update ? first_of(ldns_pkt_authority(packet)) : zone;
+  std::string text = update ? "UPDATE" : "QUERY";
+  if (update && zone != nullptr) text += " zone " + name_of(ldns_rr_owner(zone)) + ":";
+  if (subject != nullptr) {
+    char* type = ldns_rr_type2str(ldns_rr_get_type(subject));
+    text += " " + name_of(ldns_rr_owner(subject)) + " " + (type != nullptr ? type : "-");
+    std::free(type);
+  }
+  return fmt::format("{} id {}", text, ldns_pkt_id(packet));
+}
+
 }  // namespace
 
 std::string Endpoint::text() const {
@@ -288,18 +308,9 @@ std::vector<Reply> Channel::exchange(ldns_pkt* packet, bool zone_transfer) {
   message.insert(message.end(), raw_wire, raw_wire + size);
   std::free(raw_wire);
 
-  if (log_) {
-    const ldns_rr_list* question = ldns_pkt_question(packet);
-    const ldns_rr* first =
-        ldns_rr_list_rr_count(question) > 0 ? ldns_rr_list_rr(question, 0) : nullptr;
-    char* type = first != nullptr ? ldns_rr_type2str(ldns_rr_get_type(first)) : nullptr;
-    log_(fmt::format("dns: {} {} {} {} id {}{}", server_.text(),
-                     ldns_pkt_get_opcode(packet) == LDNS_PACKET_UPDATE ? "UPDATE" : "QUERY",
-                     first != nullptr ? name_of(ldns_rr_owner(first)) : "-",
-                     type != nullptr ? type : "-", ldns_pkt_id(packet),
+  if (log_)
+    log_(fmt::format("dns: {} {}{}", server_.text(), describe(packet),
                      key_ != nullptr ? " signed by " + key_->name : ""));
-    std::free(type);
-  }
 
   const auto deadline = Clock::now() + timeout_;
   const Socket socket = connect_to(server_, deadline);

@@ -175,10 +175,14 @@ TEST_CASE("rdnsctl ptr --provider rfc2136 takes both key files and refuses what 
                    "198.51.100.5 IP_OWNED: 198.51.100.5 is outside the networks this key "
                    "may change (192.0.2.0/24)"));
   }
-  SECTION("the key on the command line works too") {
-    const ProcessResult set =
-        cli.ptr({"set", ip, "cli2.rfc2136.test", "--tsig-key", rdns::test::lab_key_text()}, {});
+  SECTION("the key on the command line works too; -v logs each message, not the secret") {
+    const ProcessResult set = cli.ptr(
+        {"set", ip, "cli2.rfc2136.test", "--tsig-key", rdns::test::lab_key_text(), "-v"}, {});
+    INFO(set.err);
     CHECK(set.exit_code == 0);
+    CHECK(contains(set.err, "UPDATE zone 2.0.192.in-addr.arpa.: 21.2.0.192.in-addr.arpa. PTR"));
+    CHECK(contains(set.err, "signed by rdnsctl-lab."));
+    CHECK(contains(set.err, "answered NOERROR"));
     CHECK(cli.ptr({"delete", ip, "--wait", "0"}).exit_code == 0);
   }
   CHECK_FALSE(contains(cli.everything, secret));
