@@ -247,6 +247,24 @@ dns::Channel Rfc2136PtrProvider::resolver_channel(std::size_t index) const {
   return dns::Channel(resolvers_.at(index), nullptr, config_.timeout, config_.log);
 }
 
+namespace {
+
+/// What a TSIG error most likely means, for the message.
+const char* tsig_hint(std::uint16_t error) {
+  switch (error) {
+    case 16:
+      return ": the secret differs from the server's";
+    case 17:
+      return ": the server does not know this key, or its ACL does not allow it this";
+    case 18:
+      return ": the clocks differ by more than 300 s";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
 void Rfc2136PtrProvider::refused(const PtrLocation& where, const std::string& ip,
                                  const std::string& what, const ldns_pkt* answer) const {
   const std::uint16_t tsig = dns::tsig_error(answer);
@@ -256,9 +274,7 @@ void Rfc2136PtrProvider::refused(const PtrLocation& where, const std::string& ip
     throw ApiError(ApiErrorKind::auth, name,
                    fmt::format("{}: {} refused by {}: {} {} for TSIG key {} (from {}){}",
                                escape_text(ip), what, where.primary.text(), rcode, name,
-                               config_.key.name, escape_text(config_.key.origin),
-                               tsig == 18 ? ": the clocks differ by more than 300 s"
-                                          : ": the server does not know this key or secret"),
+                               config_.key.name, escape_text(config_.key.origin), tsig_hint(tsig)),
                    std::string(), 0, 1);
   }
   throw ApiError(ApiErrorKind::auth, rcode,
@@ -674,8 +690,13 @@ PtrListing Rfc2136PtrProvider::list() {
       }
     }
   } catch (const ApiError& error) {
-    if (error.api_code() != "REFUSED" && error.api_code() != "NOTAUTH") throw;
-    // The server allows no transfer to this key: read the addresses one by one.
+    // The server allows no transfer to this key (Knot says BADKEY for a key
+    // its ACL does not allow): read the addresses one by one, which fails
+    // with the same error at the first read if the key is not known at all.
+    if (error.api_code() != "REFUSED" && error.api_code() != "NOTAUTH" &&
+        error.api_code() != "BADKEY") {
+      throw;
+    }
     listing.records.clear();
     std::uint64_t addresses = 0;
     for (const auto& prefix : config_.prefixes)

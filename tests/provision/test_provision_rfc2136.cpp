@@ -251,6 +251,28 @@ TEST_CASE("rfc2136: RFC 2317 child zones are found through the CNAME and updated
   CHECK(served_ptrs("70.64-127.2.0.192.in-addr.arpa.").empty());
 }
 
+TEST_CASE("rfc2136: a key that may not transfer the zone lists address by address",
+          "[provision][rfc2136]") {
+  Rfc2136Config config = lab_config();
+  config.key = parse_tsig_key(
+      std::string(rdns::lab::kLabUpdateOnlyKeyName) + ":" + rdns::lab::kLabUpdateOnlySecret,
+      "test");
+  config.prefixes = {Ipv4Prefix::parse("192.0.2.0/26")};
+  std::vector<std::string> log;
+  config.log = [&](std::string_view line) { log.emplace_back(line); };
+  const auto provider = make_rfc2136_provider(config);
+  provider->write("192.0.2.13", "mx4.rfc2136.test", 60, "");
+  const auto listing = provider->list();
+  std::vector<std::string> lines;
+  for (const auto& record : listing.records) lines.push_back(record.ip + " " + record.value);
+  CHECK(lines ==
+        std::vector<std::string>{"192.0.2.12 old.rfc2136.test", "192.0.2.13 mx4.rfc2136.test"});
+  CHECK(std::count_if(log.begin(), log.end(), [](const std::string& line) {
+          return contains(line, "QUERY 2.0.192.in-addr.arpa. AXFR");
+        }) == 1);
+  provider->remove("192.0.2.13", "mx4.rfc2136.test");
+}
+
 TEST_CASE("rfc2136: without a server the primary is the SOA MNAME, found through the resolver",
           "[provision][rfc2136]") {
   Rfc2136Config config = lab_config();

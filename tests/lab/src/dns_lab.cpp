@@ -396,11 +396,18 @@ std::string knot_config(const std::filesystem::path& work, const std::filesystem
         << "  - id: " << kLabTsigKeyName << "\n"
         << "    algorithm: hmac-sha256\n"
         << "    secret: " << kLabTsigSecret << "\n"
+        << "  - id: " << kLabUpdateOnlyKeyName << "\n"
+        << "    algorithm: hmac-sha256\n"
+        << "    secret: " << kLabUpdateOnlySecret << "\n"
         << "acl:\n"
         << "  - id: loopback_update\n"
         << "    address: 127.0.0.0/8\n"
         << "    key: " << kLabTsigKeyName << "\n"
-        << "    action: [update, transfer]\n";
+        << "    action: [update, transfer]\n"
+        << "  - id: update_only\n"
+        << "    address: 127.0.0.0/8\n"
+        << "    key: " << kLabUpdateOnlyKeyName << "\n"
+        << "    action: update\n";
   }
   out << "zone:\n"
       // An empty root, so a name outside every sample zone is NXDOMAIN.
@@ -409,7 +416,8 @@ std::string knot_config(const std::filesystem::path& work, const std::filesystem
   for (const auto& zone : zones) {
     out << "  - domain: \"" << zone << "\"\n"
         << "    file: " << quoted(zones_dir / (zone.substr(0, zone.size() - 1) + ".zone")) << "\n";
-    if (updates != Updates::refused) out << "    acl: loopback_update\n";
+    if (updates == Updates::from_loopback) out << "    acl: loopback_update\n";
+    if (updates == Updates::tsig) out << "    acl: [loopback_update, update_only]\n";
   }
   return out.str();
 }

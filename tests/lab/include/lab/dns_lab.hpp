@@ -25,6 +25,9 @@ enum class Updates {
 /// The hmac-sha256 key a lab with Updates::tsig accepts.
 inline constexpr const char* kLabTsigKeyName = "rdnsctl-lab.";
 inline constexpr const char* kLabTsigSecret = "tZfjB3EK3/Iyw4gJ/4+9uYQ7NM11jv0XVd4kQL7vvSw=";
+/// A second key of that lab that may update but not transfer zones.
+inline constexpr const char* kLabUpdateOnlyKeyName = "rdnsctl-update-only.";
+inline constexpr const char* kLabUpdateOnlySecret = "od6WKvX9mVC2bLJjbWsRUlZoGPlZHfMkNLy2mZf0iCU=";
 
 /// How the lab's unbound treats servers that never answer.
 enum class ResolverProfile {
