@@ -198,9 +198,17 @@ Rfc2136PtrProvider::Rfc2136PtrProvider(Rfc2136Config config) : config_(std::move
   if (!config_.server.empty()) {
     server_ = dns::Endpoint::parse(config_.server, 53, config_.scope, "--dns-server");
   }
-  const auto resolvers = config_.resolvers.empty() ? system_resolvers() : config_.resolvers;
-  for (const auto& resolver : resolvers) {
+  for (const auto& resolver : config_.resolvers) {
     resolvers_.push_back(dns::Endpoint::parse(resolver, 53, NetworkScope::any, "--resolver"));
+  }
+  if (config_.resolvers.empty()) {
+    for (const auto& resolver : system_resolvers()) {
+      try {
+        resolvers_.push_back(dns::Endpoint::parse(resolver, 53, NetworkScope::any, "resolv.conf"));
+      } catch (const Error&) {
+        // A scoped IPv6 address ("fe80::1%eth0") or a typo: the others may serve.
+      }
+    }
   }
 }
 
