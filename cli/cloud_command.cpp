@@ -54,6 +54,8 @@ const char* role_name(provision::IpRole role) {
       return "eip";
     case provision::IpRole::ecs_public_ip:
       return "ecs";
+    case provision::IpRole::reverse_zone:
+      return "reverse-zone";
     case provision::IpRole::not_owned:
       return "not-owned";
   }

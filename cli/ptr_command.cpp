@@ -124,13 +124,17 @@ class ResolverDns : public provision::DnsView {
 /// provider is built.
 PtrSession open_client(const PtrOptions& options) {
   PtrSession session;
+  session.dns = std::make_unique<ResolverDns>(options);
+  if (options.provider == "rfc2136") {
+    open_rfc2136_session(options, session);
+    return session;
+  }
   const CloudConnection& connection = options.connection;
   const provision::Credentials credentials = cloud_credentials(connection);
   const provision::ClientConfig config = cloud_config(connection, credentials);
   session.region = config.region;
   session.in_flight = config.connect_timeout + config.request_timeout;
   session.provider = provision::make_provider(options.provider, config, credentials);
-  session.dns = std::make_unique<ResolverDns>(options);
   return session;
 }
 
@@ -269,9 +273,11 @@ namespace {
 void add_shared_options(CLI::App& ptr, PtrOptions& options) {
   add_cloud_connection_options(ptr, options.connection);
   ptr.add_option("--provider", options.provider,
-                 "Who serves the reverse zones (alibaba: the Alibaba-style cloud API)")
+                 "Who serves the reverse zones (alibaba: the Alibaba-style cloud API; rfc2136: "
+                 "DNS UPDATE with TSIG to the zone's primary)")
       ->default_val(provision::provider_names().front())
       ->check(one_of(provision::provider_names()));
+  add_rfc2136_options(ptr, options.rfc2136);
   ptr.add_option("--resolver", options.resolvers,
                  "Recursive resolver IP[:PORT] for the DNS checks; repeatable (default: "
                  "resolv.conf)")

@@ -217,6 +217,8 @@ const char* to_string(ApiErrorKind kind) {
       return "verification_failed";
     case ApiErrorKind::not_found:
       return "not_found";
+    case ApiErrorKind::conflict:
+      return "conflict";
     case ApiErrorKind::unknown:
       return "unknown";
   }

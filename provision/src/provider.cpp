@@ -11,13 +11,17 @@
 namespace rdns::provision {
 
 const std::vector<std::string>& provider_names() {
-  static const std::vector<std::string> names{"alibaba"};
+  static const std::vector<std::string> names{"alibaba", "rfc2136"};
   return names;
 }
 
 std::unique_ptr<PtrProvider> make_provider(const std::string& name, const ClientConfig& config,
                                            const Credentials& credentials) {
   if (name == "alibaba") return std::make_unique<AlibabaPtrProvider>(config, credentials);
+  if (name == "rfc2136") {
+    // Its settings are a server, a TSIG key and prefixes, not the cloud's.
+    throw Error(Errc::internal, "the rfc2136 provider is built by make_rfc2136_provider");
+  }
   throw Error(Errc::usage, fmt::format("unknown provider \"{}\": expected {}", escape_text(name),
                                        fmt::join(provider_names(), ", ")));
 }

@@ -124,8 +124,10 @@ WriteCheck check_ptr_write(PtrProvider& provider, DnsView& dns, const std::strin
     const auto owned = provider.ownership({ip});
     if (owned.empty() || owned.front().role == IpRole::not_owned) {
       fail(WriteRule::ip_owned,
-           "not an EIP or ECS public IP of this account in this region (the cloud would answer "
-           "\"PTR IP information mismatch\")");
+           !owned.empty() && !owned.front().reason.empty()
+               ? owned.front().reason
+               : "not an EIP or ECS public IP of this account in this region (the cloud would "
+                 "answer \"PTR IP information mismatch\")");
     }
   }
   if (!valid_name) return check;

@@ -19,7 +19,8 @@ enum class ApiErrorKind {
   duplicate,            ///< the IP already has its one PTR record
   verification_failed,  ///< the value's root domain lacks the verification TXT
   not_found,            ///< no such record
-  unknown,              ///< any other code: not retried
+  conflict,  ///< a DNS UPDATE's prerequisite failed: the record changed since it was read
+  unknown,   ///< any other code: not retried
 };
 
 /// Whether the client retries this kind with backoff.

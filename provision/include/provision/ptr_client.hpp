@@ -98,15 +98,20 @@ class PtrClient {
   std::unique_ptr<Impl> impl_;
 };
 
-/// What an IP is to the account in the region.
-enum class IpRole { not_owned, eip, ecs_public_ip };
+/// What an IP is to the account in the region (alibaba), or to the DNS
+/// server (rfc2136: reverse_zone, inside a configured prefix and in a zone
+/// the primary serves).
+enum class IpRole { not_owned, eip, ecs_public_ip, reverse_zone };
 
 /// The ownership of one IP.
 struct Ownership {
   std::string ip;
   IpRole role = IpRole::not_owned;
-  std::string resource_id;  ///< EIP allocation id or ECS instance id
+  std::string resource_id;  ///< EIP allocation id or ECS instance id; the zone for reverse_zone
   std::string status;       ///< as the API reports it ("InUse", "Running")
+  /// Why the IP is not owned, in the provider's terms; empty for the
+  /// cloud's own "not an EIP or ECS public IP".
+  std::string reason;
 };
 
 /// Answers "does this account own this IP in this region, and as what" with

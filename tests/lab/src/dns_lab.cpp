@@ -391,6 +391,24 @@ std::string knot_config(const std::filesystem::path& work, const std::filesystem
         << "    address: 127.0.0.0/8\n"
         << "    action: update\n";
   }
+  if (updates == Updates::tsig) {
+    out << "key:\n"
+        << "  - id: " << kLabTsigKeyName << "\n"
+        << "    algorithm: hmac-sha256\n"
+        << "    secret: " << kLabTsigSecret << "\n"
+        << "  - id: " << kLabUpdateOnlyKeyName << "\n"
+        << "    algorithm: hmac-sha256\n"
+        << "    secret: " << kLabUpdateOnlySecret << "\n"
+        << "acl:\n"
+        << "  - id: loopback_update\n"
+        << "    address: 127.0.0.0/8\n"
+        << "    key: " << kLabTsigKeyName << "\n"
+        << "    action: [update, transfer]\n"
+        << "  - id: update_only\n"
+        << "    address: 127.0.0.0/8\n"
+        << "    key: " << kLabUpdateOnlyKeyName << "\n"
+        << "    action: update\n";
+  }
   out << "zone:\n"
       // An empty root, so a name outside every sample zone is NXDOMAIN.
       << "  - domain: \".\"\n"
@@ -399,6 +417,7 @@ std::string knot_config(const std::filesystem::path& work, const std::filesystem
     out << "  - domain: \"" << zone << "\"\n"
         << "    file: " << quoted(zones_dir / (zone.substr(0, zone.size() - 1) + ".zone")) << "\n";
     if (updates == Updates::from_loopback) out << "    acl: loopback_update\n";
+    if (updates == Updates::tsig) out << "    acl: [loopback_update, update_only]\n";
   }
   return out.str();
 }
@@ -583,6 +602,12 @@ void DnsLab::stop() noexcept {
 DnsLab& shared_lab() {
   // Function-local: started on first use, destroyed (servers stopped) at exit.
   static DnsLab lab(std::filesystem::path(RDNS_SOURCE_DIR) / "samples" / "zones");
+  return lab;
+}
+
+DnsLab& rfc2136_lab() {
+  static DnsLab lab(std::filesystem::path(RDNS_SOURCE_DIR) / "tests" / "zones" / "rfc2136",
+                    Updates::tsig);
   return lab;
 }
 

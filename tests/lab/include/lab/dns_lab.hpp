@@ -17,7 +17,17 @@ namespace rdns::lab {
 enum class Updates {
   refused,        ///< the zones are read-only (the samples)
   from_loopback,  ///< any zone may be updated from 127.0.0.0/8 (the emulator publishes so)
+  /// Only updates and zone transfers signed with the lab's TSIG key
+  /// (kLabTsigKeyName, kLabTsigSecret) are allowed, as on a real primary.
+  tsig,
 };
+
+/// The hmac-sha256 key a lab with Updates::tsig accepts.
+inline constexpr const char* kLabTsigKeyName = "rdnsctl-lab.";
+inline constexpr const char* kLabTsigSecret = "tZfjB3EK3/Iyw4gJ/4+9uYQ7NM11jv0XVd4kQL7vvSw=";
+/// A second key of that lab that may update but not transfer zones.
+inline constexpr const char* kLabUpdateOnlyKeyName = "rdnsctl-update-only.";
+inline constexpr const char* kLabUpdateOnlySecret = "od6WKvX9mVC2bLJjbWsRUlZoGPlZHfMkNLy2mZf0iCU=";
 
 /// How the lab's unbound treats servers that never answer.
 enum class ResolverProfile {
@@ -92,6 +102,10 @@ class DnsLab {
 /// One lab for the whole test process, serving RDNS_SOURCE_DIR/samples/zones;
 /// started on first use and stopped at process exit.
 DnsLab& shared_lab();
+
+/// A lab for the rfc2136 provider's tests, serving
+/// RDNS_SOURCE_DIR/tests/zones/rfc2136 with updates signed by the lab's key.
+DnsLab& rfc2136_lab();
 
 /// A second lab for the cloud emulator's tests, serving
 /// RDNS_SOURCE_DIR/tests/zones/emulator with dynamic updates from loopback
