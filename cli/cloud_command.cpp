@@ -54,6 +54,8 @@ const char* role_name(provision::IpRole role) {
       return "eip";
     case provision::IpRole::ecs_public_ip:
       return "ecs";
+    case provision::IpRole::served_reverse_zone:
+      return "reverse-zone";
     case provision::IpRole::not_owned:
       return "not-owned";
   }
@@ -178,12 +180,15 @@ provision::ClientConfig cloud_config(const CloudConnection& connection,
   }
   config.scope = connection.loopback_only ? provision::NetworkScope::loopback_only
                                           : provision::NetworkScope::any;
-  if (connection.verbose) {
-    config.log = [](std::string_view line) {
-      std::fprintf(stderr, "rdnsctl: %.*s\n", static_cast<int>(line.size()), line.data());
-    };
-  }
+  config.log = verbose_log(connection);
   return config;
+}
+
+std::function<void(std::string_view)> verbose_log(const CloudConnection& connection) {
+  if (!connection.verbose) return {};
+  return [](std::string_view line) {
+    std::fprintf(stderr, "rdnsctl: %.*s\n", static_cast<int>(line.size()), line.data());
+  };
 }
 
 }  // namespace rdns::cli

@@ -124,12 +124,16 @@ class ResolverDns : public provision::DnsView {
 PtrSession open_client(const PtrOptions& options) {
   PtrSession session;
   const CloudConnection& connection = options.connection;
+  session.dns = std::make_unique<ResolverDns>(options);
+  if (options.provider == "powerdns") {
+    open_powerdns(options.powerdns, connection, session);
+    return session;
+  }
   const provision::Credentials credentials = cloud_credentials(connection);
   const provision::ClientConfig config = cloud_config(connection, credentials);
   session.region = config.region;
   session.in_flight = config.connect_timeout + config.request_timeout;
   session.provider = provision::make_provider(options.provider, config, credentials);
-  session.dns = std::make_unique<ResolverDns>(options);
   return session;
 }
 
@@ -383,8 +387,10 @@ namespace {
 
 void add_shared_options(CLI::App& ptr, PtrOptions& options) {
   add_cloud_connection_options(ptr, options.connection);
+  add_powerdns_options(ptr, options.powerdns);
   ptr.add_option("--provider", options.provider,
-                 "Who serves the reverse zones (alibaba: the Alibaba-style cloud API)")
+                 "Who serves the reverse zones (alibaba: the Alibaba-style cloud API; powerdns: "
+                 "a PowerDNS Authoritative server's HTTP API, --pdns-*)")
       ->default_val(provision::provider_names().front())
       ->check(one_of(provision::provider_names()));
   ptr.add_option("--resolver", options.resolvers,

@@ -24,6 +24,7 @@
 #include "cloud_setup.hpp"
 #include "commands.hpp"
 #include "number_option.hpp"
+#include "powerdns_options.hpp"
 
 namespace rdns::cli {
 
@@ -31,6 +32,7 @@ namespace rdns::cli {
 struct PtrOptions {
   CloudConnection connection;
   std::string provider = "alibaba";  ///< --provider: who serves the reverse zone
+  PowerDnsOptions powerdns;          ///< the --pdns-* flags of --provider powerdns
   std::vector<std::string> resolvers;
   std::vector<std::string> authorities;  ///< asked for A-record TTLs instead of the zones' NS
   double dns_timeout = 1.0;

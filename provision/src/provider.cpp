@@ -11,13 +11,19 @@
 namespace rdns::provision {
 
 const std::vector<std::string>& provider_names() {
-  static const std::vector<std::string> names{"alibaba"};
+  static const std::vector<std::string> names{"alibaba", "powerdns"};
   return names;
 }
 
 std::unique_ptr<PtrProvider> make_provider(const std::string& name, const ClientConfig& config,
                                            const Credentials& credentials) {
   if (name == "alibaba") return std::make_unique<AlibabaPtrProvider>(config, credentials);
+  if (name == "powerdns") {
+    // Its settings are a server URL and an API key, not cloud credentials.
+    throw Error(Errc::usage,
+                "the powerdns provider is made from its own settings "
+                "(PowerDnsPtrProvider, --pdns-url)");
+  }
   throw Error(Errc::usage, fmt::format("unknown provider \"{}\": expected {}", escape_text(name),
                                        fmt::join(provider_names(), ", ")));
 }

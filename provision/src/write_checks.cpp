@@ -123,9 +123,11 @@ WriteCheck check_ptr_write(PtrProvider& provider, DnsView& dns, const std::strin
   if (ipv4) {
     const auto owned = provider.ownership({ip});
     if (owned.empty() || owned.front().role == IpRole::not_owned) {
+      const bool explained = !owned.empty() && !owned.front().not_owned_reason.empty();
       fail(WriteRule::ip_owned,
-           "not an EIP or ECS public IP of this account in this region (the cloud would answer "
-           "\"PTR IP information mismatch\")");
+           explained ? owned.front().not_owned_reason
+                     : "not an EIP or ECS public IP of this account in this region (the cloud "
+                       "would answer \"PTR IP information mismatch\")");
     }
   }
   if (!valid_name) return check;

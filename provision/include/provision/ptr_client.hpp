@@ -98,15 +98,23 @@ class PtrClient {
   std::unique_ptr<Impl> impl_;
 };
 
-/// What an IP is to the account in the region.
-enum class IpRole { not_owned, eip, ecs_public_ip };
+/// What an IP is to the account in the region (or to a DNS server).
+enum class IpRole {
+  not_owned,
+  eip,
+  ecs_public_ip,
+  served_reverse_zone,  ///< its reverse zone is served by the provider's DNS server
+};
 
 /// The ownership of one IP.
 struct Ownership {
   std::string ip;
   IpRole role = IpRole::not_owned;
-  std::string resource_id;  ///< EIP allocation id or ECS instance id
+  std::string resource_id;  ///< EIP allocation id, ECS instance id, or the reverse zone
   std::string status;       ///< as the API reports it ("InUse", "Running")
+  /// Why the IP is not owned, in the provider's terms; empty: the cloud's
+  /// EIP/ECS explanation applies.
+  std::string not_owned_reason;
 };
 
 /// Answers "does this account own this IP in this region, and as what" with
