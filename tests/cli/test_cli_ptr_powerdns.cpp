@@ -119,6 +119,27 @@ TEST_CASE("rdnsctl ptr --provider powerdns: set, show, replace, disable, enable,
   CHECK(contains(journal.out, "done"));
 }
 
+TEST_CASE("rdnsctl ptr --provider powerdns: apply a desired state, then check its risk",
+          "[cli][ptr][powerdns]") {
+  PowerDnsFixture fixture;
+  const auto desired =
+      rdns::test::write_file(fixture.dir.path() / "desired.csv", "192.0.2.11,mx2.example.com,1\n");
+  const ProcessResult applied = fixture.ptr({"apply", "--yes", desired.string()});
+  INFO(applied.out << applied.err);
+  CHECK(applied.exit_code == 0);
+  CHECK(fixture.pdns.ptr("11.2.0.192.in-addr.arpa") ==
+        std::vector<std::string>{"mx2.example.com."});
+
+  const ProcessResult again = fixture.ptr({"plan", desired.string()});
+  CHECK(again.exit_code == 0);
+  CHECK(contains(again.out, "# 0 create, 0 update"));
+
+  const ProcessResult risk = fixture.ptr({"risk"});
+  INFO(risk.out << risk.err);
+  CHECK(risk.exit_code == 0);
+  CHECK(contains(risk.out, "192.0.2.11\tok\tOK"));
+}
+
 TEST_CASE("rdnsctl ptr --provider powerdns refuses clearly and never prints the key",
           "[cli][ptr][powerdns]") {
   PowerDnsFixture fixture;
