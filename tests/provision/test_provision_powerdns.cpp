@@ -3,12 +3,20 @@
 // cycle seen through the API and over DNS, and the errors a user meets.
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lab/pdns_server.hpp>
 #include <provision/api_error.hpp>
@@ -45,6 +53,124 @@ bool any_contains(const std::vector<std::string>& lines, const std::string& part
   return std::any_of(lines.begin(), lines.end(),
                      [&](const std::string& line) { return line.find(part) != std::string::npos; });
 }
+
+/// An HTTP relay on loopback in front of pdns_server. pdns closes every
+/// connection after its answer; the relay keeps the client's open instead
+/// (as a proxy or another API server would), so the client has a kept-alive
+/// connection to reuse. Once told, it forwards a PATCH to pdns (which
+/// carries it out) and closes the client's connection without the answer.
+class LossyRelay {
+ public:
+  explicit LossyRelay(std::uint16_t upstream) : upstream_(upstream) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address = loopback(0);
+    socklen_t length = sizeof address;
+    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener_, 8) == 0);
+    REQUIRE(::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    port_ = ntohs(address.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~LossyRelay() {
+    stop_ = true;
+    acceptor_.join();
+    const std::lock_guard lock(mutex_);
+    for (auto& worker : workers_) worker.join();
+    ::close(listener_);
+  }
+  LossyRelay(const LossyRelay&) = delete;
+  LossyRelay& operator=(const LossyRelay&) = delete;
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  void lose_patch_answers() { lose_ = true; }
+  int patches() const { return patches_; }
+
+ private:
+  static sockaddr_in loopback(std::uint16_t port) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return address;
+  }
+
+  /// Waits up to 100 ms for fd to be readable, so the loops notice stop_.
+  static bool readable(int fd) {
+    pollfd entry{fd, POLLIN, 0};
+    return ::poll(&entry, 1, 100) > 0;
+  }
+
+  void accept_loop() {
+    while (!stop_) {
+      if (!readable(listener_)) continue;
+      const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client < 0) continue;
+      const std::lock_guard lock(mutex_);
+      workers_.emplace_back([this, client] { serve(client); });
+    }
+  }
+
+  /// One request from fd: the headers, then Content-Length bytes of body.
+  std::optional<std::string> read_request(int fd) {
+    std::string data;
+    char buffer[4096];
+    for (;;) {
+      const auto end = data.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        std::string lowered = data.substr(0, end);
+        std::transform(lowered.begin(), lowered.end(), lowered.begin(), ::tolower);
+        const auto at = lowered.find("content-length:");
+        const std::size_t body = at == std::string::npos ? 0 : std::stoul(lowered.substr(at + 15));
+        if (data.size() >= end + 4 + body) return data;
+      }
+      if (stop_) return std::nullopt;
+      if (!readable(fd)) continue;
+      const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+      if (got <= 0) return std::nullopt;
+      data.append(buffer, static_cast<std::size_t>(got));
+    }
+  }
+
+  /// Sends request to pdns on a new connection and reads the answer to its close.
+  std::string ask_upstream(const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const sockaddr_in address = loopback(upstream_);
+    std::string answer;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      for (ssize_t got; (got = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+        answer.append(buffer, static_cast<std::size_t>(got));
+      }
+    }
+    ::close(fd);
+    return answer;
+  }
+
+  void serve(int client) {
+    while (auto request = read_request(client)) {
+      const bool patch = request->starts_with("PATCH ");
+      if (patch) ++patches_;
+      std::string answer = ask_upstream(*request);
+      if (patch && lose_) break;  // carried out; the answer is lost
+      const auto close_at = answer.find("Connection: close");
+      if (close_at != std::string::npos) answer.replace(close_at, 17, "Connection: keep-alive");
+      ::send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
+    }
+    ::close(client);
+  }
+
+  std::uint16_t upstream_;
+  std::uint16_t port_ = 0;
+  int listener_ = -1;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> lose_{false};
+  std::atomic<int> patches_{0};
+  std::mutex mutex_;
+  std::vector<std::thread> workers_;
+  std::thread acceptor_;
+};
 
 }  // namespace
 
@@ -195,6 +321,28 @@ TEST_CASE("powerdns refusals: a wrong key, an address outside its zones, an inva
     PowerDnsPtrProvider provider(std::move(config));
     CHECK_THROWS_WITH(provider.list(), Catch::Contains("HTTP 404"));
   }
+}
+
+TEST_CASE("a powerdns write whose answer was lost is not re-sent behind the caller's back",
+          "[provision][powerdns]") {
+  rdns::lab::PdnsServer& pdns = server();
+  LossyRelay relay(
+      static_cast<std::uint16_t>(std::stoi(pdns.api_url().substr(pdns.api_url().rfind(':') + 1))));
+  PowerDnsConfig config = config_for(pdns);
+  config.url = relay.url();
+  PowerDnsPtrProvider provider(std::move(config));
+  REQUIRE(provider.read("192.0.2.40").empty());  // leaves a kept-alive connection
+  relay.lose_patch_answers();
+  try {
+    provider.write("192.0.2.40", "mail.example.com", 300, "");
+    FAIL("a write without an answer succeeded");
+  } catch (const ApiError& error) {
+    CHECK(error.kind() == ApiErrorKind::network);
+  }
+  // pdns carried the one PATCH out; libcurl did not send it a second time.
+  CHECK(relay.patches() == 1);
+  CHECK(pdns.ptr("40.2.0.192.in-addr.arpa") == std::vector<std::string>{"mail.example.com."});
+  PowerDnsPtrProvider(config_for(pdns)).remove("192.0.2.40", "");
 }
 
 TEST_CASE("the powerdns API key comes from a private file or the environment",
