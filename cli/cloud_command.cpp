@@ -180,12 +180,15 @@ provision::ClientConfig cloud_config(const CloudConnection& connection,
   }
   config.scope = connection.loopback_only ? provision::NetworkScope::loopback_only
                                           : provision::NetworkScope::any;
-  if (connection.verbose) {
-    config.log = [](std::string_view line) {
-      std::fprintf(stderr, "rdnsctl: %.*s\n", static_cast<int>(line.size()), line.data());
-    };
-  }
+  config.log = verbose_log(connection);
   return config;
+}
+
+std::function<void(std::string_view)> verbose_log(const CloudConnection& connection) {
+  if (!connection.verbose) return {};
+  return [](std::string_view line) {
+    std::fprintf(stderr, "rdnsctl: %.*s\n", static_cast<int>(line.size()), line.data());
+  };
 }
 
 }  // namespace rdns::cli

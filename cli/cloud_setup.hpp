@@ -2,7 +2,9 @@
 // The cloud flags shared by `rdnsctl cloud` and `rdnsctl ptr`, turned into
 // credentials and a client configuration in one place.
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <provision/credentials.hpp>
@@ -31,5 +33,8 @@ provision::Credentials cloud_credentials(const CloudConnection& connection);
 /// The client configuration; throws Errc::usage when no region is known.
 provision::ClientConfig cloud_config(const CloudConnection& connection,
                                      const provision::Credentials& credentials);
+
+/// The request log of --verbose (lines to stderr), or none without it.
+std::function<void(std::string_view)> verbose_log(const CloudConnection& connection);
 
 }  // namespace rdns::cli

@@ -130,6 +130,11 @@ PtrSession open_client(const PtrOptions& options) {
     return session;
   }
   const CloudConnection& connection = options.connection;
+  session.dns = std::make_unique<ResolverDns>(options);
+  if (options.provider == "powerdns") {
+    open_powerdns(options.powerdns, connection, session);
+    return session;
+  }
   const provision::Credentials credentials = cloud_credentials(connection);
   const provision::ClientConfig config = cloud_config(connection, credentials);
   session.region = config.region;
@@ -272,9 +277,11 @@ namespace {
 
 void add_shared_options(CLI::App& ptr, PtrOptions& options) {
   add_cloud_connection_options(ptr, options.connection);
+  add_powerdns_options(ptr, options.powerdns);
   ptr.add_option("--provider", options.provider,
                  "Who serves the reverse zones (alibaba: the Alibaba-style cloud API; rfc2136: "
-                 "DNS UPDATE with TSIG to the zone's primary)")
+                 "DNS UPDATE with TSIG to the zone's primary; powerdns: a PowerDNS "
+                 "Authoritative server's HTTP API, --pdns-*)")
       ->default_val(provision::provider_names().front())
       ->check(one_of(provision::provider_names()));
   add_rfc2136_options(ptr, options.rfc2136);

@@ -25,6 +25,7 @@
 #include "commands.hpp"
 #include "number_option.hpp"
 #include "rfc2136_options.hpp"
+#include "powerdns_options.hpp"
 
 namespace rdns::cli {
 
@@ -33,6 +34,7 @@ struct PtrOptions {
   CloudConnection connection;
   std::string provider = "alibaba";  ///< --provider: who serves the reverse zone
   Rfc2136Flags rfc2136;              ///< --dns-server, --tsig-key... (--provider rfc2136)
+  PowerDnsOptions powerdns;          ///< the --pdns-* flags of --provider powerdns
   std::vector<std::string> resolvers;
   std::vector<std::string> authorities;  ///< asked for A-record TTLs instead of the zones' NS
   double dns_timeout = 1.0;

@@ -17,6 +17,8 @@ PACKAGES=(
   libcli11-dev catch2 nlohmann-json3-dev libfmt-dev libssl-dev libldns-dev
   libtomlplusplus-dev libkainjow-mustache-dev
   knot knot-dnsutils unbound
+  # A PowerDNS Authoritative server for the powerdns provider's tests.
+  pdns-server pdns-backend-sqlite3
   clang-format
   # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh.
   clang libclang-rt-14-dev
@@ -54,6 +56,6 @@ else
   echo "install-deps: all ${#PACKAGES[@]} packages and Node already installed"
 fi
 
-# The system's knot, unbound and prometheus services are left as the package
-# installed them: the lab starts its own knotd and unbound on free loopback
-# ports and needs nothing of theirs.
+# The system's knot, unbound, pdns and prometheus services are left as the
+# package installed them: the lab starts its own knotd, unbound and
+# pdns_server on free loopback ports and needs nothing of theirs.

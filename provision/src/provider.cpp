@@ -11,7 +11,7 @@
 namespace rdns::provision {
 
 const std::vector<std::string>& provider_names() {
-  static const std::vector<std::string> names{"alibaba", "rfc2136"};
+  static const std::vector<std::string> names{"alibaba", "rfc2136", "powerdns"};
   return names;
 }
 
@@ -20,7 +20,15 @@ std::unique_ptr<PtrProvider> make_provider(const std::string& name, const Client
   if (name == "alibaba") return std::make_unique<AlibabaPtrProvider>(config, credentials);
   if (name == "rfc2136") {
     // Its settings are a server, a TSIG key and prefixes, not the cloud's.
-    throw Error(Errc::internal, "the rfc2136 provider is built by make_rfc2136_provider");
+    throw Error(Errc::usage,
+                "the rfc2136 provider is made from its own settings "
+                "(make_rfc2136_provider, --dns-server, --tsig-key)");
+  }
+  if (name == "powerdns") {
+    // Its settings are a server URL and an API key, not cloud credentials.
+    throw Error(Errc::usage,
+                "the powerdns provider is made from its own settings "
+                "(PowerDnsPtrProvider, --pdns-url)");
   }
   throw Error(Errc::usage, fmt::format("unknown provider \"{}\": expected {}", escape_text(name),
                                        fmt::join(provider_names(), ", ")));

@@ -2,82 +2,19 @@
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
 #include <random>
 #include <thread>
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <util/escape.hpp>
 
+#include "curl_easy.hpp"
+
 namespace rdns::provision::detail {
 namespace {
 
-/// curl_easy_setopt, checked: a request must not go out without an option
-/// libcurl refused (a protocol limit, a timeout, proxy bypass).
-template <typename Value>
-void set_option(CURL* handle, CURLoption option, Value value) {
-  const CURLcode result = curl_easy_setopt(handle, option, value);
-  if (result != CURLE_OK) {
-    const curl_easyoption* known = curl_easy_option_by_id(option);
-    throw Error(Errc::internal,
-                fmt::format("libcurl refused option {}: {}", known != nullptr ? known->name : "?",
-                            curl_easy_strerror(result)));
-  }
-}
-
 using namespace std::chrono_literals;
-
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::size_t collect(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
-
-/// Frees a curl header list.
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
-// "http://127.0.0.1:8080/x" -> "127.0.0.1:8080"
-std::string authority_of(const std::string& url) {
-  auto start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  const auto end = url.find('/', start);
-  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
-
-bool is_loopback_literal(const std::string& authority) {
-  const std::string host = authority.substr(0, authority.rfind(':'));
-  in_addr address{};
-  return ::inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
-}
-
-std::string network_code(CURLcode code) {
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return "Network.Timeout";
-    case CURLE_COULDNT_CONNECT:
-      return "Network.ConnectionRefused";
-    case CURLE_GOT_NOTHING:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_PARTIAL_FILE:
-      return "Network.ConnectionReset";
-    default:
-      return "Network.Error";
-  }
-}
-
-bool is_tls_failure(CURLcode code) {
-  return code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CONNECT_ERROR ||
-         code == CURLE_SSL_CERTPROBLEM || code == CURLE_SSL_CACERT_BADFILE;
-}
 
 std::string json_string(const Json& body, const char* key) {
   const auto it = body.find(key);
@@ -93,7 +30,7 @@ bool contains(const std::vector<std::string>& list, const std::string& item) {
 RpcClient::RpcClient(ClientConfig config, Credentials credentials)
     : config_(std::move(config)), credentials_(std::move(credentials)) {
   if (config_.region.empty()) throw Error(Errc::usage, "no region given for the cloud API");
-  global_init();
+  curl_global_once();
   curl_ = curl_easy_init();
   if (curl_ == nullptr) throw Error(Errc::internal, "curl_easy_init failed");
 }
@@ -149,13 +86,8 @@ RpcClient::Attempt RpcClient::perform(const ActionSpec& spec, const Params& para
       iso8601_utc(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
   const std::string nonce = new_nonce();
 
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  auto add_header = [&headers](const std::string& line) {
-    curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
-    if (grown == nullptr) throw Error(Errc::internal, "curl_slist_append failed");
-    static_cast<void>(headers.release());
-    headers.reset(grown);
-  };
+  HeaderList headers;
+  auto add_header = [&headers](const std::string& line) { headers.append(line); };
   std::string url;
   std::string method;
   if (spec.signature == SignatureVersion::v3) {
@@ -209,7 +141,7 @@ RpcClient::Attempt RpcClient::perform(const ActionSpec& spec, const Params& para
     set_option(curl_, CURLOPT_POSTFIELDS, "");
     set_option(curl_, CURLOPT_POSTFIELDSIZE, 0L);
   }
-  set_option(curl_, CURLOPT_WRITEFUNCTION, &collect);
+  set_option(curl_, CURLOPT_WRITEFUNCTION, &append_to_string);
   set_option(curl_, CURLOPT_WRITEDATA, &response);
   set_option(curl_, CURLOPT_NOSIGNAL, 1L);
   set_option(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));

@@ -246,25 +246,7 @@ void publish_a(const std::string& fqdn, const std::vector<std::string>& addresse
 }
 
 std::vector<std::string> authority_ptr(const std::string& name) {
-  auto resolver = authority_resolver();
-  ldns_rdf* qname = ldns_dname_new_frm_str((name + ".").c_str());
-  ldns_pkt* answer = nullptr;
-  const ldns_status status =
-      ldns_resolver_send(&answer, resolver.get(), qname, LDNS_RR_TYPE_PTR, LDNS_RR_CLASS_IN, 0);
-  ldns_rdf_deep_free(qname);
-  std::vector<std::string> targets;
-  if (status == LDNS_STATUS_OK && answer != nullptr) {
-    ldns_rr_list* records = ldns_pkt_answer(answer);
-    for (std::size_t i = 0; i < ldns_rr_list_rr_count(records); ++i) {
-      const ldns_rr* rr = ldns_rr_list_rr(records, i);
-      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_PTR) continue;
-      char* text = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-      targets.emplace_back(text);
-      std::free(text);
-    }
-  }
-  ldns_pkt_free(answer);
-  return targets;
+  return lab::ptr_targets(lab::emulator_lab().authority_port(), name);
 }
 
 }  // namespace rdns::test

@@ -99,8 +99,8 @@ class PtrClient {
 };
 
 /// What an IP is to the account in the region (alibaba), or to the DNS
-/// server (rfc2136: reverse_zone, inside a configured prefix and in a zone
-/// the primary serves).
+/// server (rfc2136, powerdns: reverse_zone, a zone the server serves, inside
+/// the configured prefixes).
 enum class IpRole { not_owned, eip, ecs_public_ip, reverse_zone };
 
 /// The ownership of one IP.

@@ -27,14 +27,17 @@
 #include <lab/dns_lab.hpp>
 #include <lab/ldns.hpp>
 
+#include "lab_process.hpp"
+
 namespace rdns::lab {
 namespace {
+
+using namespace detail;
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kReadyDeadline = 10s;
-constexpr auto kStopGrace = 2s;
 constexpr int kStartAttempts = 3;
 constexpr const char* kLoopback = "127.0.0.1";
 
@@ -60,78 +63,6 @@ constexpr std::array<std::string_view, 8> kNotLoopback = {
     "0.0.0.0/2",   "64.0.0.0/3",  "96.0.0.0/4",  "112.0.0.0/5",
     "120.0.0.0/6", "124.0.0.0/7", "126.0.0.0/8", "128.0.0.0/1",
 };
-
-std::string system_error_text(const std::string& what) {
-  return what + ": " + std::strerror(errno);
-}
-
-/// A file descriptor that closes itself.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// Binds a socket of the given type to 127.0.0.1:port; returns the bound port or 0.
-std::uint16_t bind_loopback(const Fd& socket_fd, std::uint16_t port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(socket_fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    return 0;
-  }
-  socklen_t length = sizeof address;
-  if (::getsockname(socket_fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    return 0;
-  }
-  return ntohs(address.sin_port);
-}
-
-// A port that is free for both UDP and TCP on 127.0.0.1 right now. Another
-// process may take it before the server binds; the server then exits, and the
-// constructor retries with new ports.
-std::uint16_t free_port(std::uint16_t avoid) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    Fd udp(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    Fd tcp(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (udp.get() < 0 || tcp.get() < 0) throw std::runtime_error(system_error_text("socket"));
-    const std::uint16_t port = bind_loopback(udp, 0);
-    if (port != 0 && port != avoid && bind_loopback(tcp, port) == port) return port;
-  }
-  throw std::runtime_error("no free UDP+TCP port on 127.0.0.1");
-}
-
-// Finds a server binary; sbin directories are searched too because they are
-// often missing from a non-root PATH. RDNS_KNOTD / RDNS_UNBOUND override.
-std::string find_program(const char* name, const char* override_variable) {
-  if (const char* value = std::getenv(override_variable); value != nullptr && *value != '\0') {
-    return value;
-  }
-  std::vector<std::string> directories;
-  if (const char* path = std::getenv("PATH"); path != nullptr) {
-    std::stringstream stream(path);
-    for (std::string entry; std::getline(stream, entry, ':');) {
-      if (!entry.empty()) directories.push_back(entry);
-    }
-  }
-  for (const char* extra : {"/usr/sbin", "/usr/local/sbin", "/sbin"})
-    directories.emplace_back(extra);
-  for (const auto& directory : directories) {
-    const std::string candidate = directory + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  throw std::runtime_error(std::string(name) +
-                           " not found (install knot and unbound: scripts/install-deps.sh)");
-}
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -161,131 +92,6 @@ std::vector<std::string> discover_zones(const std::filesystem::path& zones_dir) 
   }
   std::sort(zones.begin(), zones.end());
   return zones;
-}
-
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-std::string log_tail(const std::filesystem::path& path, std::size_t max_lines = 20) {
-  std::ifstream in(path);
-  std::deque<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-    if (lines.size() > max_lines) lines.pop_front();
-  }
-  std::string tail = "--- last lines of " + path.string() + " ---\n";
-  for (const auto& line : lines) tail += line + "\n";
-  return tail;
-}
-
-// Starts argv[0] in the foreground with stdout/stderr appended to log. No
-// shell in between, so the PID we record is the server's own.
-pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log) {
-  // Everything the child needs is prepared before fork: after it only
-  // async-signal-safe calls are allowed.
-  std::vector<char*> raw;
-  for (const auto& arg : argv) raw.push_back(const_cast<char*>(arg.c_str()));
-  raw.push_back(nullptr);
-  Fd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
-  Fd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (log_fd.get() < 0 || null_fd.get() < 0) {
-    throw std::runtime_error(system_error_text("cannot open " + log.string()));
-  }
-  const pid_t parent = ::getpid();
-
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(system_error_text("fork"));
-  if (pid == 0) {
-    // Die with the test process, even when it crashes before ~DnsLab runs.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
-    // A blocked or ignored signal survives exec; the servers must see SIGTERM.
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD}) {
-      ::signal(signal_number, SIG_DFL);
-    }
-    ::dup2(null_fd.get(), STDIN_FILENO);
-    ::dup2(log_fd.get(), STDOUT_FILENO);
-    ::dup2(log_fd.get(), STDERR_FILENO);
-    ::execv(raw[0], raw.data());
-    constexpr char kMessage[] = "rdns_lab: exec failed\n";
-    [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
-    ::_exit(127);
-  }
-  return pid;
-}
-
-bool exited(pid_t pid) {
-  int status = 0;
-  const pid_t result = ::waitpid(pid, &status, WNOHANG);
-  return result == pid || (result < 0 && errno == ECHILD);
-}
-
-// SIGTERM, a grace period for a clean shutdown, then SIGKILL for stragglers.
-void stop_processes(std::vector<pid_t> pids) noexcept {
-  std::erase_if(pids, [](pid_t pid) { return pid <= 0; });
-  for (pid_t pid : pids) ::kill(pid, SIGTERM);
-  const auto deadline = Clock::now() + kStopGrace;
-  while (!pids.empty() && Clock::now() < deadline) {
-    std::erase_if(pids, exited);
-    if (!pids.empty()) std::this_thread::sleep_for(10ms);
-  }
-  for (pid_t pid : pids) {
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-}
-
-/// Frees an ldns resolver with its name server list.
-struct ResolverDeleter {
-  void operator()(ldns_resolver* resolver) const { ldns_resolver_deep_free(resolver); }
-};
-/// Frees an ldns packet.
-struct PacketDeleter {
-  void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
-};
-/// Frees an ldns rdf and its data.
-struct RdfDeleter {
-  void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
-};
-
-// One UDP query to 127.0.0.1:port; the rcode, or nothing when no answer came.
-// The resolver object is built by hand so /etc/resolv.conf is never read.
-std::optional<ldns_pkt_rcode> probe(std::uint16_t port, const char* name, ldns_rr_type type) {
-  std::unique_ptr<ldns_resolver, ResolverDeleter> resolver(ldns_resolver_new());
-  std::unique_ptr<ldns_rdf, RdfDeleter> server(ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, kLoopback));
-  std::unique_ptr<ldns_rdf, RdfDeleter> qname(ldns_dname_new_frm_str(name));
-  if (!resolver || !server || !qname) return std::nullopt;
-  if (ldns_resolver_push_nameserver(resolver.get(), server.get()) != LDNS_STATUS_OK) {
-    return std::nullopt;
-  }
-  ldns_resolver_set_port(resolver.get(), port);
-  ldns_resolver_set_retry(resolver.get(), 1);
-  ldns_resolver_set_timeout(resolver.get(), timeval{0, 200'000});
-  ldns_resolver_set_fallback(resolver.get(), false);  // UDP only: readiness is about UDP
-  ldns_pkt* raw = nullptr;
-  if (ldns_resolver_send(&raw, resolver.get(), qname.get(), type, LDNS_RR_CLASS_IN, LDNS_RD) !=
-      LDNS_STATUS_OK) {
-    ldns_pkt_free(raw);
-    return std::nullopt;
-  }
-  std::unique_ptr<ldns_pkt, PacketDeleter> packet(raw);
-  if (!packet) return std::nullopt;
-  return ldns_pkt_get_rcode(packet.get());
 }
 
 // Knot loads zones in the background after it starts answering; a zone is
@@ -432,7 +238,8 @@ constexpr const char* kRootZone =
 std::string unbound_config(const std::filesystem::path& work,
                            const std::filesystem::path& zones_dir,
                            const std::vector<std::string>& zones, std::uint16_t port,
-                           std::uint16_t knot_port, ResolverProfile profile) {
+                           std::uint16_t knot_port, ResolverProfile profile,
+                           const std::vector<StubZone>& elsewhere) {
   std::ostringstream out;
   out << "# Written by rdns_lab for one lab run; see tests/lab/src/dns_lab.cpp.\n"
       << "server:\n"
@@ -477,6 +284,7 @@ std::string unbound_config(const std::filesystem::path& work,
   for (const auto& cidr : kNotLoopback) out << "    do-not-query-address: " << cidr << "\n";
   std::vector<std::string> released(zones);
   released.insert(released.end(), kAlwaysNodefault.begin(), kAlwaysNodefault.end());
+  for (const auto& stub : elsewhere) released.push_back(stub.zone);
   std::sort(released.begin(), released.end());
   released.erase(std::unique(released.begin(), released.end()), released.end());
   for (const auto& zone : released) out << "    local-zone: \"" << zone << "\" nodefault\n";
@@ -486,22 +294,30 @@ std::string unbound_config(const std::filesystem::path& work,
   out << "remote-control:\n"
       << "    control-enable: no\n";
   // "." last: every name unbound would send to a root server goes to Knot.
-  std::vector<std::string> stubs(zones);
-  stubs.push_back(".");
-  for (const auto& zone : stubs) {
+  std::vector<StubZone> stubs;
+  const std::string knot = std::string(kLoopback) + "@" + std::to_string(knot_port);
+  for (const auto& zone : zones) stubs.push_back({zone, knot});
+  stubs.push_back({".", knot});
+  for (const auto& stub : elsewhere) {
+    std::erase_if(stubs, [&](const StubZone& known) { return known.zone == stub.zone; });
+    stubs.push_back(stub);
+  }
+  for (const auto& stub : stubs) {
     out << "stub-zone:\n"
-        << "    name: \"" << zone << "\"\n"
-        << "    stub-addr: " << kLoopback << "@" << knot_port << "\n";
+        << "    name: \"" << stub.zone << "\"\n"
+        << "    stub-addr: " << stub.address << "\n";
   }
   return out.str();
 }
 
 }  // namespace
 
-DnsLab::DnsLab(const std::filesystem::path& zones_dir, Updates updates, ResolverProfile profile)
+DnsLab::DnsLab(const std::filesystem::path& zones_dir, Updates updates, ResolverProfile profile,
+               std::vector<StubZone> elsewhere)
     : zones_dir_(std::filesystem::absolute(zones_dir)),
       updates_(updates),
       profile_(profile),
+      elsewhere_(std::move(elsewhere)),
       zones_(discover_zones(zones_dir_)),
       owner_pid_(::getpid()) {
   std::string pattern = (std::filesystem::temp_directory_path() / "rdns-lab-XXXXXX").string();
@@ -553,7 +369,7 @@ std::string DnsLab::start_once() {
   write_file(work_dir_ / "root.zone", kRootZone);
   write_file(knot_conf, knot_config(work_dir_, zones_dir_, zones_, authority_port_, updates_));
   write_file(unbound_conf, unbound_config(work_dir_, zones_dir_, zones_, resolver_port_,
-                                          authority_port_, profile_));
+                                          authority_port_, profile_, elsewhere_));
 
   const auto knot_log = work_dir_ / "knotd.log";
   const auto unbound_log = work_dir_ / "unbound.log";
@@ -615,6 +431,34 @@ DnsLab& emulator_lab() {
   static DnsLab lab(std::filesystem::path(RDNS_SOURCE_DIR) / "tests" / "zones" / "emulator",
                     Updates::from_loopback);
   return lab;
+}
+
+std::vector<std::string> ptr_targets(std::uint16_t port, const std::string& name) {
+  std::unique_ptr<ldns_resolver, ResolverDeleter> resolver(ldns_resolver_new());
+  ldns_rdf* server = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, kLoopback);
+  ldns_resolver_push_nameserver(resolver.get(), server);
+  ldns_rdf_deep_free(server);
+  ldns_resolver_set_port(resolver.get(), port);
+  ldns_resolver_set_retry(resolver.get(), 2);
+  ldns_resolver_set_timeout(resolver.get(), timeval{1, 0});
+  ldns_rdf* qname = ldns_dname_new_frm_str((name + ".").c_str());
+  ldns_pkt* answer = nullptr;
+  const ldns_status status =
+      ldns_resolver_send(&answer, resolver.get(), qname, LDNS_RR_TYPE_PTR, LDNS_RR_CLASS_IN, 0);
+  ldns_rdf_deep_free(qname);
+  std::vector<std::string> targets;
+  if (status == LDNS_STATUS_OK && answer != nullptr) {
+    ldns_rr_list* records = ldns_pkt_answer(answer);
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(records); ++i) {
+      const ldns_rr* rr = ldns_rr_list_rr(records, i);
+      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_PTR) continue;
+      char* text = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+      targets.emplace_back(text);
+      std::free(text);
+    }
+  }
+  ldns_pkt_free(answer);
+  return targets;
 }
 
 }  // namespace rdns::lab

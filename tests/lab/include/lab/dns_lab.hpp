@@ -40,6 +40,13 @@ enum class ResolverProfile {
   stock,
 };
 
+/// A zone the lab's unbound asks another server for instead of Knot (a
+/// PowerDNS under test), so the resolver sees that server's changes.
+struct StubZone {
+  std::string zone;     ///< "2.0.192.in-addr.arpa."
+  std::string address;  ///< "127.0.0.1@PORT"
+};
+
 /// A knotd (authoritative) + unbound (recursive, stub zones to knotd) pair on free 127.0.0.1 ports.
 ///
 /// Every `*.zone` file in the zones directory is served as the zone named by
@@ -53,8 +60,10 @@ class DnsLab {
  public:
   /// Starts both servers and returns once both answer; throws
   /// std::runtime_error with the tail of the failing server's log otherwise.
+  /// Zones in elsewhere are resolved at their own server, not at Knot.
   explicit DnsLab(const std::filesystem::path& zones_dir, Updates updates = Updates::refused,
-                  ResolverProfile profile = ResolverProfile::small);
+                  ResolverProfile profile = ResolverProfile::small,
+                  std::vector<StubZone> elsewhere = {});
   /// Stops both servers (SIGTERM, up to ~2 s, then SIGKILL) and removes the work dir.
   ~DnsLab();
 
@@ -89,6 +98,7 @@ class DnsLab {
   std::filesystem::path zones_dir_;
   Updates updates_ = Updates::refused;
   ResolverProfile profile_ = ResolverProfile::small;
+  std::vector<StubZone> elsewhere_;
   std::filesystem::path work_dir_;
   std::vector<std::string> zones_;
   std::uint16_t authority_port_ = 0;
@@ -111,5 +121,9 @@ DnsLab& rfc2136_lab();
 /// RDNS_SOURCE_DIR/tests/zones/emulator with dynamic updates from loopback
 /// (the emulator publishes PTRs into it; tests publish verification TXTs).
 DnsLab& emulator_lab();
+
+/// The PTR targets a server on 127.0.0.1:port answers for name (no trailing
+/// dot on input; targets with it), asked directly, without recursion.
+std::vector<std::string> ptr_targets(std::uint16_t port, const std::string& name);
 
 }  // namespace rdns::lab
