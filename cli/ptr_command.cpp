@@ -130,7 +130,6 @@ PtrSession open_client(const PtrOptions& options) {
     return session;
   }
   const CloudConnection& connection = options.connection;
-  session.dns = std::make_unique<ResolverDns>(options);
   if (options.provider == "powerdns") {
     open_powerdns(options.powerdns, connection, session);
     return session;

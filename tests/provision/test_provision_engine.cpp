@@ -71,8 +71,8 @@ class MemoryProvider final : public PtrProvider {
   std::vector<Ownership> ownership(const std::vector<std::string>& ips) override {
     std::vector<Ownership> result;
     for (const auto& ip : ips) {
-      result.push_back(
-          {ip, ip.starts_with("198.51.100.") ? IpRole::eip : IpRole::not_owned, "eip", "InUse"});
+      result.push_back({ip, ip.starts_with("198.51.100.") ? IpRole::eip : IpRole::not_owned, "eip",
+                        "InUse", ""});
     }
     return result;
   }
