@@ -122,6 +122,11 @@ class ResolverDns : public provision::DnsView {
 };
 
 PtrSession open_client(const PtrOptions& options) {
+  if (options.provider == "aws") {
+    PtrSession session = open_aws_client(options);
+    session.dns = std::make_unique<ResolverDns>(options);
+    return session;
+  }
   PtrSession session;
   const CloudConnection& connection = options.connection;
   const provision::Credentials credentials = cloud_credentials(connection);
@@ -282,6 +287,14 @@ std::int64_t journaled_write(PtrSession& session, const WriteStep& step) {
   if (step.action != "delete" && step.source != "ptr change") {
     if (auto change = change_in_progress(session, step.ip)) throw Error(Errc::usage, *change);
   }
+  // Refused before the journal sees it: a pending row would make the next
+  // run watch the cloud for a state that can never come.
+  if ((step.action == "enable" || step.action == "disable") &&
+      !session.provider->capabilities().supports_disable) {
+    throw Error(Errc::usage, fmt::format("{}: the {} provider cannot disable or enable a PTR "
+                                         "record; delete it with rdnsctl ptr delete",
+                                         step.ip, session.provider->name()));
+  }
   if (publishes_new_value(step) && !session.checked.contains({step.ip, lower(step.value)}) &&
       !check_write(session, step.ip, step.value, step.ttl, step.allow_unconfirmed).ok()) {
     throw Refused(Errc::usage, fmt::format("{}: {} of {} refused by the pre-write checks", step.ip,
@@ -383,8 +396,10 @@ namespace {
 
 void add_shared_options(CLI::App& ptr, PtrOptions& options) {
   add_cloud_connection_options(ptr, options.connection);
+  add_aws_options(ptr, options.aws);
   ptr.add_option("--provider", options.provider,
-                 "Who serves the reverse zones (alibaba: the Alibaba-style cloud API)")
+                 "Who serves the reverse zones (alibaba: the Alibaba-style cloud API; aws: "
+                 "EC2 Elastic IPs)")
       ->default_val(provision::provider_names().front())
       ->check(one_of(provision::provider_names()));
   ptr.add_option("--resolver", options.resolvers,

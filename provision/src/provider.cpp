@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <provision/aws_provider.hpp>
 #include <provision/provider.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
@@ -11,13 +12,14 @@
 namespace rdns::provision {
 
 const std::vector<std::string>& provider_names() {
-  static const std::vector<std::string> names{"alibaba"};
+  static const std::vector<std::string> names{"alibaba", "aws"};
   return names;
 }
 
 std::unique_ptr<PtrProvider> make_provider(const std::string& name, const ClientConfig& config,
                                            const Credentials& credentials) {
   if (name == "alibaba") return std::make_unique<AlibabaPtrProvider>(config, credentials);
+  if (name == "aws") return std::make_unique<AwsPtrProvider>(config, credentials);
   throw Error(Errc::usage, fmt::format("unknown provider \"{}\": expected {}", escape_text(name),
                                        fmt::join(provider_names(), ", ")));
 }

@@ -12,20 +12,6 @@
 #include <util/escape.hpp>
 
 namespace rdns::provision::detail {
-namespace {
-
-/// curl_easy_setopt, checked: a request must not go out without an option
-/// libcurl refused (a protocol limit, a timeout, proxy bypass).
-template <typename Value>
-void set_option(CURL* handle, CURLoption option, Value value) {
-  const CURLcode result = curl_easy_setopt(handle, option, value);
-  if (result != CURLE_OK) {
-    const curl_easyoption* known = curl_easy_option_by_id(option);
-    throw Error(Errc::internal,
-                fmt::format("libcurl refused option {}: {}", known != nullptr ? known->name : "?",
-                            curl_easy_strerror(result)));
-  }
-}
 
 using namespace std::chrono_literals;
 
@@ -39,12 +25,6 @@ std::size_t collect(char* data, std::size_t size, std::size_t count, void* user)
   return size * count;
 }
 
-/// Frees a curl header list.
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
-// "http://127.0.0.1:8080/x" -> "127.0.0.1:8080"
 std::string authority_of(const std::string& url) {
   auto start = url.find("://");
   start = start == std::string::npos ? 0 : start + 3;
@@ -78,6 +58,8 @@ bool is_tls_failure(CURLcode code) {
   return code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CONNECT_ERROR ||
          code == CURLE_SSL_CERTPROBLEM || code == CURLE_SSL_CACERT_BADFILE;
 }
+
+namespace {
 
 std::string json_string(const Json& body, const char* key) {
   const auto it = body.find(key);

@@ -24,6 +24,9 @@ struct ProviderCapabilities {
   bool needs_domain_verification = false;
   int min_ttl = 1;
   int max_ttl = 86400;
+  /// Set when the provider, not the caller, decides the TTL: every record
+  /// reports this one, and a requested TTL is a warning, not applied.
+  std::optional<int> fixed_ttl;
 };
 
 /// A source of PTR records and the writes to them. Writes address a record
