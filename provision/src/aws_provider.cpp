@@ -477,6 +477,7 @@ ProviderCapabilities AwsPtrProvider::capabilities() const {
   capabilities.supports_disable = false;
   capabilities.needs_domain_verification = false;
   capabilities.fixed_ttl = kAwsPtrTtl;
+  capabilities.owned_means = "an Elastic IP of this account in this region";
   return capabilities;
 }
 

@@ -35,6 +35,9 @@ ProviderCapabilities AlibabaPtrProvider::capabilities() const {
   ProviderCapabilities capabilities;
   capabilities.supports_disable = true;
   capabilities.needs_domain_verification = true;
+  capabilities.owned_means =
+      "an EIP or ECS public IP of this account in this region (the cloud would answer \"PTR IP "
+      "information mismatch\")";
   return capabilities;
 }
 

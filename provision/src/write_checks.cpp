@@ -128,9 +128,7 @@ WriteCheck check_ptr_write(PtrProvider& provider, DnsView& dns, const std::strin
   if (ipv4) {
     const auto owned = provider.ownership({ip});
     if (owned.empty() || owned.front().role == IpRole::not_owned) {
-      fail(WriteRule::ip_owned,
-           "not an EIP or ECS public IP of this account in this region (the cloud would answer "
-           "\"PTR IP information mismatch\")");
+      fail(WriteRule::ip_owned, "not " + capabilities.owned_means);
     }
   }
   if (!valid_name) return check;

@@ -124,7 +124,8 @@ TEST_CASE("ptr --provider aws refuses what AWS would refuse", "[cli][ptr][aws]")
   const ProcessResult foreign =
       run_aws(emulator, db, {"set", kAwsOtherAccountIp, "aws3.mailcorp.test"});
   CHECK(foreign.exit_code == 1);
-  CHECK(has(foreign.err, "198.51.100.53 IP_OWNED"));
+  CHECK(
+      has(foreign.err, "198.51.100.53 IP_OWNED: not an Elastic IP of this account in this region"));
   CHECK_FALSE(has(emulator.output(), "ModifyAddressAttribute"));
 
   // No forward record: the pre-write check refuses; forced, AWS refuses.
