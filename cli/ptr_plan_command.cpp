@@ -81,6 +81,7 @@ provision::Plan plan_from_desired(PtrSession& session, const PtrOptions& options
   inputs.remote = session.provider->list().records;
   for (const auto& ip : session.journal->managed(session.region)) inputs.managed.insert(ip);
   inputs.delete_unmanaged = options.delete_unmanaged;
+  inputs.fixed_ttl = session.provider->capabilities().fixed_ttl;
   provision::WriteCheckOptions check_options;
   check_options.allow_unconfirmed = options.allow_unconfirmed;
   inputs.check = [&](const provision::DesiredPtr& line) {

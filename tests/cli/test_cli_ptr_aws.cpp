@@ -98,6 +98,14 @@ TEST_CASE("ptr --provider aws: set waits out PENDING, FCrDNS shows, delete", "[c
   CHECK(rdns::db::PtrJournal::open(db).managed("aws:us-east-1") ==
         std::vector<std::string>{kAwsIp});
 
+  // A plan asks nothing of a line whose only difference is a TTL AWS would not apply.
+  const auto desired = dir.path() / "desired.csv";
+  std::ofstream(desired) << kAwsIp << ",aws1.mailcorp.test,60\n";
+  const ProcessResult plan = run_aws(emulator, db, {"plan", desired.string()});
+  INFO(plan.out << plan.err);
+  CHECK(plan.exit_code == 0);
+  CHECK(has(plan.out, "# 0 create, 0 update, 0 enable, 0 delete, 1 no-op, 0 blocked"));
+
   const ProcessResult disable = run_aws(emulator, db, {"disable", kAwsIp});
   CHECK(disable.exit_code == 2);
   CHECK(has(disable.err, "the aws provider cannot disable or enable a PTR record"));
