@@ -150,7 +150,9 @@ void add_cloud_connection_options(CLI::App& command, CloudConnection& connection
       .add_option("--endpoint", connection.endpoint,
                   "Base URL for every product, e.g. http://127.0.0.1:8080 (the emulator)")
       ->type_name("URL");
-  command.add_option("--profile", connection.profile, "Profile of ~/.aliyun/config.json")
+  command
+      .add_option("--profile", connection.profile,
+                  "Profile of ~/.aliyun/config.json (with --provider aws: of ~/.aws/credentials)")
       ->type_name("NAME");
   command.add_option("--actions", connection.actions, "JSON file overriding the action table")
       ->type_name("FILE");

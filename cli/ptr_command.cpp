@@ -123,6 +123,11 @@ class ResolverDns : public provision::DnsView {
 /// The provider and the DNS view of the shared flags: the one place a
 /// provider is built.
 PtrSession open_client(const PtrOptions& options) {
+  if (options.provider == "aws") {
+    PtrSession session = open_aws_client(options);
+    session.dns = std::make_unique<ResolverDns>(options);
+    return session;
+  }
   PtrSession session;
   session.dns = std::make_unique<ResolverDns>(options);
   if (options.provider == "rfc2136") {
@@ -277,10 +282,11 @@ namespace {
 void add_shared_options(CLI::App& ptr, PtrOptions& options) {
   add_cloud_connection_options(ptr, options.connection);
   add_powerdns_options(ptr, options.powerdns);
+  add_aws_options(ptr, options.aws);
   ptr.add_option("--provider", options.provider,
                  "Who serves the reverse zones (alibaba: the Alibaba-style cloud API; rfc2136: "
                  "DNS UPDATE with TSIG to the zone's primary; powerdns: a PowerDNS "
-                 "Authoritative server's HTTP API, --pdns-*)")
+                 "Authoritative server's HTTP API, --pdns-*; aws: EC2 Elastic IPs)")
       ->default_val(provision::provider_names().front())
       ->check(one_of(provision::provider_names()));
   add_rfc2136_options(ptr, options.rfc2136);

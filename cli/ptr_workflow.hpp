@@ -20,6 +20,7 @@
 #include <util/error.hpp>
 #include <util/file_lock.hpp>
 
+#include "aws_options.hpp"
 #include "choice_option.hpp"
 #include "cloud_setup.hpp"
 #include "commands.hpp"
@@ -35,6 +36,7 @@ struct PtrOptions {
   std::string provider = "alibaba";  ///< --provider: who serves the reverse zone
   Rfc2136Flags rfc2136;              ///< --dns-server, --tsig-key... (--provider rfc2136)
   PowerDnsOptions powerdns;          ///< the --pdns-* flags of --provider powerdns
+  AwsPtrOptions aws;                 ///< the flags of --provider aws
   std::vector<std::string> resolvers;
   std::vector<std::string> authorities;  ///< asked for A-record TTLs instead of the zones' NS
   double dns_timeout = 1.0;

@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 
 #include "src/cloud.hpp"
+#include "src/ec2.hpp"
 
 namespace {
 
@@ -28,9 +29,10 @@ constexpr const char* kUsage =
     "usage: rdns-cloud-emulator --state FILE [--listen 127.0.0.1:PORT]\n"
     "                           [--resolver 127.0.0.1:PORT] [--knot 127.0.0.1:PORT]\n"
     "\n"
-    "Serves the PTR, EIP and instance actions of docs/cloud.md on 127.0.0.1 with\n"
-    "the accounts of the state file (format: docs/emulator.md). Prints\n"
-    "\"listening on 127.0.0.1:PORT\" once ready; logs one line per request to stderr.\n";
+    "Serves the PTR, EIP and instance actions of docs/cloud.md, and EC2's Elastic\n"
+    "IP reverse DNS actions, on 127.0.0.1 with the accounts of the state file\n"
+    "(format: docs/emulator.md). Prints \"listening on 127.0.0.1:PORT\" once ready;\n"
+    "logs one line per request to stderr.\n";
 
 std::mutex log_mutex;
 
@@ -40,7 +42,8 @@ void log_line(const std::string& line) {
 }
 
 // One connection: keep-alive requests answered in turn until the peer closes.
-void serve_connection(tcp::socket socket, rdns::emulator::Cloud& cloud) {
+void serve_connection(tcp::socket socket, rdns::emulator::Cloud& cloud,
+                      rdns::emulator::Ec2Api& ec2) {
   cloud.count_connection();
   beast::flat_buffer buffer;
   beast::error_code ec;
@@ -59,7 +62,8 @@ void serve_connection(tcp::socket socket, rdns::emulator::Cloud& cloud) {
     }
     rdns::emulator::Reply reply;
     try {
-      reply = cloud.handle(incoming);
+      reply =
+          rdns::emulator::Ec2Api::accepts(incoming) ? ec2.handle(incoming) : cloud.handle(incoming);
     } catch (const std::exception& failure) {
       log_line(std::string("internal error: ") + failure.what());
       reply = {500, R"({"Code":"InternalError","Message":"emulator failure","RequestId":"-"})"};
@@ -68,7 +72,10 @@ void serve_connection(tcp::socket socket, rdns::emulator::Cloud& cloud) {
     http::response<http::string_body> response{static_cast<http::status>(reply.status),
                                                request.version()};
     response.set(http::field::server, "rdns-cloud-emulator");
-    response.set(http::field::content_type, "application/json;charset=utf-8");
+    // EC2 answers in XML, everything else in JSON.
+    response.set(http::field::content_type, reply.body.starts_with("<?xml")
+                                                ? "text/xml;charset=UTF-8"
+                                                : "application/json;charset=utf-8");
     response.keep_alive(request.keep_alive());
     response.body() = std::move(reply.body);
     response.prepare_payload();
@@ -131,13 +138,15 @@ int main(int argc, char** argv) {
     boost::asio::io_context io;
     tcp::acceptor acceptor(io, loopback_endpoint(config.listen));
     rdns::emulator::Cloud cloud(config, &log_line);
+    rdns::emulator::Ec2Api ec2(rdns::emulator::Ec2Config::from_json(document, state_file), config,
+                               &log_line);
     const auto bound = acceptor.local_endpoint();
     std::cout << "listening on " << bound.address().to_string() << ":" << bound.port() << std::endl;
     for (;;) {
       tcp::socket socket(io);
       acceptor.accept(socket);
       // A thread per connection: slow-answer faults block only their own client.
-      std::thread(serve_connection, std::move(socket), std::ref(cloud)).detach();
+      std::thread(serve_connection, std::move(socket), std::ref(cloud), std::ref(ec2)).detach();
     }
   } catch (const std::exception& failure) {
     std::cerr << "rdns-cloud-emulator: " << failure.what() << "\n";

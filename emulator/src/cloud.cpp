@@ -72,19 +72,6 @@ std::string strip_dot(std::string name) {
   return name;
 }
 
-std::string zone_for(const std::vector<std::string>& zones, const std::string& name) {
-  std::string best;
-  const std::string wanted = lower(strip_dot(name));
-  for (const auto& zone : zones) {
-    const std::string candidate = lower(strip_dot(zone));
-    if ((wanted == candidate || wanted.ends_with("." + candidate)) &&
-        candidate.size() > best.size()) {
-      best = candidate;
-    }
-  }
-  return best;
-}
-
 Json record_json(const StoredPtr& record) {
   return {{"RecordId", record.id},
           {"IpAddress", record.ip},

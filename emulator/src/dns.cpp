@@ -1,3 +1,4 @@
+#include <cctype>
 #include <memory>
 #include <stdexcept>
 
@@ -69,23 +70,43 @@ ServerAddress ServerAddress::parse(const std::string& text) {
   return address;
 }
 
-std::optional<std::vector<std::string>> query_txt(const ServerAddress& resolver_address,
-                                                  const std::string& name) {
+namespace {
+
+/// Asks the resolver for name's RRset of type: the packet, an empty answer for
+/// NXDOMAIN (a null packet), or nullopt for no answer or another error.
+std::optional<Packet> ask(const ServerAddress& resolver_address, const std::string& name,
+                          ldns_rr_type type) {
   Resolver resolver = make_resolver(resolver_address);
   Rdf qname(ldns_dname_new_frm_str(absolute(name).c_str()));
-  if (!qname) return std::vector<std::string>{};
+  if (!qname) return Packet();
   ldns_pkt* raw = nullptr;
-  if (ldns_resolver_send(&raw, resolver.get(), qname.get(), LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN,
-                         LDNS_RD) != LDNS_STATUS_OK) {
+  if (ldns_resolver_send(&raw, resolver.get(), qname.get(), type, LDNS_RR_CLASS_IN, LDNS_RD) !=
+      LDNS_STATUS_OK) {
     ldns_pkt_free(raw);
     return std::nullopt;
   }
   Packet packet(raw);
   const auto rcode = ldns_pkt_get_rcode(packet.get());
-  if (rcode == LDNS_RCODE_NXDOMAIN) return std::vector<std::string>{};
+  if (rcode == LDNS_RCODE_NXDOMAIN) return Packet();
   if (rcode != LDNS_RCODE_NOERROR) return std::nullopt;
+  return packet;
+}
+
+std::string lower_trimmed(std::string name) {
+  if (name.ends_with('.')) name.pop_back();
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> query_txt(const ServerAddress& resolver_address,
+                                                  const std::string& name) {
+  auto packet = ask(resolver_address, name, LDNS_RR_TYPE_TXT);
+  if (!packet) return std::nullopt;
   std::vector<std::string> texts;
-  ldns_rr_list* answer = ldns_pkt_answer(packet.get());
+  if (!*packet) return texts;
+  ldns_rr_list* answer = ldns_pkt_answer(packet->get());
   for (std::size_t i = 0; i < ldns_rr_list_rr_count(answer); ++i) {
     const ldns_rr* rr = ldns_rr_list_rr(answer, i);
     if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT) continue;
@@ -101,6 +122,37 @@ std::optional<std::vector<std::string>> query_txt(const ServerAddress& resolver_
     texts.push_back(joined);
   }
   return texts;
+}
+
+std::optional<std::vector<std::string>> query_a(const ServerAddress& resolver_address,
+                                                const std::string& name) {
+  auto packet = ask(resolver_address, name, LDNS_RR_TYPE_A);
+  if (!packet) return std::nullopt;
+  std::vector<std::string> addresses;
+  if (!*packet) return addresses;
+  ldns_rr_list* answer = ldns_pkt_answer(packet->get());
+  for (std::size_t i = 0; i < ldns_rr_list_rr_count(answer); ++i) {
+    const ldns_rr* rr = ldns_rr_list_rr(answer, i);
+    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A || ldns_rr_rd_count(rr) < 1) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    if (::inet_ntop(AF_INET, ldns_rdf_data(ldns_rr_rdf(rr, 0)), text, sizeof text) != nullptr) {
+      addresses.emplace_back(text);
+    }
+  }
+  return addresses;
+}
+
+std::string zone_for(const std::vector<std::string>& zones, const std::string& name) {
+  std::string best;
+  const std::string wanted = lower_trimmed(name);
+  for (const auto& zone : zones) {
+    const std::string candidate = lower_trimmed(zone);
+    if ((wanted == candidate || wanted.ends_with("." + candidate)) &&
+        candidate.size() > best.size()) {
+      best = candidate;
+    }
+  }
+  return best;
 }
 
 std::string update_ptr(const ServerAddress& server, const std::string& zone,

@@ -20,6 +20,15 @@ struct ServerAddress {
 std::optional<std::vector<std::string>> query_txt(const ServerAddress& resolver,
                                                   const std::string& name);
 
+/// The IPv4 addresses of name's A records, or nullopt when the resolver did
+/// not answer or answered with an error other than NXDOMAIN (which is none).
+std::optional<std::vector<std::string>> query_a(const ServerAddress& resolver,
+                                                const std::string& name);
+
+/// The longest of zones (trailing dots and case ignored) that holds name;
+/// empty when none does.
+std::string zone_for(const std::vector<std::string>& zones, const std::string& name);
+
 /// Replaces the PTR RRset at name in zone with value (or deletes it when value
 /// is empty) by a dynamic update; returns an error text, empty on success.
 std::string update_ptr(const ServerAddress& server, const std::string& zone,

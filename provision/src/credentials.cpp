@@ -66,14 +66,7 @@ Credentials from_profile_file(const std::filesystem::path& file, const std::stri
     fail("no credentials: no ALIBABA_CLOUD_ACCESS_KEY_ID in the environment and no profile file " +
          file.string());
   }
-  // The file holds secrets: one that others can read is already a leak, and
-  // using it would hide that from its owner.
-  if ((info.st_mode & 0077) != 0) {
-    fail(
-        fmt::format("refusing {}: it is accessible by group or others (mode {:04o}); run chmod "
-                    "600 on it",
-                    file.string(), info.st_mode & 07777));
-  }
+  refuse_shared_secrets_file(file, info.st_mode);
   std::ifstream in(file);
   if (!in) fail("cannot read the profile file " + file.string());
   std::stringstream text;
@@ -121,6 +114,15 @@ Credentials from_profile_file(const std::filesystem::path& file, const std::stri
 }
 
 }  // namespace
+
+void refuse_shared_secrets_file(const std::filesystem::path& file, unsigned int mode) {
+  if ((mode & 0077) != 0) {
+    fail(
+        fmt::format("refusing {}: it is accessible by group or others (mode {:04o}); run chmod "
+                    "600 on it",
+                    file.string(), mode & 07777));
+  }
+}
 
 Credentials resolve_credentials(const CredentialOptions& options) {
   const EnvLookup env = options.getenv ? options.getenv : EnvLookup(&process_env);

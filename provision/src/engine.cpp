@@ -200,6 +200,14 @@ WriteResult Engine::write(const WriteStep& step) {
   if (step.action != "delete" && step.source != "ptr change") {
     if (auto change = change_in_progress(step.ip)) throw Error(Errc::usage, *change);
   }
+  // Refused before the journal sees it: a pending row would make the next
+  // run watch the provider for a state that can never come.
+  if ((step.action == "enable" || step.action == "disable") &&
+      !provider_.capabilities().supports_disable) {
+    throw Error(Errc::usage, fmt::format("{}: the {} provider cannot disable or enable a PTR "
+                                         "record; delete it with rdnsctl ptr delete",
+                                         step.ip, provider_.name()));
+  }
   require_checked(step);
   // The intent is durable before the call: a crash from here on leaves a
   // pending row that the next run reconciles.

@@ -65,6 +65,7 @@ Plan Engine::plan(const std::vector<DesiredPtr>& desired, const std::string& sou
   inputs.remote = provider_.list().records;
   for (const auto& ip : journal_.managed(settings_.region)) inputs.managed.insert(ip);
   inputs.delete_unmanaged = options.delete_unmanaged;
+  inputs.fixed_ttl = provider_.capabilities().fixed_ttl;
   WriteCheckOptions check_options;
   check_options.allow_unconfirmed = options.allow_unconfirmed;
   inputs.check = [&](const DesiredPtr& line) {

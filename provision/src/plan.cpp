@@ -207,7 +207,8 @@ Plan make_plan(const std::vector<DesiredPtr>& desired, const PlanInputs& inputs)
     item.before = state_of(inputs.remote, line.ip);
     const RecordState& before = item.before;
     const bool same_value = before.exists && ascii_lower(before.value) == ascii_lower(line.name);
-    if (same_value && (!line.ttl || *line.ttl == before.ttl)) {
+    const bool ttl_asked = line.ttl && !inputs.fixed_ttl;
+    if (same_value && (!ttl_asked || *line.ttl == before.ttl)) {
       item.value = before.value;
       item.ttl = before.ttl;
       if (before.status == PtrStatus::enabled) {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <provision/aws_provider.hpp>
 #include <provision/provider.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
@@ -11,13 +12,14 @@
 namespace rdns::provision {
 
 const std::vector<std::string>& provider_names() {
-  static const std::vector<std::string> names{"alibaba", "rfc2136", "powerdns"};
+  static const std::vector<std::string> names{"alibaba", "rfc2136", "powerdns", "aws"};
   return names;
 }
 
 std::unique_ptr<PtrProvider> make_provider(const std::string& name, const ClientConfig& config,
                                            const Credentials& credentials) {
   if (name == "alibaba") return std::make_unique<AlibabaPtrProvider>(config, credentials);
+  if (name == "aws") return std::make_unique<AwsPtrProvider>(config, credentials);
   if (name == "rfc2136") {
     // Its settings are a server, a TSIG key and prefixes, not the cloud's.
     throw Error(Errc::usage,
@@ -45,6 +47,9 @@ ProviderCapabilities AlibabaPtrProvider::capabilities() const {
   ProviderCapabilities capabilities;
   capabilities.supports_disable = true;
   capabilities.needs_domain_verification = true;
+  capabilities.owned_means =
+      "an EIP or ECS public IP of this account in this region (the cloud would answer \"PTR IP "
+      "information mismatch\")";
   return capabilities;
 }
 

@@ -175,4 +175,14 @@ long long parse_iso8601_utc(std::string_view text) {
   return static_cast<long long>(::timegm(&parts));
 }
 
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned int length = 0;
+  const auto mac = hmac(EVP_sha256(), key, data, length);
+  return std::string(reinterpret_cast<const char*>(mac.data()), length);
+}
+
+std::string hex_encode(std::string_view bytes) {
+  return to_hex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
 }  // namespace rdns::provision

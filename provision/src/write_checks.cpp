@@ -110,7 +110,12 @@ WriteCheck check_ptr_write(PtrProvider& provider, DnsView& dns, const std::strin
                                    : "not an IPv4 address");
   }
   const ProviderCapabilities capabilities = provider.capabilities();
-  if (ttl && (*ttl < capabilities.min_ttl || *ttl > capabilities.max_ttl)) {
+  if (capabilities.fixed_ttl && ttl && *ttl != *capabilities.fixed_ttl) {
+    check.warnings.push_back(
+        fmt::format("{} TTL: the {} provider chooses the TTL itself; --ttl {} is not applied", ip,
+                    provider.name(), *ttl));
+  } else if (!capabilities.fixed_ttl && ttl &&
+             (*ttl < capabilities.min_ttl || *ttl > capabilities.max_ttl)) {
     fail(WriteRule::ttl_range, fmt::format("TTL {} is outside {}-{} seconds", *ttl,
                                            capabilities.min_ttl, capabilities.max_ttl));
   }
@@ -123,11 +128,9 @@ WriteCheck check_ptr_write(PtrProvider& provider, DnsView& dns, const std::strin
   if (ipv4) {
     const auto owned = provider.ownership({ip});
     if (owned.empty() || owned.front().role == IpRole::not_owned) {
-      fail(WriteRule::ip_owned,
-           !owned.empty() && !owned.front().reason.empty()
-               ? owned.front().reason
-               : "not an EIP or ECS public IP of this account in this region (the cloud would "
-                 "answer \"PTR IP information mismatch\")");
+      fail(WriteRule::ip_owned, !owned.empty() && !owned.front().reason.empty()
+                                    ? owned.front().reason
+                                    : "not " + capabilities.owned_means);
     }
   }
   if (!valid_name) return check;
@@ -153,7 +156,9 @@ WriteCheck check_ptr_write(PtrProvider& provider, DnsView& dns, const std::strin
            why + "; add the A record first or pass --allow-unconfirmed");
     }
   }
-  if (ttl) {
+  if (capabilities.fixed_ttl) {
+    check.ttl = *capabilities.fixed_ttl;
+  } else if (ttl) {
     check.ttl = *ttl;
   } else if (confirmed) {
     const auto zone_ttl = dns.zone_ttl_of_a(check.name);

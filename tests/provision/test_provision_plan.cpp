@@ -112,6 +112,19 @@ TEST_CASE("plan: every action with its reason", "[provision][plan]") {
   CHECK(make_plan(desired, inputs).items[7].action == PlanAction::remove);
 }
 
+TEST_CASE("plan: a provider that chooses the TTL gets no TTL-only updates", "[provision][plan]") {
+  PlanInputs inputs;
+  inputs.remote = {record("192.0.2.5", "mx5.example.com", 300)};
+  inputs.check = checks();
+  inputs.fixed_ttl = 300;
+  const Plan plan = make_plan(
+      parse_desired_csv("192.0.2.5,mx5.example.com,60\n192.0.2.7,mx7.example.com,60\n", "d.csv"),
+      inputs);
+  REQUIRE(plan.items.size() == 2);
+  CHECK(plan.items[0].action == PlanAction::noop);
+  CHECK(plan.items[1].action == PlanAction::create);
+}
+
 TEST_CASE("plan: states before and after, and the JSON round trip", "[provision][plan]") {
   PlanInputs inputs;
   inputs.remote = {record("192.0.2.2", "old.example.com", 300)};

@@ -28,6 +28,7 @@ class ZoneProvider final : public PtrProvider {
     ProviderCapabilities capabilities;
     capabilities.min_ttl = 60;
     capabilities.max_ttl = 3600;
+    capabilities.fixed_ttl = fixed_ttl;
     return capabilities;
   }
   std::vector<Ownership> ownership(const std::vector<std::string>& ips) override {
@@ -56,6 +57,7 @@ class ZoneProvider final : public PtrProvider {
   const std::string& last_request_id() const override { return name_; }
 
   int verification_asked = 0;
+  std::optional<int> fixed_ttl;
 
  private:
   std::string name_ = "zone";
@@ -136,7 +138,7 @@ TEST_CASE("the alibaba provider writes through the cloud API", "[provision][prov
 }
 
 TEST_CASE("an unknown provider name is a usage error naming the choices", "[provision][provider]") {
-  CHECK(provider_names() == std::vector<std::string>{"alibaba", "rfc2136", "powerdns"});
+  CHECK(provider_names() == std::vector<std::string>{"alibaba", "rfc2136", "powerdns", "aws"});
   ClientConfig config;
   config.region = "cn-hangzhou";
   try {
@@ -165,6 +167,19 @@ TEST_CASE("the pre-write checks follow the provider's capabilities", "[provision
     REQUIRE(failed(low, WriteRule::ttl_range));
     CHECK(low.failures.front().message == "192.0.2.1 TTL_RANGE: TTL 30 is outside 60-3600 seconds");
     CHECK(check_ptr_write(provider, dns, "192.0.2.1", "mail.example.net", 60).ok());
+  }
+  SECTION("a provider that chooses the TTL: a requested one is a warning, not applied") {
+    provider.fixed_ttl = 900;
+    const WriteCheck given = check_ptr_write(provider, dns, "192.0.2.1", "mail.example.net", 30);
+    CHECK(given.ok());
+    CHECK(given.ttl == 900);
+    REQUIRE(given.warnings.size() == 1);
+    CHECK(given.warnings.front() ==
+          "192.0.2.1 TTL: the zone provider chooses the TTL itself; --ttl 30 is not applied");
+    const WriteCheck unset = check_ptr_write(provider, dns, "192.0.2.1", "mail.example.net", {});
+    CHECK(unset.ttl == 900);  // not the zone's A-record TTL
+    CHECK(unset.warnings.empty());
+    CHECK(check_ptr_write(provider, dns, "192.0.2.1", "mail.example.net", 900).warnings.empty());
   }
   SECTION("ownership is the provider's answer") {
     const WriteCheck check = check_ptr_write(provider, dns, "198.51.100.1", "mail.example.net", {});

@@ -51,6 +51,11 @@ struct CredentialOptions {
   EnvLookup getenv;
 };
 
+/// Throws rdns::Error(Errc::credentials) when file, which holds secrets, is
+/// accessible by group or others (one that others can read is already a
+/// leak, and using it would hide that from its owner); mode is its st_mode.
+void refuse_shared_secrets_file(const std::filesystem::path& file, unsigned int mode);
+
 /// Resolves credentials in the SDKs' order:
 /// 1. ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET (+ _SECURITY_TOKEN), then the
 ///    older ALIBABACLOUD_* and ALICLOUD_* spellings;

@@ -74,6 +74,9 @@ struct PlanInputs {
       false;  ///< delete records of IPs absent from the file even if not managed
   /// The pre-write checks for a line that needs a write.
   std::function<WriteCheck(const DesiredPtr&)> check;
+  /// The provider's TTL when it chooses TTLs itself (ProviderCapabilities::
+  /// fixed_ttl): a line's TTL then asks for no update (its check warns).
+  std::optional<int> fixed_ttl;
 };
 
 /// Items in file order, then deletions in IP order.

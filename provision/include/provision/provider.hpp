@@ -24,6 +24,12 @@ struct ProviderCapabilities {
   bool needs_domain_verification = false;
   int min_ttl = 1;
   int max_ttl = 86400;
+  /// Set when the provider, not the caller, decides the TTL: every record
+  /// reports this one, and a requested TTL is a warning, not applied.
+  std::optional<int> fixed_ttl;
+  /// What an address the provider lets these credentials change is, for
+  /// the IP_OWNED message ("not <owned_means>").
+  std::string owned_means = "an address these credentials may change";
 };
 
 /// A source of PTR records and the writes to them. Writes address a record

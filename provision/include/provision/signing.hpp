@@ -57,6 +57,11 @@ std::string v2_string_to_sign(std::string_view method, const Params& params);
 std::string sign_v2(std::string_view method, const Params& params,
                     std::string_view access_key_secret);
 
+/// The raw HMAC-SHA256 of data under key (for signers that chain HMACs).
+std::string hmac_sha256(std::string_view key, std::string_view data);
+/// Lower-case hex of the bytes.
+std::string hex_encode(std::string_view bytes);
+
 /// Compares two signatures in time independent of where they differ.
 bool signatures_equal(std::string_view a, std::string_view b);
 
