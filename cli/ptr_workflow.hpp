@@ -25,8 +25,8 @@
 #include "cloud_setup.hpp"
 #include "commands.hpp"
 #include "number_option.hpp"
-#include "rfc2136_options.hpp"
 #include "powerdns_options.hpp"
+#include "rfc2136_options.hpp"
 
 namespace rdns::cli {
 

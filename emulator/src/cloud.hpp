@@ -17,25 +17,11 @@
 #include <provision/client_config.hpp>
 
 #include "dns.hpp"
+#include "http_message.hpp"
 
 namespace rdns::emulator {
 
 using Json = nlohmann::json;
-
-/// One HTTP request as the server read it.
-struct Incoming {
-  std::string method;
-  std::string target;                          ///< "/?Action=..." as sent
-  std::map<std::string, std::string> headers;  ///< names lower-cased
-  std::string body;
-};
-
-/// What to send back; drop closes the connection without an answer.
-struct Reply {
-  int status = 200;
-  std::string body;
-  bool drop = false;
-};
 
 /// An AccessKey the emulator accepts.
 struct AccessKey {

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "cloud.hpp"
+#include "http_message.hpp"
 
 namespace rdns::emulator {
 

@@ -335,7 +335,7 @@ class AwsPtrProvider::Impl {
     std::vector<Ownership> out;
     for (const auto& ip : ips) {
       const auto it = found.find(ip);
-      out.push_back(it != found.end() ? it->second : Ownership{ip, IpRole::not_owned, {}, {}});
+      out.push_back(it != found.end() ? it->second : Ownership{ip, IpRole::not_owned, {}, {}, {}});
     }
     return out;
   }

@@ -194,8 +194,7 @@ TEST_CASE("powerdns ownership: the longest reverse zone, RFC 2317 children, pref
   CHECK(owned[2].resource_id == "100.51.198.in-addr.arpa");        // .10: the parent
   CHECK(owned[3].resource_id == "8.b.d.0.1.0.0.2.ip6.arpa");
   CHECK(owned[4].role == IpRole::not_owned);
-  CHECK(owned[4].reason.find("no reverse zone on the PowerDNS server") !=
-        std::string::npos);
+  CHECK(owned[4].reason.find("no reverse zone on the PowerDNS server") != std::string::npos);
   CHECK(owned[4].reason.find("9.113.0.203.in-addr.arpa") != std::string::npos);
 
   PowerDnsConfig limited = config_for(server());
