@@ -340,8 +340,10 @@ void add_ptr_command(CLI::App& app, Context& context) {
     for (const auto& record : listing.records) {
       print_record(record, managed.contains(record.ip) ? "managed" : "-");
     }
-    std::printf("# billable %d, %.2f %s/day\n", listing.billing.billable_records,
-                listing.billing.daily_fee, escape_text(listing.billing.currency).c_str());
+    if (session.provider->capabilities().bills_records) {
+      std::printf("# billable %d, %.2f %s/day\n", listing.billing.billable_records,
+                  listing.billing.daily_fee, escape_text(listing.billing.currency).c_str());
+    }
     ctx->exit_code = kExitOk;
   });
 
@@ -415,7 +417,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
     CLI::App* command =
         ptr->add_subcommand(enable ? "enable" : "disable",
                             enable ? "Serve an IP's record again (after the pre-write checks)"
-                                   : "Stop serving an IP's record (it is still billed)");
+                                   : "Stop serving an IP's record (the cloud still bills it)");
     command->add_option("ip", options->ip, "IPv4 address")->required();
     command->callback([options, ctx, enable] {
       PtrSession session = open_session(*options, SessionUse::write);
@@ -434,8 +436,9 @@ void add_ptr_command(CLI::App& app, Context& context) {
                     static_cast<long long>(result.written.operation));
       }
       engine.wait_visible(options->ip, enable ? result.record.value : std::string());
-      if (!enable)
+      if (!enable && session.provider->capabilities().bills_records) {
         std::printf("%s: a disabled record is still billed daily\n", options->ip.c_str());
+      }
       ctx->exit_code = kExitOk;
     });
   }

@@ -479,6 +479,7 @@ ProviderCapabilities AwsPtrProvider::capabilities() const {
   capabilities.needs_domain_verification = false;
   capabilities.fixed_ttl = kAwsPtrTtl;
   capabilities.owned_means = "an Elastic IP of this account in this region";
+  capabilities.ipv6_refusal = "Elastic IPs are IPv4 addresses";
   return capabilities;
 }
 

@@ -42,22 +42,31 @@ std::vector<RiskFinding> Engine::assess(const std::string& ip, const RecordState
   auto add = [&](const char* level, const char* code, std::string reason, std::string action) {
     out.push_back({region, ip, level, code, std::move(reason), std::move(action)});
   };
+  const ProviderCapabilities capabilities = provider_.capabilities();
   if (!owned) {
     add("high", "IP_NOT_OWNED",
-        fmt::format("{} no longer belongs to the account in {}: the cloud reclaims such records "
-                    "(PTR IP information mismatch)",
-                    ip, region),
+        capabilities.bills_records
+            ? fmt::format("{} no longer belongs to the account in {}: the cloud reclaims such "
+                          "records (PTR IP information mismatch)",
+                          ip, region)
+            : fmt::format("{} is no longer {}", ip, capabilities.owned_means),
         "get the IP back, or rdnsctl ptr delete " + ip + " and drop it from the desired state");
   }
   if (!record.exists) {
     add("high", "RECORD_GONE",
-        "rdnsctl manages this IP but the cloud has no record for it (deleted elsewhere or "
-        "reclaimed)",
+        fmt::format(
+            "rdnsctl manages this IP but {} has no record for it (deleted elsewhere or "
+            "reclaimed)",
+            capabilities.bills_records ? "the cloud" : "the " + provider_.name() + " provider"),
         "rdnsctl ptr set " + ip + " NAME again, or drop it from the desired state");
     return out;
   }
   try {
-    if (record.status == PtrStatus::disabled) {
+    if (record.status == PtrStatus::disabled && !capabilities.bills_records) {
+      add("medium", "RECORD_DISABLED",
+          "the record is disabled: DNS serves no PTR for this IP, so receivers see none",
+          "rdnsctl ptr enable " + ip + " or rdnsctl ptr delete " + ip);
+    } else if (record.status == PtrStatus::disabled) {
       add("low", "DISABLED_BILLED",
           fmt::format("the record is disabled but still billed, about {:.2f} {}/day",
                       fee_per_record, currency),

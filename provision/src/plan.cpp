@@ -218,7 +218,7 @@ Plan make_plan(const std::vector<DesiredPtr>& desired, const PlanInputs& inputs)
         continue;
       }
       item.action = PlanAction::enable;
-      item.reason = "the record is disabled (and still billed)";
+      item.reason = "the record is disabled";
     } else if (!before.exists) {
       item.action = PlanAction::create;
       item.reason = "no PTR record";

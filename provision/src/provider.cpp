@@ -47,6 +47,8 @@ ProviderCapabilities AlibabaPtrProvider::capabilities() const {
   ProviderCapabilities capabilities;
   capabilities.supports_disable = true;
   capabilities.needs_domain_verification = true;
+  capabilities.bills_records = true;
+  capabilities.ipv6_refusal = "the cloud's PTR records are IPv4 only";
   capabilities.owned_means =
       "an EIP or ECS public IP of this account in this region (the cloud would answer \"PTR IP "
       "information mismatch\")";

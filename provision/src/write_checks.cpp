@@ -103,13 +103,13 @@ WriteCheck check_ptr_write(PtrProvider& provider, DnsView& dns, const std::strin
 
   in_addr v4{};
   const bool ipv4 = ::inet_pton(AF_INET, ip.c_str(), &v4) == 1;
+  const ProviderCapabilities capabilities = provider.capabilities();
   if (!ipv4) {
     in6_addr v6{};
     fail(WriteRule::ipv4_only, ::inet_pton(AF_INET6, ip.c_str(), &v6) == 1
-                                   ? "an IPv6 address; the cloud's PTR records are IPv4 only"
+                                   ? "an IPv6 address; " + capabilities.ipv6_refusal
                                    : "not an IPv4 address");
   }
-  const ProviderCapabilities capabilities = provider.capabilities();
   if (capabilities.fixed_ttl && ttl && *ttl != *capabilities.fixed_ttl) {
     check.warnings.push_back(
         fmt::format("{} TTL: the {} provider chooses the TTL itself; --ttl {} is not applied", ip,

@@ -95,9 +95,15 @@ TEST_CASE("rdnsctl ptr --provider powerdns: set, show, replace, disable, enable,
   CHECK(disabled.exit_code == 0);
   CHECK(contains(disabled.out, "192.0.2.10: visible in DNS"));
   CHECK(fixture.pdns.ptr(owner).empty());
+  // Nothing is billed at a PowerDNS server: no cloud wording.
+  CHECK_FALSE(contains(disabled.out, "billed"));
   const ProcessResult listed = fixture.ptr({"list"});
   CHECK(contains(listed.out,
                  "192.0.2.10\tnomx.reports.example\t1\tdisabled\t" + owner + "\tmanaged"));
+  CHECK_FALSE(contains(listed.out, "billable"));
+  const ProcessResult disabled_risk = fixture.ptr({"risk"});
+  CHECK(contains(disabled_risk.out, "192.0.2.10\tmedium\tRECORD_DISABLED"));
+  CHECK_FALSE(contains(disabled_risk.out, "DISABLED_BILLED"));
 
   const ProcessResult enabled = fixture.ptr({"enable", "192.0.2.10"});
   INFO(enabled.out << enabled.err);

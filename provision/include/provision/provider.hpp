@@ -30,6 +30,11 @@ struct ProviderCapabilities {
   /// What an address the provider lets these credentials change is, for
   /// the IP_OWNED message ("not <owned_means>").
   std::string owned_means = "an address these credentials may change";
+  /// Records cost money every day, disabled ones too (the cloud's billing):
+  /// listings carry the bill and a disabled record is a cost to point out.
+  bool bills_records = false;
+  /// Why an IPv6 address is refused (IPV4_ONLY), in the provider's terms.
+  std::string ipv6_refusal = "rdnsctl ptr confirms forward DNS (A records) for IPv4 addresses only";
 };
 
 /// A source of PTR records and the writes to them. Writes address a record
