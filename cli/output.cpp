@@ -219,12 +219,15 @@ class CsvPrinter final : public ResultPrinter {
 
 /// The base of the formats that show results in address order. With the
 /// run's database (read_back_from) results are read back from it in order,
-/// one at a time; without one (--no-db) they are kept in memory and sorted.
+/// one at a time (a resumed run's part included); without one (--no-db)
+/// they are kept in memory and sorted.
 class SortedPrinter : public ResultPrinter {
  public:
-  void read_back_from(db::Database& database, std::int64_t run_id) override {
+  void read_back_from(db::Database& database, std::int64_t run_id,
+                      run::StoredResultFilter shown) override {
     database_ = &database;
     run_id_ = run_id;
+    shown_ = std::move(shown);
   }
   void add(const db::ResultRecord& record) final {
     if (database_ == nullptr) records_.push_back(record);
@@ -234,7 +237,9 @@ class SortedPrinter : public ResultPrinter {
   /// Calls visit for every result in address order; may be called again.
   void each_result(const std::function<void(const db::ResultRecord&)>& visit) {
     if (database_ != nullptr) {
-      database_->visit_results(run_id_, visit);
+      database_->visit_results(run_id_, [&](const db::ResultRecord& record) {
+        if (!shown_ || shown_(record)) visit(record);
+      });
       return;
     }
     std::sort(records_.begin(), records_.end(), address_less);
@@ -244,6 +249,7 @@ class SortedPrinter : public ResultPrinter {
  private:
   db::Database* database_ = nullptr;
   std::int64_t run_id_ = 0;
+  run::StoredResultFilter shown_;
   std::vector<db::ResultRecord> records_;
 };
 

@@ -162,7 +162,7 @@ void show(const RunsOptions& options) {
   const auto printer =
       make_printer(options.format, stdout, use_color(ColorMode::automatic, stdout), id);
   for (const auto& finding : database.domain_findings(id)) printer->add_domain_finding(finding);
-  printer->read_back_from(database, id);
+  printer->read_back_from(database, id, {});
   // Formats that stream take the results one at a time; the others read
   // them back in finish(), in address order, without holding them.
   if (options.format == Format::jsonl || options.format == Format::csv) {

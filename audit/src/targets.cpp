@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -123,6 +124,9 @@ void TargetSet::remove(std::vector<IpAddress> addresses) {
   for (const Family family : {Family::ipv4, Family::ipv6}) {
     auto& list = family == Family::ipv4 ? v4_ : v6_;
     std::vector<Interval> kept;
+    // Each removal splits at most one interval in two: reserving for that
+    // spares the copies (and the transient doubling) of a growing vector.
+    kept.reserve(list.size() + static_cast<std::size_t>(std::distance(next, addresses.end())));
     for (const Interval& interval : list) {
       Interval rest = interval;
       bool empty = false;
@@ -194,6 +198,16 @@ void TargetSet::add_file(const std::string& path, InvalidInput on_invalid,
 uint128 TargetSet::size() const {
   if (dirty_) compact();
   return size_;
+}
+
+bool TargetSet::contains(const IpAddress& address) const {
+  size();  // merge first: the search needs sorted, disjoint intervals
+  const auto& list = address.family() == Family::ipv4 ? v4_ : v6_;
+  const uint128 value = address.value();
+  // The first interval starting after the address; the one before may hold it.
+  const auto after = std::upper_bound(list.begin(), list.end(), value,
+                                      [](uint128 v, const Interval& i) { return v < i.first; });
+  return after != list.begin() && std::prev(after)->last >= value;
 }
 
 TargetSet::Cursor::Cursor(const TargetSet& set) : set_(&set) {

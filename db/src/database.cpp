@@ -35,6 +35,11 @@ using rdns::JsonWriter;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+/// The page cache of a writing connection, in KiB (see connect()).
+constexpr int kWriteCacheKiB = 16384;
+/// The cache while a whole run is read (WholeRunRead), in KiB: the sorter
+/// spills to temporary files beyond it, which costs little.
+constexpr int kWholeRunReadCacheKiB = 2048;
 constexpr std::string_view kNow = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
 
 /// An IP in the forms the results table stores: canonical text for lookups by
@@ -180,6 +185,30 @@ constexpr std::string_view kResultColumns =
     "results.ip, results.family, results.status, results.ptr, results.forward, results.sources, "
     "results.findings, results.smtp";
 
+/// While a query reads a whole run: every page passes once, so caching
+/// them would only cost memory, and SQLite's sorter (ORDER BY) keeps up to
+/// the cache size in memory on top of the page cache. Past a million
+/// results both would fill at the write cache size.
+class WholeRunRead {
+ public:
+  explicit WholeRunRead(SQLite::Database& connection)
+      : connection_(connection), previous_(connection.execAndGet("PRAGMA cache_size").getInt64()) {
+    connection_.exec(fmt::format("PRAGMA cache_size = -{}", kWholeRunReadCacheKiB));
+  }
+  ~WholeRunRead() {
+    try {
+      connection_.exec(fmt::format("PRAGMA cache_size = {}", previous_));
+    } catch (const SQLite::Exception&) {  // NOLINT(bugprone-empty-catch): only slower writes
+    }
+  }
+  WholeRunRead(const WholeRunRead&) = delete;
+  WholeRunRead& operator=(const WholeRunRead&) = delete;
+
+ private:
+  SQLite::Database& connection_;
+  std::int64_t previous_;
+};
+
 /// Resets a cached statement however its use ends, so it never holds a read
 /// snapshot open (which would stall WAL checkpoints) or blocks a COMMIT.
 class StatementUse {
@@ -244,7 +273,7 @@ SQLite::Database connect(const fs::path& path) {
   connection.exec("PRAGMA foreign_keys = ON");
   // The indexes of a large run outgrow the 2 MB default cache, and every
   // insert then waits on page reads.
-  connection.exec("PRAGMA cache_size = -16384");
+  connection.exec(fmt::format("PRAGMA cache_size = -{}", kWriteCacheKiB));
   connection.exec("PRAGMA wal_autocheckpoint = 10000");
   return connection;
 }
@@ -812,6 +841,7 @@ std::vector<ResultRecord> Database::results(std::int64_t run_id) {
 void Database::visit_results(std::int64_t run_id,
                              const std::function<void(const ResultRecord&)>& visit) {
   impl_->guarded("reading results", [&] {
+    const WholeRunRead whole_run(impl_->connection);
     SQLite::Statement& query = impl_->select_results;
     StatementUse use(query);
     query.bind(1, run_id);
@@ -842,6 +872,7 @@ void Database::visit_statuses(
     const std::function<void(std::int64_t, const std::string&, Status)>& visit) {
   if (run_ids.empty()) return;
   impl_->guarded("reading statuses", [&] {
+    const WholeRunRead whole_run(impl_->connection);
     std::string placeholders = "?";
     for (std::size_t i = 1; i < run_ids.size(); ++i) placeholders += ",?";
     SQLite::Statement query(
@@ -903,6 +934,7 @@ std::vector<std::string> Database::result_addresses(std::int64_t run_id) {
 void Database::visit_result_addresses(std::int64_t run_id,
                                       const std::function<void(const std::string&)>& visit) {
   impl_->guarded("reading result addresses", [&] {
+    const WholeRunRead whole_run(impl_->connection);
     SQLite::Statement query(impl_->connection,
                             "SELECT ip FROM results WHERE run_id = ? ORDER BY family, address");
     query.bind(1, run_id);
@@ -912,17 +944,29 @@ void Database::visit_result_addresses(std::int64_t run_id,
 
 RunCounts Database::count_results(std::int64_t run_id) {
   return impl_->guarded("counting results", [&] {
-    SQLite::Statement query(
-        impl_->connection, "SELECT status, count(*) FROM results WHERE run_id = ? GROUP BY status");
+    const WholeRunRead whole_run(impl_->connection);
+    // One pass without GROUP BY: grouping a million rows by status would sort
+    // them, and the sorter holds up to the cache size on top of the cache.
+    SQLite::Statement query(impl_->connection,
+                            "SELECT count(*), sum(status = 'pass'), sum(status = 'warn'), "
+                            "sum(status = 'fail'), sum(status = 'unknown') FROM results "
+                            "WHERE run_id = ?");
     query.bind(1, run_id);
+    query.executeStep();
     RunCounts counts;
-    while (query.executeStep()) {
-      const std::string text = query.getColumn(0).getString();
-      const Status status =
-          impl_->known(parse_status(text), "status", text, run_id, [] { return "a result"; });
-      const std::int64_t count = query.getColumn(1).getInt64();
-      counts.total += count;
-      status_counter(counts, status) = count;
+    counts.total = query.getColumn(0).getInt64();
+    counts.pass = query.getColumn(1).getInt64();
+    counts.warn = query.getColumn(2).getInt64();
+    counts.fail = query.getColumn(3).getInt64();
+    counts.unknown = query.getColumn(4).getInt64();
+    if (counts.pass + counts.warn + counts.fail + counts.unknown != counts.total) {
+      // Another program ignored the CHECK constraint: name what it wrote.
+      SQLite::Statement odd(impl_->connection,
+                            "SELECT ip, status FROM results WHERE run_id = ? AND status NOT IN "
+                            "('pass', 'warn', 'fail', 'unknown') LIMIT 1");
+      odd.bind(1, run_id);
+      odd.executeStep();
+      impl_->stored_status(odd.getColumn(1).getString(), run_id, odd.getColumn(0).getString());
     }
     return counts;
   });

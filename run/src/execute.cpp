@@ -78,6 +78,17 @@ void apply_retention(const RunOptions& options, db::Database& database, Outcome&
   }
 }
 
+/// The stored results a resumed run shows: those of the addresses this part
+/// audits. Its targets are the run's less the addresses stored before it
+/// started, so the earlier results fall outside them.
+StoredResultFilter part_results(const Plan& plan) {
+  if (!plan.resumed) return {};
+  return [&targets = plan.targets](const db::ResultRecord& record) {
+    const auto address = audit::IpAddress::parse(record.ip);
+    return address && targets.contains(*address);
+  };
+}
+
 }  // namespace
 
 Outcome execute(const RunOptions& command_line, const std::vector<std::string>& arguments,
@@ -105,9 +116,7 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
   std::optional<db::ResultWriter> writer;
   if (plan.database) writer.emplace(*plan.database, *plan.run_id);
   const std::unique_ptr<ResultObserver> observer = hooks.make_observer(plan.run_id);
-  // A resumed run shows only this part's results, which the database cannot
-  // tell from the earlier ones: those stay with the observer.
-  if (plan.database && !plan.resumed) observer->read_back_from(*plan.database, *plan.run_id);
+  if (plan.database) observer->read_back_from(*plan.database, *plan.run_id, part_results(plan));
   db::RunCounts counts;
   bool reached = false;
   for (const auto& finding : plan.domain_findings) {

@@ -1,12 +1,16 @@
 // Interrupting and resuming real audit runs against a real database.
 
+#include <algorithm>
 #include <chrono>
 #include <set>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <lab/dns_lab.hpp>
 
@@ -62,7 +66,86 @@ void check_complete(const std::string& db) {
   CHECK(ips.size() == static_cast<std::size_t>(kTargets));
 }
 
+/// Takes away the stored results whose address ends in an even digit (about
+/// half, spread over every range) and marks the run interrupted, as a run
+/// stopped part-way would be; returns those addresses as stored.
+std::set<std::string> take_away_even_results(const std::string& db) {
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+  std::set<std::string> taken;
+  sqlite3_stmt* select = nullptr;
+  REQUIRE(sqlite3_prepare_v2(handle,
+                             "SELECT ip FROM results WHERE substr(ip, -1) IN "
+                             "('0', '2', '4', '6', '8')",
+                             -1, &select, nullptr) == SQLITE_OK);
+  while (sqlite3_step(select) == SQLITE_ROW) {
+    taken.insert(reinterpret_cast<const char*>(sqlite3_column_text(select, 0)));
+  }
+  sqlite3_finalize(select);
+  CHECK(sqlite3_exec(handle,
+                     "UPDATE runs SET state = 'interrupted'; DELETE FROM results WHERE "
+                     "substr(ip, -1) IN ('0', '2', '4', '6', '8');",
+                     nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(handle);
+  return taken;
+}
+
+/// The results of a `--format json` document, in the order shown.
+std::vector<nlohmann::json> json_results(const std::string& text) {
+  const auto document = nlohmann::json::parse(text);
+  return document["results"].get<std::vector<nlohmann::json>>();
+}
+
 }  // namespace
+
+TEST_CASE("rdnsctl audit --resume shows exactly the part it audited, in address order") {
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  std::vector<std::string> audit = paced_audit(db);
+  // No pacing: this run is not interrupted by a signal.
+  const auto pacing = std::find(audit.begin(), audit.end(), "--qps");
+  audit.erase(pacing, pacing + 2);
+  const auto first = run_rdnsctl(audit);
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  const auto whole = run_rdnsctl({"runs", "show", "--db", db, "latest", "--format", "json"});
+  REQUIRE(whole.exit_code == 0);
+  // What the complete run showed for the addresses that will be audited again.
+  const std::set<std::string> taken = take_away_even_results(db);
+  REQUIRE(taken.size() > 300);
+  std::vector<nlohmann::json> expected;
+  for (const auto& result : json_results(whole.out)) {
+    if (taken.count(result["ip"].get<std::string>()) != 0) expected.push_back(result);
+  }
+  REQUIRE(expected.size() == taken.size());
+
+  SECTION("json") {
+    const auto resumed = run_rdnsctl({"audit", "--resume", "1", "--db", db, "--format", "json"});
+    INFO(resumed.err);
+    CHECK(resumed.exit_code == 1);  // the whole run has errors (NO_PTR)
+    const auto document = nlohmann::json::parse(resumed.out);
+    // The same verdicts, the earlier results left out, in the complete run's order.
+    CHECK(json_results(resumed.out) == expected);
+    CHECK(document["summary"]["total"] == taken.size());
+    check_complete(db);
+  }
+  SECTION("table") {
+    const auto resumed = run_rdnsctl({"audit", "--resume", "1", "--db", db, "--format", "table"});
+    INFO(resumed.err);
+    CHECK(resumed.exit_code == 1);  // the whole run has errors (NO_PTR)
+    std::vector<std::string> shown;
+    std::istringstream lines(resumed.out);
+    for (std::string line; std::getline(lines, line);) {
+      const std::string first_column = line.substr(0, line.find(' '));
+      if (first_column.find_first_of(".:") != std::string::npos) shown.push_back(first_column);
+    }
+    std::vector<std::string> in_order;
+    for (const auto& result : expected) in_order.push_back(result["ip"].get<std::string>());
+    CHECK(shown == in_order);
+    CHECK_THAT(resumed.out, Catch::Contains(std::to_string(taken.size()) + " addresses: "));
+    check_complete(db);
+  }
+}
 
 TEST_CASE("rdnsctl audit stops cleanly on SIGINT and --resume finishes the run") {
   TempDir dir;

@@ -46,6 +46,9 @@ class TargetSet {
   void add_file(const std::string& path, InvalidInput on_invalid,
                 const std::function<void(const std::string&)>& warn);
 
+  /// Whether `address` is one of the set's.
+  bool contains(const IpAddress& address) const;
+
   /// Distinct addresses after merging.
   uint128 size() const;
   bool empty() const { return size() == 0; }

@@ -2,6 +2,8 @@
 /// How a run's results reach whoever shows them. The run module never
 /// prints: the command line implements this interface with its printers.
 
+#include <functional>
+
 #include <db/database.hpp>
 #include <util/error.hpp>
 
@@ -15,6 +17,9 @@ class OutputClosed : public Error {
   using Error::Error;
 };
 
+/// Which of a run's stored results an observer shows; empty: all of them.
+using StoredResultFilter = std::function<bool(const db::ResultRecord&)>;
+
 /// Receives results one at a time, on the result sink's writer thread.
 class ResultObserver {
  public:
@@ -22,10 +27,12 @@ class ResultObserver {
   virtual void add(const db::ResultRecord& record) = 0;
   /// Before any result, when the run's results are stored in `database`:
   /// an observer that shows results in address order reads them back from
-  /// there in finish() instead of keeping every one in memory. finish() is
-  /// called after the last result was stored, on the thread that owns
-  /// `database` again.
-  virtual void read_back_from(db::Database& /*database*/, std::int64_t /*run_id*/) {}
+  /// there in finish() instead of keeping every one in memory, those that
+  /// `shown` accepts (a resumed run shows only the part it audited).
+  /// finish() is called after the last result was stored, on the thread
+  /// that owns `database` again.
+  virtual void read_back_from(db::Database& /*database*/, std::int64_t /*run_id*/,
+                              StoredResultFilter /*shown*/) {}
   /// Findings about domains, before any result.
   virtual void add_domain_finding(const db::DomainFindingRecord& /*finding*/) {}
   /// After the last result; `counts` are this run's (or this part's) counts.
