@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <audit/shard.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 #include <util/paths.hpp>
@@ -37,6 +40,16 @@ CLI::Validator dnsbl_key_validator() {
             });
         // The value is a secret: the message does not repeat it.
         return plain ? std::string() : std::string("expected letters and digits only (1-63)");
+      },
+      "");
+}
+
+/// "K/N" or "auto"; the message names what K and N may be.
+CLI::Validator shard_validator() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        if (text == "auto") return {};
+        return audit::parse_shard(text).error;
       },
       "");
 }
@@ -87,6 +100,57 @@ class ProgressLine {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
+/// --shard K/N, or with --shard auto the shard a Kubernetes Indexed Job's
+/// pod is: JOB_COMPLETION_INDEX (0-based) of --shards. Throws Errc::usage
+/// naming the flag or the variable.
+std::optional<audit::Shard> resolve_shard(const AuditCommandOptions& options) {
+  if (options.shard_text.empty()) {
+    if (options.shards != 0) {
+      throw Error(Errc::usage, "--shards goes with --shard auto (--shard K/N names N itself)");
+    }
+    return std::nullopt;
+  }
+  if (options.shard_text != "auto") {
+    if (options.shards != 0) {
+      throw Error(Errc::usage,
+                  fmt::format("--shards goes with --shard auto; --shard {} names N itself",
+                              escape_text(options.shard_text)));
+    }
+    const audit::ParsedShard parsed = audit::parse_shard(options.shard_text);
+    if (!parsed.shard) throw Error(Errc::usage, "--shard " + parsed.error);
+    return parsed.shard;
+  }
+  if (options.shards == 0) {
+    throw Error(Errc::usage, "--shard auto: give the number of shards with --shards N");
+  }
+  const char* index = std::getenv("JOB_COMPLETION_INDEX");
+  if (index == nullptr || *index == '\0') {
+    throw Error(Errc::usage,
+                "--shard auto: JOB_COMPLETION_INDEX is not set (a Kubernetes Indexed Job sets it "
+                "in each pod); give --shard K/N instead");
+  }
+  const audit::ParsedShard parsed = audit::shard_from_completion_index(index, options.shards);
+  if (!parsed.shard) {
+    throw Error(Errc::usage, fmt::format("--shard auto: JOB_COMPLETION_INDEX {} (--shards {})",
+                                         parsed.error, options.shards));
+  }
+  return parsed.shard;
+}
+
+/// The arguments to store with a new run: the shard it audits as K/N, never
+/// "auto", so that a resumed run does not depend on the environment it is
+/// resumed in.
+std::vector<std::string> stored_arguments(CLI::App& command,
+                                          const std::optional<audit::Shard>& shard) {
+  if (!shard) return effective_arguments(command);
+  command.get_option("--shard")->clear();
+  command.get_option("--shards")->clear();
+  std::vector<std::string> arguments = effective_arguments(command);
+  // After the subcommand's name, with the other flags.
+  arguments.insert(arguments.begin() + 1, {"--shard", audit::to_string(*shard)});
+  return arguments;
+}
+
 /// The options a stored run was started with, parsed from its arguments.
 AuditCommandOptions stored_options(const db::RunInfo& run) {
   std::vector<std::string> arguments;
@@ -105,6 +169,7 @@ AuditCommandOptions stored_options(const db::RunInfo& run) {
     throw Error(Errc::database,
                 fmt::format("run {}: its stored arguments do not parse: {}", run.id, error.what()));
   }
+  stored.shard = resolve_shard(stored);
   return stored;
 }
 
@@ -330,6 +395,16 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
       ->check(inventory_name());
   if (set == OptionSet::audit) {
     command
+        .add_option("--shard", options.shard_text,
+                    "Audit only shard K of N (1-based): whole /24s and /64s, split evenly, so N "
+                    "runs cover every address once; 'auto' takes K from JOB_COMPLETION_INDEX "
+                    "(a Kubernetes Indexed Job) and N from --shards")
+        ->type_name("K/N")
+        ->check(shard_validator());
+    command.add_option("--shards", options.shards, "Number of shards, N, for --shard auto")
+        ->type_name("N")
+        ->check(whole_number_range(1, audit::kMaxShards));
+    command
         .add_option("--resume", options.resume,
                     "Continue an interrupted or killed run with its own targets and settings")
         ->type_name("RUN")
@@ -372,12 +447,16 @@ void add_audit_command(CLI::App& app, Context& context) {
     // A resumed run audits its own stored targets, whatever the file lists.
     const std::vector<std::string> skipped =
         options->resume != 0
-            ? std::vector<std::string>{"targets", "input", "domain", "domains-file", "resume"}
+            ? std::vector<std::string>{"targets", "input", "domain", "domains-file",
+                                       "resume",  "shard", "shards"}
             : std::vector<std::string>{};
     if (options->resume != 0) refuse_settings_on_resume(context.arguments);
     options->retention = apply_config(*command, options->config, {skipped, options->inventory});
     settle_database(*options);
-    if (options->resume == 0) context.arguments = effective_arguments(*command);
+    if (options->resume == 0) {
+      options->shard = resolve_shard(*options);
+      context.arguments = stored_arguments(*command, options->shard);
+    }
     run_audit(*options, context);
   });
 }

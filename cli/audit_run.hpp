@@ -2,6 +2,7 @@
 /// The audit run that `rdnsctl audit` and `rdnsctl check` share: its options,
 /// their registration on a subcommand, and what one run produced.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,8 +29,10 @@ using AuditOutcome = run::Outcome;
 struct AuditCommandOptions : run::RunOptions {
   Format format = Format::table;
   ColorMode color = ColorMode::automatic;
-  bool quiet = false;  ///< no progress or status lines on stderr
-  std::string config;  ///< --config; empty: the default file, if any
+  bool quiet = false;        ///< no progress or status lines on stderr
+  std::string config;        ///< --config; empty: the default file, if any
+  std::string shard_text;    ///< --shard as given: "K/N", "auto" or empty
+  std::uint32_t shards = 0;  ///< --shards, for --shard auto; 0: not given
 };
 
 /// Which flags a subcommand takes: `check` prints one status line, so the

@@ -444,10 +444,16 @@ void flush_output(std::FILE* out) {
   flush(out);
 }
 
+std::string shard_text(const db::RunShard& shard) {
+  return fmt::format("{}/{}", shard.index, shard.count);
+}
+
 std::string run_series(const db::RunInfo& run) {
   // Ad-hoc runs show their command instead: an `audit` and a stored `check`
   // probe of the same addresses are told apart at a glance.
-  return run.inventory.empty() ? "(" + escape_text(run.command) + ")" : escape_text(run.inventory);
+  const std::string series =
+      run.inventory.empty() ? "(" + escape_text(run.command) + ")" : escape_text(run.inventory);
+  return run.shard ? series + " shard " + shard_text(*run.shard) : series;
 }
 
 void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* out) {
@@ -463,6 +469,7 @@ void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* 
                       {"inventory", run.inventory},
                       {"identity", run.identity},
                       {"checks", run.checks},
+                      {"shard", run.shard ? json(shard_text(*run.shard)) : json(nullptr)},
                       {"counts", counts_json(run.counts)}});
     }
     write(out, list.dump(2) + "\n");
@@ -485,8 +492,9 @@ void print_run_header(const db::RunInfo& run, std::FILE* out) {
   std::string resolvers;
   for (const auto& resolver : run.resolvers)
     resolvers += (resolvers.empty() ? "" : ", ") + resolver;
-  write(out, fmt::format("run {}  {}  started {}  finished {}  resolvers {}\n\n", run.id,
-                         db::to_string(run.state), run.started_at,
+  const std::string shard = run.shard ? "  shard " + shard_text(*run.shard) : std::string();
+  write(out, fmt::format("run {}  {}{}  started {}  finished {}  resolvers {}\n\n", run.id,
+                         db::to_string(run.state), shard, run.started_at,
                          run.finished_at.empty() ? "-" : run.finished_at, escape_text(resolvers)));
 }
 

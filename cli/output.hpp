@@ -39,8 +39,12 @@ std::unique_ptr<ResultPrinter> make_printer(Format format, std::FILE* out, bool 
 void write_output(std::FILE* out, const std::string& text);
 void flush_output(std::FILE* out);
 
+/// "K/N": the part of a sharded audit a run covered.
+std::string shard_text(const db::RunShard& shard);
+
 /// What a run audited, as the tables show it: its inventory, or for an
-/// ad-hoc run its command in parentheses ("(audit)", "(check)").
+/// ad-hoc run its command in parentheses ("(audit)", "(check)"), and the
+/// shard of a sharded run ("(audit) shard 2/4").
 std::string run_series(const db::RunInfo& run);
 
 /// The run list as a table or JSON.

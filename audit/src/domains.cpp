@@ -459,8 +459,8 @@ DomainFinding domain_finding(std::string domain, std::string_view code, std::str
   return {std::move(domain), std::string(code), entry->severity, std::move(detail)};
 }
 
-DomainExpansion expand_domains(const std::vector<std::string>& domains,
-                               const AuditOptions& options) {
+DomainExpansion expand_domains(const std::vector<std::string>& domains, const AuditOptions& options,
+                               DomainChecks checks) {
   std::vector<std::string> names;
   for (const std::string& domain : domains) {
     std::string name = ascii_lower(domain);
@@ -476,7 +476,7 @@ DomainExpansion expand_domains(const std::vector<std::string>& domains,
   Lookup lookup(options);
   for (const std::string& name : names) {
     Expander(lookup, name, expansion).run();
-    check_domain_authentication(lookup, options, name, expansion);
+    if (checks == DomainChecks::all) check_domain_authentication(lookup, options, name, expansion);
   }
   return expansion;
 }

@@ -177,8 +177,9 @@ std::optional<RunState> parse_run_state(std::string_view text) {
 
 constexpr std::string_view kRunColumns =
     "id, started_at, finished_at, state, command, arguments, resolvers, tool_version, "
-    "count_total, count_pass, count_warn, count_fail, count_unknown, inventory, identity, checks";
-constexpr int kRunColumnCount = 16;  ///< how many columns kRunColumns names
+    "count_total, count_pass, count_warn, count_fail, count_unknown, inventory, identity, checks, "
+    "shard_index, shard_count";
+constexpr int kRunColumnCount = 18;  ///< how many columns kRunColumns names
 
 /// The columns Impl::read_result reads, in its order.
 constexpr std::string_view kResultColumns =
@@ -428,8 +429,8 @@ struct Database::Impl {
         version(read_only ? check_readable(connection, path) : migrate(connection, path)),
         insert_run(connection,
                    fmt::format("INSERT INTO runs (command, started_at, state, arguments, "
-                               "resolvers, tool_version, inventory, identity, checks) "
-                               "VALUES (?, {}, 'running', ?, ?, ?, ?, ?, ?)",
+                               "resolvers, tool_version, inventory, identity, checks, shard_index, "
+                               "shard_count) VALUES (?, {}, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
                                kNow)),
         select_run_state(connection, "SELECT state FROM runs WHERE id = ?"),
         insert_result(connection,
@@ -619,6 +620,9 @@ struct Database::Impl {
     run.inventory = row.getColumn(13).getString();
     run.identity = row.getColumn(14).getString();
     run.checks = row.getColumn(15).getString();
+    if (!row.getColumn(16).isNull()) {
+      run.shard = RunShard{row.getColumn(16).getInt64(), row.getColumn(17).getInt64()};
+    }
     return run;
   }
 
@@ -701,7 +705,8 @@ std::int64_t Database::latest_schema_version() {
 
 std::int64_t Database::begin_run(std::string_view command, std::string_view arguments_json,
                                  const std::vector<std::string>& resolvers,
-                                 std::string_view tool_version, const RunLabel& label) {
+                                 std::string_view tool_version, const RunLabel& label,
+                                 const std::optional<RunShard>& shard) {
   if (!json::accept(arguments_json)) {
     throw Error(Errc::internal,
                 fmt::format("cannot begin run: arguments are not valid JSON: {}", arguments_json));
@@ -719,6 +724,13 @@ std::int64_t Database::begin_run(std::string_view command, std::string_view argu
     impl_->insert_run.bindNoCopy(5, label.inventory);
     impl_->insert_run.bindNoCopy(6, label.identity);
     impl_->insert_run.bindNoCopy(7, label.checks);
+    if (shard) {
+      impl_->insert_run.bind(8, shard->index);
+      impl_->insert_run.bind(9, shard->count);
+    } else {
+      impl_->insert_run.bind(8);
+      impl_->insert_run.bind(9);
+    }
     impl_->insert_run.exec();
     const std::int64_t id = impl_->connection.getLastInsertRowid();
     if (label.identity.empty()) {

@@ -19,7 +19,7 @@ namespace rdns::db {
 /// "rdNS": PRAGMA application_id, so we never adopt another program's file.
 inline constexpr std::int32_t kApplicationId = 0x72644E53;
 
-inline constexpr std::array<std::string_view, 7> kMigrations = {
+inline constexpr std::array<std::string_view, 8> kMigrations = {
     // 1: runs, their per-IP results and the findings of each result.
     R"sql(
 CREATE TABLE runs (
@@ -186,6 +186,12 @@ CREATE INDEX runs_by_inventory ON runs (inventory, id);
     // not checked. Earlier runs keep NULL.
     R"sql(
 ALTER TABLE results ADD COLUMN smtp TEXT;
+)sql",
+    // 8: which part of a sharded audit a run covered (`audit --shard K/N`):
+    // shard K (1-based) of N; both NULL for a whole audit, as every earlier run was.
+    R"sql(
+ALTER TABLE runs ADD COLUMN shard_index INTEGER;
+ALTER TABLE runs ADD COLUMN shard_count INTEGER;
 )sql",
 };
 

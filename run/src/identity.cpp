@@ -18,10 +18,14 @@ db::RunLabel run_label(const RunOptions& options, const std::vector<db::AddressR
   db::RunLabel label;
   label.checks = std::string("dns") + (options.smtp ? ",smtp" : "") +
                  (options.dnsbl || !options.dnsbl_lists.empty() ? ",dnsbl" : "");
+  // Until the shards of one audit are stored as one run, a shard is compared
+  // with the same shard of earlier runs: another part holds other addresses.
+  const std::string shard_suffix =
+      options.shard ? " shard " + audit::to_string(*options.shard) : std::string();
   if (!options.inventory.empty()) {
     // What the inventory lists may change between runs; it stays one series.
     label.inventory = options.inventory;
-    label.identity = "inventory:" + options.inventory;
+    label.identity = "inventory:" + options.inventory + shard_suffix;
     return label;
   }
   // FNV-1a: stable across builds and platforms, unlike std::hash.
@@ -46,7 +50,7 @@ db::RunLabel run_label(const RunOptions& options, const std::vector<db::AddressR
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) mix("domain:" + name);
   mix(label.checks);
-  label.identity = fmt::format("targets:{:016x}", hash);
+  label.identity = fmt::format("targets:{:016x}{}", hash, shard_suffix);
   return label;
 }
 

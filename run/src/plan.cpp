@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <audit/domains.hpp>
+#include <audit/shard.hpp>
 #include <audit/vocabulary.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
@@ -65,7 +66,11 @@ void add_domain_targets(const std::vector<std::string>& domains, const audit::Au
                         const std::function<void(const std::string&)>& notice,
                         audit::TargetSet& targets, audit::SourceIndex& sources,
                         std::vector<db::DomainFindingRecord>* findings) {
-  audit::DomainExpansion expansion = audit::expand_domains(domains, engine);
+  // Without findings to keep (a resumed run's sources, a later shard) only
+  // the addresses are wanted: DMARC, MTA-STS and TLS-RPT are not asked.
+  const auto checks =
+      findings == nullptr ? audit::DomainChecks::addresses_only : audit::DomainChecks::all;
+  audit::DomainExpansion expansion = audit::expand_domains(domains, engine, checks);
   for (const auto& [range, source] : expansion.ranges) {
     // The records are remote data: what they authorise beyond --max-ips is
     // left out with a finding, never a reason to abort the audit.
@@ -131,6 +136,19 @@ audit::TargetSet collect_targets(const RunOptions& options, const RunHooks& hook
     }
   }
   return targets;
+}
+
+/// Keeps the addresses of `shard` (a shard with none is a complete, empty
+/// run: its process succeeds like the others).
+void select_shard(const audit::ShardSplit& split, const audit::Shard& shard,
+                  audit::TargetSet& targets, const RunHooks& hooks) {
+  const audit::uint128 whole = targets.size();
+  targets = split.select(targets, shard.index);
+  if (hooks.notice) {
+    hooks.notice(fmt::format("shard {}: {} of {} addresses", audit::to_string(shard),
+                             static_cast<std::uint64_t>(targets.size()),
+                             static_cast<std::uint64_t>(whole)));
+  }
 }
 
 std::vector<db::AddressRange> address_ranges(const audit::TargetSet& targets) {
@@ -263,17 +281,30 @@ Plan plan_new(const RunOptions& options, const std::vector<std::string>& argumen
   plan.targets = collect_targets(options, hooks);
   const auto domains = collect_domains(options);
   const db::RunLabel label = run_label(options, address_ranges(plan.targets), domains);
+  // Split on the given targets alone: what the domains add may differ
+  // between shards that ask their own resolvers, the given targets do not.
+  std::optional<audit::ShardSplit> split;
+  if (options.shard) split.emplace(plan.targets, options.shard->count);
+  // The domains' own findings belong to the first shard only, so that the
+  // shards together report each of them once.
+  const bool domain_findings_here = !options.shard || options.shard->index == 1;
   if (!domains.empty()) {
-    add_domain_targets(domains, engine, hooks.notice, plan.targets, plan.sources,
-                       &plan.domain_findings);
+    add_domain_targets(domains, engine, domain_findings_here ? hooks.notice : nullptr, plan.targets,
+                       plan.sources, domain_findings_here ? &plan.domain_findings : nullptr);
   }
-  if (plan.targets.empty() && plan.domain_findings.empty()) {
+  // A later shard of domains only cannot tell an empty audit from one whose
+  // findings the first shard holds; the first shard decides.
+  if (plan.targets.empty() && plan.domain_findings.empty() &&
+      (domain_findings_here || domains.empty())) {
     throw Error(Errc::input, "no valid addresses to audit");
   }
+  if (split) select_shard(*split, *options.shard, plan.targets, hooks);
   if (!options.no_database) {
     plan.database.emplace(db::Database::open(options.database));
+    std::optional<db::RunShard> shard;
+    if (options.shard) shard = db::RunShard{options.shard->index, options.shard->count};
     plan.run_id = plan.database->begin_run(command, nlohmann::json(arguments).dump(), resolvers,
-                                           RDNSCTL_VERSION, label);
+                                           RDNSCTL_VERSION, label, shard);
     plan.database->store_targets(*plan.run_id, address_ranges(plan.targets));
     plan.database->add_domain_findings(*plan.run_id, plan.domain_findings);
   }

@@ -565,6 +565,31 @@ TEST_CASE("a version 1 database is migrated to the latest schema on open", "[db]
   CHECK(results[0].sources.empty());
 }
 
+TEST_CASE("a version 7 database gains the shard of each run, none for its old runs", "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "v7.db";
+  std::string schema;
+  for (std::size_t i = 0; i < 7; ++i) schema += std::string(rdns::db::kMigrations[i]);
+  run_plain_sqlite(path, schema +
+                             "PRAGMA application_id = 1919176275; PRAGMA user_version = 7;"
+                             "INSERT INTO runs (id, command, started_at, state, arguments, "
+                             "resolvers, tool_version) VALUES (3, 'audit', '2026-01-01T00:00:00Z', "
+                             "'complete', '[]', '[]', 'old');");
+  Database upgraded = Database::open(path);
+  CHECK(upgraded.schema_version() == Database::latest_schema_version());
+  CHECK_FALSE(upgraded.find_run(3)->shard);
+
+  const std::int64_t sharded =
+      upgraded.begin_run("audit", "[]", {}, "new", {}, rdns::db::RunShard{2, 4});
+  const std::int64_t whole = upgraded.begin_run("audit", "[]", {}, "new");
+  CHECK(upgraded.find_run(sharded)->shard == rdns::db::RunShard{2, 4});
+  CHECK_FALSE(upgraded.find_run(whole)->shard);
+  const auto listed = upgraded.list_runs(10);
+  REQUIRE(listed.size() == 3);
+  CHECK_FALSE(listed[0].shard);
+  CHECK(listed[1].shard == rdns::db::RunShard{2, 4});
+}
+
 namespace {
 
 /// The first column of the first row `sql` returns, read with the plain

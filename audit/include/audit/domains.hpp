@@ -38,11 +38,17 @@ struct DomainExpansion {
   std::vector<DomainFinding> findings;
 };
 
+/// Whether expand_domains also checks what only the domain has (DMARC,
+/// MTA-STS, TLS-RPT) or only finds its sending addresses: the shards of an
+/// audit after the first need the addresses alone.
+enum class DomainChecks { all, addresses_only };
+
 /// Resolves the MX and SPF records of each domain through the resolvers of
 /// `options`, and checks its DMARC, MTA-STS (fetching the policy over HTTPS)
-/// and TLS-RPT records (DMARC_*, MTASTS_*, TLSRPT_* findings). Domain names are validated first
+/// and TLS-RPT records (DMARC_*, MTASTS_*, TLSRPT_* findings) unless
+/// `checks` is addresses_only. Domain names are validated first
 /// (Errc::input, naming `origin`).
-DomainExpansion expand_domains(const std::vector<std::string>& domains,
-                               const AuditOptions& options);
+DomainExpansion expand_domains(const std::vector<std::string>& domains, const AuditOptions& options,
+                               DomainChecks checks = DomainChecks::all);
 
 }  // namespace rdns::audit

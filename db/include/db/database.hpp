@@ -107,6 +107,15 @@ struct AddressRange {
   bool operator==(const AddressRange&) const = default;
 };
 
+/// Which part of a sharded audit a run covered: shard `index` (1-based) of
+/// `count` (`audit --shard K/N`).
+struct RunShard {
+  std::int64_t index = 1;
+  std::int64_t count = 1;
+
+  bool operator==(const RunShard&) const = default;
+};
+
 /// One run as listed in the history.
 struct RunInfo {
   std::int64_t id = 0;
@@ -118,9 +127,10 @@ struct RunInfo {
   std::vector<std::string> resolvers;
   std::string tool_version;
   RunCounts counts;
-  std::string inventory;  ///< the named inventory audited; empty for an ad-hoc run
-  std::string identity;   ///< runs compare only with runs of the same identity
-  std::string checks;     ///< the checks that ran: "dns" or "dns,smtp"
+  std::string inventory;          ///< the named inventory audited; empty for an ad-hoc run
+  std::string identity;           ///< runs compare only with runs of the same identity
+  std::string checks;             ///< the checks that ran: "dns" or "dns,smtp"
+  std::optional<RunShard> shard;  ///< none for a whole audit
 
   bool ran_smtp() const { return checks.find("smtp") != std::string::npos; }
 };
@@ -203,7 +213,8 @@ class Database {
   /// must be valid JSON.
   std::int64_t begin_run(std::string_view command, std::string_view arguments_json,
                          const std::vector<std::string>& resolvers, std::string_view tool_version,
-                         const RunLabel& label = {});
+                         const RunLabel& label = {},
+                         const std::optional<RunShard>& shard = std::nullopt);
 
   /// Stores results of a running run in one transaction: all or none. An IP
   /// may appear once per run.

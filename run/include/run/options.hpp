@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <audit/shard.hpp>
+
 namespace rdns::run {
 
 /// Severity threshold that makes a run's verdict "reached"; `never` disables it.
@@ -58,6 +60,8 @@ struct RunOptions {
   int notify_retries = 3;
   std::string inventory;  ///< the configured set audited; empty: ad hoc
   Retention retention;    ///< the inventory's, applied after each complete run
+  /// The part of the targets this run audits (--shard); none: all of them.
+  std::optional<audit::Shard> shard;
 };
 
 }  // namespace rdns::run
