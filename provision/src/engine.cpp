@@ -7,6 +7,7 @@
 
 #include <provision/api_error.hpp>
 #include <provision/engine.hpp>
+#include <util/ascii.hpp>
 #include <util/error.hpp>
 
 namespace rdns::provision {
@@ -23,7 +24,7 @@ const char* status_word(const RecordState& state) {
 bool shows_result(const std::string& action, const std::string& value, int ttl,
                   const RecordState& now) {
   if (action == "create" || action == "update") {
-    return now.exists && lower_name(now.value) == lower_name(value) && now.ttl == ttl;
+    return now.exists && ascii_lower(now.value) == ascii_lower(value) && now.ttl == ttl;
   }
   if (action == "delete") return !now.exists;
   const auto wanted = action == "enable" ? PtrStatus::enabled : PtrStatus::disabled;
@@ -37,7 +38,7 @@ bool publishes_new_value(const WriteStep& step) {
   if (step.action != "update" && step.action != "enable") return false;
   const auto& before = step.before;
   return !before.exists || before.status != PtrStatus::enabled ||
-         lower_name(before.value) != lower_name(step.value);
+         ascii_lower(before.value) != ascii_lower(step.value);
 }
 
 JournalOperation intent_of(const WriteStep& step, const std::string& region) {
@@ -74,13 +75,6 @@ int risk_rank(const std::string& level) {
 std::string describe_state(const RecordState& state) {
   if (!state.exists) return "no record";
   return fmt::format("{} TTL {} {}", state.value, state.ttl, status_word(state));
-}
-
-std::string lower_name(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
 }
 
 Engine::Engine(PtrProvider& provider, Journal& journal, DnsView& dns, Clock& clock,
@@ -145,7 +139,7 @@ WriteCheck Engine::check_write(const std::string& ip, const std::string& name,
   options.allow_unconfirmed = allow_unconfirmed;
   WriteCheck check = check_ptr_write(provider_, dns_, ip, name, ttl, options);
   observer_.checked(check);
-  if (check.ok()) checked_.emplace(ip, lower_name(check.name));
+  if (check.ok()) checked_.emplace(ip, ascii_lower(check.name));
   return check;
 }
 
@@ -161,7 +155,7 @@ std::optional<std::string> Engine::change_in_progress(const std::string& ip) {
 /// A value published without having passed the checks in this engine is
 /// checked now: no write path can skip them.
 void Engine::require_checked(const WriteStep& step) {
-  if (!publishes_new_value(step) || checked_.contains({step.ip, lower_name(step.value)})) return;
+  if (!publishes_new_value(step) || checked_.contains({step.ip, ascii_lower(step.value)})) return;
   if (!check_write(step.ip, step.value, step.ttl, step.allow_unconfirmed).ok()) {
     throw Refused(Errc::usage, fmt::format("{}: {} of {} refused by the pre-write checks", step.ip,
                                            step.action, step.value));
@@ -257,7 +251,7 @@ bool Engine::wait_visible(const std::string& ip, const std::string& name) {
                        answer.outcome == DnsAnswer::Outcome::nodata;
     } else {
       result.visible =
-          answer.values.size() == 1 && lower_name(answer.values.front()) == lower_name(name);
+          answer.values.size() == 1 && ascii_lower(answer.values.front()) == ascii_lower(name);
     }
     const auto now = clock_.monotonic_now();
     result.seconds = std::chrono::duration<double>(now - start).count();
@@ -280,7 +274,8 @@ SetResult Engine::set(const SetRequest& request) {
   if (!result.check.ok()) return result;
   result.existing = record_of(request.ip);
   const auto& existing = result.existing;
-  const bool same_value = existing && lower_name(existing->value) == lower_name(result.check.name);
+  const bool same_value =
+      existing && ascii_lower(existing->value) == ascii_lower(result.check.name);
   // Without a TTL the record already holding the value keeps its TTL, as in plans.
   if (same_value && (existing->ttl == result.check.ttl || !request.ttl)) {
     result.outcome = SetResult::Outcome::unchanged;

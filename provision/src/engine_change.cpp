@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <provision/engine.hpp>
+#include <util/ascii.hpp>
 #include <util/error.hpp>
 
 namespace rdns::provision {
@@ -24,7 +25,7 @@ bool switched(const StagedChange& stage) {
 /// completed before an interruption is not written again).
 void Engine::change_step(const StagedChange& stage, const std::string& value, int ttl) {
   const RecordState now = current_state(stage.ip);
-  if (lower_name(now.value) == lower_name(value) && now.ttl == ttl) {
+  if (ascii_lower(now.value) == ascii_lower(value) && now.ttl == ttl) {
     observer_.stage_step(stage, fmt::format("already {} TTL {}", value, ttl));
     return;
   }
@@ -39,7 +40,7 @@ std::optional<StagedChange> Engine::begin_change(const ChangeRequest& request,
                                                  const std::string& name) {
   std::optional<StagedChange> saved = journal_.stage(settings_.region, request.ip);
   if (saved) {
-    if (lower_name(saved->value) != lower_name(name)) {
+    if (ascii_lower(saved->value) != ascii_lower(name)) {
       throw Error(Errc::usage,
                   fmt::format("{}: a change to {} is in progress (stage {}); finish it first "
                               "with rdnsctl ptr change {} {}",

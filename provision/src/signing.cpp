@@ -150,13 +150,17 @@ std::string new_nonce() {
   return to_hex(bytes.data(), bytes.size());
 }
 
-std::string iso8601_utc(long long epoch_seconds) {
+std::string utc_text(long long epoch_seconds, const char* format) {
   const std::time_t time = static_cast<std::time_t>(epoch_seconds);
   std::tm parts{};
   ::gmtime_r(&time, &parts);
   std::array<char, 32> text{};
-  std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &parts);
+  std::strftime(text.data(), text.size(), format, &parts);
   return text.data();
+}
+
+std::string iso8601_utc(long long epoch_seconds) {
+  return utc_text(epoch_seconds, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 long long parse_iso8601_utc(std::string_view text) {

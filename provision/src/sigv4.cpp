@@ -1,25 +1,17 @@
 #include "sigv4.hpp"
 
 #include <algorithm>
-#include <array>
-#include <ctime>
 
 #include <fmt/format.h>
 
 #include <provision/signing.hpp>
+#include <util/ascii.hpp>
 #include <util/error.hpp>
 
 namespace rdns::provision::sigv4 {
 namespace {
 
 constexpr const char* kAlgorithm = "AWS4-HMAC-SHA256";
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  });
-  return text;
-}
 
 // Trims the value and folds each run of spaces into one, as the spec asks.
 std::string canonical_value(std::string_view value) {
@@ -49,12 +41,7 @@ std::string canonical_query(const Pairs& query) {
 }
 
 std::string amz_date(long long epoch_seconds) {
-  const std::time_t when = static_cast<std::time_t>(epoch_seconds);
-  std::tm parts{};
-  ::gmtime_r(&when, &parts);
-  std::array<char, 20> text{};
-  std::strftime(text.data(), text.size(), "%Y%m%dT%H%M%SZ", &parts);
-  return text.data();
+  return utc_text(epoch_seconds, "%Y%m%dT%H%M%SZ");
 }
 
 Signed sign(const Request& request, const Scope& scope) {
@@ -62,7 +49,7 @@ Signed sign(const Request& request, const Scope& scope) {
   // with commas in the order given.
   std::vector<std::pair<std::string, std::string>> headers;
   for (const auto& [name, value] : request.headers) {
-    const std::string key = lower(name);
+    const std::string key = ascii_lower(name);
     const auto same = std::find_if(headers.begin(), headers.end(),
                                    [&](const auto& header) { return header.first == key; });
     if (same != headers.end()) {

@@ -203,9 +203,6 @@ int risk_rank(const std::string& level);
 /// "no record", or "VALUE TTL N enabled|disabled".
 std::string describe_state(const RecordState& state);
 
-/// ASCII lower case, for comparing host names.
-std::string lower_name(std::string text);
-
 class Engine {
  public:
   /// Every reference must outlive the engine.

@@ -68,6 +68,10 @@ bool signatures_equal(std::string_view a, std::string_view b);
 /// A fresh random nonce: 32 hex characters from the OS random source.
 std::string new_nonce();
 
+/// The UTC time epoch_seconds as strftime's format writes it (at most 31
+/// characters).
+std::string utc_text(long long epoch_seconds, const char* format);
+
 /// "YYYY-MM-DDTHH:MM:SSZ" for the given seconds since the epoch (UTC).
 std::string iso8601_utc(long long epoch_seconds);
 
