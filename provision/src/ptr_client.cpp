@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <provision/ptr_client.hpp>
+#include <util/ascii.hpp>
 
 #include "responses.hpp"
 #include "rpc.hpp"
@@ -26,12 +27,6 @@ std::vector<std::string> split(const std::string& text, char separator) {
     if (end == std::string::npos) return parts;
     start = end + 1;
   }
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 }  // namespace
@@ -69,7 +64,7 @@ bool is_valid_ptr_value(const std::string& value) {
 }
 
 std::string root_domain(const std::string& value) {
-  std::string name = lower(value);
+  std::string name = ascii_lower(value);
   if (name.ends_with('.')) name.pop_back();
   const auto last = name.rfind('.');
   if (last == std::string::npos || last == 0) return name;
@@ -138,7 +133,8 @@ PtrRecord PtrClient::create(const std::string& ip, const std::string& value, int
   // server may have acted on), look before creating a second time.
   auto reconcile = [&]() -> std::optional<Json> {
     for (const auto& record : describe(ip).records) {
-      if (lower(record.value) == lower(value)) return Json{{"RecordId", record.record_id}};
+      if (ascii_lower(record.value) == ascii_lower(value))
+        return Json{{"RecordId", record.record_id}};
     }
     return std::nullopt;
   };

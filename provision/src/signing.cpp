@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include <provision/signing.hpp>
+#include <util/ascii.hpp>
 
 namespace rdns::provision {
 namespace {
@@ -24,13 +25,6 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
     out.push_back(kDigits[data[i] >> 4]);
     out.push_back(kDigits[data[i] & 0x0f]);
   }
-  return out;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -95,7 +89,7 @@ V3Signature sign_v3(const SignableRequest& request, std::string_view access_key_
                     std::string_view access_key_secret) {
   std::vector<std::pair<std::string, std::string>> signed_headers;
   for (const auto& [name, value] : request.headers) {
-    std::string key = lower(name);
+    std::string key = ascii_lower(name);
     if (key == "host" || key == "content-type" || key.starts_with("x-acs-")) {
       signed_headers.emplace_back(std::move(key), trim(value));
     }
