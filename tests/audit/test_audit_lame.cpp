@@ -15,6 +15,7 @@
 #include <lab/dns_lab.hpp>
 
 #include "../cli/run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using namespace rdns::audit;
 using rdns::lab::ResolverProfile;
@@ -51,9 +52,9 @@ TEST_CASE("lame reverse zones get exact verdicts behind a small and a stock unbo
   const auto profile = GENERATE(ResolverProfile::small, ResolverProfile::stock);
   INFO((profile == ResolverProfile::small ? "small unbound" : "stock unbound"));
   rdns::test::TempDir dir;
-  const auto generated =
-      rdns::test::run_command({"python3", std::string(RDNS_SOURCE_DIR) + "/bench/gen_lame_zones.py",
-                               dir.path().string(), "198.18.0.0", "20"});
+  const auto generated = rdns::test::run_command(
+      {"python3", std::string(rdns::test::source_dir()) + "/bench/gen_lame_zones.py",
+       dir.path().string(), "198.18.0.0", "20"});
   REQUIRE(generated.exit_code == 0);
   const auto truth = ground_truth(dir.path() / "expected.csv");
   REQUIRE(truth.size() == 4096);

@@ -25,6 +25,7 @@
 #include <util/error.hpp>
 
 #include "../cli/run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using namespace rdns::audit;
 using nlohmann::json;
@@ -32,7 +33,7 @@ using nlohmann::json;
 namespace {
 
 const std::filesystem::path kSuiteDir =
-    std::filesystem::path(RDNS_SOURCE_DIR) / "tests" / "audit" / "spf_suite";
+    std::filesystem::path(rdns::test::source_dir()) / "tests" / "audit" / "spf_suite";
 
 json load_suite() {
   std::ifstream in(kSuiteDir / "rfc7208-cases.json");

@@ -11,6 +11,7 @@
 #include <audit/vocabulary.hpp>
 
 #include "../cli/run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using rdns::audit::Code;
 using rdns::audit::Scope;
@@ -39,7 +40,7 @@ std::map<std::string, std::string> documented_codes(const std::string& doc,
 
 TEST_CASE("every code of the vocabulary is documented with its severity, and no other") {
   const std::string doc =
-      rdns::test::read_file(std::filesystem::path(RDNS_SOURCE_DIR) / "docs" / "jsonl.md");
+      rdns::test::read_file(std::filesystem::path(rdns::test::source_dir()) / "docs" / "jsonl.md");
   const auto address_codes = documented_codes(doc, "| code | severity | meaning |");
   const auto domain_codes = documented_codes(doc, "| domain code | severity | meaning |");
   std::size_t address_entries = 0;

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_paths.hpp"
+
 namespace rdns::test {
 
 struct ProcessResult {
@@ -80,7 +82,7 @@ inline ProcessResult run_rdnsctl(const std::vector<std::string>& args,
   std::string command = "env -u NO_COLOR HOME=" + shell_quote(scratch.path().string()) +
                         " XDG_DATA_HOME=" + shell_quote((scratch.path() / "data").string());
   for (const auto& entry : env) command.append(" ").append(shell_quote(entry));
-  command.append(" ").append(shell_quote(RDNSCTL_BINARY));
+  command.append(" ").append(shell_quote(rdns::test::rdnsctl_binary()));
   for (const auto& arg : args) command.append(" ").append(shell_quote(arg));
   command.append(" <").append(shell_quote(in.string()));
   command.append(" >").append(shell_quote(out.string()));
@@ -104,7 +106,7 @@ inline pid_t spawn_rdnsctl(const std::vector<std::string>& args, const std::file
     std::freopen(err.c_str(), "w", stderr);
     std::freopen("/dev/null", "r", stdin);
     std::vector<char*> argv;
-    std::string binary = RDNSCTL_BINARY;
+    std::string binary = rdns::test::rdnsctl_binary();
     argv.push_back(binary.data());
     std::vector<std::string> copies = args;
     for (auto& arg : copies) argv.push_back(arg.data());

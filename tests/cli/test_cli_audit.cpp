@@ -11,6 +11,7 @@
 
 #include "../audit/mta_sts_server.hpp"
 #include "run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using rdns::test::run_rdnsctl;
 using rdns::test::TempDir;
@@ -388,7 +389,7 @@ TEST_CASE("rdnsctl audit shows a progress line only on a terminal and not with -
   // script(1) gives the command a pseudo-terminal; the paced run lasts long
   // enough for the progress timer to fire.
   const auto on_tty = [](const std::string& extra) {
-    std::string command = rdns::test::shell_quote(RDNSCTL_BINARY) +
+    std::string command = rdns::test::shell_quote(rdns::test::rdnsctl_binary()) +
                           " audit --no-db --format jsonl --resolver " +
                           rdns::lab::shared_lab().resolver_address() + " --timeout 0.4 --qps 60 " +
                           extra + " 192.0.2.0/28 >/dev/null";

@@ -10,6 +10,7 @@
 #include <lab/dns_lab.hpp>
 
 #include "run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using rdns::test::ProcessResult;
 using rdns::test::run_rdnsctl;
@@ -20,7 +21,7 @@ namespace {
 using rdns::test::write_file;
 
 std::string sample_config() {
-  return std::string(RDNS_SOURCE_DIR) + "/samples/rdnsctl.toml";
+  return std::string(rdns::test::source_dir()) + "/samples/rdnsctl.toml";
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <lab/dns_lab.hpp>
 
 #include "run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using rdns::test::read_file;
 using rdns::test::run_rdnsctl;
@@ -19,7 +20,7 @@ using rdns::test::TempDir;
 
 namespace {
 
-const std::string kRules = std::string(RDNS_SOURCE_DIR) + "/samples/dnsbl-rules.toml";
+const std::string kRules = std::string(rdns::test::source_dir()) + "/samples/dnsbl-rules.toml";
 
 std::vector<std::string> dnsbl_audit(std::vector<std::string> extra) {
   std::vector<std::string> args = {

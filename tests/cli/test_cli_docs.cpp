@@ -14,6 +14,7 @@
 #include <lab/dns_lab.hpp>
 
 #include "run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using rdns::test::ProcessResult;
 using rdns::test::read_file;
@@ -23,7 +24,7 @@ using rdns::test::TempDir;
 
 namespace {
 
-const std::filesystem::path kSource = RDNS_SOURCE_DIR;
+const std::filesystem::path kSource = rdns::test::source_dir();
 
 /// What one `--help` page lists: long option names and subcommands.
 struct HelpPage {

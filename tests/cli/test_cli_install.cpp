@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using rdns::test::run_command;
 using rdns::test::TempDir;
@@ -14,7 +15,7 @@ TEST_CASE("cmake --install lays out the binary, man pages, completions, units an
   TempDir dir;
   const auto prefix = dir.path() / "usr";
   const auto install =
-      run_command({"cmake", "--install", RDNS_BUILD_DIR, "--prefix", prefix.string()});
+      run_command({"cmake", "--install", rdns::test::build_dir(), "--prefix", prefix.string()});
   INFO(install.out << install.err);
   REQUIRE(install.exit_code == 0);
   for (const char* file :

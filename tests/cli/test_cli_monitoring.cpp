@@ -14,6 +14,7 @@
 #include <lab/dns_lab.hpp>
 
 #include "run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using rdns::test::ProcessResult;
 using rdns::test::run_command;
@@ -35,7 +36,7 @@ ProcessResult as_nobody(const std::vector<std::string>& args) {
                                    "-i",
                                    "HOME=/root",
                                    "XDG_CONFIG_HOME=/root/.config",
-                                   RDNSCTL_BINARY};
+                                   rdns::test::rdnsctl_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv);
 }

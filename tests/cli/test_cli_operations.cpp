@@ -11,6 +11,7 @@
 #include <util/file_lock.hpp>
 
 #include "run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using rdns::test::ProcessResult;
 using rdns::test::read_file;
@@ -128,11 +129,12 @@ TEST_CASE("the sample systemd units pass systemd-analyze verify") {
   REQUIRE(have_program("systemd-analyze"));
   TempDir dir;
   // verify insists that ExecStart's program exists: point it at this build.
-  const std::filesystem::path samples = std::filesystem::path(RDNS_SOURCE_DIR) / "samples/systemd";
+  const std::filesystem::path samples =
+      std::filesystem::path(rdns::test::source_dir()) / "samples/systemd";
   for (const char* name : {"rdnsctl-audit.service", "rdnsctl-audit.timer"}) {
     std::string unit = read_file(samples / name);
     REQUIRE(!unit.empty());
-    unit = std::regex_replace(unit, std::regex("/usr/bin/rdnsctl"), RDNSCTL_BINARY);
+    unit = std::regex_replace(unit, std::regex("/usr/bin/rdnsctl"), rdns::test::rdnsctl_binary());
     std::ofstream(dir.path() / name) << unit;
   }
   const ProcessResult verify = run_command({"systemd-analyze", "verify", "--man=no",

@@ -14,6 +14,7 @@
 #include <lab/pdns_server.hpp>
 
 #include "run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 namespace {
 
@@ -28,7 +29,7 @@ bool contains(const std::string& text, const std::string& part) {
 /// pdns_server, a lab whose resolver asks it for kZone, a key file and a database.
 struct PowerDnsFixture {
   rdns::lab::PdnsServer pdns{{kZone}};
-  rdns::lab::DnsLab lab{std::filesystem::path(RDNS_SOURCE_DIR) / "samples" / "zones",
+  rdns::lab::DnsLab lab{std::filesystem::path(rdns::test::source_dir()) / "samples" / "zones",
                         rdns::lab::Updates::refused,
                         rdns::lab::ResolverProfile::small,
                         {{kZone, "127.0.0.1@" + std::to_string(pdns.dns_port())}}};

@@ -14,6 +14,7 @@
 #include <util/file_lock.hpp>
 
 #include "run_rdnsctl.hpp"
+#include "test_paths.hpp"
 
 using rdns::Severity;
 using rdns::Status;
@@ -35,7 +36,9 @@ ProcessResult run_with_stdin_closed(const TempDir& dir, const std::vector<std::s
   // Built with append(), not "literal" + std::string: at -O3 GCC 12 warns
   // falsely (-Wrestrict) inside the libstdc++ replace() that operator+ uses.
   std::string command = "env HOME=";
-  command.append(shell_quote(dir.path().string())).append(" ").append(shell_quote(RDNSCTL_BINARY));
+  command.append(shell_quote(dir.path().string()))
+      .append(" ")
+      .append(shell_quote(rdns::test::rdnsctl_binary()));
   for (const auto& arg : args) command.append(" ").append(shell_quote(arg));
   const auto out = dir.path() / "closed.out";
   const auto err = dir.path() / "closed.err";

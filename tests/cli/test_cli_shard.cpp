@@ -14,6 +14,7 @@
 
 #include "run_rdnsctl.hpp"
 #include "stored_runs.hpp"
+#include "test_paths.hpp"
 
 using rdns::test::only_run;
 using rdns::test::ProcessResult;
@@ -22,7 +23,7 @@ using rdns::test::TempDir;
 
 namespace {
 
-const std::string kSample = std::string(RDNS_SOURCE_DIR) + "/samples/mail-ips.txt";
+const std::string kSample = std::string(rdns::test::source_dir()) + "/samples/mail-ips.txt";
 
 /// The lab sample and a mail domain whose MX and SPF add addresses.
 std::vector<std::string> sample_audit(const std::string& db, std::vector<std::string> extra) {

@@ -17,6 +17,7 @@
 
 #include "run_rdnsctl.hpp"
 #include "stored_runs.hpp"
+#include "test_paths.hpp"
 
 using rdns::test::only_run;
 using rdns::test::ProcessResult;
@@ -53,7 +54,7 @@ std::vector<std::string> audit_args(const std::string& db, std::vector<std::stri
 
 /// rdnsctl with `args` as a shell command line, for redirections and pipes.
 std::string command_line(const std::vector<std::string>& args) {
-  std::string line = shell_quote(RDNSCTL_BINARY);
+  std::string line = shell_quote(rdns::test::rdnsctl_binary());
   // Built with append(), not "literal" + std::string: at -O3 GCC 12 warns
   // falsely (-Wrestrict) inside the libstdc++ replace() that operator+ uses.
   for (const auto& arg : args) line.append(" ").append(shell_quote(arg));

@@ -21,6 +21,8 @@
 #include <lab/dns_lab.hpp>
 #include <lab/ldns.hpp>
 
+#include "test_paths.hpp"
+
 namespace rdns::test {
 namespace {
 
@@ -88,10 +90,15 @@ EmulatorProcess::EmulatorProcess(const std::string& state_json) {
   const auto state = work_dir_ / "state.json";
   std::ofstream(state) << state_json;
 
-  const std::vector<std::string> args = {
-      RDNS_EMULATOR_BINARY,   "--state",    state.string(),         "--listen",
-      "127.0.0.1:0",          "--resolver", lab.resolver_address(), "--knot",
-      lab.authority_address()};
+  const std::vector<std::string> args = {rdns::test::emulator_binary(),
+                                         "--state",
+                                         state.string(),
+                                         "--listen",
+                                         "127.0.0.1:0",
+                                         "--resolver",
+                                         lab.resolver_address(),
+                                         "--knot",
+                                         lab.authority_address()};
   std::vector<char*> raw;
   for (const auto& arg : args) raw.push_back(const_cast<char*>(arg.c_str()));
   raw.push_back(nullptr);

@@ -10,6 +10,7 @@
 
 #include "../cli/run_rdnsctl.hpp"
 #include "report_fixture.hpp"
+#include "test_paths.hpp"
 
 using rdns::Severity;
 using rdns::Status;
@@ -19,11 +20,11 @@ using rdns::test::TempDir;
 namespace {
 
 const std::filesystem::path kDriver =
-    std::filesystem::path(RDNS_SOURCE_DIR) / "tests" / "browser" / "check_report.js";
+    std::filesystem::path(rdns::test::source_dir()) / "tests" / "browser" / "check_report.js";
 
 /// Test artefacts (screenshots) stay in the build tree, out of git.
 std::filesystem::path artefact(const std::string& name) {
-  const auto dir = std::filesystem::path(RDNS_BUILD_DIR) / "test-artifacts";
+  const auto dir = std::filesystem::path(rdns::test::build_dir()) / "test-artifacts";
   std::filesystem::create_directories(dir);
   return dir / name;
 }

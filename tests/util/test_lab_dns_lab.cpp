@@ -14,6 +14,8 @@
 #include <lab/dns_lab.hpp>
 #include <lab/ldns.hpp>
 
+#include "test_paths.hpp"
+
 namespace {
 
 /// Frees an ldns packet.
@@ -133,7 +135,7 @@ TEST_CASE("a destroyed lab leaves no server process or work dir behind", "[lab]"
   pid_t resolver = -1;
   std::filesystem::path work_dir;
   {
-    rdns::lab::DnsLab lab(std::filesystem::path(RDNS_SOURCE_DIR) / "samples" / "zones");
+    rdns::lab::DnsLab lab(std::filesystem::path(rdns::test::source_dir()) / "samples" / "zones");
     authority = lab.authority_pid();
     resolver = lab.resolver_pid();
     work_dir = lab.work_dir();
