@@ -8,11 +8,11 @@
 #include <functional>
 #include <optional>
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <db/scratch_run.hpp>
 #include <util/csv.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
@@ -120,16 +120,6 @@ json counts_json(const db::RunCounts& counts) {
   return object;
 }
 
-/// Orders records as addresses: IPv4 before IPv6, numerically.
-bool address_less(const db::ResultRecord& a, const db::ResultRecord& b) {
-  if (a.family != b.family) return a.family == "ipv4";
-  unsigned char x[16] = {}, y[16] = {};
-  const int af = a.family == "ipv4" ? AF_INET : AF_INET6;
-  inet_pton(af, a.ip.c_str(), x);
-  inet_pton(af, b.ip.c_str(), y);
-  return std::lexicographical_compare(x, x + 16, y, y + 16);
-}
-
 [[noreturn]] void output_failed(std::FILE* out) {
   const int error = errno != 0 ? errno : EIO;
   const std::string name = out == stdout ? "standard output" : "the output";
@@ -220,7 +210,7 @@ class CsvPrinter final : public ResultPrinter {
 /// The base of the formats that show results in address order. With the
 /// run's database (read_back_from) results are read back from it in order,
 /// one at a time (a resumed run's part included); without one (--no-db)
-/// they are kept in memory and sorted.
+/// they are ordered in memory, or in a temporary database when many.
 class SortedPrinter : public ResultPrinter {
  public:
   void read_back_from(db::Database& database, std::int64_t run_id,
@@ -230,7 +220,7 @@ class SortedPrinter : public ResultPrinter {
     shown_ = std::move(shown);
   }
   void add(const db::ResultRecord& record) final {
-    if (database_ == nullptr) records_.push_back(record);
+    if (database_ == nullptr) unstored_.add(record);
   }
 
  protected:
@@ -242,15 +232,14 @@ class SortedPrinter : public ResultPrinter {
       });
       return;
     }
-    std::sort(records_.begin(), records_.end(), address_less);
-    for (const auto& record : records_) visit(record);
+    unstored_.visit(visit);
   }
 
  private:
   db::Database* database_ = nullptr;
   std::int64_t run_id_ = 0;
   run::StoredResultFilter shown_;
-  std::vector<db::ResultRecord> records_;
+  db::ScratchRun unstored_;
 };
 
 /// `text` with `indent` before each of its lines.

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -44,6 +45,68 @@ std::string quoted_input(std::string_view text) {
   return fmt::format("{}... ({} bytes)", escape_text(text.substr(0, kShown)), text.size());
 }
 
+/// Sorts and merges adjacent or overlapping intervals; returns how many
+/// addresses they hold (saturating).
+template <typename Intervals>
+uint128 merge_intervals(Intervals& list) {
+  using Value = std::remove_cvref_t<decltype(list.front().first)>;
+  std::sort(list.begin(), list.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  Intervals merged;
+  for (const auto& interval : list) {
+    if (!merged.empty() && (merged.back().last == static_cast<Value>(~Value{0}) ||
+                            interval.first <= merged.back().last + 1)) {
+      merged.back().last = std::max(merged.back().last, interval.last);
+    } else {
+      merged.push_back(interval);
+    }
+  }
+  uint128 total = 0;
+  for (const auto& interval : merged) {
+    total = saturating_add(total, uint128{interval.last} - uint128{interval.first});
+    total = saturating_add(total, 1);
+  }
+  list = std::move(merged);
+  return total;
+}
+
+/// Takes the sorted addresses of one family, from `next` on, out of sorted
+/// disjoint intervals; leaves `next` at the first address of another family.
+template <typename Intervals, typename Iterator>
+void remove_addresses(Intervals& list, Family family, Iterator& next, Iterator end) {
+  using Value = std::remove_cvref_t<decltype(list.front().first)>;
+  Intervals kept;
+  // Each removal splits at most one interval in two: reserving for that
+  // spares the copies (and the transient doubling) of a growing vector.
+  kept.reserve(list.size() + static_cast<std::size_t>(std::distance(next, end)));
+  for (const auto& interval : list) {
+    auto rest = interval;
+    bool empty = false;
+    while (next != end && next->family() == family && next->value() <= rest.last) {
+      const auto value = static_cast<Value>(next->value());
+      ++next;
+      if (value < rest.first) continue;
+      if (value > rest.first) kept.push_back({rest.first, static_cast<Value>(value - 1)});
+      if (value == rest.last) {
+        empty = true;
+        break;
+      }
+      rest.first = static_cast<Value>(value + 1);
+    }
+    if (!empty) kept.push_back(rest);
+  }
+  list = std::move(kept);
+  while (next != end && next->family() == family) ++next;
+}
+
+template <typename Intervals>
+bool intervals_contain(const Intervals& list, uint128 value) {
+  // The first interval starting after the value; the one before may hold it.
+  const auto after = std::upper_bound(list.begin(), list.end(), value,
+                                      [](uint128 v, const auto& i) { return v < i.first; });
+  return after != list.begin() && std::prev(after)->last >= value;
+}
+
 }  // namespace
 
 TargetSet::TargetSet(uint128 max_addresses) : max_addresses_(max_addresses) {}
@@ -59,8 +122,12 @@ void TargetSet::add(std::string_view text, std::string_view origin) {
 }
 
 void TargetSet::insert(const IpRange& range, std::string_view text, std::string_view origin) {
-  auto& list = range.first.family() == Family::ipv4 ? v4_ : v6_;
-  list.push_back({range.first.value(), range.last.value()});
+  if (range.first.family() == Family::ipv4) {
+    v4_.push_back({static_cast<std::uint32_t>(range.first.value()),
+                   static_cast<std::uint32_t>(range.last.value())});
+  } else {
+    v6_.push_back({range.first.value(), range.last.value()});
+  }
   const uint128 span = range.size();
   // Duplicates are cheap to keep until the raw total passes the limit; only
   // then is the list merged to learn the real count.
@@ -80,25 +147,7 @@ void TargetSet::insert(const IpRange& range, std::string_view text, std::string_
 }
 
 void TargetSet::compact() const {
-  size_ = 0;
-  for (auto* list : {&v4_, &v6_}) {
-    std::sort(list->begin(), list->end(),
-              [](const Interval& a, const Interval& b) { return a.first < b.first; });
-    std::vector<Interval> merged;
-    for (const Interval& interval : *list) {
-      if (!merged.empty() &&
-          (merged.back().last == ~uint128{0} || interval.first <= merged.back().last + 1)) {
-        merged.back().last = std::max(merged.back().last, interval.last);
-      } else {
-        merged.push_back(interval);
-      }
-    }
-    for (const Interval& interval : merged) {
-      size_ = saturating_add(size_, interval.last - interval.first);
-      size_ = saturating_add(size_, 1);
-    }
-    *list = std::move(merged);
-  }
+  size_ = saturating_add(merge_intervals(v4_), merge_intervals(v6_));
   raw_size_ = size_;
   dirty_ = false;
   entries_after_compaction_ = v4_.size() + v6_.size();
@@ -121,31 +170,8 @@ void TargetSet::remove(std::vector<IpAddress> addresses) {
   std::sort(addresses.begin(), addresses.end());
   size();  // merge first: the walk below needs sorted, disjoint intervals
   auto next = addresses.begin();
-  for (const Family family : {Family::ipv4, Family::ipv6}) {
-    auto& list = family == Family::ipv4 ? v4_ : v6_;
-    std::vector<Interval> kept;
-    // Each removal splits at most one interval in two: reserving for that
-    // spares the copies (and the transient doubling) of a growing vector.
-    kept.reserve(list.size() + static_cast<std::size_t>(std::distance(next, addresses.end())));
-    for (const Interval& interval : list) {
-      Interval rest = interval;
-      bool empty = false;
-      while (next != addresses.end() && next->family() == family && next->value() <= rest.last) {
-        const uint128 value = next->value();
-        ++next;
-        if (value < rest.first) continue;
-        if (value > rest.first) kept.push_back({rest.first, value - 1});
-        if (value == rest.last) {
-          empty = true;
-          break;
-        }
-        rest.first = value + 1;
-      }
-      if (!empty) kept.push_back(rest);
-    }
-    list = std::move(kept);
-    while (next != addresses.end() && next->family() == family) ++next;
-  }
+  remove_addresses(v4_, Family::ipv4, next, addresses.end());
+  remove_addresses(v6_, Family::ipv6, next, addresses.end());
   dirty_ = true;
 }
 
@@ -202,12 +228,8 @@ uint128 TargetSet::size() const {
 
 bool TargetSet::contains(const IpAddress& address) const {
   size();  // merge first: the search needs sorted, disjoint intervals
-  const auto& list = address.family() == Family::ipv4 ? v4_ : v6_;
-  const uint128 value = address.value();
-  // The first interval starting after the address; the one before may hold it.
-  const auto after = std::upper_bound(list.begin(), list.end(), value,
-                                      [](uint128 v, const Interval& i) { return v < i.first; });
-  return after != list.begin() && std::prev(after)->last >= value;
+  return address.family() == Family::ipv4 ? intervals_contain(v4_, address.value())
+                                          : intervals_contain(v6_, address.value());
 }
 
 TargetSet::Cursor::Cursor(const TargetSet& set) : set_(&set) {
@@ -216,21 +238,22 @@ TargetSet::Cursor::Cursor(const TargetSet& set) : set_(&set) {
 
 bool TargetSet::Cursor::next(IpAddress& out) {
   for (;;) {
-    const auto& list = list_ == 0 ? set_->v4_ : set_->v6_;
-    if (index_ >= list.size()) {
+    const std::size_t count = list_ == 0 ? set_->v4_.size() : set_->v6_.size();
+    if (index_ >= count) {
       if (list_ == 1) return false;
       list_ = 1;
       index_ = 0;
       started_interval_ = false;
       continue;
     }
-    const Interval& interval = list[index_];
+    const uint128 first = list_ == 0 ? uint128{set_->v4_[index_].first} : set_->v6_[index_].first;
+    const uint128 last = list_ == 0 ? uint128{set_->v4_[index_].last} : set_->v6_[index_].last;
     if (!started_interval_) {
-      next_value_ = interval.first;
+      next_value_ = first;
       started_interval_ = true;
     }
     const uint128 value = next_value_;
-    if (value == interval.last) {
+    if (value == last) {
       ++index_;
       started_interval_ = false;
     } else {
@@ -245,11 +268,9 @@ bool TargetSet::Cursor::next(IpAddress& out) {
 std::vector<IpRange> TargetSet::ranges() const {
   size();
   std::vector<IpRange> out;
-  for (const Interval& i : v4_) {
-    out.push_back({IpAddress::from_v4(static_cast<std::uint32_t>(i.first)),
-                   IpAddress::from_v4(static_cast<std::uint32_t>(i.last))});
-  }
-  for (const Interval& i : v6_)
+  for (const auto& i : v4_)
+    out.push_back({IpAddress::from_v4(i.first), IpAddress::from_v4(i.last)});
+  for (const auto& i : v6_)
     out.push_back({IpAddress::from_v6(i.first), IpAddress::from_v6(i.last)});
   return out;
 }

@@ -147,3 +147,32 @@ TEST_CASE("TargetSet::remove takes out addresses a resumed run has done") {
   targets.add_range({*IpAddress::parse("192.0.2.3"), *IpAddress::parse("192.0.2.3")}, "stored");
   CHECK(targets.size() == 9);
 }
+
+TEST_CASE("TargetSet keeps the ends of both address spaces") {
+  using rdns::audit::uint128;
+  TargetSet targets(~uint128{0});
+  targets.add("255.255.255.254/31", "argument");
+  targets.add("255.255.255.252/31", "argument");  // adjacent: one interval
+  targets.add("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127", "argument");
+  targets.add("0.0.0.0/32", "argument");
+  CHECK(targets.size() == 7);
+  CHECK(targets.ranges().size() == 3);
+  CHECK(targets.contains(*IpAddress::parse("255.255.255.255")));
+  CHECK_FALSE(targets.contains(*IpAddress::parse("255.255.255.251")));
+  CHECK_FALSE(targets.contains(*IpAddress::parse("0.0.0.1")));
+  CHECK(targets.contains(*IpAddress::parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
+
+  targets.remove({*IpAddress::parse("255.255.255.255"), *IpAddress::parse("255.255.255.253"),
+                  *IpAddress::parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe")});
+  CHECK(addresses(targets) == std::vector<std::string>{"0.0.0.0", "255.255.255.252",
+                                                       "255.255.255.254",
+                                                       "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"});
+  CHECK_FALSE(targets.contains(*IpAddress::parse("255.255.255.255")));
+
+  // The whole IPv4 space is one interval whose count needs more than 32 bits.
+  TargetSet everything(~uint128{0});
+  everything.add("0.0.0.0/0", "argument");
+  everything.add("10.0.0.0/8", "argument");
+  CHECK(everything.size() == uint128{1} << 32);
+  CHECK(everything.ranges().size() == 1);
+}

@@ -3,6 +3,7 @@
 /// and standard input. Ranges are kept as merged intervals, so duplicates
 /// and overlaps are audited once and a /16 costs no memory per address.
 
+#include <cstdint>
 #include <functional>
 #include <istream>
 #include <string>
@@ -78,13 +79,16 @@ class TargetSet {
   /// Sorts and merges the interval lists and recomputes the size.
   void compact() const;
 
+  template <typename Value>
   struct Interval {
-    uint128 first;
-    uint128 last;
+    Value first;
+    Value last;
   };
   // Mutable: ranges are appended unsorted and merged lazily on first read.
-  mutable std::vector<Interval> v4_;
-  mutable std::vector<Interval> v6_;
+  // IPv4 intervals take 8 bytes instead of 32: a resumed run of a million
+  // addresses with every other one done holds half a million of them.
+  mutable std::vector<Interval<std::uint32_t>> v4_;
+  mutable std::vector<Interval<uint128>> v6_;
   uint128 max_addresses_;
   mutable uint128 size_ = 0;
   mutable uint128 raw_size_ = 0;
