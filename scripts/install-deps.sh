@@ -17,6 +17,9 @@ PACKAGES=(
   libcli11-dev catch2 nlohmann-json3-dev libfmt-dev libssl-dev libldns-dev
   libtomlplusplus-dev libkainjow-mustache-dev
   knot knot-dnsutils unbound
+  # The root trust anchor the Kubernetes sample's Unbound sidecar validates
+  # with (unbound-checkconf reads it).
+  dns-root-data
   # A PowerDNS Authoritative server for the powerdns provider's tests.
   pdns-server pdns-backend-sqlite3
   clang-format
@@ -47,6 +50,9 @@ done
 # Debian's or one installed another way, so add Debian's only when none is there.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# kubectl checks the Kubernetes samples (client-side dry run): Debian's
+# kubernetes-client unless one is installed already.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 
 if ((${#missing[@]} > 0)); then
   echo "install-deps: installing ${missing[*]}"

@@ -9,12 +9,15 @@ preset="${1:-ci}"
 bash scripts/install-deps.sh
 
 # The browser tests drive Debian's Chromium through puppeteer-core, which
-# never downloads a browser of its own. Install it from the lock file when it
+# never downloads a browser of its own; the Kubernetes samples are checked
+# against kubernetes-models' schemas. Install each from its lock file when it
 # is missing or the lock file changed since.
-if [[ ! -d tests/browser/node_modules/puppeteer-core ||
-      tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]]; then
-  (cd tests/browser && npm ci --no-audit --no-fund)
-fi
+for dir in tests/browser tests/kubernetes; do
+  if [[ ! -f "$dir/node_modules/.package-lock.json" ||
+        "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+    (cd "$dir" && npm ci --no-audit --no-fund)
+  fi
+done
 
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
