@@ -1,21 +1,38 @@
 #!/usr/bin/env bash
 # Audit throughput benchmark. Generates a reverse + forward zone for COUNT
-# addresses (default 65536) with a realistic mix, serves it from a local
-# knotd on 127.0.0.1, measures the server's ceiling with dnsperf in the same
-# run, then audits every address with rdnsctl against the same knotd and
-# prints throughput, CPU, memory and storage figures.
+# addresses (default 65536) with a realistic mix and its ground truth, serves
+# it from a local knotd on 127.0.0.1, then, ROUNDS times one after the other
+# against the same knotd: the bare c-ares loop (the floor, PEER's
+# fcrdns-cares.c), rdnsctl's audit with storage on, and massdns (PTR only) at
+# each -s of MASSDNS_SIZES. Prints each run, then the medians of the ratios
+# taken within a round (the machine is shared: only same-run ratios mean
+# anything) and the verdicts that differ from the ground truth.
 #
 #   bash bench/audit_bench.sh [COUNT] [extra rdnsctl audit flags...]
 #
+# BUILD: build directory (default build/release, built when rdnsctl is missing
+# there). ROUNDS: default 3. PEER: directory of fcrdns-cares.c (default
+# ../shared/peer; the bare loop is skipped without it). MASSDNS: a massdns
+# binary (not a Debian package: build it from its repository for the
+# benchmark; skipped when unset). MASSDNS_SIZES: default "100 1000 10000".
+# BASELINE: another rdnsctl binary (an older build) audited the same way in
+# each round, for before/after figures from one run. DNSPERF=1 also measures
+# the server's ceiling with dnsperf.
 # Everything stays on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-65536}"
 shift || true
-
-command -v dnsperf >/dev/null || apt-get install -y -q --no-install-recommends dnsperf >/dev/null
-cmake --preset release >/dev/null
-cmake --build --preset release --target rdnsctl >/dev/null
+build="${BUILD:-build/release}"
+rounds="${ROUNDS:-3}"
+peer="${PEER:-../shared/peer}"
+massdns="${MASSDNS:-}"
+massdns_sizes="${MASSDNS_SIZES:-100 1000 10000}"
+baseline="${BASELINE:-}"
+if [[ ! -x "$build/cli/rdnsctl" ]]; then
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target rdnsctl >/dev/null
+fi
 
 work="$(mktemp -d /tmp/rdnsctl-bench-XXXXXX)"
 knot_pid=""
@@ -53,37 +70,85 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 
-echo "== server ceiling: dnsperf, PTR queries, -c 2 -T 2 -q 500, 10 s"
-dnsperf -s 127.0.0.1 -p "$port" -d "$work/zones/ptr-queries.txt" -c 2 -T 2 -q 500 -l 10 \
-  > "$work/dnsperf.txt" 2>&1
-ceiling="$(awk '/Queries per second:/ {print $4}' "$work/dnsperf.txt")"
-echo "dnsperf: $ceiling queries/s"
+if [[ "${DNSPERF:-0}" == 1 ]]; then
+  echo "== server ceiling: dnsperf, PTR queries, -c 2 -T 2 -q 500, 10 s"
+  dnsperf -s 127.0.0.1 -p "$port" -d "$work/zones/ptr-queries.txt" -c 2 -T 2 -q 500 -l 10 \
+    | awk '/Queries per second:/ {print "dnsperf: " $4 " queries/s"}'
+fi
 
-echo "== rdnsctl audit of $count addresses"
-/usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" \
-  build/release/cli/rdnsctl audit --resolver "127.0.0.1:$port" -i "$work/zones/ips.txt" \
-  --db "$work/runs.db" --format jsonl --fail-on never --max-ips 16777216 "$@" \
-  > "$work/results.jsonl" 2> "$work/audit.err" || { cat "$work/audit.err"; exit 1; }
-read -r elapsed user sys rss_kb < "$work/time.txt"
-queries="$(sed -n 's/.* \([0-9]*\) queries.*/\1/p' "$work/audit.err" | tail -1)"
-results="$(wc -l < "$work/results.jsonl")"
-findings="$(sqlite3 "$work/runs.db" 'select sum(json_array_length(findings)) from results')"
-stored="$(sqlite3 "$work/runs.db" 'select count(*) from results')"
+bare=""
+if [[ -f "$peer/fcrdns-cares.c" ]]; then
+  cc -O2 -o "$work/fcrdns-cares" "$peer/fcrdns-cares.c" -lcares
+  bare="$work/fcrdns-cares"
+fi
+awk '{print $1}' "$work/zones/ptr-queries.txt" > "$work/ptr-names.txt"
+echo "127.0.0.1:$port" > "$work/resolvers.txt"
 
-python3 - "$count" "$elapsed" "$user" "$sys" "$rss_kb" "$queries" "$ceiling" "$results" "$stored" "$findings" <<'PY'
-import sys
-count, elapsed, user, sys_t, rss_kb, queries, ceiling, results, stored, findings = sys.argv[1:]
-count, elapsed, user, sys_t = int(count), float(elapsed), float(user), float(sys_t)
-queries, ceiling = int(queries), float(ceiling)
-ips_per_s = count / elapsed
-lookups_per_ip = queries / count
-target = ceiling / lookups_per_ip
-print(f"addresses           {count} (printed {results}, stored {stored}, findings {findings})")
-print(f"elapsed             {elapsed:.2f} s")
-print(f"IPs/s               {ips_per_s:,.0f}")
-print(f"DNS lookups/s       {queries / elapsed:,.0f} ({lookups_per_ip:.2f} per IP)")
-print(f"ceiling / lookups   {target:,.0f} IPs/s (dnsperf {ceiling:,.0f} q/s)")
-print(f"ratio               {ips_per_s / target:.2f} (target >= 0.8)")
-print(f"CPU s per 1000 IPs  {(user + sys_t) * 1000 / count:.4f} (user {user:.2f} s, sys {sys_t:.2f} s)")
-print(f"max RSS             {int(rss_kb) / 1024:.1f} MiB (target <= 64 MiB at 1,048,576)")
+# timed LABEL ROUND COMMAND...: one run under GNU time; appends
+# "round label elapsed user sys maxrss_kb" to the figures.
+timed() {
+  local label="$1" round="$2"
+  shift 2
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" > "$work/$label.out" 2> "$work/$label.err" \
+    || { echo "$label failed:"; cat "$work/$label.err"; exit 1; }
+  echo "$round $label $(cat "$work/time.txt")" >> "$work/figures.txt"
+}
+
+# audit LABEL ROUND BINARY [flags...]: every address into a fresh database,
+# default settings; keeps the JSONL for the ground-truth check.
+audit() {
+  local label="$1" round="$2" binary="$3"
+  shift 3
+  rm -f "$work/runs.db"*
+  timed "$label" "$round" "$binary" audit --resolver "127.0.0.1:$port" -i "$work/zones/ips.txt" \
+    --db "$work/runs.db" --format jsonl --fail-on never --max-ips 16777216 "$@"
+  cp "$work/$label.out" "$work/$label-$round.jsonl"
+}
+
+for round in $(seq 1 "$rounds"); do
+  [[ -n "$bare" ]] && timed bare "$round" "$bare" "$work/zones/ips.txt" 127.0.0.1 "$port" 100
+  audit rdnsctl "$round" "$build/cli/rdnsctl" "$@"
+  [[ -n "$baseline" ]] && audit baseline "$round" "$baseline" "$@"
+  if [[ -n "$massdns" ]]; then
+    for size in $massdns_sizes; do
+      timed "massdns-s$size" "$round" "$massdns" -q -r "$work/resolvers.txt" -t PTR -s "$size" \
+        -o S -w "$work/massdns.txt" "$work/ptr-names.txt"
+    done
+  fi
+done
+
+python3 - "$count" "$rounds" "$work" <<'PY'
+import csv, json, statistics, sys
+count, rounds, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+runs = {}
+for line in open(f"{work}/figures.txt"):
+    rnd, label, elapsed, user, sys_t, rss = line.split()
+    runs.setdefault(label, {})[int(rnd)] = (float(elapsed), float(user) + float(sys_t), int(rss))
+print(f"== {count} addresses, {rounds} rounds; per run: elapsed, addresses/s, CPU µs per address, max RSS")
+for label, by_round in runs.items():
+    for rnd, (elapsed, cpu, rss) in sorted(by_round.items()):
+        print(f"{label:16} round {rnd}: {elapsed:6.2f} s {count / elapsed:9,.0f}/s "
+              f"{cpu * 1e6 / count:6.1f} µs {rss / 1024:6.1f} MiB")
+def median_ratio(label, base, index):
+    ratios = [runs[label][r][index] / runs[base][r][index] for r in runs[label] if r in runs.get(base, {})]
+    return statistics.median(ratios) if ratios else None
+if "bare" in runs:
+    for label in runs:
+        if label == "bare":
+            continue
+        speed = median_ratio(label, "bare", 0)
+        cpu = median_ratio(label, "bare", 1)
+        print(f"{label:16} vs bare loop (median of rounds): {1 / speed:.2f} × its addresses/s, "
+              f"{cpu:.2f} × its CPU per address")
+expected = {row["ip"]: (row["status"], set(filter(None, row["codes"].split())))
+            for row in csv.DictReader(open(f"{work}/zones/expected.csv"))}
+for label in ("rdnsctl", "baseline"):
+    for rnd in sorted(runs.get(label, {})):
+        wrong, seen = 0, set()
+        for line in open(f"{work}/{label}-{rnd}.jsonl"):
+            result = json.loads(line)
+            seen.add(result["ip"])
+            codes = {finding["code"] for finding in result["findings"]}
+            wrong += expected.get(result["ip"]) != (result["status"], codes)
+        print(f"{label} round {rnd}: {wrong} wrong verdicts, {len(set(expected) - seen)} missing")
 PY

@@ -4,11 +4,23 @@
 A realistic mix for N addresses starting at BASE (an IPv4 /16-aligned block
 from a range reserved for benchmarks or shared address space): most
 addresses forward-confirmed, some without PTR, some mismatched, some with two
-PTR values. Deterministic, so runs compare.
+PTR values. Deterministic, so runs compare. expected.csv holds the verdict
+each address must get (status and finding codes), for counting wrong ones.
 """
 import ipaddress
 import os
 import sys
+
+
+def verdict(kind: int) -> str:
+    """The status and codes of an address of this kind (see main)."""
+    if kind < 85:
+        return "pass,"
+    if kind < 92:
+        return "fail,NO_PTR"
+    if kind < 97:
+        return "fail,FORWARD_MISMATCH"
+    return "warn,MULTIPLE_PTR"
 
 
 def main() -> None:
@@ -22,7 +34,9 @@ def main() -> None:
     with open(os.path.join(out_dir, f"{reverse_origin}.zone"), "w") as rev, \
          open(os.path.join(out_dir, f"{forward_origin}.zone"), "w") as fwd, \
          open(os.path.join(out_dir, "ips.txt"), "w") as ips, \
-         open(os.path.join(out_dir, "ptr-queries.txt"), "w") as queries:
+         open(os.path.join(out_dir, "ptr-queries.txt"), "w") as queries, \
+         open(os.path.join(out_dir, "expected.csv"), "w") as expected:
+        expected.write("ip,status,codes\n")
         rev.write(f"$ORIGIN {reverse_origin}.\n" + header.format(forward_origin))
         fwd.write(f"$ORIGIN {forward_origin}.\n" + header.format(forward_origin))
         fwd.write("ns A 127.0.0.1\n")
@@ -34,6 +48,7 @@ def main() -> None:
             ips.write(f"{ip}\n")
             queries.write(f"{d}.{c}.{b}.{a}.in-addr.arpa PTR\n")
             kind = i % 100
+            expected.write(f"{ip},{verdict(kind)}\n")
             if kind < 85:          # forward-confirmed
                 rev.write(f"{owner} PTR {host}.{forward_origin}.\n")
                 fwd.write(f"{host} A {ip}\n")

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -18,12 +19,15 @@ ResultSink::~ResultSink() {
 }
 
 void ResultSink::push(db::ResultRecord record) {
+  std::size_t waiting = 0;
   {
     const std::lock_guard lock(mutex_);
     if (failed_) return;
     queue_.push_back(std::move(record));
+    waiting = queue_.size();
   }
-  wake_.notify_one();
+  // Otherwise the thread wakes by itself within kMaxDelay.
+  if (waiting == std::min(kWakeBatch, capacity_)) wake_.notify_one();
 }
 
 bool ResultSink::has_room() const {
@@ -46,8 +50,10 @@ void ResultSink::drain() {
   auto last_flush = std::chrono::steady_clock::now();
   std::deque<db::ResultRecord> batch;
   std::unique_lock lock(mutex_);
+  const std::size_t batch_size = std::min(kWakeBatch, capacity_);
   for (;;) {
-    wake_.wait_for(lock, kFlushInterval, [this] { return !queue_.empty() || closing_; });
+    wake_.wait_for(lock, kMaxDelay,
+                   [this, batch_size] { return queue_.size() >= batch_size || closing_; });
     if (failed_ || (closing_ && queue_.empty())) return;
     const bool was_full = queue_.size() >= capacity_;
     batch.swap(queue_);

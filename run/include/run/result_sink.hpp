@@ -3,6 +3,7 @@
 /// block (a slow pipe, a busy database); on the loop they would hold back
 /// the timers and turn answers into false timeouts.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -21,6 +22,11 @@ namespace rdns::run {
 class ResultSink {
  public:
   static constexpr std::size_t kDefaultCapacity = 4096;
+  /// The writer thread is woken when this many results wait, or after
+  /// kMaxDelay: a wake-up per result would cost two context switches each,
+  /// more CPU than printing and storing it.
+  static constexpr std::size_t kWakeBatch = 256;
+  static constexpr std::chrono::milliseconds kMaxDelay{20};
 
   struct Callbacks {
     std::function<void()> on_room;     ///< on the writer thread: the queue drained

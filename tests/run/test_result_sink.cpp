@@ -1,0 +1,113 @@
+// The result sink's writer thread on its own: it is woken per batch, not per
+// result, so these check that a batch that never fills is still handed over
+// without waiting for the end, that every result arrives in order and is
+// stored, and that its first error stops it.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <db/database.hpp>
+#include <db/result_writer.hpp>
+#include <run/result_sink.hpp>
+#include <util/error.hpp>
+
+#include "../cli/run_rdnsctl.hpp"
+
+namespace {
+
+using rdns::run::ResultSink;
+
+rdns::db::ResultRecord record_for(std::uint32_t index) {
+  rdns::db::ResultRecord record;
+  record.ip = "10.0." + std::to_string(index / 256) + "." + std::to_string(index % 256);
+  record.family = "ipv4";
+  record.status = rdns::Status::pass;
+  return record;
+}
+
+/// Keeps the addresses handed over; throws at the `fail_at`-th one when set.
+class ListObserver : public rdns::run::ResultObserver {
+ public:
+  explicit ListObserver(std::size_t fail_at = 0) : fail_at_(fail_at) {}
+  void add(const rdns::db::ResultRecord& record) override {
+    const std::lock_guard lock(mutex_);
+    if (fail_at_ != 0 && seen_.size() + 1 == fail_at_) {
+      throw rdns::Error(rdns::Errc::io, "output: No space left on device");
+    }
+    seen_.push_back(record.ip);
+  }
+  void finish(const rdns::db::RunCounts& /*counts*/) override { finished_ = true; }
+  std::vector<std::string> seen() const {
+    const std::lock_guard lock(mutex_);
+    return seen_;
+  }
+  bool finished() const { return finished_; }
+
+ private:
+  std::size_t fail_at_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> seen_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("the result sink stores every result in order, woken per batch", "[run]") {
+  const rdns::test::TempDir scratch;
+  auto database = rdns::db::Database::open(scratch.path() / "runs.db");
+  const std::int64_t run_id = database.begin_run("audit", "[]", {}, "test");
+  ListObserver observer;
+  {
+    rdns::db::ResultWriter writer(database, run_id);
+    ResultSink sink(observer, &writer, {});
+    // Not a multiple of the wake-up batch: the last part is written on close.
+    const std::uint32_t count = 3 * ResultSink::kWakeBatch + 17;
+    std::vector<std::string> pushed;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      pushed.push_back(record_for(i).ip);
+      sink.push(record_for(i));
+    }
+    sink.close({});
+    CHECK(observer.seen() == pushed);
+    CHECK(observer.finished());
+  }
+  CHECK(database.count_results(run_id).total == 3 * ResultSink::kWakeBatch + 17);
+}
+
+TEST_CASE("the result sink hands over a batch that never fills within its delay", "[run]") {
+  ListObserver observer;
+  ResultSink sink(observer, nullptr, {});
+  sink.push(record_for(1));
+  sink.push(record_for(2));
+  // No more results come (the run's tail waits on slow lookups): the thread
+  // wakes by itself instead of holding them until close().
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (observer.seen().size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(observer.seen() == std::vector<std::string>{"10.0.0.1", "10.0.0.2"});
+  sink.close({});
+}
+
+TEST_CASE("the result sink's first error stops it, refuses more and reaches close()", "[run]") {
+  ListObserver observer(5);
+  std::atomic<int> failures{0};
+  ResultSink sink(observer, nullptr, {.on_room = {}, .on_failure = [&] { ++failures; }});
+  for (std::uint32_t i = 0; i < 2 * ResultSink::kWakeBatch; ++i) sink.push(record_for(i));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (failures == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(failures == 1);
+  CHECK_FALSE(sink.has_room());
+  CHECK_THROWS_WITH(sink.close({}), Catch::Contains("No space left on device"));
+  CHECK(observer.seen().size() == 4);
+  CHECK_FALSE(observer.finished());
+}
