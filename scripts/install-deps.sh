@@ -19,6 +19,9 @@ PACKAGES=(
   knot knot-dnsutils unbound
   # A PowerDNS Authoritative server for the powerdns provider's tests.
   pdns-server pdns-backend-sqlite3
+  # libpq for --db postgresql://…, and a PostgreSQL 15 server whose initdb,
+  # pg_ctl and postgres the tests start as their own throw-away cluster.
+  libpq-dev postgresql-15
   clang-format
   # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh.
   clang libclang-rt-14-dev
