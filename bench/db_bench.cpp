@@ -15,12 +15,17 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <db/database.hpp>
 #include <db/result_writer.hpp>
@@ -98,6 +103,22 @@ void bench_postgres(long count, const std::string& url) {
   measure("postgresql " + database.path().string(), database, make_records(count));
 }
 
+#ifdef RDNS_BENCH_WITH_LAB
+/// CPU seconds of a process and of its children it has reaped (the
+/// postmaster reaps each session's backend when it disconnects).
+double process_tree_cpu(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::vector<std::string> field{std::istream_iterator<std::string>(fields), {}};
+  // Fields 14-17 of proc(5) (utime, stime, cutime, cstime), counted from
+  // field 3 here: the state.
+  double ticks = 0;
+  for (std::size_t i = 11; i <= 14 && i < field.size(); ++i) ticks += std::stod(field[i]);
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,7 +132,14 @@ int main(int argc, char** argv) {
   }
 #ifdef RDNS_BENCH_WITH_LAB
   rdns::lab::PgServer server;
-  bench_postgres(count, server.create_database());
+  const std::string url = server.create_database();
+  const double server_cpu_before = process_tree_cpu(server.pid());
+  bench_postgres(count, url);
+  // The backend has exited; give the postmaster a moment to reap it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double server_cpu = process_tree_cpu(server.pid()) - server_cpu_before;
+  fmt::print("  CPU (server)      {:.3f} s ({:.0f} results per server CPU second)\n", server_cpu,
+             static_cast<double>(count) / server_cpu);
 #else
   fmt::print("postgresql: skipped (give a URL, or build with the tests for a local server)\n");
 #endif

@@ -37,6 +37,8 @@ class PgServer {
   const std::string& password() const { return password_; }
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& work_dir() const { return work_dir_; }
+  /// The postmaster's process id (its children are the sessions' backends).
+  pid_t pid() const { return pid_; }
 
  private:
   std::string start_once();
