@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <db/database.hpp>
 #include <lab/dns_lab.hpp>
 #include <lab/pg_server.hpp>
 
@@ -71,6 +72,12 @@ TEST_CASE("rdnsctl audits into PostgreSQL, then lists, shows and reports the run
   const ProcessResult sqlite_audit = run_rdnsctl(audit_of_sample(file));
   REQUIRE(sqlite_audit.exit_code == 1);
   CHECK(verdicts(nlohmann::json::parse(sqlite_audit.out)) == verdicts(document));
+
+  // The run keeps its command line for --resume, with the URL masked.
+  const auto stored = rdns::db::Database::open_read_only(url).find_run(run_id);
+  REQUIRE(stored.has_value());
+  CHECK(stored->arguments_json.find(password) == std::string::npos);
+  CHECK_THAT(stored->arguments_json, Catch::Contains("rdns:***@127.0.0.1"));
 
   const ProcessResult list = run_rdnsctl({"runs", "list", "--db", url, "--format", "json"});
   INFO(list.err);
