@@ -1,30 +1,41 @@
-// Storage benchmark: how fast audit results and findings go into SQLite.
-// Writes N results (default 100,000) with two findings each through the
-// same ResultWriter the audit uses, into a fresh database file, and prints
-// results/s and findings/s.
+// Storage benchmark: how fast audit results and findings are stored, in a
+// SQLite file and in PostgreSQL. Writes N results (default 100,000) with two
+// findings each through the same ResultWriter the audit uses, into a fresh
+// database, and prints results/s and findings/s for each backend.
 //
-//   build/release/bench/rdns_db_bench [N] [DIR]
+//   build/release/bench/rdns_db_bench [N] [DIR] [URL]
+//
+// DIR holds the SQLite file (default: the temporary directory). URL is the
+// PostgreSQL database to write into (a run is added to it); without one the
+// benchmark starts its own throw-away server (tests/lab PgServer) when built
+// with the tests, and skips PostgreSQL otherwise. RDNS_BENCH_BATCH sets the
+// batch size (default: ResultWriter's).
 
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <db/database.hpp>
 #include <db/result_writer.hpp>
+#ifdef RDNS_BENCH_WITH_LAB
+#include <lab/pg_server.hpp>
+#endif
 
-int main(int argc, char** argv) {
-  const long count = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 100000;
-  const std::filesystem::path dir =
-      argc > 2 ? std::filesystem::path(argv[2]) : std::filesystem::temp_directory_path();
-  const auto path = dir / fmt::format("rdns-db-bench-{}.db", ::getpid());
-  std::filesystem::remove(path);
+namespace {
 
-  auto database = rdns::db::Database::open(path);
-  const std::int64_t run = database.begin_run("audit", "[]", {"127.0.0.1:53"}, "bench");
+std::vector<rdns::db::ResultRecord> make_records(long count) {
   std::vector<rdns::db::ResultRecord> records;
   records.reserve(static_cast<std::size_t>(count));
   for (long i = 0; i < count; ++i) {
@@ -40,11 +51,25 @@ int main(int argc, char** argv) {
                         fmt::format("{} resolves to 100.64.0.1", record.ptr[0])}};
     records.push_back(std::move(record));
   }
+  return records;
+}
 
+/// RDNS_BENCH_BATCH overrides ResultWriter's batch size, to compare sizes.
+std::size_t batch_size() {
+  const char* value = std::getenv("RDNS_BENCH_BATCH");
+  if (value == nullptr || *value == '\0') return rdns::db::ResultWriter::kDefaultBatchSize;
+  return static_cast<std::size_t>(std::strtoul(value, nullptr, 10));
+}
+
+/// Stores the records as one run and prints the rates, headed by `backend`.
+void measure(const std::string& backend, rdns::db::Database& database,
+             std::vector<rdns::db::ResultRecord> records) {
+  const auto count = static_cast<double>(records.size());
+  const std::int64_t run = database.begin_run("audit", "[]", {"127.0.0.1:53"}, "bench");
   const auto start = std::chrono::steady_clock::now();
   const std::clock_t cpu_start = std::clock();
   {
-    rdns::db::ResultWriter writer(database, run);
+    rdns::db::ResultWriter writer(database, run, batch_size());
     for (auto& record : records) writer.add(std::move(record));
     writer.flush();
   }
@@ -52,18 +77,71 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   database.finish_run(run, rdns::db::RunState::complete, database.count_results(run));
-  const auto bytes = std::filesystem::file_size(path);
-  fmt::print("results             {}\n", count);
-  fmt::print("findings            {}\n", 2 * count);
-  fmt::print("elapsed             {:.3f} s\n", seconds);
-  fmt::print("results/s           {:.0f}\n", static_cast<double>(count) / seconds);
-  fmt::print("findings/s          {:.0f} (target >= 200,000)\n",
-             2.0 * static_cast<double>(count) / seconds);
-  fmt::print("CPU                 {:.3f} s ({:.0f} findings per CPU second)\n", cpu,
-             2.0 * static_cast<double>(count) / cpu);
-  fmt::print("database size       {:.1f} MiB\n", static_cast<double>(bytes) / 1048576.0);
+  fmt::print("{}\n", backend);
+  fmt::print("  results           {}\n", records.size());
+  fmt::print("  findings          {}\n", 2 * records.size());
+  fmt::print("  elapsed           {:.3f} s\n", seconds);
+  fmt::print("  results/s         {:.0f} (target >= 100,000)\n", count / seconds);
+  fmt::print("  findings/s        {:.0f} (target >= 200,000)\n", 2.0 * count / seconds);
+  fmt::print("  CPU (this process) {:.3f} s\n", cpu);
+}
+
+void bench_sqlite(long count, const std::filesystem::path& dir) {
+  const auto path = dir / fmt::format("rdns-db-bench-{}.db", ::getpid());
   std::filesystem::remove(path);
-  std::filesystem::remove(path.string() + "-wal");
-  std::filesystem::remove(path.string() + "-shm");
+  {
+    auto database = rdns::db::Database::open(path);
+    measure("sqlite " + path.string(), database, make_records(count));
+  }
+  fmt::print("  database size     {:.1f} MiB\n",
+             static_cast<double>(std::filesystem::file_size(path)) / 1048576.0);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+
+void bench_postgres(long count, const std::string& url) {
+  auto database = rdns::db::Database::open(url);
+  measure("postgresql " + database.path().string(), database, make_records(count));
+}
+
+#ifdef RDNS_BENCH_WITH_LAB
+/// CPU seconds of a process and of its children it has reaped (the
+/// postmaster reaps each session's backend when it disconnects).
+double process_tree_cpu(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::vector<std::string> field{std::istream_iterator<std::string>(fields), {}};
+  // Fields 14-17 of proc(5) (utime, stime, cutime, cstime), counted from
+  // field 3 here: the state.
+  double ticks = 0;
+  for (std::size_t i = 11; i <= 14 && i < field.size(); ++i) ticks += std::stod(field[i]);
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const long count = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 100000;
+  const std::filesystem::path dir =
+      argc > 2 ? std::filesystem::path(argv[2]) : std::filesystem::temp_directory_path();
+  bench_sqlite(count, dir);
+  if (argc > 3) {
+    bench_postgres(count, argv[3]);
+    return 0;
+  }
+#ifdef RDNS_BENCH_WITH_LAB
+  rdns::lab::PgServer server;
+  const std::string url = server.create_database();
+  const double server_cpu_before = process_tree_cpu(server.pid());
+  bench_postgres(count, url);
+  // The backend has exited; give the postmaster a moment to reap it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double server_cpu = process_tree_cpu(server.pid()) - server_cpu_before;
+  fmt::print("  CPU (server)      {:.3f} s ({:.0f} results per server CPU second)\n", server_cpu,
+             static_cast<double>(count) / server_cpu);
+#else
+  fmt::print("postgresql: skipped (give a URL, or build with the tests for a local server)\n");
+#endif
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <db/database.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 #include <util/paths.hpp>
@@ -376,7 +377,8 @@ std::vector<std::string> effective_arguments(const CLI::App& command) {
     }
     for (const std::string& result : option->results()) {
       arguments.push_back(name);
-      arguments.push_back(result);
+      // A PostgreSQL URL may carry a password, which is never stored.
+      arguments.push_back(name == "--db" ? db::displayed_location(result) : result);
     }
   }
   if (!positionals.empty()) arguments.push_back("--");

@@ -145,8 +145,9 @@ std::filesystem::path database_path(const std::string& flag) {
 void add_database_option(CLI::App& command, std::string& path) {
   command
       .add_option("--db", path,
-                  "SQLite database of runs (default: $XDG_DATA_HOME/rdnsctl/rdnsctl.db)")
-      ->type_name("PATH");
+                  "Database of runs: a SQLite file (default: $XDG_DATA_HOME/rdnsctl/rdnsctl.db) "
+                  "or a postgresql:// URL")
+      ->type_name("PATH|URL");
 }
 
 }  // namespace rdns::cli

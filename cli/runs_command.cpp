@@ -110,9 +110,10 @@ void prune(const PruneOptions& options) {
   const db::PrunePolicy policy = prune_policy(options);
   const std::filesystem::path path = existing_database_path(options.database);
   // Held until the runs are gone, so no audit writes the history meanwhile.
-  const FileLock lock = lock_database(path);
+  std::optional<FileLock> lock;
+  if (!db::is_database_url(path.native())) lock.emplace(lock_database(path));
   db::Database database = db::Database::open(path);
-  print_prune(database.prune(policy), options, path);
+  print_prune(database.prune(policy), options, database.path());
 }
 
 void add_prune_command(CLI::App& runs, Context& context) {
@@ -180,8 +181,8 @@ db::Database open_existing(const std::string& flag) {
 std::filesystem::path existing_database_path(const std::string& flag) {
   const std::filesystem::path path = database_path(flag);
   std::error_code ignored;
-  if (!std::filesystem::exists(path, ignored)) {
-    open_existing(flag);  // throws, naming the path
+  if (db::is_database_url(path.native()) || !std::filesystem::exists(path, ignored)) {
+    open_existing(flag);  // throws, naming the path (a URL: unless it holds runs)
   }
   return path;
 }

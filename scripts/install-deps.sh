@@ -22,6 +22,9 @@ PACKAGES=(
   dns-root-data
   # A PowerDNS Authoritative server for the powerdns provider's tests.
   pdns-server pdns-backend-sqlite3
+  # libpq for --db postgresql://…, and a PostgreSQL 15 server whose initdb,
+  # pg_ctl and postgres the tests start as their own throw-away cluster.
+  libpq-dev postgresql-15
   clang-format
   # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh.
   clang libclang-rt-14-dev
@@ -62,6 +65,9 @@ else
   echo "install-deps: all ${#PACKAGES[@]} packages and Node already installed"
 fi
 
-# The system's knot, unbound, pdns and prometheus services are left as the
-# package installed them: the lab starts its own knotd, unbound and
-# pdns_server on free loopback ports and needs nothing of theirs.
+# The system's knot, unbound, pdns, postgresql and prometheus services are
+# left as the package installed them: the lab starts its own knotd, unbound,
+# pdns_server and PostgreSQL cluster (initdb in a temporary directory) on
+# free loopback ports and needs nothing of theirs. initdb and postgres refuse
+# to run as root; as root (CI) the tests start them as `nobody` through
+# util-linux's setpriv, so no user needs to be created here.

@@ -1,382 +1,20 @@
-#include <algorithm>
-#include <array>
-#include <cerrno>
-#include <limits>
 #include <string>
-#include <system_error>
-#include <unordered_map>
 #include <utility>
-#include <vector>
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Exception.h>
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
 
 #include <db/database.hpp>
 #include <util/error.hpp>
-#include <util/escape.hpp>
-#include <util/json_writer.hpp>
-#include <util/verdict.hpp>
 
-#include "inspect.hpp"
+#include "codec.hpp"
 #include "migrations.hpp"
-#include "queries.hpp"
+#include "pg_connection.hpp"
+#include "storage.hpp"
 
 namespace rdns::db {
-namespace {
-
-using rdns::JsonWriter;
 
 namespace fs = std::filesystem;
-using nlohmann::json;
-
-/// The page cache of a writing connection, in KiB (see connect()).
-constexpr int kWriteCacheKiB = 16384;
-/// The cache while a whole run is read (WholeRunRead), in KiB: the sorter
-/// spills to temporary files beyond it, which costs little.
-constexpr int kWholeRunReadCacheKiB = 2048;
-constexpr std::string_view kNow = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
-
-/// An IP in the forms the results table stores: canonical text for lookups by
-/// IP, raw network-order bytes for numeric ordering.
-struct ParsedAddress {
-  std::string family;
-  std::string canonical;
-  std::array<unsigned char, 16> bytes{};
-  int size = 0;
-};
-
-ParsedAddress parse_address(const std::string& ip) {
-  ParsedAddress parsed;
-  std::array<char, INET6_ADDRSTRLEN> text{};
-  if (inet_pton(AF_INET, ip.c_str(), parsed.bytes.data()) == 1) {
-    parsed.family = "ipv4";
-    parsed.size = 4;
-    inet_ntop(AF_INET, parsed.bytes.data(), text.data(), text.size());
-  } else if (inet_pton(AF_INET6, ip.c_str(), parsed.bytes.data()) == 1) {
-    parsed.family = "ipv6";
-    parsed.size = 16;
-    inet_ntop(AF_INET6, parsed.bytes.data(), text.data(), text.size());
-  } else {
-    throw Error(Errc::internal, fmt::format("cannot store result: '{}' is not an IP address", ip));
-  }
-  parsed.canonical = text.data();
-  return parsed;
-}
-
-// Strings reaching here should be escaped ASCII already; invalid UTF-8,
-// which JSON cannot carry, means a caller skipped the escaping.
-std::string json_text(const json& value, std::string_view what, const std::string& ip) {
-  try {
-    return value.dump();
-  } catch (const json::exception& error) {
-    throw Error(Errc::internal, fmt::format("cannot store {} of {}: {}", what, ip, error.what()));
-  }
-}
-
-std::string forward_text(const std::vector<ForwardRecord>& forward, const std::string& ip) {
-  JsonWriter out("the forward names", ip);
-  out.raw("[");
-  for (std::size_t i = 0; i < forward.size(); ++i) {
-    if (i > 0) out.raw(",");
-    out.raw("{").key("name").string(forward[i].name).raw(",").key("addresses");
-    out.strings(forward[i].addresses).raw("}");
-  }
-  return out.raw("]").take();
-}
-
-std::string sources_text(const std::vector<SourceRecord>& sources, const std::string& ip) {
-  JsonWriter out("the sources", ip);
-  out.raw("[");
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    if (i > 0) out.raw(",");
-    out.raw("{").key("domain").string(sources[i].domain).raw(",").key("via");
-    out.string(sources[i].via).raw(",").key("expected").string(sources[i].expected).raw("}");
-  }
-  return out.raw("]").take();
-}
-
-std::vector<SourceRecord> parse_sources(const json& list) {
-  std::vector<SourceRecord> sources;
-  for (const json& entry : list) {
-    sources.push_back({entry.at("domain").get<std::string>(), entry.at("via").get<std::string>(),
-                       entry.at("expected").get<std::string>()});
-  }
-  return sources;
-}
-
-std::optional<std::string> smtp_text(const std::optional<SmtpRecord>& smtp, const std::string& ip) {
-  if (!smtp) return std::nullopt;
-  JsonWriter out("the SMTP names", ip);
-  out.raw("{").key("greeted").raw(smtp->greeted ? "true" : "false").raw(",");
-  out.key("greeting_name").string(smtp->greeting_name).raw(",");
-  out.key("ehlo_name").string(smtp->ehlo_name).raw(",");
-  out.key("failure").string(smtp->failure).raw("}");
-  return out.take();
-}
-
-std::optional<SmtpRecord> parse_smtp(const SQLite::Column& column) {
-  if (column.isNull()) return std::nullopt;
-  const json entry = json::parse(column.getString());
-  return SmtpRecord{entry.at("greeted").get<bool>(), entry.at("greeting_name").get<std::string>(),
-                    entry.at("ehlo_name").get<std::string>(),
-                    entry.at("failure").get<std::string>()};
-}
-
-std::string findings_text(const std::vector<FindingRecord>& findings, const std::string& ip) {
-  JsonWriter out("the findings", ip);
-  out.raw("[");
-  for (std::size_t i = 0; i < findings.size(); ++i) {
-    const FindingRecord& finding = findings[i];
-    if (i > 0) out.raw(",");
-    out.raw("{").key("code").string(finding.code).raw(",").key("severity");
-    out.string(severity_name(finding.severity)).raw(",").key("detail").string(finding.detail);
-    out.raw("}");
-  }
-  return out.raw("]").take();
-}
-
-/// The findings of a stored result; `severity_of` turns a stored severity
-/// name into the enum (or refuses it, naming the database).
-template <typename SeverityOf>
-std::vector<FindingRecord> parse_findings(const json& list, const SeverityOf& severity_of) {
-  std::vector<FindingRecord> findings;
-  for (const json& entry : list) {
-    findings.push_back({entry.at("code").get<std::string>(),
-                        severity_of(entry.at("severity").get<std::string>()),
-                        entry.at("detail").get<std::string>()});
-  }
-  return findings;
-}
-
-std::vector<ForwardRecord> parse_forward(const json& list) {
-  std::vector<ForwardRecord> forward;
-  for (const json& entry : list) {
-    forward.push_back({entry.at("name").get<std::string>(),
-                       entry.at("addresses").get<std::vector<std::string>>()});
-  }
-  return forward;
-}
-
-constexpr std::array<RunState, 4> kRunStates = {RunState::running, RunState::complete,
-                                                RunState::interrupted, RunState::failed};
-
-std::optional<RunState> parse_run_state(std::string_view text) {
-  for (const RunState state : kRunStates) {
-    if (to_string(state) == text) {
-      return state;
-    }
-  }
-  return std::nullopt;
-}
-
-constexpr std::string_view kRunColumns =
-    "id, started_at, finished_at, state, command, arguments, resolvers, tool_version, "
-    "count_total, count_pass, count_warn, count_fail, count_unknown, inventory, identity, checks, "
-    "shard_index, shard_count";
-constexpr int kRunColumnCount = 18;  ///< how many columns kRunColumns names
-
-/// The columns Impl::read_result reads, in its order.
-constexpr std::string_view kResultColumns =
-    "results.ip, results.family, results.status, results.ptr, results.forward, results.sources, "
-    "results.findings, results.smtp";
-
-/// While a query reads a whole run: every page passes once, so caching
-/// them would only cost memory, and SQLite's sorter (ORDER BY) keeps up to
-/// the cache size in memory on top of the page cache. Past a million
-/// results both would fill at the write cache size.
-class WholeRunRead {
- public:
-  explicit WholeRunRead(SQLite::Database& connection)
-      : connection_(connection), previous_(connection.execAndGet("PRAGMA cache_size").getInt64()) {
-    connection_.exec(fmt::format("PRAGMA cache_size = -{}", kWholeRunReadCacheKiB));
-  }
-  ~WholeRunRead() {
-    try {
-      connection_.exec(fmt::format("PRAGMA cache_size = {}", previous_));
-    } catch (const SQLite::Exception&) {  // NOLINT(bugprone-empty-catch): only slower writes
-    }
-  }
-  WholeRunRead(const WholeRunRead&) = delete;
-  WholeRunRead& operator=(const WholeRunRead&) = delete;
-
- private:
-  SQLite::Database& connection_;
-  std::int64_t previous_;
-};
-
-/// Resets a cached statement however its use ends, so it never holds a read
-/// snapshot open (which would stall WAL checkpoints) or blocks a COMMIT.
-class StatementUse {
- public:
-  explicit StatementUse(SQLite::Statement& statement) : statement_(statement) {}
-  ~StatementUse() { statement_.tryReset(); }
-  StatementUse(const StatementUse&) = delete;
-  StatementUse& operator=(const StatementUse&) = delete;
-
- private:
-  SQLite::Statement& statement_;
-};
-
-/// A failed write as the user can act on it: a full disk or another
-/// program's lock is the machine's state (Errc::io), not a bad database.
-Error storage_error(const fs::path& path, std::string_view action, const SQLite::Exception& error,
-                    int system_errno) {
-  const int primary = error.getErrorCode() & 0xff;
-  const bool full = primary == SQLITE_FULL ||
-                    (primary == SQLITE_IOERR &&
-                     (system_errno == ENOSPC || system_errno == EFBIG || system_errno == EDQUOT));
-  if (full) {
-    return Error(Errc::io, fmt::format("database {}: disk full ({} failed: {})", path.string(),
-                                       action, error.what()));
-  }
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    return Error(Errc::io, fmt::format("database {}: locked by another program ({} failed: {})",
-                                       path.string(), action, error.what()));
-  }
-  return Error(Errc::database,
-               fmt::format("database {}: {} failed: {}", path.string(), action, error.what()));
-}
-
-SQLite::Database connect(const fs::path& path) {
-  // NOMUTEX: a Database is used from one thread, so SQLite's per-call
-  // locking would only slow down bulk inserts.
-  SQLite::Database connection(path.string(),
-                              SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
-                              kBusyTimeoutMs);
-  // Lets prune() hand freed pages back to the file system. SQLite takes the
-  // setting only before the file's first page is written, so this applies to
-  // new files; prune() converts older ones with a VACUUM.
-  if (connection.execAndGet("PRAGMA page_count").getInt64() == 0) {
-    connection.exec("PRAGMA auto_vacuum = INCREMENTAL");
-  }
-  // WAL lets readers (report commands) run while an audit writes; NORMAL is
-  // durable across application crashes, which is what a run history needs.
-  const std::string journal_mode = connection.execAndGet("PRAGMA journal_mode = WAL").getString();
-  if (journal_mode != "wal") {
-    // Without WAL a report would wait on, or block, a running audit.
-    throw Error(Errc::database,
-                fmt::format("database {}: cannot use write-ahead logging (journal mode stays '{}')",
-                            path.string(), journal_mode));
-  }
-  // Keeps the -wal and -shm files after the last connection closes: a
-  // reader that may not write the directory (a monitoring user) can open a
-  // WAL database only while they exist. SQLite gives them the database
-  // file's permissions, so a group-readable database stays group-readable.
-  int persist = 1;
-  sqlite3_file_control(connection.getHandle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-  connection.exec("PRAGMA synchronous = NORMAL");
-  connection.exec("PRAGMA foreign_keys = ON");
-  // The indexes of a large run outgrow the 2 MB default cache, and every
-  // insert then waits on page reads.
-  connection.exec(fmt::format("PRAGMA cache_size = -{}", kWriteCacheKiB));
-  connection.exec("PRAGMA wal_autocheckpoint = 10000");
-  return connection;
-}
-
-// Each step re-reads the version inside its own write transaction, so two
-// processes opening an old file at once migrate it exactly once.
-std::int64_t migrate(SQLite::Database& connection, const fs::path& path) {
-  const auto latest = static_cast<std::int64_t>(kMigrations.size());
-  for (;;) {
-    SQLite::Transaction transaction(connection, SQLite::TransactionBehavior::IMMEDIATE);
-    const Identity identity = read_identity(connection);
-    classify(identity, path);
-    const std::int64_t version = identity.user_version;
-    if (version >= latest) {
-      return version;
-    }
-    if (version == 0) {
-      connection.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
-    }
-    connection.exec(std::string(kMigrations[static_cast<std::size_t>(version)]));
-    connection.exec(fmt::format("PRAGMA user_version = {}", version + 1));
-    transaction.commit();
-  }
-}
-
-/// A reader never migrates: the schema must be the one this binary knows.
-std::int64_t check_readable(SQLite::Database& connection, const fs::path& path) {
-  const Identity identity = read_identity(connection);
-  if (classify(identity, path) == FileKind::blank) {
-    throw Error(Errc::usage,
-                fmt::format("{}: no runs yet (run 'rdnsctl audit' first)", path.string()));
-  }
-  const auto latest = static_cast<std::int64_t>(kMigrations.size());
-  if (identity.user_version < latest) {
-    throw Error(Errc::database,
-                fmt::format("database {} has schema version {}, older than this rdnsctl's {}: "
-                            "let the user that writes it run 'rdnsctl audit' once to upgrade it",
-                            path.string(), identity.user_version, latest));
-  }
-  return identity.user_version;
-}
-
-/// PRAGMA auto_vacuum's value for a file without auto-vacuum.
-constexpr std::int64_t kAutoVacuumNone = 0;
-
-/// The runs a policy removes, oldest first. Ranks are taken over every run of
-/// an identity, so the inventory filter never changes which runs are newest.
-constexpr std::string_view kPrunableRuns = R"sql(
-SELECT id FROM (
-  SELECT id, state, inventory, started_at,
-         row_number() OVER (PARTITION BY identity ORDER BY id DESC) AS newest
-  FROM runs)
-WHERE state != 'running'
-  AND (?1 = '' OR inventory = ?1)
-  AND (?2 IS NULL OR newest > ?2)
-  AND (?3 IS NULL OR started_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || ?3 || ' days'))
-ORDER BY id)sql";
-
-void validate(const PrunePolicy& policy) {
-  if (!policy.keep_runs && !policy.keep_days) {
-    throw Error(Errc::usage,
-                "cannot prune runs: give a number of runs to keep, an age in days, or both");
-  }
-  if (policy.keep_runs && *policy.keep_runs < 1) {
-    throw Error(Errc::usage,
-                fmt::format("cannot prune runs: the number of runs to keep must be at least 1, "
-                            "not {}",
-                            *policy.keep_runs));
-  }
-  if (policy.keep_days && (*policy.keep_days < 0 || *policy.keep_days > kMaxPruneDays)) {
-    throw Error(Errc::usage,
-                fmt::format("cannot prune runs: the age in days must be from 0 to {}, not {}",
-                            kMaxPruneDays, *policy.keep_days));
-  }
-}
-
-/// The bytes the database occupies: its main file and its write-ahead log
-/// (which holds pages not yet copied back). A missing file counts 0.
-std::uintmax_t database_bytes(const fs::path& path) {
-  std::uintmax_t total = 0;
-  for (const fs::path& file : {path, fs::path(path.string() + "-wal")}) {
-    std::error_code error;
-    const std::uintmax_t size = fs::file_size(file, error);
-    if (!error) total += size;
-  }
-  return total;
-}
-
-}  // namespace
-
-namespace detail {
-
-std::string address_results_sql() {
-  // results_by_ip (ip, run_id) finds the address's rows, newest first,
-  // without reading any other address's (tests/db checks the plan).
-  return fmt::format(
-      "SELECT {}, {} FROM results JOIN runs ON runs.id = results.run_id WHERE results.ip = ?1 "
-      "AND (?2 = '' OR runs.inventory = ?2) ORDER BY results.run_id DESC LIMIT ?3",
-      kRunColumns, kResultColumns);
-}
-
-}  // namespace detail
 
 namespace {
 
@@ -421,282 +59,31 @@ std::string_view to_string(RunState state) {
   return "unknown";
 }
 
-struct Database::Impl {
-  Impl(const fs::path& database_path, bool read_only_mode)
-      : path(database_path),
-        read_only(read_only_mode),
-        connection(read_only ? open_read_only_connection(path) : connect(path)),
-        version(read_only ? check_readable(connection, path) : migrate(connection, path)),
-        insert_run(connection,
-                   fmt::format("INSERT INTO runs (command, started_at, state, arguments, "
-                               "resolvers, tool_version, inventory, identity, checks, shard_index, "
-                               "shard_count) VALUES (?, {}, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
-                               kNow)),
-        select_run_state(connection, "SELECT state FROM runs WHERE id = ?"),
-        insert_result(connection,
-                      "INSERT INTO results (run_id, ip, family, address, status, ptr, forward, "
-                      "sources, findings, smtp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-        update_finished_run(
-            connection,
-            fmt::format("UPDATE runs SET finished_at = {}, state = ?, count_total = ?, "
-                        "count_pass = ?, count_warn = ?, count_fail = ?, count_unknown = ? "
-                        "WHERE id = ? AND state = 'running'",
-                        kNow)),
-        select_runs(connection,
-                    fmt::format("SELECT {} FROM runs ORDER BY id DESC LIMIT ?", kRunColumns)),
-        select_run(connection, fmt::format("SELECT {} FROM runs WHERE id = ?", kRunColumns)),
-        select_latest_run(connection, "SELECT max(id) FROM runs"),
-        select_results(connection, fmt::format("SELECT {} FROM results WHERE run_id = ? "
-                                               "ORDER BY family, address",
-                                               kResultColumns)) {}
+bool is_database_url(std::string_view location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
 
-  /// Runs body, turning SQLite failures into the project's error naming the file.
-  template <typename Body>
-  auto guarded(std::string_view action, Body&& body) -> decltype(body()) {
-    try {
-      return body();
-    } catch (const SQLite::Exception& error) {
-      throw storage_error(path, action, error, sqlite3_system_errno(connection.getHandle()));
-    }
-  }
+std::string displayed_location(std::string_view location) {
+  return is_database_url(location) ? detail::mask_database_url(location) : std::string(location);
+}
 
-  [[noreturn]] void damaged(std::int64_t run_id, std::string_view what) const {
-    throw Error(Errc::database,
-                fmt::format("database {}: run {} is damaged: {}", path.string(), run_id, what));
-  }
-
-  /// What a stored status or severity name (`text`, of `kind`) parsed to: a
-  /// name outside the vocabulary is damage, never read as some default.
-  /// `where()` names the row, built only for the message.
-  template <typename Value, typename Where>
-  Value known(std::optional<Value> parsed, std::string_view kind, const std::string& text,
-              std::int64_t run_id, const Where& where) const {
-    if (!parsed) {
-      damaged(run_id, fmt::format("{}: unknown {} '{}'", where(), kind, escape_text(text)));
-    }
-    return *parsed;
-  }
-
-  Status stored_status(const std::string& text, std::int64_t run_id, const std::string& ip) const {
-    return known(parse_status(text), "status", text, run_id, [&] { return "result for " + ip; });
-  }
-
-  /// Throws unless run_id names a run that is still running.
-  void require_running(std::int64_t run_id) {
-    StatementUse use(select_run_state);
-    select_run_state.bind(1, run_id);
-    if (!select_run_state.executeStep()) {
-      throw Error(Errc::internal,
-                  fmt::format("database {}: run {} does not exist", path.string(), run_id));
-    }
-    const std::string state = select_run_state.getColumn(0).getString();
-    if (state != to_string(RunState::running)) {
-      throw Error(Errc::internal, fmt::format("database {}: run {} is {}, not running",
-                                              path.string(), run_id, state));
-    }
-  }
-
-  void store(std::int64_t run_id, const ResultRecord& result) {
-    const ParsedAddress address = parse_address(result.ip);
-    if (address.family != result.family) {
-      throw Error(Errc::internal, fmt::format("cannot store result: {} is {}, not {}", result.ip,
-                                              address.family, result.family));
-    }
-    const std::string ptr = JsonWriter("the PTR names", result.ip).strings(result.ptr).take();
-    const std::string forward = forward_text(result.forward, result.ip);
-    const std::string sources = sources_text(result.sources, result.ip);
-    const std::string findings = findings_text(result.findings, result.ip);
-    const std::optional<std::string> smtp = smtp_text(result.smtp, result.ip);
-    const std::string status(status_name(result.status));
-    {
-      StatementUse use(insert_result);
-      insert_result.bind(1, run_id);
-      insert_result.bindNoCopy(2, address.canonical);
-      insert_result.bindNoCopy(3, address.family);
-      insert_result.bindNoCopy(4, address.bytes.data(), address.size);
-      insert_result.bindNoCopy(5, status);
-      insert_result.bindNoCopy(6, ptr);
-      insert_result.bindNoCopy(7, forward);
-      insert_result.bindNoCopy(8, sources);
-      insert_result.bindNoCopy(9, findings);
-      if (smtp) {
-        insert_result.bindNoCopy(10, *smtp);
-      } else {
-        insert_result.bind(10);  // NULL: SMTP not checked
-      }
-      insert_result.exec();
-    }
-  }
-
-  std::vector<std::int64_t> prunable_runs(const PrunePolicy& policy) {
-    SQLite::Statement query(connection, std::string(kPrunableRuns));
-    query.bind(1, policy.inventory);
-    if (policy.keep_runs) query.bind(2, *policy.keep_runs);
-    if (policy.keep_days) query.bind(3, *policy.keep_days);
-    std::vector<std::int64_t> ids;
-    while (query.executeStep()) ids.push_back(query.getColumn(0).getInt64());
-    return ids;
-  }
-
-  /// Deletes the runs the policy selects, all or none; the cascade takes
-  /// their results, targets and domain findings.
-  std::vector<std::int64_t> delete_prunable_runs(const PrunePolicy& policy) {
-    SQLite::Transaction transaction(connection, SQLite::TransactionBehavior::IMMEDIATE);
-    const std::vector<std::int64_t> ids = prunable_runs(policy);
-    SQLite::Statement remove(connection, "DELETE FROM runs WHERE id = ?");
-    for (const std::int64_t id : ids) {
-      remove.bind(1, id);
-      remove.exec();
-      remove.reset();
-    }
-    transaction.commit();
-    return ids;
-  }
-
-  /// Shrinks the file to the pages still in use. VACUUM and checkpoints run
-  /// outside any transaction.
-  void release_free_pages() {
-    if (connection.execAndGet("PRAGMA auto_vacuum").getInt64() == kAutoVacuumNone) {
-      // Once per database from before auto-vacuum: VACUUM rebuilds the file
-      // compactly and applies the new setting, so later prunes stay cheap.
-      connection.exec("PRAGMA auto_vacuum = INCREMENTAL");
-      connection.exec("VACUUM");
-    } else {
-      connection.exec("PRAGMA incremental_vacuum");
-    }
-    // The freed pages leave the main file only when the WAL is copied back;
-    // TRUNCATE then empties the WAL, which grew by the deletions.
-    connection.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  }
-
-  /// A result from the columns kResultColumns names, starting at `first`.
-  ResultRecord read_result(SQLite::Statement& row, int first, std::int64_t run_id) const {
-    ResultRecord result;
-    result.ip = row.getColumn(first).getString();
-    result.family = row.getColumn(first + 1).getString();
-    result.status = stored_status(row.getColumn(first + 2).getString(), run_id, result.ip);
-    const auto severity_of = [&](const std::string& text) {
-      return known(parse_severity(text), "severity", text, run_id,
-                   [&] { return "a finding of " + result.ip; });
-    };
-    try {
-      result.ptr =
-          json::parse(row.getColumn(first + 3).getString()).get<std::vector<std::string>>();
-      result.forward = parse_forward(json::parse(row.getColumn(first + 4).getString()));
-      result.sources = parse_sources(json::parse(row.getColumn(first + 5).getString()));
-      result.findings =
-          parse_findings(json::parse(row.getColumn(first + 6).getString()), severity_of);
-      result.smtp = parse_smtp(row.getColumn(first + 7));
-    } catch (const json::exception& error) {
-      damaged(run_id, fmt::format("result for {}: {}", result.ip, error.what()));
-    }
-    return result;
-  }
-
-  RunInfo read_run(SQLite::Statement& row) const {
-    RunInfo run;
-    run.id = row.getColumn(0).getInt64();
-    run.started_at = row.getColumn(1).getString();
-    run.finished_at = row.getColumn(2).getString();  // NULL reads as ""
-    const std::string state = row.getColumn(3).getString();
-    const std::optional<RunState> parsed_state = parse_run_state(state);
-    if (!parsed_state) {
-      damaged(run.id, fmt::format("unknown state '{}'", state));
-    }
-    run.state = *parsed_state;
-    run.command = row.getColumn(4).getString();
-    run.arguments_json = row.getColumn(5).getString();
-    try {
-      run.resolvers = json::parse(row.getColumn(6).getString()).get<std::vector<std::string>>();
-    } catch (const json::exception& error) {
-      damaged(run.id, fmt::format("resolver list: {}", error.what()));
-    }
-    run.tool_version = row.getColumn(7).getString();
-    run.counts.total = row.getColumn(8).getInt64();
-    run.counts.pass = row.getColumn(9).getInt64();
-    run.counts.warn = row.getColumn(10).getInt64();
-    run.counts.fail = row.getColumn(11).getInt64();
-    run.counts.unknown = row.getColumn(12).getInt64();
-    run.inventory = row.getColumn(13).getString();
-    run.identity = row.getColumn(14).getString();
-    run.checks = row.getColumn(15).getString();
-    if (!row.getColumn(16).isNull()) {
-      run.shard = RunShard{row.getColumn(16).getInt64(), row.getColumn(17).getInt64()};
-    }
-    return run;
-  }
-
-  ~Impl() {
-    if (read_only) return;
-    // Readers then find an empty WAL: nothing to replay, nothing a reader
-    // without write access would have to index. Best effort: a reader still
-    // holding a snapshot only delays it to the next writer.
-    try {
-      connection.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    } catch (const SQLite::Exception&) {
-    }
-  }
-  Impl(const Impl&) = delete;
-  Impl& operator=(const Impl&) = delete;
-
-  fs::path path;
-  bool read_only = false;
-  SQLite::Database connection;
-  std::int64_t version;
-  // Prepared once: re-preparing per row would dominate the cost of a batch.
-  SQLite::Statement insert_run;
-  SQLite::Statement select_run_state;
-  SQLite::Statement insert_result;
-  SQLite::Statement update_finished_run;
-  SQLite::Statement select_runs;
-  SQLite::Statement select_run;
-  SQLite::Statement select_latest_run;
-  SQLite::Statement select_results;
-};
-
-Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::Database(std::unique_ptr<detail::Storage> storage) : storage_(std::move(storage)) {}
 Database::~Database() = default;
 Database::Database(Database&& other) noexcept = default;
 Database& Database::operator=(Database&& other) noexcept = default;
 
 Database Database::open(const fs::path& path) {
-  // Inspection reads only; everything after it may write.
-  if (inspect_database_file(path) == FileKind::absent && path.has_parent_path()) {
-    std::error_code error;
-    fs::create_directories(path.parent_path(), error);
-    if (error) {
-      throw Error(Errc::io, fmt::format("cannot create the directory for database {}: {}",
-                                        path.string(), error.message()));
-    }
+  if (is_database_url(path.native())) {
+    return Database(detail::open_postgres_storage(path.native(), false));
   }
-  try {
-    return Database(std::make_unique<Impl>(path, false));
-  } catch (const SQLite::Exception& error) {
-    const int primary = error.getErrorCode() & 0xff;
-    if (primary == SQLITE_FULL || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-      throw storage_error(path, "opening", error, 0);
-    }
-    throw Error(Errc::database,
-                fmt::format("cannot open database {}: {}", path.string(), error.what()));
-  }
+  return Database(detail::open_sqlite_storage(path));
 }
 
 Database Database::open_read_only(const fs::path& path) {
-  std::error_code ignored;
-  if (!fs::exists(path, ignored)) {
-    throw Error(Errc::usage,
-                fmt::format("{}: no database yet (run 'rdnsctl audit' first)", path.string()));
+  if (is_database_url(path.native())) {
+    return Database(detail::open_postgres_storage(path.native(), true));
   }
-  try {
-    return Database(std::make_unique<Impl>(path, true));
-  } catch (const SQLite::Exception& error) {
-    throw Error(Errc::database, fmt::format("cannot open database {} for reading: {}",
-                                            path.string(), error.what()));
-  }
-}
-
-std::string Database::sqlite_version() {
-  return SQLite::getLibVersion();
+  return Database(detail::open_sqlite_storage_read_only(path));
 }
 
 std::int64_t Database::latest_schema_version() {
@@ -707,141 +94,39 @@ std::int64_t Database::begin_run(std::string_view command, std::string_view argu
                                  const std::vector<std::string>& resolvers,
                                  std::string_view tool_version, const RunLabel& label,
                                  const std::optional<RunShard>& shard) {
-  if (!json::accept(arguments_json)) {
+  if (!nlohmann::json::accept(arguments_json)) {
     throw Error(Errc::internal,
                 fmt::format("cannot begin run: arguments are not valid JSON: {}", arguments_json));
   }
-  return impl_->guarded("beginning a run", [&] {
-    const std::string command_text(command);
-    const std::string arguments_text(arguments_json);
-    const std::string resolvers_text = json_text(resolvers, "the resolver list", "a run");
-    const std::string version_text(tool_version);
-    StatementUse use(impl_->insert_run);
-    impl_->insert_run.bindNoCopy(1, command_text);
-    impl_->insert_run.bindNoCopy(2, arguments_text);
-    impl_->insert_run.bindNoCopy(3, resolvers_text);
-    impl_->insert_run.bindNoCopy(4, version_text);
-    impl_->insert_run.bindNoCopy(5, label.inventory);
-    impl_->insert_run.bindNoCopy(6, label.identity);
-    impl_->insert_run.bindNoCopy(7, label.checks);
-    if (shard) {
-      impl_->insert_run.bind(8, shard->index);
-      impl_->insert_run.bind(9, shard->count);
-    } else {
-      impl_->insert_run.bind(8);
-      impl_->insert_run.bind(9);
-    }
-    impl_->insert_run.exec();
-    const std::int64_t id = impl_->connection.getLastInsertRowid();
-    if (label.identity.empty()) {
-      SQLite::Statement own(impl_->connection,
-                            "UPDATE runs SET identity = 'run:' || id WHERE id = ?");
-      own.bind(1, id);
-      own.exec();
-    }
-    return id;
-  });
+  return storage_->begin_run(command, arguments_json, resolvers, tool_version, label, shard);
 }
 
 void Database::add_results(std::int64_t run_id, std::span<const ResultRecord> results) {
-  if (results.empty()) {
-    return;
-  }
-  impl_->guarded("storing results", [&] {
-    SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
-    impl_->require_running(run_id);
-    for (const ResultRecord& result : results) {
-      impl_->store(run_id, result);
-    }
-    transaction.commit();
-  });
+  if (results.empty()) return;
+  storage_->add_results(run_id, results);
 }
 
 void Database::finish_run(std::int64_t run_id, RunState state, const RunCounts& counts) {
   if (state == RunState::running) {
     throw Error(Errc::internal, fmt::format("cannot finish run {} in state running", run_id));
   }
-  impl_->guarded("finishing a run", [&] {
-    SQLite::Statement& update = impl_->update_finished_run;
-    StatementUse use(update);
-    const std::string state_text(to_string(state));
-    update.bindNoCopy(1, state_text);
-    update.bind(2, counts.total);
-    update.bind(3, counts.pass);
-    update.bind(4, counts.warn);
-    update.bind(5, counts.fail);
-    update.bind(6, counts.unknown);
-    update.bind(7, run_id);
-    if (update.exec() == 0) {
-      throw Error(Errc::internal,
-                  fmt::format("database {}: run {} is not running or does not exist",
-                              impl_->path.string(), run_id));
-    }
-  });
+  storage_->finish_run(run_id, state, counts);
 }
 
 std::vector<RunInfo> Database::list_runs(std::size_t limit, const RunFilter& filter) {
-  return impl_->guarded("listing runs", [&] {
-    constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    const bool filtered = !filter.inventory.empty() || !filter.identity.empty() ||
-                          filter.up_to_id > 0 || filter.finished_only;
-    std::optional<SQLite::Statement> own;
-    if (filtered) {
-      own.emplace(impl_->connection,
-                  fmt::format("SELECT {} FROM runs WHERE (?1 = '' OR inventory = ?1) AND "
-                              "(?2 = '' OR identity = ?2) AND (?3 = 0 OR id <= ?3) AND "
-                              "(?4 = 0 OR state != 'running') ORDER BY id DESC LIMIT ?5",
-                              kRunColumns));
-      own->bind(1, filter.inventory);
-      own->bind(2, filter.identity);
-      own->bind(3, filter.up_to_id);
-      own->bind(4, filter.finished_only ? 1 : 0);
-    }
-    SQLite::Statement& query = own ? *own : impl_->select_runs;
-    StatementUse use(query);
-    query.bind(own ? 5 : 1, static_cast<std::int64_t>(std::min(limit, kMaxLimit)));
-    std::vector<RunInfo> runs;
-    while (query.executeStep()) {
-      runs.push_back(impl_->read_run(query));
-    }
-    return runs;
-  });
+  return storage_->list_runs(limit, filter);
 }
 
 std::optional<RunInfo> Database::previous_comparable_run(std::int64_t run_id) {
-  return impl_->guarded("finding the previous run", [&]() -> std::optional<RunInfo> {
-    SQLite::Statement query(
-        impl_->connection,
-        fmt::format("SELECT {} FROM runs WHERE identity = (SELECT identity FROM runs WHERE id = "
-                    "?1) AND id < ?1 AND state = 'complete' ORDER BY id DESC LIMIT 1",
-                    kRunColumns));
-    query.bind(1, run_id);
-    if (!query.executeStep()) return std::nullopt;
-    return impl_->read_run(query);
-  });
+  return storage_->previous_comparable_run(run_id);
 }
 
 std::optional<RunInfo> Database::find_run(std::int64_t run_id) {
-  return impl_->guarded("reading a run", [&]() -> std::optional<RunInfo> {
-    SQLite::Statement& query = impl_->select_run;
-    StatementUse use(query);
-    query.bind(1, run_id);
-    if (!query.executeStep()) {
-      return std::nullopt;
-    }
-    return impl_->read_run(query);
-  });
+  return storage_->find_run(run_id);
 }
 
 std::optional<std::int64_t> Database::latest_run_id() {
-  return impl_->guarded("reading the latest run", [&]() -> std::optional<std::int64_t> {
-    SQLite::Statement& query = impl_->select_latest_run;
-    StatementUse use(query);
-    if (!query.executeStep() || query.getColumn(0).isNull()) {
-      return std::nullopt;
-    }
-    return query.getColumn(0).getInt64();
-  });
+  return storage_->latest_run_id();
 }
 
 std::vector<ResultRecord> Database::results(std::int64_t run_id) {
@@ -852,89 +137,27 @@ std::vector<ResultRecord> Database::results(std::int64_t run_id) {
 
 void Database::visit_results(std::int64_t run_id,
                              const std::function<void(const ResultRecord&)>& visit) {
-  impl_->guarded("reading results", [&] {
-    const WholeRunRead whole_run(impl_->connection);
-    SQLite::Statement& query = impl_->select_results;
-    StatementUse use(query);
-    query.bind(1, run_id);
-    while (query.executeStep()) visit(impl_->read_result(query, 0, run_id));
-  });
+  storage_->visit_results(run_id, visit);
 }
 
 std::vector<AddressResult> Database::address_results(const std::string& ip, std::size_t limit,
                                                      const std::string& inventory) {
-  return impl_->guarded("reading an address's results", [&] {
-    constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    SQLite::Statement query(impl_->connection, detail::address_results_sql());
-    query.bind(1, ip);
-    query.bind(2, inventory);
-    query.bind(3, static_cast<std::int64_t>(std::min(limit, kMaxLimit)));
-    std::vector<AddressResult> found;
-    while (query.executeStep()) {
-      RunInfo run = impl_->read_run(query);
-      ResultRecord result = impl_->read_result(query, kRunColumnCount, run.id);
-      found.push_back({std::move(run), std::move(result)});
-    }
-    return found;
-  });
+  return storage_->address_results(ip, limit, inventory);
 }
 
 void Database::visit_statuses(
     std::span<const std::int64_t> run_ids,
     const std::function<void(std::int64_t, const std::string&, Status)>& visit) {
   if (run_ids.empty()) return;
-  impl_->guarded("reading statuses", [&] {
-    const WholeRunRead whole_run(impl_->connection);
-    std::string placeholders = "?";
-    for (std::size_t i = 1; i < run_ids.size(); ++i) placeholders += ",?";
-    SQLite::Statement query(
-        impl_->connection,
-        fmt::format("SELECT run_id, ip, status FROM results WHERE run_id IN ({})", placeholders));
-    for (std::size_t i = 0; i < run_ids.size(); ++i) {
-      query.bind(static_cast<int>(i + 1), run_ids[i]);
-    }
-    while (query.executeStep()) {
-      const std::int64_t run_id = query.getColumn(0).getInt64();
-      const std::string ip = query.getColumn(1).getString();
-      visit(run_id, ip, impl_->stored_status(query.getColumn(2).getString(), run_id, ip));
-    }
-  });
+  storage_->visit_statuses(run_ids, visit);
 }
 
 void Database::store_targets(std::int64_t run_id, std::span<const AddressRange> ranges) {
-  impl_->guarded("storing targets", [&] {
-    SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
-    impl_->require_running(run_id);
-    SQLite::Statement insert(impl_->connection,
-                             "INSERT INTO run_targets (run_id, first, last) VALUES (?, ?, ?)");
-    for (const AddressRange& range : ranges) {
-      const ParsedAddress first = parse_address(range.first);
-      const ParsedAddress last = parse_address(range.last);
-      if (first.family != last.family) {
-        throw Error(Errc::internal,
-                    fmt::format("range {}-{} mixes families", range.first, range.last));
-      }
-      insert.bind(1, run_id);
-      insert.bind(2, first.canonical);
-      insert.bind(3, last.canonical);
-      insert.exec();
-      insert.reset();
-    }
-    transaction.commit();
-  });
+  storage_->store_targets(run_id, ranges);
 }
 
 std::vector<AddressRange> Database::targets(std::int64_t run_id) {
-  return impl_->guarded("reading targets", [&] {
-    SQLite::Statement query(impl_->connection,
-                            "SELECT first, last FROM run_targets WHERE run_id = ? ORDER BY rowid");
-    query.bind(1, run_id);
-    std::vector<AddressRange> ranges;
-    while (query.executeStep()) {
-      ranges.push_back({query.getColumn(0).getString(), query.getColumn(1).getString()});
-    }
-    return ranges;
-  });
+  return storage_->targets(run_id);
 }
 
 std::vector<std::string> Database::result_addresses(std::int64_t run_id) {
@@ -945,131 +168,37 @@ std::vector<std::string> Database::result_addresses(std::int64_t run_id) {
 
 void Database::visit_result_addresses(std::int64_t run_id,
                                       const std::function<void(const std::string&)>& visit) {
-  impl_->guarded("reading result addresses", [&] {
-    const WholeRunRead whole_run(impl_->connection);
-    SQLite::Statement query(impl_->connection,
-                            "SELECT ip FROM results WHERE run_id = ? ORDER BY family, address");
-    query.bind(1, run_id);
-    while (query.executeStep()) visit(query.getColumn(0).getString());
-  });
+  storage_->visit_result_addresses(run_id, visit);
 }
 
 RunCounts Database::count_results(std::int64_t run_id) {
-  return impl_->guarded("counting results", [&] {
-    const WholeRunRead whole_run(impl_->connection);
-    // One pass without GROUP BY: grouping a million rows by status would sort
-    // them, and the sorter holds up to the cache size on top of the cache.
-    SQLite::Statement query(impl_->connection,
-                            "SELECT count(*), sum(status = 'pass'), sum(status = 'warn'), "
-                            "sum(status = 'fail'), sum(status = 'unknown') FROM results "
-                            "WHERE run_id = ?");
-    query.bind(1, run_id);
-    query.executeStep();
-    RunCounts counts;
-    counts.total = query.getColumn(0).getInt64();
-    counts.pass = query.getColumn(1).getInt64();
-    counts.warn = query.getColumn(2).getInt64();
-    counts.fail = query.getColumn(3).getInt64();
-    counts.unknown = query.getColumn(4).getInt64();
-    if (counts.pass + counts.warn + counts.fail + counts.unknown != counts.total) {
-      // Another program ignored the CHECK constraint: name what it wrote.
-      SQLite::Statement odd(impl_->connection,
-                            "SELECT ip, status FROM results WHERE run_id = ? AND status NOT IN "
-                            "('pass', 'warn', 'fail', 'unknown') LIMIT 1");
-      odd.bind(1, run_id);
-      odd.executeStep();
-      impl_->stored_status(odd.getColumn(1).getString(), run_id, odd.getColumn(0).getString());
-    }
-    return counts;
-  });
+  return storage_->count_results(run_id);
 }
 
 void Database::reopen_run(std::int64_t run_id) {
-  impl_->guarded("reopening a run", [&] {
-    SQLite::Statement update(impl_->connection,
-                             "UPDATE runs SET state = 'running', finished_at = NULL "
-                             "WHERE id = ? AND state != 'complete'");
-    update.bind(1, run_id);
-    if (update.exec() == 0) {
-      throw Error(Errc::usage, fmt::format("run {} in {} is complete or does not exist", run_id,
-                                           impl_->path.string()));
-    }
-  });
+  storage_->reopen_run(run_id);
 }
 
 void Database::add_domain_findings(std::int64_t run_id,
                                    std::span<const DomainFindingRecord> findings) {
-  impl_->guarded("storing domain findings", [&] {
-    SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
-    impl_->require_running(run_id);
-    SQLite::Statement insert(impl_->connection,
-                             "INSERT INTO domain_findings (run_id, domain, code, severity, detail) "
-                             "VALUES (?, ?, ?, ?, ?)");
-    for (const DomainFindingRecord& finding : findings) {
-      insert.bind(1, run_id);
-      insert.bindNoCopy(2, finding.domain);
-      insert.bindNoCopy(3, finding.code);
-      insert.bind(4, std::string(severity_name(finding.severity)));
-      insert.bindNoCopy(5, finding.detail);
-      insert.exec();
-      insert.reset();
-    }
-    transaction.commit();
-  });
+  storage_->add_domain_findings(run_id, findings);
 }
 
 std::vector<DomainFindingRecord> Database::domain_findings(std::int64_t run_id) {
-  return impl_->guarded("reading domain findings", [&] {
-    SQLite::Statement query(impl_->connection,
-                            "SELECT domain, code, severity, detail FROM domain_findings "
-                            "WHERE run_id = ? ORDER BY id");
-    query.bind(1, run_id);
-    std::vector<DomainFindingRecord> findings;
-    while (query.executeStep()) {
-      DomainFindingRecord finding;
-      finding.domain = query.getColumn(0).getString();
-      finding.code = query.getColumn(1).getString();
-      const std::string severity = query.getColumn(2).getString();
-      finding.severity = impl_->known(parse_severity(severity), "severity", severity, run_id, [&] {
-        return "a finding of domain " + escape_text(finding.domain);
-      });
-      finding.detail = query.getColumn(3).getString();
-      findings.push_back(std::move(finding));
-    }
-    return findings;
-  });
+  return storage_->domain_findings(run_id);
 }
 
 PruneOutcome Database::prune(const PrunePolicy& policy) {
-  validate(policy);
-  if (impl_->read_only && !policy.dry_run) {
-    throw Error(Errc::database,
-                fmt::format("database {} is open read-only: cannot prune runs from it",
-                            escape_text(impl_->path.string())));
-  }
-  PruneOutcome outcome;
-  outcome.bytes_before = database_bytes(impl_->path);
-  if (policy.dry_run) {
-    outcome.removed =
-        impl_->guarded("finding runs to prune", [&] { return impl_->prunable_runs(policy); });
-    outcome.bytes_after = outcome.bytes_before;
-    return outcome;
-  }
-  outcome.removed =
-      impl_->guarded("pruning runs", [&] { return impl_->delete_prunable_runs(policy); });
-  if (!outcome.removed.empty()) {
-    impl_->guarded("releasing the space of pruned runs", [&] { impl_->release_free_pages(); });
-  }
-  outcome.bytes_after = database_bytes(impl_->path);
-  return outcome;
+  detail::validate(policy);
+  return storage_->prune(policy);
 }
 
 std::int64_t Database::schema_version() const {
-  return impl_->version;
+  return storage_->schema_version();
 }
 
 const fs::path& Database::path() const {
-  return impl_->path;
+  return storage_->path();
 }
 
 }  // namespace rdns::db

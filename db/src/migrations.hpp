@@ -8,7 +8,10 @@
 /// refuses files whose version is above kMigrations.size(). A new script must
 /// work on the data as the previous migrations left it (ALTER TABLE, or
 /// create-copy-drop-rename for changes ALTER cannot do), then add a test that
-/// opens a database at the previous version.
+/// opens a database at the previous version. PostgreSQL runs the same list
+/// (postgres_storage.cpp translates INTEGER, BLOB, AUTOINCREMENT and WITHOUT
+/// ROWID, and holds its own text for a script with SQLite-only functions);
+/// tests/db/test_db_backends.cpp migrates a fresh database on both.
 
 #include <array>
 #include <cstdint>

@@ -9,6 +9,7 @@
 #include <db/database.hpp>
 #include <db/ptr_journal.hpp>
 #include <util/error.hpp>
+#include <util/escape.hpp>
 
 namespace rdns::db {
 namespace {
@@ -94,6 +95,13 @@ PtrJournal::PtrJournal(PtrJournal&&) noexcept = default;
 PtrJournal& PtrJournal::operator=(PtrJournal&&) noexcept = default;
 
 PtrJournal PtrJournal::open(const fs::path& path) {
+  if (is_database_url(path.native())) {
+    // Before anything else: SQLite would take the URL for a file name.
+    throw Error(Errc::usage,
+                fmt::format("{}: the PTR journal needs a SQLite file for --db; PostgreSQL holds "
+                            "audit runs only so far",
+                            escape_text(displayed_location(path.native()))));
+  }
   try {
     return PtrJournal(std::make_unique<Impl>(path));
   } catch (const SQLite::Exception& error) {

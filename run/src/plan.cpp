@@ -163,7 +163,7 @@ std::vector<db::AddressRange> address_ranges(const audit::TargetSet& targets) {
 /// creates nothing (not even a lock); throws Errc::usage naming it.
 std::filesystem::path existing_database(const std::string& path) {
   std::error_code ignored;
-  if (!std::filesystem::exists(path, ignored)) {
+  if (!db::is_database_url(path) && !std::filesystem::exists(path, ignored)) {
     db::Database::open_read_only(path);  // throws, naming the path
   }
   return path;
@@ -224,7 +224,7 @@ Plan plan_resume(const RunOptions& current, const RunHooks& hooks) {
   if (current.no_database) throw Error(Errc::usage, "--resume needs the run's database");
   Plan plan;
   const std::filesystem::path path = existing_database(current.database);
-  plan.lock.emplace(lock_database(path));
+  if (!db::is_database_url(path.native())) plan.lock.emplace(lock_database(path));
   // Read-write: the resumed run's results go into it.
   plan.database.emplace(db::Database::open(path));
   const auto run = plan.database->find_run(current.resume);
@@ -276,7 +276,11 @@ Plan plan_new(const RunOptions& options, const std::vector<std::string>& argumen
   }
   Plan plan;
   // Locked before anything is read or asked, so a second run stops at once.
-  if (!options.no_database) plan.lock.emplace(lock_database(options.database));
+  // A PostgreSQL database takes concurrent writers (the shards of one audit),
+  // so only a file gets the lock that keeps scheduled runs from overlapping.
+  if (!options.no_database && !db::is_database_url(options.database)) {
+    plan.lock.emplace(lock_database(options.database));
+  }
   plan.options = options;
   plan.targets = collect_targets(options, hooks);
   const auto domains = collect_domains(options);
@@ -312,6 +316,14 @@ Plan plan_new(const RunOptions& options, const std::vector<std::string>& argumen
 }
 
 FileLock lock_database(const std::filesystem::path& database) {
+  if (db::is_database_url(database.native())) {
+    // A lock file named after a URL would be a stray path (and hold its
+    // password); the commands that write PostgreSQL take no lock.
+    throw Error(Errc::usage,
+                fmt::format("{}: this command needs a SQLite file for --db; a PostgreSQL database "
+                            "holds audit runs only so far",
+                            escape_text(db::displayed_location(database.native()))));
+  }
   // The lock belongs to the real file: two names for one database (a
   // symlink, a relative path) must not give two locks.
   std::error_code ignored;

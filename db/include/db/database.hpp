@@ -1,7 +1,9 @@
 #pragma once
 /// The run history: every audit run and its per-IP results, kept in one
-/// SQLite file so later commands can list, show and compare runs. Every
-/// failure leaves as rdns::Error(Errc::database) naming the file.
+/// SQLite file, or in a PostgreSQL database shared by many machines, so later
+/// commands can list, show and compare runs. Every failure leaves as
+/// rdns::Error(Errc::database) naming the file (or the URL, without its
+/// password).
 
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +19,18 @@
 #include <util/verdict.hpp>
 
 namespace rdns::db {
+
+namespace detail {
+class Storage;
+}
+
+/// Whether a --db location names a PostgreSQL database ("postgresql://…" or
+/// "postgres://…", libpq's URLs) rather than a SQLite file.
+bool is_database_url(std::string_view location);
+
+/// A --db location as it may be shown or stored: a URL's password masked
+/// ("postgresql://user:***@host/db"), a file path unchanged.
+std::string displayed_location(std::string_view location);
 
 /// One problem or remark about an IP.
 struct FindingRecord {
@@ -181,6 +195,12 @@ struct AddressResult {
 
 /// An open run-history database. Not thread-safe: use one per thread. A
 /// moved-from Database may only be destroyed or assigned to.
+///
+/// open() and open_read_only() take a file path, or a PostgreSQL URL
+/// (is_database_url): libpq's conventions apply to it (PG* environment
+/// variables, ~/.pgpass, sslmode=… in the URL), and the URL's password never
+/// appears in an error or in path(). The PostgreSQL schema is the same, from
+/// the same migrations; its schema version lives in the table rdnsctl_schema.
 class Database {
  public:
   /// Opens or creates the database at path (parent directories created). An
@@ -217,7 +237,9 @@ class Database {
                          const std::optional<RunShard>& shard = std::nullopt);
 
   /// Stores results of a running run in one transaction: all or none. An IP
-  /// may appear once per run.
+  /// may appear once per run: SQLite refuses a second result for it;
+  /// PostgreSQL keeps the first (results are merged from a staging table, so
+  /// a re-run shard's batch adds only what is missing).
   void add_results(std::int64_t run_id, std::span<const ResultRecord> results);
 
   /// Ends a run: state must not be running.
@@ -292,12 +314,12 @@ class Database {
 
   std::int64_t schema_version() const;
 
+  /// The file, or the PostgreSQL URL with its password masked.
   const std::filesystem::path& path() const;
 
  private:
-  struct Impl;
-  explicit Database(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Database(std::unique_ptr<detail::Storage> storage);
+  std::unique_ptr<detail::Storage> storage_;
 };
 
 }  // namespace rdns::db

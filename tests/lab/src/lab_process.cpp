@@ -136,6 +136,22 @@ std::string log_tail(const std::filesystem::path& path, std::size_t max_lines) {
 
 // Starts argv[0] in the foreground with stdout/stderr appended to log. No
 // shell in between, so the PID we record is the server's own.
+std::filesystem::path make_work_dir(const std::string& prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error(system_error_text("mkdtemp"));
+  return pattern;
+}
+
+void start_with_retries(int attempts, const std::function<std::string()>& start_once,
+                        const std::function<void()>& stop) {
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    const std::string failure = start_once();
+    if (failure.empty()) return;
+    stop();
+    if (attempt == attempts) throw std::runtime_error(failure);
+  }
+}
+
 pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log) {
   // Everything the child needs is prepared before fork: after it only
   // async-signal-safe calls are allowed.

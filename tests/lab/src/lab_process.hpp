@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,15 @@ std::string read_file(const std::filesystem::path& path);
 
 /// The last lines of a server's log, headed by its path, for error messages.
 std::string log_tail(const std::filesystem::path& path, std::size_t max_lines = 20);
+
+/// A new directory named prefix-XXXXXX in the temporary directory.
+std::filesystem::path make_work_dir(const std::string& prefix);
+
+/// Calls start_once until it returns "" (the server is ready), calling stop
+/// after each failure; after `attempts` failures throws std::runtime_error
+/// with the last failure (a port taken meanwhile is the usual cause).
+void start_with_retries(int attempts, const std::function<std::string()>& start_once,
+                        const std::function<void()>& stop);
 
 /// Starts argv[0] with stdout/stderr appended to log; the child gets SIGKILL
 /// when the spawning thread dies.

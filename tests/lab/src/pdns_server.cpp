@@ -93,16 +93,10 @@ bool accepts_connections(std::uint16_t port) {
 
 PdnsServer::PdnsServer(const std::vector<std::string>& zones, std::string api_key)
     : api_key_(std::move(api_key)), owner_pid_(::getpid()) {
-  std::string pattern = (std::filesystem::temp_directory_path() / "rdns-pdns-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error(system_error_text("mkdtemp"));
-  work_dir_ = pattern;
+  work_dir_ = make_work_dir("rdns-pdns");
   try {
-    for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
-      const std::string failure = start_once(zones);
-      if (failure.empty()) return;
-      stop();
-      if (attempt == kStartAttempts) throw std::runtime_error(failure);
-    }
+    start_with_retries(
+        kStartAttempts, [&] { return start_once(zones); }, [this] { stop(); });
   } catch (...) {
     stop();
     std::error_code ignored;

@@ -1,0 +1,252 @@
+#include "codec.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <util/error.hpp>
+#include <util/escape.hpp>
+#include <util/json_writer.hpp>
+#include <util/verdict.hpp>
+
+namespace rdns::db::detail {
+namespace {
+
+using nlohmann::json;
+using rdns::JsonWriter;
+
+// Strings reaching here should be escaped ASCII already; invalid UTF-8,
+// which JSON cannot carry, means a caller skipped the escaping.
+std::string json_text(const json& value, std::string_view what, const std::string& ip) {
+  try {
+    return value.dump();
+  } catch (const json::exception& error) {
+    throw Error(Errc::internal, fmt::format("cannot store {} of {}: {}", what, ip, error.what()));
+  }
+}
+
+std::string forward_text(const std::vector<ForwardRecord>& forward, const std::string& ip) {
+  JsonWriter out("the forward names", ip);
+  out.raw("[");
+  for (std::size_t i = 0; i < forward.size(); ++i) {
+    if (i > 0) out.raw(",");
+    out.raw("{").key("name").string(forward[i].name).raw(",").key("addresses");
+    out.strings(forward[i].addresses).raw("}");
+  }
+  return out.raw("]").take();
+}
+
+std::string sources_text(const std::vector<SourceRecord>& sources, const std::string& ip) {
+  JsonWriter out("the sources", ip);
+  out.raw("[");
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (i > 0) out.raw(",");
+    out.raw("{").key("domain").string(sources[i].domain).raw(",").key("via");
+    out.string(sources[i].via).raw(",").key("expected").string(sources[i].expected).raw("}");
+  }
+  return out.raw("]").take();
+}
+
+std::vector<SourceRecord> parse_sources(const json& list) {
+  std::vector<SourceRecord> sources;
+  for (const json& entry : list) {
+    sources.push_back({entry.at("domain").get<std::string>(), entry.at("via").get<std::string>(),
+                       entry.at("expected").get<std::string>()});
+  }
+  return sources;
+}
+
+std::optional<std::string> smtp_text(const std::optional<SmtpRecord>& smtp, const std::string& ip) {
+  if (!smtp) return std::nullopt;
+  JsonWriter out("the SMTP names", ip);
+  out.raw("{").key("greeted").raw(smtp->greeted ? "true" : "false").raw(",");
+  out.key("greeting_name").string(smtp->greeting_name).raw(",");
+  out.key("ehlo_name").string(smtp->ehlo_name).raw(",");
+  out.key("failure").string(smtp->failure).raw("}");
+  return out.take();
+}
+
+SmtpRecord parse_smtp(const std::string& text) {
+  const json entry = json::parse(text);
+  return SmtpRecord{entry.at("greeted").get<bool>(), entry.at("greeting_name").get<std::string>(),
+                    entry.at("ehlo_name").get<std::string>(),
+                    entry.at("failure").get<std::string>()};
+}
+
+std::string findings_text(const std::vector<FindingRecord>& findings, const std::string& ip) {
+  JsonWriter out("the findings", ip);
+  out.raw("[");
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    const FindingRecord& finding = findings[i];
+    if (i > 0) out.raw(",");
+    out.raw("{").key("code").string(finding.code).raw(",").key("severity");
+    out.string(severity_name(finding.severity)).raw(",").key("detail").string(finding.detail);
+    out.raw("}");
+  }
+  return out.raw("]").take();
+}
+
+/// The findings of a stored result; `severity_of` turns a stored severity
+/// name into the enum (or refuses it, naming the database).
+template <typename SeverityOf>
+std::vector<FindingRecord> parse_findings(const json& list, const SeverityOf& severity_of) {
+  std::vector<FindingRecord> findings;
+  for (const json& entry : list) {
+    findings.push_back({entry.at("code").get<std::string>(),
+                        severity_of(entry.at("severity").get<std::string>()),
+                        entry.at("detail").get<std::string>()});
+  }
+  return findings;
+}
+
+std::vector<ForwardRecord> parse_forward(const json& list) {
+  std::vector<ForwardRecord> forward;
+  for (const json& entry : list) {
+    forward.push_back({entry.at("name").get<std::string>(),
+                       entry.at("addresses").get<std::vector<std::string>>()});
+  }
+  return forward;
+}
+
+constexpr std::array<RunState, 4> kRunStates = {RunState::running, RunState::complete,
+                                                RunState::interrupted, RunState::failed};
+
+std::optional<RunState> parse_run_state(std::string_view text) {
+  for (const RunState state : kRunStates) {
+    if (to_string(state) == text) {
+      return state;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ParsedAddress parse_address(const std::string& ip) {
+  ParsedAddress parsed;
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  if (inet_pton(AF_INET, ip.c_str(), parsed.bytes.data()) == 1) {
+    parsed.family = "ipv4";
+    parsed.size = 4;
+    inet_ntop(AF_INET, parsed.bytes.data(), text.data(), text.size());
+  } else if (inet_pton(AF_INET6, ip.c_str(), parsed.bytes.data()) == 1) {
+    parsed.family = "ipv6";
+    parsed.size = 16;
+    inet_ntop(AF_INET6, parsed.bytes.data(), text.data(), text.size());
+  } else {
+    throw Error(Errc::internal, fmt::format("cannot store result: '{}' is not an IP address", ip));
+  }
+  parsed.canonical = text.data();
+  return parsed;
+}
+
+std::string resolvers_json(const std::vector<std::string>& resolvers) {
+  return json_text(resolvers, "the resolver list", "a run");
+}
+
+EncodedResult encode_result(const ResultRecord& result) {
+  EncodedResult encoded;
+  encoded.address = parse_address(result.ip);
+  if (encoded.address.family != result.family) {
+    throw Error(Errc::internal, fmt::format("cannot store result: {} is {}, not {}", result.ip,
+                                            encoded.address.family, result.family));
+  }
+  encoded.status = status_name(result.status);
+  encoded.ptr = JsonWriter("the PTR names", result.ip).strings(result.ptr).take();
+  encoded.forward = forward_text(result.forward, result.ip);
+  encoded.sources = sources_text(result.sources, result.ip);
+  encoded.findings = findings_text(result.findings, result.ip);
+  encoded.smtp = smtp_text(result.smtp, result.ip);
+  return encoded;
+}
+
+void Decoder::damaged(std::int64_t run_id, std::string_view what) const {
+  throw Error(Errc::database,
+              fmt::format("database {}: run {} is damaged: {}", database_, run_id, what));
+}
+
+Status Decoder::status(const std::string& text, std::int64_t run_id, const std::string& ip) const {
+  const std::optional<Status> parsed = parse_status(text);
+  if (!parsed)
+    damaged(run_id, fmt::format("result for {}: unknown status '{}'", ip, escape_text(text)));
+  return *parsed;
+}
+
+Severity Decoder::domain_severity(const std::string& text, std::int64_t run_id,
+                                  const std::string& domain) const {
+  const std::optional<Severity> parsed = parse_severity(text);
+  if (!parsed) {
+    damaged(run_id, fmt::format("a finding of domain {}: unknown severity '{}'",
+                                escape_text(domain), escape_text(text)));
+  }
+  return *parsed;
+}
+
+ResultRecord Decoder::result(const StoredResult& stored, std::int64_t run_id) const {
+  ResultRecord result;
+  result.ip = stored.ip;
+  result.family = stored.family;
+  result.status = status(stored.status, run_id, result.ip);
+  const auto severity_of = [&](const std::string& text) {
+    const std::optional<Severity> parsed = parse_severity(text);
+    if (!parsed) {
+      damaged(run_id,
+              fmt::format("a finding of {}: unknown severity '{}'", result.ip, escape_text(text)));
+    }
+    return *parsed;
+  };
+  try {
+    result.ptr = json::parse(stored.ptr).get<std::vector<std::string>>();
+    result.forward = parse_forward(json::parse(stored.forward));
+    result.sources = parse_sources(json::parse(stored.sources));
+    result.findings = parse_findings(json::parse(stored.findings), severity_of);
+    if (stored.smtp) result.smtp = parse_smtp(*stored.smtp);
+  } catch (const json::exception& error) {
+    damaged(run_id, fmt::format("result for {}: {}", result.ip, error.what()));
+  }
+  return result;
+}
+
+RunInfo Decoder::run(StoredRun stored) const {
+  RunInfo run;
+  run.id = stored.id;
+  run.started_at = std::move(stored.started_at);
+  run.finished_at = std::move(stored.finished_at);
+  const std::optional<RunState> parsed_state = parse_run_state(stored.state);
+  if (!parsed_state) damaged(run.id, fmt::format("unknown state '{}'", escape_text(stored.state)));
+  run.state = *parsed_state;
+  run.command = std::move(stored.command);
+  run.arguments_json = std::move(stored.arguments);
+  try {
+    run.resolvers = json::parse(stored.resolvers).get<std::vector<std::string>>();
+  } catch (const json::exception& error) {
+    damaged(run.id, fmt::format("resolver list: {}", error.what()));
+  }
+  run.tool_version = std::move(stored.tool_version);
+  run.counts = stored.counts;
+  run.inventory = std::move(stored.inventory);
+  run.identity = std::move(stored.identity);
+  run.checks = std::move(stored.checks);
+  run.shard = stored.shard;
+  return run;
+}
+
+void validate(const PrunePolicy& policy) {
+  if (!policy.keep_runs && !policy.keep_days) {
+    throw Error(Errc::usage,
+                "cannot prune runs: give a number of runs to keep, an age in days, or both");
+  }
+  if (policy.keep_runs && *policy.keep_runs < 1) {
+    throw Error(Errc::usage,
+                fmt::format("cannot prune runs: the number of runs to keep must be at least 1, "
+                            "not {}",
+                            *policy.keep_runs));
+  }
+  if (policy.keep_days && (*policy.keep_days < 0 || *policy.keep_days > kMaxPruneDays)) {
+    throw Error(Errc::usage,
+                fmt::format("cannot prune runs: the age in days must be from 0 to {}, not {}",
+                            kMaxPruneDays, *policy.keep_days));
+  }
+}
+
+}  // namespace rdns::db::detail
