@@ -2,12 +2,12 @@
 // HTML escaping on for every value; only the compiled-in style and script
 // are inserted unescaped, and the CSP admits exactly those two by hash. The
 // address table is no markup but a data island, a JSON array of arrays in a
-// <script type="application/json"> element, streamed from the database a
-// row at a time and escaped for that element (append_json_string); the
-// page's script builds the visible rows from it as text. The summary, the
-// changes and the no-script list come from passes over the database that
-// keep counts and digests, never every record, so a run of a million
-// addresses is reported in bounded memory.
+// <script type="application/json"> element, escaped for that element
+// (append_json_string); the page's script builds the visible rows from it
+// as text. One pass over the run's records yields the summary, the changes
+// (against the previous run's digests), the no-script list and the
+// island's rows in their compact form; nothing holds every record, so a
+// run of a million addresses is reported in bounded memory.
 
 #include <algorithm>
 #include <array>
@@ -208,6 +208,11 @@ std::size_t kind_index(ChangeKind kind) {
       std::find(std::begin(kChangeKinds), std::end(kChangeKinds), kind) - std::begin(kChangeKinds));
 }
 
+class CodeTable;
+void append_row(std::string& out, const db::ResultRecord& record, std::uint8_t change,
+                const std::string& recent, CodeTable& codes);
+std::string recent_letters(std::uint32_t states, std::size_t other_runs, Status own);
+
 /// The changes of one kind: all counted, the first kChangeListLimit kept.
 struct ChangeList {
   std::size_t count = 0;
@@ -259,8 +264,24 @@ struct PreviousRun {
   }
 };
 
-/// Everything the report shows above the address table, and what the
-/// table's rows need from other runs, from one pass over the run's records.
+/// The finding codes the island's rows refer to by number, numbered as
+/// first seen.
+class CodeTable {
+ public:
+  std::size_t number_of(const db::FindingRecord& finding) {
+    const auto [at, added] = index_.emplace(finding.code, entries_.size());
+    if (added) entries_.emplace_back(shown(finding.code), severity_name(finding.severity));
+    return at->second;
+  }
+  const std::vector<std::pair<std::string, std::string_view>>& entries() const { return entries_; }
+
+ private:
+  std::map<std::string, std::size_t> index_;
+  std::vector<std::pair<std::string, std::string_view>> entries_;
+};
+
+/// Everything the report shows, from one pass over the run's records:
+/// the summary, the changes, the no-script list and the data island's rows.
 struct Scan {
   detail::SummaryBuilder summary;
   std::map<detail::AddressKey, Group> networks;
@@ -271,6 +292,14 @@ struct Scan {
   /// The no-script and paper list: the first kFallbackRows addresses of
   /// each not-passing status (fail, unknown, warn).
   std::array<std::vector<mustache::data>, 3> fallback;
+  /// Each address's recent states (see recent_states), address order.
+  std::vector<std::uint32_t> states;
+  std::size_t other_runs = 0;  ///< recent runs besides the reported one
+  bool passing_listed = true;
+  /// The data island's rows, comma-separated: the compact form, about 80
+  /// bytes an address, is what the report holds, never the records.
+  std::string island_rows;
+  CodeTable codes;
 
   std::size_t index_of(const detail::AddressKey& key, std::size_t hint) const {
     if (hint < keys.size() && keys[hint] == key) return hint;
@@ -338,12 +367,12 @@ void compare_with(PreviousRun& previous, const db::RunInfo& run, const db::Resul
   list.add(std::move(change));
 }
 
-Scan scan_run(db::Database& database, const db::RunInfo& run,
-              std::optional<PreviousRun>& previous) {
-  Scan scan;
+void scan_run(db::Database& database, const db::RunInfo& run, std::optional<PreviousRun>& previous,
+              Scan& scan) {
+  std::size_t index = 0;
   database.visit_results(run.id, [&](const db::ResultRecord& record) {
     const detail::AddressKey key = detail::address_key(record.ip);
-    scan.keys.push_back(key);
+    const std::size_t at = scan.index_of(key, index++);
     scan.summary.add(record, detail::source_domains_of(record));
     detail::AddressKey network = key;
     std::fill(network.begin() + (key[0] == 4 ? 4 : 9), network.end(), 0);
@@ -361,8 +390,15 @@ Scan scan_run(db::Database& database, const db::RunInfo& run,
       scan.fallback[rank].push_back(
           fallback_row(record, code == 0 ? "" : std::string(change_label(kChangeKinds[code - 1]))));
     }
+    if (scan.passing_listed || record.status != Status::pass) {
+      if (!scan.island_rows.empty()) scan.island_rows += ",\n";
+      append_row(scan.island_rows, record, scan.change_codes.back(),
+                 recent_letters(at < scan.states.size() ? scan.states[at] : 0, scan.other_runs,
+                                record.status),
+                 scan.codes);
+    }
   });
-  if (!previous) return scan;
+  if (!previous) return;
   ChangeList& gone = scan.changes[kind_index(ChangeKind::disappeared)];
   for (std::size_t i = 0; i < previous->digests.size(); ++i) {
     if (previous->matched[i]) continue;
@@ -370,7 +406,6 @@ Scan scan_run(db::Database& database, const db::RunInfo& run,
     change.kind = ChangeKind::disappeared;
     gone.add(std::move(change));  // its address and record come with fill_before
   }
-  return scan;
 }
 
 /// Reads the previous records of the listed changes: one more pass over
@@ -481,7 +516,7 @@ void append_json_string(std::string& out, std::string_view text) {
 ///  [[name or PTR index, address or 0 for the row's own...]...],
 ///  [code index, detail, ...]].
 void append_row(std::string& out, const db::ResultRecord& record, std::uint8_t change,
-                const std::string& recent, const std::map<std::string, std::size_t>& code_index) {
+                const std::string& recent, CodeTable& codes) {
   const std::string ip = shown(record.ip);
   out += '[';
   append_json_string(out, ip);
@@ -518,58 +553,31 @@ void append_row(std::string& out, const db::ResultRecord& record, std::uint8_t c
   out += "],[";
   for (std::size_t f = 0; f < record.findings.size(); ++f) {
     if (f > 0) out += ',';
-    out += std::to_string(code_index.at(record.findings[f].code));
+    out += std::to_string(codes.number_of(record.findings[f]));
     out += ',';
     append_json_string(out, shown(record.findings[f].detail));
   }
   out += "]]";
 }
 
-/// The data island's head: the tables its rows refer to by index.
-std::string island_head(const Summary& summary, std::map<std::string, std::size_t>& code_index,
-                        bool passing_listed) {
-  std::string out = "{\"statuses\":[\"fail\",\"unknown\",\"warn\",\"pass\"],\"changes\":[\"\"";
+/// The data island, its head first: the tables its rows refer to by index.
+void write_island(const Scan& scan, std::ostream& out) {
+  std::string head = "{\"statuses\":[\"fail\",\"unknown\",\"warn\",\"pass\"],\"changes\":[\"\"";
   for (const ChangeKind kind : kChangeKinds) {
-    out += ',';
-    append_json_string(out, change_label(kind));
+    head += ',';
+    append_json_string(head, change_label(kind));
   }
-  out += "],\"codes\":[";
-  for (const auto& entry : summary.by_code) {
-    if (!code_index.empty()) out += ',';
-    code_index.emplace(entry.code, code_index.size());
-    out += '[';
-    append_json_string(out, shown(entry.code));
-    out += ',';
-    append_json_string(out, severity_name(entry.severity));
-    out += ']';
+  head += "],\"codes\":[";
+  for (const auto& [code, severity] : scan.codes.entries()) {
+    if (head.back() != '[') head += ',';
+    head += '[';
+    append_json_string(head, code);
+    head += ',';
+    append_json_string(head, severity);
+    head += ']';
   }
-  out += fmt::format("],\"passing_listed\":{},\"rows\":[\n", passing_listed ? "true" : "false");
-  return out;
-}
-
-/// The address table's data, streamed from the database a row at a time.
-void write_island(db::Database& database, const db::RunInfo& run, const Summary& summary,
-                  const Scan& scan, const std::vector<std::uint32_t>& states,
-                  std::size_t other_runs, bool passing_listed, std::ostream& out) {
-  std::map<std::string, std::size_t> code_index;
-  std::string buffer = island_head(summary, code_index, passing_listed);
-  bool first = true;
-  std::size_t index = 0;
-  database.visit_results(run.id, [&](const db::ResultRecord& record) {
-    const std::size_t at = scan.index_of(detail::address_key(record.ip), index++);
-    if (!passing_listed && record.status == Status::pass) return;
-    if (!first) buffer += ",\n";
-    first = false;
-    append_row(buffer, record, scan.change_codes[at],
-               recent_letters(states[at], other_runs, record.status), code_index);
-    // Written in slices: the island of a million addresses is never held whole.
-    if (buffer.size() > (1u << 16)) {
-      out << buffer;
-      buffer.clear();
-    }
-  });
-  buffer += "\n]}";
-  out << buffer;
+  head += fmt::format("],\"passing_listed\":{},\"rows\":[\n", scan.passing_listed);
+  out << head << scan.island_rows << "\n]}";
 }
 
 mustache::data network_rows(const Scan& scan, std::size_t& more) {
@@ -769,18 +777,21 @@ void write_html_report(db::Database& database, std::int64_t run_id, const HtmlOp
     throw Error(Errc::usage, fmt::format("no run {} in {}", run_id, database.path().string()));
   }
   const db::RunInfo run = std::move(*found);
+  // The addresses and their recent states first (neither reads a record),
+  // so the one pass over the records can write the island's rows.
+  Scan scan;
+  database.visit_result_addresses(
+      run.id, [&](const std::string& ip) { scan.keys.push_back(detail::address_key(ip)); });
+  std::sort(scan.keys.begin(), scan.keys.end());
+  scan.passing_listed = lists_passing(options.passing, static_cast<std::int64_t>(scan.keys.size()));
+  const std::vector<db::RunInfo> recent = detail::runs_up_to(database, run, kRecentRuns);
+  scan.states = recent_states(database, recent, scan);
+  scan.other_runs = recent.size() - 1;
   std::optional<PreviousRun> previous = load_previous(database, run);
-  Scan scan = scan_run(database, run, previous);
+  scan_run(database, run, previous, scan);
   if (previous) fill_before(database, *previous, scan);
   const Summary summary = scan.summary.finish(database.domain_findings(run_id));
-  const std::vector<db::RunInfo> recent = detail::runs_up_to(database, run, kRecentRuns);
-  const std::vector<std::uint32_t> states = recent_states(database, recent, scan);
-  if (previous) {
-    // Only the classes were needed; the digests can go before the rows stream.
-    previous->digests = {};
-    previous->matched = {};
-  }
-  const bool passing_listed = lists_passing(options.passing, summary.counts.total);
+  const bool passing_listed = scan.passing_listed;
 
   mustache::data page;
   set_run_data(page, run);
@@ -809,7 +820,7 @@ void write_html_report(db::Database& database, std::int64_t run_id, const HtmlOp
   page_template.render(page, [&text](const std::string& part) { text += part; });
   const std::size_t marker = text.find(kIslandMarker);
   out.write(text.data(), static_cast<std::streamsize>(marker));
-  write_island(database, run, summary, scan, states, recent.size() - 1, passing_listed, out);
+  write_island(scan, out);
   out << std::string_view(text).substr(marker + 1);
 }
 
