@@ -62,6 +62,13 @@ AddressKey address_key(const std::string& ip) {
   return key;
 }
 
+std::string address_text(const AddressKey& key) {
+  if (key[0] != 4 && key[0] != 6) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(key[0] == 4 ? AF_INET : AF_INET6, key.data() + 1, text, sizeof text);
+  return text;
+}
+
 std::string network_of(const AddressKey& key, const std::string& ip) {
   const bool v4 = key[0] == 4;
   if (!v4 && key[0] != 6) return shown(ip);

@@ -70,6 +70,10 @@ std::set<std::string> source_domains_of(const db::ResultRecord& record);
 using AddressKey = std::array<unsigned char, 17>;
 AddressKey address_key(const std::string& ip);
 
+/// The canonical text of a key's address (inet_ntop's form); empty for a
+/// key of text that is no address.
+std::string address_text(const AddressKey& key);
+
 /// The /24 (IPv4) or /64 (IPv6) an address lies in, e.g. "192.0.2.0/24";
 /// the text itself when it is no address.
 std::string network_of(const AddressKey& key, const std::string& ip);

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -408,26 +409,47 @@ void scan_run(db::Database& database, const db::RunInfo& run, std::optional<Prev
   }
 }
 
-/// Reads the previous records of the listed changes: one more pass over
-/// the previous run, keeping at most kChangeListLimit records per kind.
+/// How many results of an address are newer than `previous`'s at most:
+/// one per run begun after it (of any identity, since address_results
+/// filters by inventory only).
+std::size_t results_newer_than(db::Database& database, const db::RunInfo& previous) {
+  std::size_t newer = 0;
+  for (const auto& run : database.list_runs(std::numeric_limits<std::size_t>::max())) {
+    if (run.id > previous.id) ++newer;
+  }
+  return newer;
+}
+
+/// The previous run's records of the listed changes (at most
+/// kChangeListLimit per kind), read address by address through the
+/// database's index rather than by another pass over the previous run.
 void fill_before(db::Database& database, const PreviousRun& previous, Scan& scan) {
-  std::map<detail::AddressKey, Change*> wanted;
   ChangeList& gone = scan.changes[kind_index(ChangeKind::disappeared)];
   std::size_t next_gone = 0;
+  std::vector<std::pair<detail::AddressKey, Change*>> wanted;
   for (std::size_t i = 0; i < previous.digests.size() && next_gone < gone.items.size(); ++i) {
-    if (!previous.matched[i]) wanted[previous.digests[i].first] = &gone.items[next_gone++];
+    if (!previous.matched[i])
+      wanted.emplace_back(previous.digests[i].first, &gone.items[next_gone++]);
   }
   for (ChangeList& list : scan.changes) {
     if (&list == &gone) continue;
-    for (Change& change : list.items) wanted[detail::address_key(change.ip)] = &change;
+    for (Change& change : list.items) {
+      if (change.kind != ChangeKind::appeared && change.after) {
+        wanted.emplace_back(detail::address_key(change.ip), &change);
+      }
+    }
   }
   if (wanted.empty()) return;
-  database.visit_results(previous.info.id, [&](const db::ResultRecord& record) {
-    const auto found = wanted.find(detail::address_key(record.ip));
-    if (found == wanted.end()) return;
-    found->second->before = record;
-    if (found->second->ip.empty()) found->second->ip = record.ip;
-  });
+  const std::size_t limit = results_newer_than(database, previous.info) + 1;
+  for (auto& [key, change] : wanted) {
+    const std::string ip = detail::address_text(key);
+    for (auto& found : database.address_results(ip, limit, previous.info.inventory)) {
+      if (found.run.id != previous.info.id) continue;
+      change->before = std::move(found.result);
+      change->ip = change->before->ip;
+      break;
+    }
+  }
 }
 
 mustache::data previous_data(const db::RunInfo& previous, const Scan& scan) {

@@ -161,6 +161,12 @@ TEST_CASE("write_html_report shows summary, changes, table and fixes", "[reports
   // Each address in one class: 192.0.2.12's PTR changed too, but it recovered.
   CHECK(html.find("<h3 id=\"ptr-changed\">PTR changed <span class=\"muted\">(1)</span>") !=
         std::string::npos);
+  // The listed changes carry the previous run's record: status and PTR before.
+  CHECK(html.find("<td class=\"ip\">192.0.2.50</td><td><span class=\"st st-pass\">pass</span> "
+                  "&rarr; <span class=\"st st--\">-</span></td><td "
+                  "class=\"names\"><div>gone.example.com</div></td>") != std::string::npos);
+  CHECK(html.find("<td class=\"ip\">192.0.2.16</td><td><span class=\"st st-pass\">pass</span> "
+                  "&rarr; <span class=\"st st-fail\">fail</span></td>") != std::string::npos);
   // Every address in the island, in address order; the not passing ones in
   // the no-script list too, failures first.
   const auto island = island_of(html);
