@@ -49,6 +49,15 @@ echo "rdnsctl report benchmark: $ips addresses per run, 3 runs, preset $preset, 
 "$build/bench/rdns-bench-runs" "$work/runs.db" "$ips" 3 >/dev/null
 measure "report --format html" "$build/cli/rdnsctl" report --db "$work/runs.db" -o "$work/report.html"
 printf '%-28s %7.1f MB\n' "HTML size" "$(stat -c %s "$work/report.html" | awk '{print $1 / 1e6}')"
+# The generator's runs have no common identity, so the report above has no
+# previous run to compare with; the same report with runs 2 and 3 made
+# comparable (one identity, as an inventory's runs have) adds the changes.
+cp "$work/runs.db" "$work/comparable.db"
+sqlite3 "$work/comparable.db" "UPDATE runs SET identity = 'inventory:bench'"
+measure "html, changes since run 2" "$build/cli/rdnsctl" report --db "$work/comparable.db" \
+  -o "$work/comparable.html"
+printf '%-28s %7.1f MB\n' "HTML size, with changes" "$(stat -c %s "$work/comparable.html" | awk '{print $1 / 1e6}')"
+rm -f "$work/comparable.db"
 if ((ips <= 250000)) || [[ "${REPORT_BENCH_ALL:-0}" == 1 ]]; then
   measure "report --format csv" "$build/cli/rdnsctl" report --db "$work/runs.db" --format csv \
     -o "$work/report.csv"
