@@ -36,6 +36,7 @@ struct ReportOptions {
   ReportFormat format = ReportFormat::html;
   std::string output = "-";
   std::size_t history_runs = 12;
+  reports::PassingRows passing = reports::PassingRows::automatic;
   // report diff
   std::string from_run;
   std::string to_run;
@@ -58,11 +59,12 @@ void report(const ReportOptions& options) {
     throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
   }
   OutputFile output(options.output, "the report");
-  const reports::ReportData data = reports::load_report(database, id, options.history_runs);
   if (options.format == ReportFormat::csv) {
-    reports::write_csv_report(data, output.stream());
+    reports::write_csv_report(reports::load_report(database, id, options.history_runs),
+                              output.stream());
   } else {
-    reports::write_html_report(data, output.stream());
+    reports::write_html_report(database, id, {options.history_runs, options.passing},
+                               output.stream());
   }
   output.commit();
 }
@@ -155,6 +157,15 @@ void add_report_command(CLI::App& app, Context& context) {
   command->add_option("--history", options->history_runs, "Runs shown in the HTML trend chart")
       ->default_val(12)
       ->check(whole_number_range(1, 1000));
+  command
+      ->add_option("--passing-rows", options->passing,
+                   "HTML: list passing addresses one by one (all), only count them (none), or "
+                   "list them up to 250000 addresses (auto)")
+      ->type_name("MODE")
+      ->transform(enum_choice<reports::PassingRows>({{"auto", reports::PassingRows::automatic},
+                                                     {"all", reports::PassingRows::listed},
+                                                     {"none", reports::PassingRows::counted}}))
+      ->default_str("auto");
 
   CLI::App* diff_command = command->add_subcommand("diff", "What changed between two runs, per IP");
   add_database_option(*diff_command, options->database);

@@ -54,6 +54,31 @@ std::string address_sort_key(const std::string& ip) {
   return key;
 }
 
+AddressKey address_key(const std::string& ip) {
+  AddressKey key{};
+  std::array<unsigned char, 16> bytes{};
+  key[0] = static_cast<unsigned char>(parse(ip, bytes));
+  if (key[0] != 9) std::copy(bytes.begin(), bytes.end(), key.begin() + 1);
+  return key;
+}
+
+std::string address_text(const AddressKey& key) {
+  if (key[0] != 4 && key[0] != 6) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(key[0] == 4 ? AF_INET : AF_INET6, key.data() + 1, text, sizeof text);
+  return text;
+}
+
+std::string network_of(const AddressKey& key, const std::string& ip) {
+  const bool v4 = key[0] == 4;
+  if (!v4 && key[0] != 6) return shown(ip);
+  std::array<unsigned char, 16> prefix{};
+  std::copy_n(key.begin() + 1, v4 ? 3 : 8, prefix.begin());
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(v4 ? AF_INET : AF_INET6, prefix.data(), text, sizeof text);
+  return std::string(text) + (v4 ? "/24" : "/64");
+}
+
 std::string join_ptr(const db::ResultRecord& record) {
   std::string out;
   for (const auto& name : record.ptr) append(out, " ", shown(name));

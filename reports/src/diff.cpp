@@ -75,33 +75,76 @@ db::ResultRecord without_smtp(const db::ResultRecord& record) {
   return kept;
 }
 
-std::vector<std::string> differing_fields(const db::ResultRecord& a, const db::ResultRecord& b) {
+/// A 64-bit FNV-1a over the set's items, each ended by a byte no item holds
+/// (stored text is printable ASCII), so {"ab"} and {"a","b"} differ.
+class SetHash {
+ public:
+  void add(std::string_view item) {
+    for (const char c : item) mix(static_cast<unsigned char>(c));
+    mix(0);
+  }
+  void end_group() { mix(1); }
+  std::uint64_t value() const { return value_; }
+
+ private:
+  void mix(unsigned char byte) {
+    value_ ^= byte;
+    value_ *= 1099511628211ull;
+  }
+  std::uint64_t value_ = 14695981039346656037ull;
+};
+
+ResultDigest digest_of(const db::ResultRecord& record) {
+  ResultDigest digest;
+  digest.status = record.status;
+  SetHash ptr;
+  for (const auto& name : ptr_set(record)) ptr.add(name);
+  digest.ptr = ptr.value();
+  SetHash forward;
+  for (const auto& [name, addresses] : forward_set(record)) {
+    forward.add(name);
+    for (const auto& address : addresses) forward.add(address);
+    forward.end_group();
+  }
+  digest.forward = forward.value();
+  SetHash codes;
+  for (const auto& code : code_set(record)) codes.add(code);
+  digest.codes = codes.value();
+  return digest;
+}
+
+std::vector<std::string> differing_fields(const ResultDigest& a, const ResultDigest& b) {
   std::vector<std::string> fields;
   if (a.status != b.status) fields.emplace_back("status");
-  if (ptr_set(a) != ptr_set(b)) fields.emplace_back("ptr");
-  if (forward_set(a) != forward_set(b)) fields.emplace_back("forward");
-  if (code_set(a) != code_set(b)) fields.emplace_back("codes");
+  if (a.ptr != b.ptr) fields.emplace_back("ptr");
+  if (a.forward != b.forward) fields.emplace_back("forward");
+  if (a.codes != b.codes) fields.emplace_back("codes");
   return fields;
 }
 
-/// The one classification of an address audited in both runs (records
-/// already masked alike); none when nothing differs.
+/// The one classification of an address audited in both runs, from the
+/// statuses and the fields that differ; none when nothing differs.
+std::optional<ChangeKind> kind_of(Status before, Status after,
+                                  const std::vector<std::string>& fields) {
+  if (after == Status::fail && before != Status::fail) return ChangeKind::new_failure;
+  if (before == Status::fail && (after == Status::pass || after == Status::warn)) {
+    return ChangeKind::fixed;
+  }
+  if (std::find(fields.begin(), fields.end(), "ptr") != fields.end()) {
+    return ChangeKind::ptr_changed;
+  }
+  if (!fields.empty()) return ChangeKind::changed;
+  return std::nullopt;
+}
+
+/// classify() for records already masked alike.
 std::optional<Change> classify(const db::ResultRecord& old, const db::ResultRecord& record) {
   Change change;
   change.ip = record.ip;
-  change.fields = differing_fields(old, record);
-  if (record.status == Status::fail && old.status != Status::fail) {
-    change.kind = ChangeKind::new_failure;
-  } else if (old.status == Status::fail &&
-             (record.status == Status::pass || record.status == Status::warn)) {
-    change.kind = ChangeKind::fixed;
-  } else if (change.ptr_changed()) {
-    change.kind = ChangeKind::ptr_changed;
-  } else if (!change.fields.empty()) {
-    change.kind = ChangeKind::changed;
-  } else {
-    return std::nullopt;
-  }
+  change.fields = differing_fields(digest_of(old), digest_of(record));
+  const std::optional<ChangeKind> kind = kind_of(old.status, record.status, change.fields);
+  if (!kind) return std::nullopt;
+  change.kind = *kind;
   change.before = old;
   change.after = record;
   return change;
@@ -251,6 +294,15 @@ std::optional<Change> compare_address(const db::RunInfo& from, const db::ResultR
                                       const db::RunInfo& to, const db::ResultRecord& after) {
   if (from.ran_smtp() && to.ran_smtp()) return classify(before, after);
   return classify(without_smtp(before), without_smtp(after));
+}
+
+ResultDigest comparable_digest(const db::RunInfo& from, const db::RunInfo& to,
+                               const db::ResultRecord& record) {
+  return from.ran_smtp() && to.ran_smtp() ? digest_of(record) : digest_of(without_smtp(record));
+}
+
+std::optional<ChangeKind> classify_digests(const ResultDigest& before, const ResultDigest& after) {
+  return kind_of(before.status, after.status, differing_fields(before, after));
 }
 
 std::string_view change_label(ChangeKind kind) {

@@ -1,11 +1,20 @@
 // The HTML report: a Mustache template (reports/templates/) rendered with
-// HTML escaping on for every value. Only the compiled-in style and script
-// are inserted unescaped, and the CSP admits exactly those two by hash, and
-// the recent-states cells, which recent_cells() builds from a fixed set of
-// class names and nothing else.
+// HTML escaping on for every value; only the compiled-in style and script
+// are inserted unescaped, and the CSP admits exactly those two by hash. The
+// address table is no markup but a data island, a JSON array of arrays in a
+// <script type="application/json"> element, escaped for that element
+// (append_json_string); the page's script builds the visible rows from it
+// as text. One pass over the run's records yields the summary, the changes
+// (against the previous run's digests), the no-script list and the
+// island's rows in their compact form; nothing holds every record, so a
+// run of a million addresses is reported in bounded memory.
 
 #include <algorithm>
+#include <array>
 #include <functional>
+#include <limits>
+#include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -30,9 +39,13 @@ using detail::shown;
 /// not double the report.
 constexpr std::size_t kChangeListLimit = 500;
 
-/// Rows the script shows at once; Chromium lays out a table of 100,000 rich
-/// rows in tens of seconds, 500 in milliseconds. Without script all show.
-constexpr int kPageSize = 500;
+/// Addresses the no-script and paper list shows: the page's script shows
+/// every one, the CSV lists them all.
+constexpr std::size_t kFallbackRows = 1000;
+
+/// Networks listed by /24 or /64, most not passing first; a million
+/// scattered IPv6 addresses would otherwise list a million networks.
+constexpr std::size_t kNetworkListLimit = 2000;
 
 std::string base64_of_hex(std::string_view hex) {
   static constexpr char kAlphabet[] =
@@ -186,13 +199,34 @@ std::string codes_of(const std::optional<db::ResultRecord>& record) {
   return text.empty() ? "none" : shown(text);
 }
 
-mustache::data change_list(const char* id, const char* title, const RunDiff& diff,
-                           const std::function<bool(const Change&)>& wanted) {
-  mustache::data items{mustache::data::type::list};
+constexpr ChangeKind kChangeKinds[] = {ChangeKind::new_failure, ChangeKind::fixed,
+                                       ChangeKind::ptr_changed, ChangeKind::changed,
+                                       ChangeKind::appeared,    ChangeKind::disappeared};
+
+/// Where a kind sits in kChangeKinds: its code in the data island is this + 1.
+std::size_t kind_index(ChangeKind kind) {
+  return static_cast<std::size_t>(
+      std::find(std::begin(kChangeKinds), std::end(kChangeKinds), kind) - std::begin(kChangeKinds));
+}
+
+class CodeTable;
+void append_row(std::string& out, const db::ResultRecord& record, std::uint8_t change,
+                const std::string& recent, CodeTable& codes);
+std::string recent_letters(std::uint32_t states, std::size_t other_runs, Status own);
+
+/// The changes of one kind: all counted, the first kChangeListLimit kept.
+struct ChangeList {
   std::size_t count = 0;
-  for (const auto& change : diff.changes) {
-    if (!wanted(change)) continue;
-    if (++count > kChangeListLimit) continue;
+  std::vector<Change> items;
+
+  void add(Change change) {
+    if (++count <= kChangeListLimit) items.push_back(std::move(change));
+  }
+};
+
+mustache::data change_list(const char* id, const char* title, const ChangeList& list) {
+  mustache::data items{mustache::data::type::list};
+  for (const auto& change : list.items) {
     mustache::data item;
     item.set("ip", shown(change.ip));
     item.set("before_status", change.before ? name_of(change.before->status) : "-");
@@ -203,56 +237,384 @@ mustache::data change_list(const char* id, const char* title, const RunDiff& dif
     item.set("codes_after", codes_of(change.after));
     items.push_back(item);
   }
-  mustache::data list;
-  list.set("id", id);
-  list.set("title", title);
-  list.set("count", std::to_string(count));
-  list.set("has_items", count > 0);
-  list.set("items", items);
-  list.set("has_more", count > kChangeListLimit);
-  list.set("more", std::to_string(count > kChangeListLimit ? count - kChangeListLimit : 0));
-  return list;
+  mustache::data data;
+  data.set("id", id);
+  data.set("title", title);
+  data.set("count", std::to_string(list.count));
+  data.set("has_items", list.count > 0);
+  data.set("items", items);
+  data.set("has_more", list.count > list.items.size());
+  data.set("more", std::to_string(list.count - list.items.size()));
+  return data;
 }
 
-mustache::data previous_data(const db::RunInfo& previous, const RunDiff& diff) {
+/// The previous run's digests, address order, and which the run matched.
+struct PreviousRun {
+  db::RunInfo info;
+  std::vector<std::pair<detail::AddressKey, ResultDigest>> digests;
+  std::vector<bool> matched;
+
+  /// The digest of key's address, marked as matched; none when absent.
+  const ResultDigest* match(const detail::AddressKey& key) {
+    const auto found = std::lower_bound(
+        digests.begin(), digests.end(), key,
+        [](const auto& entry, const detail::AddressKey& k) { return entry.first < k; });
+    if (found == digests.end() || found->first != key) return nullptr;
+    matched[static_cast<std::size_t>(found - digests.begin())] = true;
+    return &found->second;
+  }
+};
+
+/// The finding codes the island's rows refer to by number, numbered as
+/// first seen.
+class CodeTable {
+ public:
+  std::size_t number_of(const db::FindingRecord& finding) {
+    const auto [at, added] = index_.emplace(finding.code, entries_.size());
+    if (added) entries_.emplace_back(shown(finding.code), severity_name(finding.severity));
+    return at->second;
+  }
+  const std::vector<std::pair<std::string, std::string_view>>& entries() const { return entries_; }
+
+ private:
+  std::map<std::string, std::size_t> index_;
+  std::vector<std::pair<std::string, std::string_view>> entries_;
+};
+
+/// Everything the report shows, from one pass over the run's records:
+/// the summary, the changes, the no-script list and the data island's rows.
+struct Scan {
+  detail::SummaryBuilder summary;
+  std::map<detail::AddressKey, Group> networks;
+  std::vector<detail::AddressKey> keys;    ///< the run's addresses, address order
+  std::vector<std::uint8_t> change_codes;  ///< per address: 0, or kind_index + 1
+  std::array<ChangeList, std::size(kChangeKinds)> changes;
+  std::size_t unchanged = 0;
+  /// The no-script and paper list: the first kFallbackRows addresses of
+  /// each not-passing status (fail, unknown, warn).
+  std::array<std::vector<mustache::data>, 3> fallback;
+  /// Each address's recent states (see recent_states), address order.
+  std::vector<std::uint32_t> states;
+  std::size_t other_runs = 0;  ///< recent runs besides the reported one
+  bool passing_listed = true;
+  /// The data island's rows, comma-separated: the compact form, about 80
+  /// bytes an address, is what the report holds, never the records.
+  std::string island_rows;
+  CodeTable codes;
+
+  std::size_t index_of(const detail::AddressKey& key, std::size_t hint) const {
+    if (hint < keys.size() && keys[hint] == key) return hint;
+    return static_cast<std::size_t>(std::lower_bound(keys.begin(), keys.end(), key) - keys.begin());
+  }
+};
+
+/// Rank in the address table: what needs fixing leads.
+int status_rank(Status status) {
+  return status == Status::fail      ? 0
+         : status == Status::unknown ? 1
+         : status == Status::warn    ? 2
+                                     : 3;
+}
+
+mustache::data fallback_row(const db::ResultRecord& record, const std::string& change) {
+  mustache::data row;
+  row.set("ip", shown(record.ip));
+  row.set("status", name_of(record.status));
+  row.set("change", change);
+  row.set("ptr", string_list(record.ptr));
+  mustache::data findings{mustache::data::type::list};
+  for (const auto& finding : record.findings) {
+    mustache::data item;
+    item.set("code", shown(finding.code));
+    item.set("severity", std::string(severity_name(finding.severity)));
+    item.set("detail", shown(finding.detail));
+    findings.push_back(item);
+  }
+  row.set("findings", findings);
+  return row;
+}
+
+std::optional<PreviousRun> load_previous(db::Database& database, const db::RunInfo& run) {
+  std::optional<db::RunInfo> info = database.previous_comparable_run(run.id);
+  if (!info) return std::nullopt;
+  PreviousRun previous{std::move(*info), {}, {}};
+  database.visit_results(previous.info.id, [&](const db::ResultRecord& record) {
+    previous.digests.emplace_back(detail::address_key(record.ip),
+                                  comparable_digest(previous.info, run, record));
+  });
+  std::sort(previous.digests.begin(), previous.digests.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  previous.matched.assign(previous.digests.size(), false);
+  return previous;
+}
+
+/// The change of one address of the run, recorded in scan.
+void compare_with(PreviousRun& previous, const db::RunInfo& run, const db::ResultRecord& record,
+                  const detail::AddressKey& key, Scan& scan) {
+  std::optional<ChangeKind> kind;
+  if (const ResultDigest* before = previous.match(key)) {
+    kind = classify_digests(*before, comparable_digest(previous.info, run, record));
+    if (!kind) ++scan.unchanged;
+  } else {
+    kind = record.status == Status::fail ? ChangeKind::new_failure : ChangeKind::appeared;
+  }
+  scan.change_codes.push_back(kind ? static_cast<std::uint8_t>(kind_index(*kind) + 1) : 0);
+  if (!kind) return;
+  Change change;
+  change.kind = *kind;
+  change.ip = record.ip;
+  ChangeList& list = scan.changes[kind_index(*kind)];
+  if (list.count < kChangeListLimit) change.after = record;
+  list.add(std::move(change));
+}
+
+void scan_run(db::Database& database, const db::RunInfo& run, std::optional<PreviousRun>& previous,
+              Scan& scan) {
+  std::size_t index = 0;
+  database.visit_results(run.id, [&](const db::ResultRecord& record) {
+    const detail::AddressKey key = detail::address_key(record.ip);
+    const std::size_t at = scan.index_of(key, index++);
+    scan.summary.add(record, detail::source_domains_of(record));
+    detail::AddressKey network = key;
+    std::fill(network.begin() + (key[0] == 4 ? 4 : 9), network.end(), 0);
+    Group& group = scan.networks[network];
+    if (group.key.empty()) group.key = detail::network_of(key, record.ip);
+    group.counts.add(record.status);
+    if (previous) {
+      compare_with(*previous, run, record, key, scan);
+    } else {
+      scan.change_codes.push_back(0);
+    }
+    const int rank = status_rank(record.status);
+    if (rank < 3 && scan.fallback[rank].size() < kFallbackRows) {
+      const std::uint8_t code = scan.change_codes.back();
+      scan.fallback[rank].push_back(
+          fallback_row(record, code == 0 ? "" : std::string(change_label(kChangeKinds[code - 1]))));
+    }
+    if (scan.passing_listed || record.status != Status::pass) {
+      if (!scan.island_rows.empty()) scan.island_rows += ",\n";
+      append_row(scan.island_rows, record, scan.change_codes.back(),
+                 recent_letters(at < scan.states.size() ? scan.states[at] : 0, scan.other_runs,
+                                record.status),
+                 scan.codes);
+    }
+  });
+  if (!previous) return;
+  ChangeList& gone = scan.changes[kind_index(ChangeKind::disappeared)];
+  for (std::size_t i = 0; i < previous->digests.size(); ++i) {
+    if (previous->matched[i]) continue;
+    Change change;
+    change.kind = ChangeKind::disappeared;
+    gone.add(std::move(change));  // its address and record come with fill_before
+  }
+}
+
+/// How many results of an address are newer than `previous`'s at most:
+/// one per run begun after it (of any identity, since address_results
+/// filters by inventory only).
+std::size_t results_newer_than(db::Database& database, const db::RunInfo& previous) {
+  std::size_t newer = 0;
+  for (const auto& run : database.list_runs(std::numeric_limits<std::size_t>::max())) {
+    if (run.id > previous.id) ++newer;
+  }
+  return newer;
+}
+
+/// The previous run's records of the listed changes (at most
+/// kChangeListLimit per kind), read address by address through the
+/// database's index rather than by another pass over the previous run.
+void fill_before(db::Database& database, const PreviousRun& previous, Scan& scan) {
+  ChangeList& gone = scan.changes[kind_index(ChangeKind::disappeared)];
+  std::size_t next_gone = 0;
+  std::vector<std::pair<detail::AddressKey, Change*>> wanted;
+  for (std::size_t i = 0; i < previous.digests.size() && next_gone < gone.items.size(); ++i) {
+    if (!previous.matched[i])
+      wanted.emplace_back(previous.digests[i].first, &gone.items[next_gone++]);
+  }
+  for (ChangeList& list : scan.changes) {
+    if (&list == &gone) continue;
+    for (Change& change : list.items) {
+      if (change.kind != ChangeKind::appeared && change.after) {
+        wanted.emplace_back(detail::address_key(change.ip), &change);
+      }
+    }
+  }
+  if (wanted.empty()) return;
+  const std::size_t limit = results_newer_than(database, previous.info) + 1;
+  for (auto& [key, change] : wanted) {
+    const std::string ip = detail::address_text(key);
+    for (auto& found : database.address_results(ip, limit, previous.info.inventory)) {
+      if (found.run.id != previous.info.id) continue;
+      change->before = std::move(found.result);
+      change->ip = change->before->ip;
+      break;
+    }
+  }
+}
+
+mustache::data previous_data(const db::RunInfo& previous, const Scan& scan) {
+  const auto count = [&](ChangeKind kind) {
+    return std::to_string(scan.changes[kind_index(kind)].count);
+  };
   mustache::data data;
   data.set("run_id", std::to_string(previous.id));
   data.set("started_at", shown(previous.started_at));
-  data.set("new_failures", std::to_string(diff.count(ChangeKind::new_failure)));
-  data.set("fixed", std::to_string(diff.count(ChangeKind::fixed)));
-  data.set("ptr_changed", std::to_string(diff.count(ChangeKind::ptr_changed)));
-  data.set("changed", std::to_string(diff.count(ChangeKind::changed)));
-  data.set("appeared", std::to_string(diff.count(ChangeKind::appeared)));
-  data.set("disappeared", std::to_string(diff.count(ChangeKind::disappeared)));
-  data.set("unchanged", std::to_string(diff.unchanged));
+  data.set("new_failures", count(ChangeKind::new_failure));
+  data.set("fixed", count(ChangeKind::fixed));
+  data.set("ptr_changed", count(ChangeKind::ptr_changed));
+  data.set("changed", count(ChangeKind::changed));
+  data.set("appeared", count(ChangeKind::appeared));
+  data.set("disappeared", count(ChangeKind::disappeared));
+  data.set("unchanged", std::to_string(scan.unchanged));
+  const auto list = [&](const char* id, const char* title, ChangeKind kind) {
+    return change_list(id, title, scan.changes[kind_index(kind)]);
+  };
   mustache::data lists{mustache::data::type::list};
-  lists.push_back(change_list("newly-failing", "Newly failing", diff,
-                              [](const Change& c) { return c.kind == ChangeKind::new_failure; }));
-  lists.push_back(change_list("fixed", "Recovered", diff,
-                              [](const Change& c) { return c.kind == ChangeKind::fixed; }));
-  lists.push_back(change_list("ptr-changed", "PTR changed", diff,
-                              [](const Change& c) { return c.kind == ChangeKind::ptr_changed; }));
-  lists.push_back(change_list("disappeared", "No longer audited", diff,
-                              [](const Change& c) { return c.kind == ChangeKind::disappeared; }));
+  lists.push_back(list("newly-failing", "Newly failing", ChangeKind::new_failure));
+  lists.push_back(list("fixed", "Recovered", ChangeKind::fixed));
+  lists.push_back(list("ptr-changed", "PTR changed", ChangeKind::ptr_changed));
+  lists.push_back(list("disappeared", "No longer audited", ChangeKind::disappeared));
   data.set("lists", lists);
   return data;
 }
 
-/// One empty coloured <i> per recent run, oldest first, its class the
-/// state letter (p, w, f, u; n where the run did not audit the address).
-/// Built as markup here, from that fixed set only, rather than as a Mustache
-/// list: an object per cell would cost about a kilobyte each, ten per
-/// address of a 100,000-address report. The cells carry no title of their
-/// own (the report script names run and status on hover, from the
-/// #recent-runs list): ten titles per address would triple the file.
-std::string recent_cells(const std::string& states) {
-  std::string cells;
-  cells.reserve(states.size() * 17);
-  for (const char state : states) {
-    const bool known = state == 'p' || state == 'w' || state == 'f' || state == 'u';
-    cells.append("<i class=\"").append(1, known ? state : 'n').append("\"></i>");
+/// Each address's states in the recent runs, three bits a run, oldest in
+/// the lowest bits: 0 not audited, else 1 + the status rank. The reported
+/// run's own state comes from its record as the rows are written.
+std::vector<std::uint32_t> recent_states(db::Database& database,
+                                         const std::vector<db::RunInfo>& runs, const Scan& scan) {
+  std::vector<std::uint32_t> states(scan.keys.size(), 0);
+  std::unordered_map<std::int64_t, std::size_t> column_of;
+  std::vector<std::int64_t> ids;
+  for (std::size_t i = 0; i + 1 < runs.size(); ++i) {
+    column_of[runs[i].id] = i;
+    ids.push_back(runs[i].id);
   }
-  return cells;
+  if (ids.empty()) return states;
+  database.visit_statuses(ids, [&](std::int64_t run_id, const std::string& ip, Status status) {
+    const detail::AddressKey key = detail::address_key(ip);
+    const std::size_t at = scan.index_of(key, scan.keys.size());
+    // Addresses the reported run did not audit have no row to show.
+    if (at == scan.keys.size() || scan.keys[at] != key) return;
+    states[at] |= static_cast<std::uint32_t>(1 + status_rank(status)) << (3 * column_of.at(run_id));
+  });
+  return states;
+}
+
+/// "pwf..", one letter per recent run, oldest first ('n': not audited).
+std::string recent_letters(std::uint32_t states, std::size_t other_runs, Status own) {
+  static constexpr char kLetters[] = {'n', 'f', 'u', 'w', 'p'};
+  std::string letters;
+  for (std::size_t run = 0; run < other_runs; ++run) letters += kLetters[(states >> (3 * run)) & 7];
+  letters += status_name(own).front();
+  return letters;
+}
+
+/// A JSON string for a <script type="application/json"> element: besides
+/// JSON's own escapes, '<', '>' and '&' (so no "</script" or "<!--" can end
+/// or bend the element) and U+2028/U+2029 are written as \u escapes.
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
+      out += fmt::format("\\u{:04x}", c);
+    } else if (c == 0xe2 && i + 2 < text.size() && text[i + 1] == '\x80' &&
+               (text[i + 2] == '\xa8' || text[i + 2] == '\xa9')) {
+      out += text[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+/// One address as the data island's array (docs/reports.md describes it):
+/// [ip, status rank, change code, recent letters, [PTR...],
+///  [[name or PTR index, address or 0 for the row's own...]...],
+///  [code index, detail, ...]].
+void append_row(std::string& out, const db::ResultRecord& record, std::uint8_t change,
+                const std::string& recent, CodeTable& codes) {
+  const std::string ip = shown(record.ip);
+  out += '[';
+  append_json_string(out, ip);
+  out += fmt::format(",{},{},", status_rank(record.status), change);
+  append_json_string(out, recent);
+  out += ",[";
+  std::vector<std::string> names;
+  for (const auto& name : record.ptr) {
+    if (!names.empty()) out += ',';
+    names.push_back(shown(name));
+    append_json_string(out, names.back());
+  }
+  out += "],[";
+  for (std::size_t f = 0; f < record.forward.size(); ++f) {
+    const auto& entry = record.forward[f];
+    out += f == 0 ? "[" : ",[";
+    const std::string name = shown(entry.name);
+    const auto same = std::find(names.begin(), names.end(), name);
+    if (same != names.end()) {
+      out += std::to_string(same - names.begin());
+    } else {
+      append_json_string(out, name);
+    }
+    for (const auto& address : entry.addresses) {
+      out += ',';
+      if (shown(address) == ip) {
+        out += '0';
+      } else {
+        append_json_string(out, shown(address));
+      }
+    }
+    out += ']';
+  }
+  out += "],[";
+  for (std::size_t f = 0; f < record.findings.size(); ++f) {
+    if (f > 0) out += ',';
+    out += std::to_string(codes.number_of(record.findings[f]));
+    out += ',';
+    append_json_string(out, shown(record.findings[f].detail));
+  }
+  out += "]]";
+}
+
+/// The data island, its head first: the tables its rows refer to by index.
+void write_island(const Scan& scan, std::ostream& out) {
+  std::string head = "{\"statuses\":[\"fail\",\"unknown\",\"warn\",\"pass\"],\"changes\":[\"\"";
+  for (const ChangeKind kind : kChangeKinds) {
+    head += ',';
+    append_json_string(head, change_label(kind));
+  }
+  head += "],\"codes\":[";
+  for (const auto& [code, severity] : scan.codes.entries()) {
+    if (head.back() != '[') head += ',';
+    head += '[';
+    append_json_string(head, code);
+    head += ',';
+    append_json_string(head, severity);
+    head += ']';
+  }
+  head += fmt::format("],\"passing_listed\":{},\"rows\":[\n", scan.passing_listed);
+  out << head << scan.island_rows << "\n]}";
+}
+
+mustache::data network_rows(const Scan& scan, std::size_t& more) {
+  std::vector<const Group*> groups;
+  groups.reserve(scan.networks.size());
+  for (const auto& [key, group] : scan.networks) groups.push_back(&group);
+  // Most addresses that need attention first; ties in address order.
+  std::stable_sort(groups.begin(), groups.end(), [](const Group* a, const Group* b) {
+    return a->counts.total - a->counts.pass > b->counts.total - b->counts.pass;
+  });
+  more = groups.size() > kNetworkListLimit ? groups.size() - kNetworkListLimit : 0;
+  groups.resize(std::min(groups.size(), kNetworkListLimit));
+  mustache::data rows{mustache::data::type::list};
+  for (const Group* group : groups) rows.push_back(group_data(*group));
+  return rows;
 }
 
 /// The runs the cells stand for, oldest first: the hidden list the script
@@ -267,46 +629,6 @@ mustache::data recent_runs_data(const std::vector<db::RunInfo>& runs) {
   }
   return list;
 }
-
-mustache::data result_row(const db::ResultRecord& record, const std::string& change) {
-  mustache::data row;
-  row.set("ip", shown(record.ip));
-  row.set("sort_key", detail::address_sort_key(record.ip));
-  row.set("family", shown(record.family));
-  row.set("status", name_of(record.status));
-  row.set("change", change);
-  row.set("ptr", string_list(record.ptr));
-  mustache::data forward{mustache::data::type::list};
-  for (const auto& entry : record.forward) {
-    std::string addresses;
-    for (const auto& address : entry.addresses) {
-      detail::append(addresses, ", ", shown(address));
-    }
-    mustache::data item;
-    item.set("name", shown(entry.name));
-    item.set("addresses", addresses.empty() ? "no address" : addresses);
-    forward.push_back(item);
-  }
-  row.set("forward", forward);
-  mustache::data findings{mustache::data::type::list};
-  std::string codes;
-  for (const auto& finding : record.findings) {
-    mustache::data item;
-    item.set("code", shown(finding.code));
-    item.set("severity", std::string(severity_name(finding.severity)));
-    item.set("detail", shown(finding.detail));
-    findings.push_back(item);
-    detail::append(codes, " ", shown(finding.code));
-  }
-  row.set("findings", findings);
-  row.set("code_list", codes);
-  row.set("finding_count", std::to_string(record.findings.size()));
-  return row;
-}
-
-}  // namespace
-
-namespace {
 
 mustache::data code_help_entry(const std::string& code, Severity severity,
                                const audit::CodeEntry* info) {
@@ -328,39 +650,33 @@ Status domain_status(Severity worst) {
                                       : Status::pass;
 }
 
-}  // namespace
-
-void write_html_report(const ReportData& data, std::ostream& out) {
-  const Summary summary = summarize(data);
-  const db::RunCounts& counts = summary.counts;
-
-  mustache::data page;
+void set_run_data(mustache::data& page, const db::RunInfo& run) {
   page.set("csp", content_security_policy());
   page.set("style", std::string(templates::kStyle));
   page.set("script", std::string(templates::kScript));
-  page.set("page_size", std::to_string(kPageSize));
-  page.set("run_id", std::to_string(data.run.id));
-  page.set("started_at", shown(data.run.started_at));
-  page.set("finished_at", data.run.finished_at.empty() ? "-" : shown(data.run.finished_at));
-  page.set("state", std::string(db::to_string(data.run.state)));
-  page.set("incomplete", data.run.state != db::RunState::complete);
+  page.set("run_id", std::to_string(run.id));
+  page.set("started_at", shown(run.started_at));
+  page.set("finished_at", run.finished_at.empty() ? "-" : shown(run.finished_at));
+  page.set("state", std::string(db::to_string(run.state)));
+  page.set("incomplete", run.state != db::RunState::complete);
   std::string resolvers;
-  for (const auto& resolver : data.run.resolvers) {
-    detail::append(resolvers, ", ", shown(resolver));
-  }
+  for (const auto& resolver : run.resolvers) detail::append(resolvers, ", ", shown(resolver));
   page.set("resolvers", resolvers.empty() ? "-" : resolvers);
-  page.set("tool_version", shown(data.run.tool_version));
-  page.set("generated_at", data.generated_at);
+  page.set("tool_version", shown(run.tool_version));
+}
 
+void set_counts_data(mustache::data& page, const Summary& summary,
+                     const std::vector<db::RunInfo>& history) {
+  const db::RunCounts& counts = summary.counts;
   page.set("total", std::to_string(counts.total));
   page.set("pass_rate", percent(counts.pass, counts.total));
+  page.set("pass", std::to_string(counts.pass));
   page.set("fail", std::to_string(counts.fail));
   page.set("warn", std::to_string(counts.warn));
   page.set("unknown", std::to_string(counts.unknown));
   page.set("status_chart", status_chart(counts));
-  page.set("has_trend", data.history.size() >= 2);
-  page.set("trend_chart", trend_chart(data.history));
-
+  page.set("has_trend", history.size() >= 2);
+  page.set("trend_chart", trend_chart(history));
   mustache::data status_rows{mustache::data::type::list};
   for (const Status status : kStatuses) {
     mustache::data row;
@@ -370,7 +686,6 @@ void write_html_report(const ReportData& data, std::ostream& out) {
     status_rows.push_back(row);
   }
   page.set("status_rows", status_rows);
-
   mustache::data families{mustache::data::type::list};
   for (const auto& group : summary.by_family) families.push_back(group_data(group));
   page.set("families", families);
@@ -378,7 +693,9 @@ void write_html_report(const ReportData& data, std::ostream& out) {
   for (const auto& group : summary.by_source_domain) domains.push_back(group_data(group));
   page.set("has_domains", !summary.by_source_domain.empty());
   page.set("domains", domains);
+}
 
+void set_findings_data(mustache::data& page, const Summary& summary) {
   mustache::data codes{mustache::data::type::list};
   mustache::data code_help{mustache::data::type::list};
   for (const auto& entry : summary.by_code) {
@@ -387,7 +704,7 @@ void write_html_report(const ReportData& data, std::ostream& out) {
     row.set("code", shown(entry.code));
     row.set("severity", std::string(severity_name(entry.severity)));
     row.set("ips", std::to_string(entry.ips));
-    row.set("share", percent(entry.ips, counts.total));
+    row.set("share", percent(entry.ips, summary.counts.total));
     row.set("title", info ? std::string(info->title) : "not known to this rdnsctl version");
     codes.push_back(row);
     code_help.push_back(code_help_entry(entry.code, entry.severity, info));
@@ -418,7 +735,11 @@ void write_html_report(const ReportData& data, std::ostream& out) {
   }
   page.set("has_domain_health", !summary.domains.empty());
   page.set("domain_health", health);
+  page.set("codes", codes);
+  page.set("code_help", code_help);
+}
 
+void set_blocklist_data(mustache::data& page, const Summary& summary) {
   mustache::data blocklisted{mustache::data::type::list};
   for (const BlocklistEntry& entry : summary.blocklisted) {
     mustache::data row;
@@ -439,53 +760,90 @@ void write_html_report(const ReportData& data, std::ostream& out) {
   page.set("has_listings", !summary.by_blocklist.empty());
   page.set("blocklisted", blocklisted);
   page.set("by_blocklist", by_blocklist);
+}
 
-  page.set("codes", codes);
-  page.set("code_help", code_help);
-
-  std::unordered_map<std::string, ChangeKind> change_of;
-  page.set("has_previous", summary.since_previous.has_value());
-  if (summary.since_previous) {
-    page.set("previous", previous_data(*data.previous, *summary.since_previous));
-    for (const auto& change : summary.since_previous->changes) change_of[change.ip] = change.kind;
+/// The no-script and paper list: failures first, then unknown, then warn.
+void set_fallback_data(mustache::data& page, Scan& scan, const db::RunCounts& counts) {
+  mustache::data rows{mustache::data::type::list};
+  std::size_t listed = 0;
+  for (auto& group : scan.fallback) {
+    for (auto& row : group) {
+      if (listed == kFallbackRows) break;
+      rows.push_back(std::move(row));
+      ++listed;
+    }
+    group.clear();
   }
+  const auto not_passing = static_cast<std::size_t>(counts.total - counts.pass);
+  page.set("fallback_rows", rows);
+  page.set("fallback_listed", std::to_string(listed));
+  page.set("has_fallback_more", not_passing > listed);
+  page.set("fallback_more", std::to_string(not_passing - listed));
+}
 
-  // kainjow's set() and push_back() take copies; filling the list in place
-  // keeps a 100,000-row report from holding its rows twice. The element is
-  // a non-const member of page, so the const_cast is well defined.
-  page.set("rows", mustache::data{mustache::data::type::list});
-  auto& rows = const_cast<mustache::data&>(*page.get("rows"));
-  page.set("recent_runs", recent_runs_data(data.recent_runs));
-  // Failures first, then unknown, warn, pass, each in address order: what
-  // needs fixing leads, with or without the script (which can re-sort).
-  std::vector<const db::ResultRecord*> ordered;
-  ordered.reserve(data.results.size());
-  for (const auto& record : data.results) ordered.push_back(&record);
-  const auto rank = [](Status status) {
-    return status == Status::fail      ? 0
-           : status == Status::unknown ? 1
-           : status == Status::warn    ? 2
-                                       : 3;
-  };
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [&](const db::ResultRecord* a, const db::ResultRecord* b) {
-                     return rank(a->status) < rank(b->status);
-                   });
-  for (const db::ResultRecord* entry : ordered) {
-    const db::ResultRecord& record = *entry;
-    const auto change = change_of.find(record.ip);
-    mustache::data row = result_row(
-        record, change == change_of.end() ? "" : std::string(change_label(change->second)));
-    const auto states = data.recent_states.find(record.ip);
-    row.set("recent", states == data.recent_states.end() ? "" : recent_cells(states->second));
-    rows.push_back(row);
+/// Marks where the streamed data island goes in the rendered page: a
+/// control byte, which no escaped value and no template text contains.
+constexpr char kIslandMarker = '\x01';
+
+}  // namespace
+
+bool lists_passing(PassingRows mode, std::int64_t addresses) {
+  return mode == PassingRows::listed ||
+         (mode == PassingRows::automatic && addresses <= kListPassingUpTo);
+}
+
+void write_html_report(db::Database& database, std::int64_t run_id, const HtmlOptions& options,
+                       std::ostream& out) {
+  std::optional<db::RunInfo> found = database.find_run(run_id);
+  if (!found) {
+    throw Error(Errc::usage, fmt::format("no run {} in {}", run_id, database.path().string()));
   }
+  const db::RunInfo run = std::move(*found);
+  // The addresses and their recent states first (neither reads a record),
+  // so the one pass over the records can write the island's rows.
+  Scan scan;
+  database.visit_result_addresses(
+      run.id, [&](const std::string& ip) { scan.keys.push_back(detail::address_key(ip)); });
+  std::sort(scan.keys.begin(), scan.keys.end());
+  scan.passing_listed = lists_passing(options.passing, static_cast<std::int64_t>(scan.keys.size()));
+  const std::vector<db::RunInfo> recent = detail::runs_up_to(database, run, kRecentRuns);
+  scan.states = recent_states(database, recent, scan);
+  scan.other_runs = recent.size() - 1;
+  std::optional<PreviousRun> previous = load_previous(database, run);
+  scan_run(database, run, previous, scan);
+  if (previous) fill_before(database, *previous, scan);
+  const Summary summary = scan.summary.finish(database.domain_findings(run_id));
+  const bool passing_listed = scan.passing_listed;
+
+  mustache::data page;
+  set_run_data(page, run);
+  page.set("generated_at", detail::utc_now());
+  set_counts_data(page, summary, detail::runs_up_to(database, run, options.history_runs));
+  set_findings_data(page, summary);
+  set_blocklist_data(page, summary);
+  std::size_t more_networks = 0;
+  page.set("networks", network_rows(scan, more_networks));
+  page.set("has_more_networks", more_networks > 0);
+  page.set("more_networks", std::to_string(more_networks));
+  page.set("network_limit", std::to_string(kNetworkListLimit));
+  page.set("has_previous", previous.has_value());
+  if (previous) page.set("previous", previous_data(previous->info, scan));
+  page.set("recent_runs", recent_runs_data(recent));
+  page.set("passing_counted", !passing_listed && summary.counts.pass > 0);
+  page.set("passing_limit", std::to_string(kListPassingUpTo));
+  page.set("island", std::string(1, kIslandMarker));
+  set_fallback_data(page, scan, summary.counts);
 
   mustache::mustache page_template{std::string(templates::kPage)};
   if (!page_template.is_valid()) {
     throw Error(Errc::internal, "report template: " + page_template.error_message());
   }
-  page_template.render(page, [&out](const std::string& text) { out << text; });
+  std::string text;
+  page_template.render(page, [&text](const std::string& part) { text += part; });
+  const std::size_t marker = text.find(kIslandMarker);
+  out.write(text.data(), static_cast<std::streamsize>(marker));
+  write_island(scan, out);
+  out << std::string_view(text).substr(marker + 1);
 }
 
 }  // namespace rdns::reports

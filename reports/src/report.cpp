@@ -16,31 +16,6 @@
 namespace rdns::reports {
 namespace {
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/// Up to `count` runs of run's identity ending with `run`, oldest first;
-/// the others finished ones, since a run still in progress has partial
-/// counts and no settled results.
-std::vector<db::RunInfo> runs_up_to(db::Database& database, const db::RunInfo& run,
-                                    std::size_t count) {
-  db::RunFilter same;
-  same.identity = run.identity;
-  same.up_to_id = run.id;
-  same.finished_only = true;
-  std::vector<db::RunInfo> runs{run};
-  for (auto& info : database.list_runs(count, same)) {
-    if (info.id != run.id && runs.size() < count) runs.push_back(std::move(info));
-  }
-  std::reverse(runs.begin(), runs.end());
-  return runs;
-}
-
 /// The recent states letter of a status: its name's first letter.
 char status_letter(Status status) {
   return status_name(status).front();
@@ -70,6 +45,35 @@ std::unordered_map<std::string, std::string> recent_states(
 
 }  // namespace
 
+namespace detail {
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/// Up to `count` runs of run's identity ending with `run`, oldest first;
+/// the others finished ones, since a run still in progress has partial
+/// counts and no settled results.
+std::vector<db::RunInfo> runs_up_to(db::Database& database, const db::RunInfo& run,
+                                    std::size_t count) {
+  db::RunFilter same;
+  same.identity = run.identity;
+  same.up_to_id = run.id;
+  same.finished_only = true;
+  std::vector<db::RunInfo> runs{run};
+  for (auto& info : database.list_runs(count, same)) {
+    if (info.id != run.id && runs.size() < count) runs.push_back(std::move(info));
+  }
+  std::reverse(runs.begin(), runs.end());
+  return runs;
+}
+
+}  // namespace detail
+
 double Group::pass_rate() const {
   return counts.total == 0 ? 0.0
                            : static_cast<double>(counts.pass) / static_cast<double>(counts.total);
@@ -83,7 +87,7 @@ ReportData load_report(db::Database& database, std::int64_t run_id, std::size_t 
   }
   data.run = std::move(*run);
   data.results = database.results(run_id);
-  data.generated_at = utc_now();
+  data.generated_at = detail::utc_now();
   data.domain_findings = database.domain_findings(run_id);
   for (const auto& result : data.results) {
     for (const auto& source : result.sources)
@@ -94,8 +98,8 @@ ReportData load_report(db::Database& database, std::int64_t run_id, std::size_t 
   // one-off run of other addresses says nothing about this one's. A run
   // still in progress has partial counts, so it is not a point of the trend.
   data.previous = database.previous_comparable_run(run_id);
-  data.history = runs_up_to(database, data.run, history_runs);
-  data.recent_runs = runs_up_to(database, data.run, kRecentRuns);
+  data.history = detail::runs_up_to(database, data.run, history_runs);
+  data.recent_runs = detail::runs_up_to(database, data.run, kRecentRuns);
   data.recent_states = recent_states(database, data.recent_runs, data.results);
   if (data.previous) data.previous_results = database.results(data.previous->id);
   return data;
@@ -124,70 +128,82 @@ std::string list_of(const db::FindingRecord& finding) {
   return colon == std::string::npos ? std::string() : finding.detail.substr(0, colon);
 }
 
-void summarize_blocklists(const std::vector<db::ResultRecord>& results, Summary& summary) {
-  std::map<std::string, std::int64_t> listed;
-  for (const auto& record : results) {
-    for (const auto& finding : record.findings) {
-      const bool listing = finding.code == "DNSBL_LISTED";
-      if (!listing && finding.code != "DNSBL_ERROR") continue;
-      summary.blocklisted.push_back({record.ip, list_of(finding), finding});
-      if (listing) ++listed[list_of(finding)];
-    }
+}  // namespace
+
+namespace detail {
+
+void SummaryBuilder::add(const db::ResultRecord& record, const std::set<std::string>& domains) {
+  summary_.counts.add(record.status);
+  Group& family = families_[record.family];
+  family.key = record.family;
+  family.counts.add(record.status);
+  for (const auto& domain : domains) {
+    Group& group = domains_[domain];
+    group.key = domain;
+    group.counts.add(record.status);
   }
-  std::stable_sort(summary.blocklisted.begin(), summary.blocklisted.end(),
+  std::set<std::string> seen;
+  for (const auto& finding : record.findings) {
+    add_blocklist_finding(record.ip, finding);
+    if (!seen.insert(finding.code).second) continue;
+    CodeCount& entry = codes_[finding.code];
+    entry.code = finding.code;
+    entry.severity = finding.severity;
+    ++entry.ips;
+    entry.counts.add(record.status);
+  }
+}
+
+void SummaryBuilder::add_blocklist_finding(const std::string& ip,
+                                           const db::FindingRecord& finding) {
+  const bool listing = finding.code == "DNSBL_LISTED";
+  if (!listing && finding.code != "DNSBL_ERROR") return;
+  summary_.blocklisted.push_back({ip, list_of(finding), finding});
+  if (listing) ++listed_[list_of(finding)];
+}
+
+Summary SummaryBuilder::finish(const std::vector<db::DomainFindingRecord>& domain_findings) {
+  for (auto& [key, group] : families_) summary_.by_family.push_back(std::move(group));
+  // ipv4 sorts before ipv6 by name already; domains with most IPs first.
+  for (auto& [key, group] : domains_) summary_.by_source_domain.push_back(std::move(group));
+  std::stable_sort(summary_.by_source_domain.begin(), summary_.by_source_domain.end(),
+                   [](const Group& a, const Group& b) { return a.counts.total > b.counts.total; });
+  for (auto& [key, entry] : codes_) summary_.by_code.push_back(std::move(entry));
+  std::stable_sort(summary_.by_code.begin(), summary_.by_code.end(),
+                   [](const CodeCount& a, const CodeCount& b) { return a.ips > b.ips; });
+  summary_.domains = domain_health(domain_findings);
+  std::stable_sort(summary_.blocklisted.begin(), summary_.blocklisted.end(),
                    [](const BlocklistEntry& a, const BlocklistEntry& b) {
                      return (a.finding.code == "DNSBL_LISTED") > (b.finding.code == "DNSBL_LISTED");
                    });
-  for (const auto& [list, count] : listed) summary.by_blocklist.push_back({list, count});
+  for (const auto& [list, count] : listed_) summary_.by_blocklist.push_back({list, count});
   std::stable_sort(
-      summary.by_blocklist.begin(), summary.by_blocklist.end(),
+      summary_.by_blocklist.begin(), summary_.by_blocklist.end(),
       [](const BlocklistCount& a, const BlocklistCount& b) { return a.listed > b.listed; });
+  return std::move(summary_);
 }
 
-}  // namespace
+std::set<std::string> source_domains_of(const db::ResultRecord& record) {
+  std::set<std::string> domains;
+  for (const auto& source : record.sources) domains.insert(source.domain);
+  return domains;
+}
+
+}  // namespace detail
 
 Summary summarize(const ReportData& data) {
-  Summary summary;
-  std::map<std::string, Group> families;
-  std::map<std::string, Group> domains;
-  std::map<std::string, CodeCount> codes;
+  detail::SummaryBuilder builder;
   for (const auto& record : data.results) {
-    summary.counts.add(record.status);
-    Group& family = families[record.family];
-    family.key = record.family;
-    family.counts.add(record.status);
-    if (const auto found = data.source_domains.find(record.ip);
-        found != data.source_domains.end()) {
-      for (const auto& domain : std::set<std::string>(found->second.begin(), found->second.end())) {
-        Group& group = domains[domain];
-        group.key = domain;
-        group.counts.add(record.status);
-      }
-    }
-    std::set<std::string> seen;
-    for (const auto& finding : record.findings) {
-      if (!seen.insert(finding.code).second) continue;
-      CodeCount& entry = codes[finding.code];
-      entry.code = finding.code;
-      entry.severity = finding.severity;
-      ++entry.ips;
-      entry.counts.add(record.status);
-    }
+    const auto found = data.source_domains.find(record.ip);
+    builder.add(record, found == data.source_domains.end()
+                            ? std::set<std::string>{}
+                            : std::set<std::string>(found->second.begin(), found->second.end()));
   }
-  for (auto& [key, group] : families) summary.by_family.push_back(std::move(group));
-  // ipv4 sorts before ipv6 by name already; domains with most IPs first.
-  for (auto& [key, group] : domains) summary.by_source_domain.push_back(std::move(group));
-  std::stable_sort(summary.by_source_domain.begin(), summary.by_source_domain.end(),
-                   [](const Group& a, const Group& b) { return a.counts.total > b.counts.total; });
-  for (auto& [key, entry] : codes) summary.by_code.push_back(std::move(entry));
-  std::stable_sort(summary.by_code.begin(), summary.by_code.end(),
-                   [](const CodeCount& a, const CodeCount& b) { return a.ips > b.ips; });
+  Summary summary = builder.finish(data.domain_findings);
   if (data.previous) {
     summary.since_previous =
         compare_runs(*data.previous, data.previous_results, data.run, data.results);
   }
-  summary.domains = domain_health(data.domain_findings);
-  summarize_blocklists(data.results, summary);
   return summary;
 }
 

@@ -2,8 +2,9 @@
 // (a client-side dry run against a discovery server), kubernetes-models and
 // the TypeScript compiler check them against the Kubernetes object schemas,
 // unbound-checkconf checks the sidecar's configuration, and the Job's own
-// command line, run once per index with the ConfigMap's files, audits every
-// target address exactly once.
+// command line, run once per index with the ConfigMap's files and one
+// PostgreSQL database as the Secret names, audits every target address
+// exactly once.
 
 #include <filesystem>
 #include <map>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <lab/dns_lab.hpp>
+#include <lab/pg_server.hpp>
 
 #include "run_rdnsctl.hpp"
 #include "test_paths.hpp"
@@ -177,6 +179,9 @@ TEST_CASE("The Job's command line, run at every index, audits each target once")
     rdns::test::write_file(dir.path() / name, content);
   }
 
+  // The Secret's database: one PostgreSQL database for every index, named
+  // by RDNSCTL_DB in the environment as the pod's envFrom gives it.
+  const std::string database = rdns::lab::shared_pg_server().create_database();
   std::set<std::string> audited;
   std::size_t lines = 0;
   const int indexes = spec["completions"].get<int>();
@@ -186,13 +191,11 @@ TEST_CASE("The Job's command line, run at every index, audits each target once")
       std::string value = arg.get<std::string>();
       args.push_back(std::regex_replace(value, std::regex(mount + "/"), dir.path().string() + "/"));
     }
-    // The lab's resolver stands in for the sidecar; each index its own
-    // database, as PostgreSQL is not part of this test.
-    const std::string db = (dir.path() / ("shard" + std::to_string(index) + ".db")).string();
+    // The lab's resolver stands in for the sidecar.
     args.insert(args.end(), {"--resolver", rdns::lab::shared_lab().resolver_address(), "--timeout",
-                             "0.4", "--retries", "1", "--db", db});
-    const ProcessResult run =
-        rdns::test::run_rdnsctl(args, {}, {"JOB_COMPLETION_INDEX=" + std::to_string(index)});
+                             "0.4", "--retries", "1"});
+    const ProcessResult run = rdns::test::run_rdnsctl(
+        args, {}, {"JOB_COMPLETION_INDEX=" + std::to_string(index), "RDNSCTL_DB=" + database});
     INFO("index " << index << ": " << run.err);
     REQUIRE(run.exit_code == 0);
     std::istringstream output(run.out);
@@ -206,4 +209,21 @@ TEST_CASE("The Job's command line, run at every index, audits each target once")
   CHECK(audited.size() == lines);
   CHECK(audited.count("192.0.2.10") == 1);
   CHECK(audited.count("2001:db8:25::ff") == 1);
+
+  // The database holds one complete run per shard, together every address.
+  const ProcessResult runs =
+      rdns::test::run_rdnsctl({"runs", "list", "--db", database, "--format", "json"});
+  INFO(runs.err);
+  REQUIRE(runs.exit_code == 0);
+  std::set<std::string> shards;
+  std::int64_t stored = 0;
+  for (const json& run : json::parse(runs.out)) {
+    CHECK(run["state"] == "complete");
+    shards.insert(run["shard"].get<std::string>());
+    stored += run["counts"]["total"].get<std::int64_t>();
+  }
+  CHECK(shards.size() == static_cast<std::size_t>(indexes));
+  CHECK(shards.count("1/" + std::to_string(indexes)) == 1);
+  CHECK(stored == static_cast<std::int64_t>(lines));
+  CHECK(runs.out.find(rdns::lab::shared_pg_server().password()) == std::string::npos);
 }

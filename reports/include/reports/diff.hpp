@@ -68,6 +68,26 @@ RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& fr
 std::optional<Change> compare_address(const db::RunInfo& from, const db::ResultRecord& before,
                                       const db::RunInfo& to, const db::ResultRecord& after);
 
+/// What the classification needs of one address's record, in a few bytes:
+/// its status and hashes of its PTR, forward and code sets (compared as
+/// compare_address compares them). A report of a million addresses keeps
+/// the previous run's digests, not its records.
+struct ResultDigest {
+  Status status = Status::unknown;
+  std::uint64_t ptr = 0;
+  std::uint64_t forward = 0;
+  std::uint64_t codes = 0;
+};
+
+/// The digest of a record of run `from` or `to`, masked as compare_address
+/// masks it when the runs did not both check SMTP.
+ResultDigest comparable_digest(const db::RunInfo& from, const db::RunInfo& to,
+                               const db::ResultRecord& record);
+
+/// compare_address's kind for two digests of one address; none when nothing
+/// differs.
+std::optional<ChangeKind> classify_digests(const ResultDigest& before, const ResultDigest& after);
+
 /// What a report or history calls a kind: "newly failing", "recovered",
 /// "PTR changed", "changed", "new", "gone".
 std::string_view change_label(ChangeKind kind);

@@ -108,8 +108,32 @@ inline constexpr const char* kCsvColumns[] = {"run_id",   "ip",     "family",  "
                                               "change",   "ptr",    "forward", "code",
                                               "severity", "detail", "fix",     "domain"};
 
-/// The self-contained HTML report: no external resource, a
+/// Whether the HTML report lists passing addresses one by one.
+enum class PassingRows {
+  automatic,  ///< listed up to kListPassingUpTo addresses, counted above
+  listed,     ///< always listed
+  counted,    ///< only counted (summary, networks, findings)
+};
+
+/// The largest run whose passing addresses the HTML report lists by
+/// default: its file stays under about 20 MB and opens in Chromium in a
+/// few seconds; above it they are counted per network and status.
+inline constexpr std::int64_t kListPassingUpTo = 250000;
+
+/// True when a report of `addresses` lists the passing ones under `mode`.
+bool lists_passing(PassingRows mode, std::int64_t addresses);
+
+struct HtmlOptions {
+  std::size_t history_runs = 12;  ///< runs in the trend chart
+  PassingRows passing = PassingRows::automatic;
+};
+
+/// The self-contained HTML report of run_id: no external resource, a
 /// Content-Security-Policy that allows only its own inline style and script.
-void write_html_report(const ReportData& data, std::ostream& out);
+/// Reads the run from the database in a few streamed passes and holds a few
+/// dozen bytes per address, never every record. Throws rdns::Error
+/// (Errc::usage) naming the database when run_id is unknown.
+void write_html_report(db::Database& database, std::int64_t run_id, const HtmlOptions& options,
+                       std::ostream& out);
 
 }  // namespace rdns::reports
