@@ -43,6 +43,9 @@ expected_path, out_path, label, err_path = sys.argv[1:]
 # start-up, loading the zones, is not part of it).
 summary = re.search(r"with (\d+) queries .* in ([0-9.]+) s", open(err_path).read())
 queries, seconds = (int(summary[1]), float(summary[2])) if summary else (0, float("nan"))
+# How far the DNS window grew: the most queries in flight at once.
+peak = re.search(r"at most (\d+) in flight", open(err_path).read())
+peak = int(peak[1]) if peak else 0
 expected = {}
 with open(expected_path) as f:
     for row in csv.DictReader(f):
@@ -59,7 +62,7 @@ with open(out_path) as f:
             wrong += 1
 missing = len(set(expected) - seen)
 print(f"{label:34s} {seconds:7.1f} s  {queries:7d} queries  wrong {wrong:5d}  missing {missing:5d}"
-      f"  LAME_REVERSE {lame_findings:5d}")
+      f"  LAME_REVERSE {lame_findings:5d}  in flight {peak:4d}")
 PY
 }
 

@@ -102,12 +102,13 @@ class Auditor::Engine {
  public:
   Engine(const AuditOptions& options, Rules rules)
       : rules_(std::move(rules)),
-        resolver_(io_, ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
-                                       options.concurrency, options.qps}),
+        resolver_(io_,
+                  ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
+                                  options.concurrency, options.concurrency_ceiling, options.qps}),
         // A tenth of the cap on top of the main channel's keeps --qps
         // within 10 %; confirmations are a handful per dead delegation.
         confirmer_(io_, ResolverOptions{options.resolvers, options.timeout, 1,
-                                        std::max<std::size_t>(1, options.concurrency / 4),
+                                        std::max<std::size_t>(1, options.concurrency / 4), 0,
                                         options.qps > 0 ? std::max(1.0, options.qps / 10) : 0}),
         max_jobs_(std::max<std::size_t>(1, options.concurrency)),
         gentle_jobs_(std::max<std::size_t>(1, max_jobs_ / 4)),
@@ -206,6 +207,7 @@ class Auditor::Engine {
     cursor_ = nullptr;
     summary_.queries = resolver_.queries_sent() + confirmer_.queries_sent() - queries_before;
     summary_.responses = resolver_.responses() + confirmer_.responses() - responses_before;
+    summary_.peak_in_flight = resolver_.peak_in_flight();
     if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
     return summary_;
   }
@@ -401,7 +403,7 @@ class Auditor::Engine {
 
   void fill() {
     IpAddress ip;
-    while (!stopping_ && !no_new_ && active_ < (gentle_ ? gentle_jobs_ : max_jobs_)) {
+    while (!stopping_ && !no_new_ && active_ < job_limit()) {
       if (may_start_ && !may_start_()) {
         // The consumer is behind: start nothing until wake(), keeping the loop alive.
         if (!paused_) paused_.emplace(io_.get_executor());
@@ -425,6 +427,13 @@ class Auditor::Engine {
       }
       dispatch(ip);
     }
+  }
+
+  /// Addresses in progress at most: enough to fill the main channel's window
+  /// when it has grown past its start, fewer in the gentle pass.
+  std::size_t job_limit() const {
+    if (gentle_) return gentle_jobs_;
+    return std::max(max_jobs_, static_cast<std::size_t>(resolver_.window()));
   }
 
   JobPtr make_job(const IpAddress& ip) {

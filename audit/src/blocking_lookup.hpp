@@ -18,7 +18,7 @@ class BlockingLookup {
  public:
   explicit BlockingLookup(const AuditOptions& options)
       : resolver_(io_, ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
-                                       options.concurrency, options.qps}) {}
+                                       options.concurrency, 0, options.qps}) {}
 
   Reply ask(const DnsName& name, dns::RrType type) {
     std::optional<Reply> reply;

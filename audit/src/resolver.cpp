@@ -111,6 +111,7 @@ Resolver::Resolver(asio::io_context& io, const ResolverOptions& options)
       timeout_timer_(io),
       rate_timer_(io),
       max_in_flight_(std::max<std::size_t>(1, options.max_in_flight)),
+      ceiling_(static_cast<double>(std::max(max_in_flight_, options.window_ceiling))),
       max_qps_(options.max_qps),
       first_try_timeout_(options.timeout),
       window_(static_cast<double>(max_in_flight_)),
@@ -193,7 +194,7 @@ void Resolver::pump() {
     PendingQuery next = std::move(queue_.front());
     queue_.pop_front();
     if (max_qps_ > 0) tokens_ -= 1;
-    ++in_flight_;
+    peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
     ++queries_sent_;
     auto* context =
         new InFlight{this, std::move(next.done), std::move(next.name), next.type, next.congestion};
@@ -265,16 +266,20 @@ void Resolver::adapt_window(bool lost) {
   // AIMD, as TCP does: a resolver that drops queries (its socket buffer
   // overflowed, or it rate-limits) gets half the window at once, at most once
   // per timeout period since the losses of one burst are reported together;
-  // each clean answer grows the window by about one query per round trip.
+  // each clean answer grows the window by about one query per round trip up
+  // to its start, and faster past it (only when a ceiling above the start
+  // lets it): a stock recursive resolver takes several hundred queries at
+  // once, and its capacity is found by probing until it drops some.
   if (lost) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_decrease_ >= first_try_timeout_) {
-      window_ = std::min(static_cast<double>(max_in_flight_), std::max(kMinWindow, window_ / 2));
+      window_ = std::max(kMinWindow, window_ / 2);
       last_decrease_ = now;
     }
     return;
   }
-  window_ = std::min(static_cast<double>(max_in_flight_), window_ + 1.0 / window_);
+  const bool past_start = window_ >= static_cast<double>(max_in_flight_);
+  window_ = std::min(ceiling_, window_ + (past_start ? kGrowthAboveStart : 1.0 / window_));
 }
 
 void Resolver::cancel_all() {

@@ -45,6 +45,10 @@ struct ResolverOptions {
   std::chrono::milliseconds timeout{2000};  ///< first try; c-ares doubles it per round
   int tries = 3;
   std::size_t max_in_flight = 100;
+  /// Above max_in_flight: the window starts at max_in_flight and, while
+  /// answers come back clean, may grow up to this many queries in flight.
+  /// 0 (or not above max_in_flight): max_in_flight is a hard cap.
+  std::size_t window_ceiling = 0;
   double max_qps = 0;  ///< 0: no cap
 };
 
@@ -77,8 +81,11 @@ class Resolver {
   /// Queries answered with any DNS response (the resolver is alive).
   std::uint64_t responses() const { return responses_; }
   std::size_t in_flight() const { return in_flight_; }
-  /// The current adaptive limit on queries in flight (at most max_in_flight).
+  /// The current adaptive limit on queries in flight (at most the ceiling:
+  /// window_ceiling when that is above max_in_flight, else max_in_flight).
   double window() const { return window_; }
+  /// The most queries that were ever in flight at once.
+  std::size_t peak_in_flight() const { return peak_in_flight_; }
   std::size_t queued() const { return queue_.size(); }
 
   /// Drops every queued query and abandons those in flight: nothing more is
@@ -118,9 +125,15 @@ class Resolver {
   std::unordered_map<ares_socket_t, std::shared_ptr<Watcher>> watchers_;
   std::deque<PendingQuery> queue_;
   std::size_t max_in_flight_;
+  double ceiling_;  ///< the window never grows past this
   double max_qps_;
   std::chrono::milliseconds first_try_timeout_;
   static constexpr double kMinWindow = 4;
+  /// Queries the window grows by per clean answer once it is past its start
+  /// (max_in_flight): an eighth of a query, so about an eighth more per round
+  /// trip, probing for the resolver's capacity in a few thousand answers
+  /// instead of the tens of thousands one query per round trip would take.
+  static constexpr double kGrowthAboveStart = 0.125;
   double window_;  ///< queries allowed in flight now, adapted to losses
   std::chrono::steady_clock::time_point last_decrease_{};
   double tokens_ = 0;
@@ -131,6 +144,7 @@ class Resolver {
   bool destroying_ = false;
   bool cancelling_ = false;
   std::size_t in_flight_ = 0;
+  std::size_t peak_in_flight_ = 0;
   std::uint64_t queries_sent_ = 0;
   std::uint64_t responses_ = 0;
 };

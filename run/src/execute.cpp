@@ -182,8 +182,9 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (hooks.notice) {
-    hooks.notice(fmt::format("audited {} addresses with {} queries ({} answered) in {:.2f} s",
-                             summary.addresses, summary.queries, summary.responses, seconds));
+    hooks.notice(fmt::format(
+        "audited {} addresses with {} queries ({} answered) in {:.2f} s, at most {} in flight",
+        summary.addresses, summary.queries, summary.responses, seconds, summary.peak_in_flight));
   }
   outcome.metrics.counts = counts;
   outcome.metrics.success = !interrupted && !no_resolver_answered;

@@ -178,6 +178,7 @@ audit::AuditOptions engine_options(const RunOptions& options) {
       std::chrono::milliseconds(std::max<long>(1, std::lround(options.timeout_seconds * 1000)));
   engine.retries = options.retries;
   engine.concurrency = options.concurrency;
+  engine.concurrency_ceiling = options.concurrency_ceiling;
   engine.qps = options.qps;
   engine.stop_signals = {SIGINT, SIGTERM};
   engine.dnsbl = options.dnsbl;

@@ -36,8 +36,13 @@ struct AuditOptions {
   std::vector<std::string> resolvers;
   std::chrono::milliseconds timeout{1000};  ///< first try; c-ares doubles it each round
   int retries = 3;                          ///< tries after the first
-  std::size_t concurrency = 100;            ///< DNS queries in flight at most
-  double qps = 0;                           ///< queries per second at most; 0: no cap
+  std::size_t concurrency = 100;            ///< DNS queries in flight at the start
+  /// Above `concurrency`: while answers come back clean the window grows
+  /// past `concurrency` up to this many queries in flight (and shrinks on
+  /// timeouts and SERVFAILs as always). 0 or not above it: `concurrency` is
+  /// a hard cap.
+  std::size_t concurrency_ceiling = 0;
+  double qps = 0;  ///< queries per second at most; 0: no cap
   /// Signals that end a run at once: nothing more is sent, and addresses
   /// still in flight are left unreported (a resumed run audits them).
   std::vector<int> stop_signals;
@@ -72,6 +77,9 @@ struct AuditSummary {
   std::uint64_t queries = 0;
   std::uint64_t responses = 0;  ///< queries that got any DNS response
   std::uint64_t usable = 0;     ///< responses that answered (NOERROR, NXDOMAIN)
+  /// The most DNS queries in flight at once on the main channel: how far
+  /// the window grew.
+  std::size_t peak_in_flight = 0;
   /// Set when the circuit breaker ended the run: the resolver gave no usable
   /// answer for too long. Says what it saw.
   std::string resolver_failure;

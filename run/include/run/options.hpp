@@ -30,6 +30,10 @@ struct RunOptions {
   std::vector<std::string> input_files;
   std::vector<std::string> resolvers;
   std::size_t concurrency = 100;
+  /// Above `concurrency`: how far the window may grow while answers come
+  /// back clean (the command line sets it when --concurrency was not given);
+  /// 0: `concurrency` is a hard cap.
+  std::size_t concurrency_ceiling = 0;
   double qps = 0;
   double timeout_seconds = 1.0;
   int retries = 3;
