@@ -6,6 +6,7 @@
 // PostgreSQL database as the Secret names, audits every target address
 // exactly once.
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -34,13 +35,22 @@ namespace {
 const fs::path kSamples = fs::path(rdns::test::source_dir()) / "samples" / "kubernetes";
 const fs::path kChecks = fs::path(rdns::test::source_dir()) / "tests" / "kubernetes";
 
-/// kubectl's reading of one manifest: `kubectl create --dry-run=client`.
-json kubectl_object(const fs::path& manifest) {
+const std::vector<std::string> kManifests = {"configmap.yaml", "secret.yaml", "audit-job.yaml",
+                                             "audit-cronjob.yaml"};
+
+/// `kubectl create --dry-run=client -f manifest -o output` against the
+/// discovery server, with a HOME of its own.
+ProcessResult kubectl_create(const fs::path& manifest, const std::string& output) {
   TempDir home;
-  const ProcessResult result = run_command(
-      {"env", "HOME=" + home.path().string(), "python3", (kChecks / "api_discovery.py").string(),
-       "--", "kubectl", "create", "--dry-run=client", "--validate=false", "--server", "{server}",
-       "-f", manifest.string(), "-o", "json"});
+  return run_command({"env", "HOME=" + home.path().string(), "python3",
+                      (kChecks / "api_discovery.py").string(), "--", "kubectl", "create",
+                      "--dry-run=client", "--validate=false", "--server", "{server}", "-f",
+                      manifest.string(), "-o", output});
+}
+
+/// kubectl's reading of one manifest.
+json kubectl_object(const fs::path& manifest) {
+  const ProcessResult result = kubectl_create(manifest, "json");
   INFO(manifest << ": " << result.err);
   REQUIRE(result.exit_code == 0);
   return json::parse(result.out);
@@ -48,10 +58,7 @@ json kubectl_object(const fs::path& manifest) {
 
 std::map<std::string, json> sample_objects() {
   std::map<std::string, json> objects;
-  for (const char* file :
-       {"configmap.yaml", "secret.yaml", "audit-job.yaml", "audit-cronjob.yaml"}) {
-    objects[file] = kubectl_object(kSamples / file);
-  }
+  for (const std::string& file : kManifests) objects[file] = kubectl_object(kSamples / file);
   return objects;
 }
 
@@ -122,14 +129,12 @@ TEST_CASE("kubectl reads every Kubernetes sample, and the Job and CronJob agree 
 
 TEST_CASE("The Kubernetes samples match the Kubernetes object schemas") {
   std::vector<std::string> check = {"node", (kChecks / "check_manifests.mjs").string()};
-  for (const char* file :
-       {"configmap.yaml", "secret.yaml", "audit-job.yaml", "audit-cronjob.yaml"}) {
-    check.push_back((kSamples / file).string());
-  }
+  for (const std::string& file : kManifests) check.push_back((kSamples / file).string());
   const ProcessResult good = run_command(check);
   INFO(good.err);
   CHECK(good.exit_code == 0);
-  CHECK(std::count(good.out.begin(), good.out.end(), '\n') == 4);
+  CHECK(static_cast<std::size_t>(std::count(good.out.begin(), good.out.end(), '\n')) ==
+        kManifests.size());
 
   // A misspelt field and a bad quantity are both found, naming the file.
   TempDir dir;
@@ -147,10 +152,7 @@ TEST_CASE("The Kubernetes samples match the Kubernetes object schemas") {
   job = std::regex_replace(rdns::test::read_file(kSamples / "audit-job.yaml"),
                            std::regex("kind: Job"), "kind: Jobb");
   const fs::path unknown = rdns::test::write_file(dir.path() / "unknown-kind.yaml", job);
-  const ProcessResult no_kind = run_command(
-      {"env", "HOME=" + dir.path().string(), "python3", (kChecks / "api_discovery.py").string(),
-       "--", "kubectl", "create", "--dry-run=client", "--validate=false", "--server", "{server}",
-       "-f", unknown.string(), "-o", "name"});
+  const ProcessResult no_kind = kubectl_create(unknown, "name");
   CHECK(no_kind.exit_code != 0);
   CHECK_THAT(no_kind.err, Catch::Contains("Jobb"));
 }
@@ -173,11 +175,17 @@ TEST_CASE("The Job's command line, run at every index, audits each target once")
   const json& audit = spec["template"]["spec"]["containers"][0];
   const std::string mount = audit["volumeMounts"][0]["mountPath"];
   // The ConfigMap's files, as the pod sees them but in a directory of the test's.
+  const auto in_test_dir = [&](const std::string& text) {
+    return std::regex_replace(text, std::regex(mount + "/"), dir.path().string() + "/");
+  };
   for (const auto& [name, text] : config["data"].items()) {
-    std::string content = text.get<std::string>();
-    content = std::regex_replace(content, std::regex(mount + "/"), dir.path().string() + "/");
-    rdns::test::write_file(dir.path() / name, content);
+    rdns::test::write_file(dir.path() / name, in_test_dir(text.get<std::string>()));
   }
+  std::vector<std::string> args;
+  for (const auto& arg : audit["args"]) args.push_back(in_test_dir(arg.get<std::string>()));
+  // The lab's resolver stands in for the sidecar.
+  args.insert(args.end(), {"--resolver", rdns::lab::shared_lab().resolver_address(), "--timeout",
+                           "0.4", "--retries", "1"});
 
   // The Secret's database: one PostgreSQL database for every index, named
   // by RDNSCTL_DB in the environment as the pod's envFrom gives it.
@@ -186,14 +194,6 @@ TEST_CASE("The Job's command line, run at every index, audits each target once")
   std::size_t lines = 0;
   const int indexes = spec["completions"].get<int>();
   for (int index = 0; index < indexes; ++index) {
-    std::vector<std::string> args;
-    for (const auto& arg : audit["args"]) {
-      std::string value = arg.get<std::string>();
-      args.push_back(std::regex_replace(value, std::regex(mount + "/"), dir.path().string() + "/"));
-    }
-    // The lab's resolver stands in for the sidecar.
-    args.insert(args.end(), {"--resolver", rdns::lab::shared_lab().resolver_address(), "--timeout",
-                             "0.4", "--retries", "1"});
     const ProcessResult run = rdns::test::run_rdnsctl(
         args, {}, {"JOB_COMPLETION_INDEX=" + std::to_string(index), "RDNSCTL_DB=" + database});
     INFO("index " << index << ": " << run.err);
