@@ -47,11 +47,18 @@ bool running_as_root() {
 }
 
 /// argv run as the unprivileged user when we are root, as is otherwise.
+/// Changing user clears the parent-death signal spawn() sets, so setpriv
+/// sets it again: a test process killed outright still stops its server
+/// (SIGINT: PostgreSQL's fast shutdown).
 std::vector<std::string> unprivileged(std::vector<std::string> argv) {
   if (!running_as_root()) return argv;
   const std::string id = std::to_string(kUnprivilegedId);
-  std::vector<std::string> wrapped{find_program("setpriv", "RDNS_SETPRIV"), "--reuid=" + id,
-                                   "--regid=" + id, "--clear-groups", "--"};
+  std::vector<std::string> wrapped{find_program("setpriv", "RDNS_SETPRIV"),
+                                   "--reuid=" + id,
+                                   "--regid=" + id,
+                                   "--clear-groups",
+                                   "--pdeathsig=INT",
+                                   "--"};
   wrapped.insert(wrapped.end(), argv.begin(), argv.end());
   return wrapped;
 }
