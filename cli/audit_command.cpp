@@ -3,6 +3,7 @@
 // itself is run/; this file registers its flags and prints what it tells.
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +57,28 @@ CLI::Validator shard_validator() {
       [](const std::string& text) -> std::string {
         if (text == "auto") return {};
         return audit::parse_shard(text).error;
+      },
+      "");
+}
+
+/// A logical run's name: it appears in messages and in `runs list`, so
+/// printable and short: letters, digits, '.', '_', '-' and ':' (a
+/// Kubernetes Job name, a date and time), starting with a letter or digit.
+CLI::Validator run_name_validator() {
+  return CLI::Validator(
+      [](const std::string& name) -> std::string {
+        constexpr std::size_t kMaxRunName = 128;
+        const bool valid = !name.empty() && name.size() <= kMaxRunName &&
+                           std::isalnum(static_cast<unsigned char>(name[0])) != 0 &&
+                           std::all_of(name.begin(), name.end(), [](char c) {
+                             return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' ||
+                                    c == '_' || c == '-' || c == ':';
+                           });
+        return valid ? std::string()
+                     : fmt::format(
+                           "{}: expected a run name (letters, digits, '.', '_', '-' and "
+                           "':', at most 128 characters)",
+                           escape_text(name));
       },
       "");
 }
@@ -147,10 +170,14 @@ std::optional<audit::Shard> resolve_shard(const AuditCommandOptions& options) {
 /// "auto", so that a resumed run does not depend on the environment it is
 /// resumed in.
 std::vector<std::string> stored_arguments(CLI::App& command,
-                                          const std::optional<audit::Shard>& shard) {
+                                          const std::optional<audit::Shard>& shard,
+                                          bool named_run) {
   if (!shard) return effective_arguments(command);
   command.get_option("--shard")->clear();
   command.get_option("--shards")->clear();
+  // A named run holds all of its shards: it stores what they share, and
+  // each shard's index lives with its progress.
+  if (named_run) return effective_arguments(command);
   std::vector<std::string> arguments = effective_arguments(command);
   // After the subcommand's name, with the other flags.
   arguments.insert(arguments.begin() + 1, {"--shard", audit::to_string(*shard)});
@@ -196,7 +223,14 @@ void run_audit(const AuditCommandOptions& options, Context& context) {
     return;
   }
   if (outcome.stopped_by_signal != 0) {
-    if (outcome.run_id) {
+    if (outcome.part) {
+      std::fprintf(stderr,
+                   "rdnsctl: interrupted; re-run the same command to resume shard %lld/%lld of "
+                   "run %lld\n",
+                   static_cast<long long>(outcome.part->index),
+                   static_cast<long long>(outcome.part->count),
+                   static_cast<long long>(*outcome.run_id));
+    } else if (outcome.run_id) {
       std::fprintf(stderr,
                    "rdnsctl: interrupted; continue with: rdnsctl audit --resume %lld --db %s\n",
                    static_cast<long long>(*outcome.run_id), escape_text(outcome.database).c_str());
@@ -422,6 +456,13 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
         ->type_name("N")
         ->check(whole_number_range(1, audit::kMaxShards));
     command
+        .add_option("--run-name", options.run_name,
+                    "Store the audit as part of the logical run NAME: the shards given the same "
+                    "name share one run, complete when every shard is; a shard run again "
+                    "resumes where it stopped (a Kubernetes Job's name, an inventory and a date)")
+        ->type_name("NAME")
+        ->check(run_name_validator());
+    command
         .add_option("--resume", options.resume,
                     "Continue an interrupted or killed run with its own targets and settings")
         ->type_name("RUN")
@@ -465,14 +506,14 @@ void add_audit_command(CLI::App& app, Context& context) {
     const std::vector<std::string> skipped =
         options->resume != 0
             ? std::vector<std::string>{"targets", "input", "domain", "domains-file",
-                                       "resume",  "shard", "shards"}
+                                       "resume",  "shard", "shards", "run-name"}
             : std::vector<std::string>{};
     if (options->resume != 0) refuse_settings_on_resume(context.arguments);
     options->retention = apply_config(*command, options->config, {skipped, options->inventory});
     settle_database(*options);
     if (options->resume == 0) {
       options->shard = resolve_shard(*options);
-      context.arguments = stored_arguments(*command, options->shard);
+      context.arguments = stored_arguments(*command, options->shard, !options->run_name.empty());
     }
     run_audit(*options, context);
   });

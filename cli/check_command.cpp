@@ -278,6 +278,26 @@ std::int64_t run_to_judge(db::Database& database, const std::string& text,
   return resolve_run(database, text, inventory);
 }
 
+/// For a named run: which of its shards are not complete yet, and how far
+/// each got (": shards 2/4 interrupted, 4/4 not started"); empty otherwise.
+std::string unfinished_shards(db::Database& database, const db::RunInfo& run) {
+  if (run.name.empty()) return {};
+  std::vector<std::string> state(static_cast<std::size_t>(run.parts) + 1, "not started");
+  for (const db::ShardProgress& shard : database.run_shards(run.id)) {
+    if (shard.index >= 1 && shard.index <= run.parts) {
+      state[static_cast<std::size_t>(shard.index)] = std::string(db::to_string(shard.state));
+    }
+  }
+  std::string list;
+  for (std::int64_t index = 1; index <= run.parts; ++index) {
+    const std::string& shard_state = state[static_cast<std::size_t>(index)];
+    if (shard_state == db::to_string(db::RunState::complete)) continue;
+    list += fmt::format("{}{}/{} {}", list.empty() ? "" : ", ", index, run.parts, shard_state);
+  }
+  return fmt::format(" ('{}', {} of {} shards complete: {})", escape_text(run.name),
+                     run.parts_complete, run.parts, list);
+}
+
 /// Judges a stored run: its counts as recorded; a run that did not
 /// complete, or is older than --max-age, cannot vouch for anything.
 std::string check_stored(const CheckOptions& options, const Thresholds& thresholds,
@@ -297,7 +317,8 @@ std::string check_stored(const CheckOptions& options, const Thresholds& threshol
     state = PluginState::unknown;
     return plugin_output(
         state,
-        fmt::format("run {} is {}, not complete", id, std::string(db::to_string(run->state))),
+        fmt::format("run {} is {}, not complete{}", id, std::string(db::to_string(run->state)),
+                    unfinished_shards(database, *run)),
         metrics, thresholds, false);
   }
   // Read once: the comparison and the failing addresses both need them.

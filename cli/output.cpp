@@ -254,7 +254,8 @@ std::string indented(const std::string& text, std::string_view indent) {
 
 class JsonPrinter final : public SortedPrinter {
  public:
-  JsonPrinter(std::FILE* out, std::optional<std::int64_t> run_id) : out_(out), run_id_(run_id) {}
+  JsonPrinter(std::FILE* out, std::optional<std::int64_t> run_id, json shards)
+      : out_(out), run_id_(run_id), shards_(std::move(shards)) {}
   void add_domain_finding(const db::DomainFindingRecord& finding) override {
     domain_findings_.push_back(domain_finding_json(finding));
   }
@@ -265,6 +266,7 @@ class JsonPrinter final : public SortedPrinter {
                   {"results", json::array()},
                   {"domain_findings", std::move(domain_findings_)}};
     document["run_id"] = run_id_ ? json(*run_id_) : json(nullptr);
+    if (!shards_.empty()) document["shards"] = shards_;
     const std::string text = document.dump(2) + "\n";
     // A string value cannot hold a raw line break, so this is the member.
     const std::string_view marker = "\n  \"results\": [";
@@ -283,6 +285,7 @@ class JsonPrinter final : public SortedPrinter {
  private:
   std::FILE* out_;
   std::optional<std::int64_t> run_id_;
+  json shards_;  ///< a named run's shards; empty otherwise
   json domain_findings_ = json::array();
 };
 
@@ -410,13 +413,29 @@ bool use_color(ColorMode mode, std::FILE* stream) {
   return isatty(fileno(stream)) == 1;
 }
 
+/// A named run's shards as JSON: an array in index order.
+json shards_json(const std::vector<db::ShardProgress>& shards) {
+  json list = json::array();
+  for (const db::ShardProgress& shard : shards) {
+    list.push_back({{"shard", shard_text({shard.index, shard.count})},
+                    {"state", std::string(db::to_string(shard.state))},
+                    {"started_at", shard.started_at},
+                    {"finished_at", shard.finished_at},
+                    {"attempts", shard.attempts},
+                    {"counts", counts_json(shard.counts)}});
+  }
+  return list;
+}
+
 std::unique_ptr<ResultPrinter> make_printer(Format format, std::FILE* out, bool color,
-                                            std::optional<std::int64_t> run_id) {
+                                            std::optional<std::int64_t> run_id,
+                                            const std::vector<db::ShardProgress>& shards) {
   switch (format) {
     case Format::table:
       return std::make_unique<TablePrinter>(out, color);
     case Format::json:
-      return std::make_unique<JsonPrinter>(out, run_id);
+      return std::make_unique<JsonPrinter>(out, run_id,
+                                           shards.empty() ? json() : shards_json(shards));
     case Format::jsonl:
       return std::make_unique<JsonLinesPrinter>(out);
     case Format::csv:
@@ -442,6 +461,10 @@ std::string run_series(const db::RunInfo& run) {
   // probe of the same addresses are told apart at a glance.
   const std::string series =
       run.inventory.empty() ? "(" + escape_text(run.command) + ")" : escape_text(run.inventory);
+  if (!run.name.empty()) {
+    return fmt::format("{} {} ({}/{} shards complete)", series, escape_text(run.name),
+                       run.parts_complete, run.parts);
+  }
   return run.shard ? series + " shard " + shard_text(*run.shard) : series;
 }
 
@@ -459,6 +482,10 @@ void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* 
                       {"identity", run.identity},
                       {"checks", run.checks},
                       {"shard", run.shard ? json(shard_text(*run.shard)) : json(nullptr)},
+                      {"name", run.name.empty() ? json(nullptr) : json(run.name)},
+                      {"shards", run.name.empty() ? json(nullptr)
+                                                  : json{{"count", run.parts},
+                                                         {"complete", run.parts_complete}}},
                       {"counts", counts_json(run.counts)}});
     }
     write(out, list.dump(2) + "\n");
@@ -477,14 +504,44 @@ void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* 
   }
 }
 
-void print_run_header(const db::RunInfo& run, std::FILE* out) {
+void print_run_header(const db::RunInfo& run, const std::vector<db::ShardProgress>& shards,
+                      std::FILE* out) {
   std::string resolvers;
   for (const auto& resolver : run.resolvers)
     resolvers += (resolvers.empty() ? "" : ", ") + resolver;
   const std::string shard = run.shard ? "  shard " + shard_text(*run.shard) : std::string();
-  write(out, fmt::format("run {}  {}{}  started {}  finished {}  resolvers {}\n\n", run.id,
-                         db::to_string(run.state), shard, run.started_at,
+  const std::string name = run.name.empty()
+                               ? std::string()
+                               : fmt::format("  name {} ({}/{} shards complete)",
+                                             escape_text(run.name), run.parts_complete, run.parts);
+  write(out, fmt::format("run {}  {}{}{}  started {}  finished {}  resolvers {}\n\n", run.id,
+                         db::to_string(run.state), shard, name, run.started_at,
                          run.finished_at.empty() ? "-" : run.finished_at, escape_text(resolvers)));
+  if (run.name.empty()) return;
+  write(out,
+        fmt::format("{:<7}  {:<11}  {:>8}  {:<20}  {:<20}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}\n",
+                    "SHARD", "STATE", "ATTEMPTS", "STARTED", "FINISHED", "TOTAL", "PASS", "WARN",
+                    "FAIL", "UNKNOWN"));
+  std::vector<bool> seen(static_cast<std::size_t>(std::max<std::int64_t>(run.parts, 0)) + 1);
+  for (const db::ShardProgress& part : shards) {
+    if (part.index > 0 && static_cast<std::size_t>(part.index) < seen.size()) {
+      seen[static_cast<std::size_t>(part.index)] = true;
+    }
+    write(out,
+          fmt::format("{:<7}  {:<11}  {:>8}  {:<20}  {:<20}  {:>8}  {:>6}  {:>6}  {:>6}  {:>7}\n",
+                      shard_text({part.index, part.count}), db::to_string(part.state),
+                      part.attempts, part.started_at,
+                      part.finished_at.empty() ? "-" : part.finished_at, part.counts.total,
+                      part.counts.pass, part.counts.warn, part.counts.fail, part.counts.unknown));
+  }
+  for (std::size_t index = 1; index < seen.size(); ++index) {
+    if (!seen[index]) {
+      write(out,
+            fmt::format("{:<7}  {:<11}\n",
+                        shard_text({static_cast<std::int64_t>(index), run.parts}), "not started"));
+    }
+  }
+  write(out, "\n");
 }
 
 }  // namespace rdns::cli

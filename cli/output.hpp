@@ -31,8 +31,10 @@ using run::OutputClosed;
 /// stored).
 using ResultPrinter = run::ResultObserver;
 
+/// `shards`: a named run's, which the JSON document lists under "shards".
 std::unique_ptr<ResultPrinter> make_printer(Format format, std::FILE* out, bool color,
-                                            std::optional<std::int64_t> run_id);
+                                            std::optional<std::int64_t> run_id,
+                                            const std::vector<db::ShardProgress>& shards = {});
 
 /// Writes text to out; a failed write is rdns::Error (Errc::io) or
 /// OutputClosed, as for the result printers.
@@ -49,7 +51,9 @@ std::string run_series(const db::RunInfo& run);
 
 /// The run list as a table or JSON.
 void print_runs(const std::vector<db::RunInfo>& runs, Format format, std::FILE* out);
-/// One run's header and counts, before its results.
-void print_run_header(const db::RunInfo& run, std::FILE* out);
+/// One run's header and counts, before its results; a named run's shards
+/// (those not started yet too) below it.
+void print_run_header(const db::RunInfo& run, const std::vector<db::ShardProgress>& shards,
+                      std::FILE* out);
 
 }  // namespace rdns::cli

@@ -154,14 +154,30 @@ void list(const RunsOptions& options) {
   print_runs(database.list_runs(options.limit, filter), options.format, stdout);
 }
 
+/// A run's counts as stored; for a named run still waiting for shards, what
+/// its shards have counted so far (the run's own are set when it completes).
+db::RunCounts shown_counts(const db::RunInfo& run, const std::vector<db::ShardProgress>& shards) {
+  if (run.name.empty() || run.state == db::RunState::complete) return run.counts;
+  db::RunCounts counts;
+  for (const db::ShardProgress& shard : shards) {
+    counts.total += shard.counts.total;
+    counts.pass += shard.counts.pass;
+    counts.warn += shard.counts.warn;
+    counts.fail += shard.counts.fail;
+    counts.unknown += shard.counts.unknown;
+  }
+  return counts;
+}
+
 void show(const RunsOptions& options) {
   db::Database database = open_existing(options.database);
   const std::int64_t id = resolve_run(database, options.run, options.inventory);
   const auto run = database.find_run(id);
   if (!run) throw Error(Errc::usage, fmt::format("no run {} in {}", id, database.path().string()));
-  if (options.format == Format::table) print_run_header(*run, stdout);
+  const std::vector<db::ShardProgress> shards = database.run_shards(id);
+  if (options.format == Format::table) print_run_header(*run, shards, stdout);
   const auto printer =
-      make_printer(options.format, stdout, use_color(ColorMode::automatic, stdout), id);
+      make_printer(options.format, stdout, use_color(ColorMode::automatic, stdout), id, shards);
   for (const auto& finding : database.domain_findings(id)) printer->add_domain_finding(finding);
   printer->read_back_from(database, id, {});
   // Formats that stream take the results one at a time; the others read
@@ -169,7 +185,7 @@ void show(const RunsOptions& options) {
   if (options.format == Format::jsonl || options.format == Format::csv) {
     database.visit_results(id, [&](const db::ResultRecord& record) { printer->add(record); });
   }
-  printer->finish(run->counts);
+  printer->finish(shown_counts(*run, shards));
 }
 
 }  // namespace

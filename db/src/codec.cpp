@@ -207,6 +207,32 @@ ResultRecord Decoder::result(const StoredResult& stored, std::int64_t run_id) co
   return result;
 }
 
+ShardProgress Decoder::shard(StoredShard stored, std::int64_t run_id) const {
+  ShardProgress shard;
+  shard.index = stored.index;
+  shard.count = stored.count;
+  const std::optional<RunState> state = parse_run_state(stored.state);
+  if (!state) {
+    damaged(run_id,
+            fmt::format("shard {}: unknown state '{}'", stored.index, escape_text(stored.state)));
+  }
+  shard.state = *state;
+  shard.started_at = std::move(stored.started_at);
+  shard.finished_at = std::move(stored.finished_at);
+  shard.counts = stored.counts;
+  shard.attempts = stored.attempts;
+  return shard;
+}
+
+Error different_shard_count(std::string_view name, std::int64_t run_id, std::int64_t stored,
+                            const RunShard& given) {
+  return Error(Errc::usage,
+               fmt::format("run '{}' (run {}) has {} shards, not {}: shard {}/{} cannot join it "
+                           "(give --shard K/{} or another --run-name)",
+                           escape_text(name), run_id, stored, given.count, given.index, given.count,
+                           stored));
+}
+
 RunInfo Decoder::run(StoredRun stored) const {
   RunInfo run;
   run.id = stored.id;
@@ -228,6 +254,9 @@ RunInfo Decoder::run(StoredRun stored) const {
   run.identity = std::move(stored.identity);
   run.checks = std::move(stored.checks);
   run.shard = stored.shard;
+  run.name = std::move(stored.name);
+  run.parts = stored.parts;
+  run.parts_complete = stored.parts_complete;
   return run;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <db/database.hpp>
+#include <util/error.hpp>
 
 namespace rdns::db::detail {
 
@@ -20,8 +21,9 @@ namespace rdns::db::detail {
 inline constexpr std::string_view kRunColumns =
     "id, started_at, finished_at, state, command, arguments, resolvers, tool_version, "
     "count_total, count_pass, count_warn, count_fail, count_unknown, inventory, identity, checks, "
-    "shard_index, shard_count";
-inline constexpr int kRunColumnCount = 18;  ///< how many columns kRunColumns names
+    "shard_index, shard_count, name, (SELECT count(*) FROM run_shards WHERE run_shards.run_id = "
+    "runs.id AND run_shards.state = 'complete')";
+inline constexpr int kRunColumnCount = 20;  ///< how many columns kRunColumns names
 
 /// The result columns decode_result reads, in its order.
 inline constexpr std::string_view kResultColumns =
@@ -85,7 +87,30 @@ struct StoredRun {
   std::string identity;
   std::string checks;
   std::optional<RunShard> shard;
+  std::string name;        ///< empty when NULL
+  std::int64_t parts = 0;  ///< shard_count of a named run (shard_index NULL)
+  std::int64_t parts_complete = 0;
 };
+
+/// The run_shards columns Decoder::shard reads, in its order.
+inline constexpr std::string_view kShardColumns =
+    "shard_index, shard_count, state, started_at, finished_at, count_total, count_pass, "
+    "count_warn, count_fail, count_unknown, attempts";
+
+/// The columns of one run_shards row (kShardColumns' order).
+struct StoredShard {
+  std::int64_t index = 0;
+  std::int64_t count = 0;
+  std::string state;
+  std::string started_at;
+  std::string finished_at;  ///< empty when NULL
+  RunCounts counts;
+  std::int64_t attempts = 0;
+};
+
+/// The refusal of a shard whose N is not its named run's.
+Error different_shard_count(std::string_view name, std::int64_t run_id, std::int64_t stored,
+                            const RunShard& given);
 
 /// Reads stored rows back, naming `database` (a path, or a URL without its
 /// password) in every complaint about damage.
@@ -95,6 +120,7 @@ class Decoder {
 
   ResultRecord result(const StoredResult& stored, std::int64_t run_id) const;
   RunInfo run(StoredRun stored) const;
+  ShardProgress shard(StoredShard stored, std::int64_t run_id) const;
   Status status(const std::string& text, std::int64_t run_id, const std::string& ip) const;
   Severity domain_severity(const std::string& text, std::int64_t run_id,
                            const std::string& domain) const;

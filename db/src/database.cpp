@@ -6,6 +6,7 @@
 
 #include <db/database.hpp>
 #include <util/error.hpp>
+#include <util/escape.hpp>
 
 #include "codec.hpp"
 #include "migrations.hpp"
@@ -99,6 +100,35 @@ std::int64_t Database::begin_run(std::string_view command, std::string_view argu
                 fmt::format("cannot begin run: arguments are not valid JSON: {}", arguments_json));
   }
   return storage_->begin_run(command, arguments_json, resolvers, tool_version, label, shard);
+}
+
+ShardJoin Database::join_named_run(std::string_view name, std::string_view command,
+                                   std::string_view arguments_json,
+                                   const std::vector<std::string>& resolvers,
+                                   std::string_view tool_version, const RunLabel& label,
+                                   const RunShard& shard,
+                                   const std::function<void(const RunInfo&)>& accept) {
+  if (name.empty() || !nlohmann::json::accept(arguments_json) || shard.count < 1 ||
+      shard.index < 1 || shard.index > shard.count) {
+    throw Error(Errc::internal,
+                fmt::format("cannot join run '{}' as shard {}/{}: invalid arguments",
+                            escape_text(name), shard.index, shard.count));
+  }
+  return storage_->join_named_run(name, command, arguments_json, resolvers, tool_version, label,
+                                  shard, accept);
+}
+
+ShardEnd Database::finish_shard(std::int64_t run_id, std::int64_t shard_index, RunState state,
+                                const RunCounts& counts) {
+  if (state == RunState::running) {
+    throw Error(Errc::internal,
+                fmt::format("cannot end shard {} of run {} in state running", shard_index, run_id));
+  }
+  return storage_->finish_shard(run_id, shard_index, state, counts);
+}
+
+std::vector<ShardProgress> Database::run_shards(std::int64_t run_id) {
+  return storage_->run_shards(run_id);
 }
 
 void Database::add_results(std::int64_t run_id, std::span<const ResultRecord> results) {

@@ -22,7 +22,7 @@ namespace rdns::db {
 /// "rdNS": PRAGMA application_id, so we never adopt another program's file.
 inline constexpr std::int32_t kApplicationId = 0x72644E53;
 
-inline constexpr std::array<std::string_view, 8> kMigrations = {
+inline constexpr std::array<std::string_view, 9> kMigrations = {
     // 1: runs, their per-IP results and the findings of each result.
     R"sql(
 CREATE TABLE runs (
@@ -195,6 +195,30 @@ ALTER TABLE results ADD COLUMN smtp TEXT;
     R"sql(
 ALTER TABLE runs ADD COLUMN shard_index INTEGER;
 ALTER TABLE runs ADD COLUMN shard_count INTEGER;
+)sql",
+    // 9: the shards of one logical run (`audit --run-name NAME --shard K/N`)
+    // share one row of runs, found by its name (unique, so shards starting at
+    // once create it exactly once; NULL for every other run), with
+    // shard_count N and shard_index NULL. run_shards holds each shard's
+    // progress; the run completes when all N of them have.
+    R"sql(
+ALTER TABLE runs ADD COLUMN name TEXT;
+CREATE UNIQUE INDEX runs_by_name ON runs (name) WHERE name IS NOT NULL;
+CREATE TABLE run_shards (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  shard_index INTEGER NOT NULL,
+  shard_count INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('running', 'complete', 'interrupted', 'failed')),
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  count_total INTEGER NOT NULL DEFAULT 0,
+  count_pass INTEGER NOT NULL DEFAULT 0,
+  count_warn INTEGER NOT NULL DEFAULT 0,
+  count_fail INTEGER NOT NULL DEFAULT 0,
+  count_unknown INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 1,  -- 2 and more: re-run after a stop, resumed
+  PRIMARY KEY (run_id, shard_index)
+) WITHOUT ROWID;
 )sql",
 };
 

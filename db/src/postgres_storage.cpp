@@ -190,8 +190,13 @@ detail::StoredRun stored_run(const PGresult& rows, int row) {
   stored.inventory = pg_text(rows, row, 13);
   stored.identity = pg_text(rows, row, 14);
   stored.checks = pg_text(rows, row, 15);
-  if (!pg_null(rows, row, 16))
+  if (!pg_null(rows, row, 16)) {
     stored.shard = RunShard{pg_int(rows, row, 16), pg_int(rows, row, 17)};
+  } else if (!pg_null(rows, row, 18)) {
+    stored.parts = pg_int(rows, row, 17);
+  }
+  stored.name = pg_text(rows, row, 18);  // NULL reads as ""
+  stored.parts_complete = pg_int(rows, row, 19);
   return stored;
 }
 
@@ -232,6 +237,125 @@ class PostgresStorage final : public detail::Storage {
     }
     transaction.commit();
     return id;
+  }
+
+  ShardJoin join_named_run(std::string_view name, std::string_view command,
+                           std::string_view arguments_json,
+                           const std::vector<std::string>& resolvers, std::string_view tool_version,
+                           const RunLabel& label, const RunShard& shard,
+                           const std::function<void(const RunInfo&)>& accept) override {
+    PgTransaction transaction(connection_);
+    ShardJoin joined;
+    // The unique index on the name makes a second INSERT wait for the first
+    // and then do nothing: of shards starting at once, exactly one creates
+    // the run. The others lock the row it made.
+    const auto inserted = connection_.query(
+        fmt::format("INSERT INTO runs (command, started_at, state, arguments, resolvers, "
+                    "tool_version, inventory, identity, checks, shard_count, name) "
+                    "VALUES ($1, {}, 'running', $2, $3, $4, $5, $6, $7, $8, $9) "
+                    "ON CONFLICT (name) WHERE name IS NOT NULL DO NOTHING RETURNING id",
+                    kNow),
+        {std::string(command), std::string(arguments_json), detail::resolvers_json(resolvers),
+         std::string(tool_version), label.inventory, label.identity, label.checks,
+         number(shard.count), std::string(name)},
+        "beginning a named run");
+    if (PQntuples(inserted.get()) == 1) {
+      joined.run_id = pg_int(*inserted, 0, 0);
+      joined.created = true;
+      if (label.identity.empty()) {
+        connection_.query("UPDATE runs SET identity = 'run:' || id WHERE id = $1",
+                          {number(joined.run_id)}, "beginning a named run");
+      }
+    } else {
+      std::vector<RunInfo> found =
+          runs(fmt::format("SELECT {} FROM runs WHERE name = $1::text FOR UPDATE", kRunColumns),
+               {std::string(name)}, "finding a named run");
+      if (found.empty()) {
+        throw Error(Errc::internal,
+                    fmt::format("database {}: run '{}' vanished while joining it",
+                                escape_text(connection_.name()), escape_text(name)));
+      }
+      const RunInfo& existing = found.front();
+      if (existing.parts != shard.count) {
+        throw detail::different_shard_count(name, existing.id, existing.parts, shard);
+      }
+      accept(existing);
+      joined.run_id = existing.id;
+    }
+    const auto shard_row = connection_.query(
+        fmt::format("INSERT INTO run_shards (run_id, shard_index, shard_count, state, started_at) "
+                    "VALUES ($1, $2, $3, 'running', {}) ON CONFLICT (run_id, shard_index) DO "
+                    "UPDATE SET state = 'running', finished_at = NULL, attempts = "
+                    "run_shards.attempts + 1 WHERE run_shards.state != 'complete' "
+                    "RETURNING attempts",
+                    kNow),
+        {number(joined.run_id), number(shard.index), number(shard.count)}, "joining a shard");
+    // No row returned: the shard exists and is complete.
+    joined.already_complete = PQntuples(shard_row.get()) == 0;
+    if (!joined.already_complete) joined.attempts = pg_int(*shard_row, 0, 0);
+    transaction.commit();
+    return joined;
+  }
+
+  ShardEnd finish_shard(std::int64_t run_id, std::int64_t shard_index, RunState state,
+                        const RunCounts& counts) override {
+    PgTransaction transaction(connection_);
+    // The run's row locked first: of two shards ending at once, the second
+    // waits here and then sees the first one's state.
+    connection_.query("SELECT id FROM runs WHERE id = $1::bigint FOR UPDATE", {number(run_id)},
+                      "ending a shard");
+    const auto updated = connection_.query(
+        fmt::format("UPDATE run_shards SET state = $1, finished_at = {}, count_total = $2, "
+                    "count_pass = $3, count_warn = $4, count_fail = $5, count_unknown = $6 "
+                    "WHERE run_id = $7::bigint AND shard_index = $8::bigint",
+                    kNow),
+        {std::string(to_string(state)), number(counts.total), number(counts.pass),
+         number(counts.warn), number(counts.fail), number(counts.unknown), number(run_id),
+         number(shard_index)},
+        "ending a shard");
+    if (affected(*updated) == 0) {
+      throw Error(Errc::internal,
+                  fmt::format("database {}: run {} has no shard {}",
+                              escape_text(connection_.name()), run_id, shard_index));
+    }
+    const auto sums = connection_.query(
+        "SELECT runs.shard_count - count(s.shard_index), coalesce(sum(s.count_total), 0), "
+        "coalesce(sum(s.count_pass), 0), coalesce(sum(s.count_warn), 0), "
+        "coalesce(sum(s.count_fail), 0), coalesce(sum(s.count_unknown), 0) FROM runs LEFT JOIN "
+        "run_shards AS s ON s.run_id = runs.id AND s.state = 'complete' WHERE runs.id = "
+        "$1::bigint GROUP BY runs.shard_count",
+        {number(run_id)}, "ending a shard");
+    ShardEnd end;
+    end.shards_left = pg_int(*sums, 0, 0);
+    if (end.shards_left == 0) {
+      finish_run(run_id, RunState::complete,
+                 RunCounts{pg_int(*sums, 0, 1), pg_int(*sums, 0, 2), pg_int(*sums, 0, 3),
+                           pg_int(*sums, 0, 4), pg_int(*sums, 0, 5)});
+      end.run_complete = true;
+    }
+    transaction.commit();
+    return end;
+  }
+
+  std::vector<ShardProgress> run_shards(std::int64_t run_id) override {
+    const auto rows = connection_.query(
+        fmt::format("SELECT {} FROM run_shards WHERE run_id = $1::bigint ORDER BY shard_index",
+                    detail::kShardColumns),
+        {number(run_id)}, "reading a run's shards");
+    std::vector<ShardProgress> shards;
+    for (int row = 0; row < PQntuples(rows.get()); ++row) {
+      detail::StoredShard stored;
+      stored.index = pg_int(*rows, row, 0);
+      stored.count = pg_int(*rows, row, 1);
+      stored.state = pg_text(*rows, row, 2);
+      stored.started_at = pg_text(*rows, row, 3);
+      stored.finished_at = pg_text(*rows, row, 4);
+      stored.counts = RunCounts{pg_int(*rows, row, 5), pg_int(*rows, row, 6), pg_int(*rows, row, 7),
+                                pg_int(*rows, row, 8), pg_int(*rows, row, 9)};
+      stored.attempts = pg_int(*rows, row, 10);
+      shards.push_back(decoder_.shard(std::move(stored), run_id));
+    }
+    return shards;
   }
 
   void add_results(std::int64_t run_id, std::span<const ResultRecord> results) override {

@@ -177,6 +177,18 @@ std::int64_t check_readable(SQLite::Database& connection, const fs::path& path) 
   return identity.user_version;
 }
 
+/// Five count columns (total, pass, warn, fail, unknown) from `first` on;
+/// a NULL (a sum over no rows) reads as 0.
+RunCounts counts_at(SQLite::Statement& row, int first) {
+  RunCounts counts;
+  counts.total = row.getColumn(first).getInt64();
+  counts.pass = row.getColumn(first + 1).getInt64();
+  counts.warn = row.getColumn(first + 2).getInt64();
+  counts.fail = row.getColumn(first + 3).getInt64();
+  counts.unknown = row.getColumn(first + 4).getInt64();
+  return counts;
+}
+
 /// PRAGMA auto_vacuum's value for a file without auto-vacuum.
 constexpr std::int64_t kAutoVacuumNone = 0;
 
@@ -362,17 +374,17 @@ struct SqliteState {
     stored.arguments = row.getColumn(5).getString();
     stored.resolvers = row.getColumn(6).getString();
     stored.tool_version = row.getColumn(7).getString();
-    stored.counts.total = row.getColumn(8).getInt64();
-    stored.counts.pass = row.getColumn(9).getInt64();
-    stored.counts.warn = row.getColumn(10).getInt64();
-    stored.counts.fail = row.getColumn(11).getInt64();
-    stored.counts.unknown = row.getColumn(12).getInt64();
+    stored.counts = counts_at(row, 8);
     stored.inventory = row.getColumn(13).getString();
     stored.identity = row.getColumn(14).getString();
     stored.checks = row.getColumn(15).getString();
     if (!row.getColumn(16).isNull()) {
       stored.shard = RunShard{row.getColumn(16).getInt64(), row.getColumn(17).getInt64()};
+    } else if (!row.getColumn(18).isNull()) {
+      stored.parts = row.getColumn(17).getInt64();
     }
+    stored.name = row.getColumn(18).getString();
+    stored.parts_complete = row.getColumn(19).getInt64();
     return decoder.run(std::move(stored));
   }
 
@@ -413,6 +425,14 @@ class SqliteStorage final : public detail::Storage {
   std::int64_t begin_run(std::string_view command, std::string_view arguments_json,
                          const std::vector<std::string>& resolvers, std::string_view tool_version,
                          const RunLabel& label, const std::optional<RunShard>& shard) override;
+  ShardJoin join_named_run(std::string_view name, std::string_view command,
+                           std::string_view arguments_json,
+                           const std::vector<std::string>& resolvers, std::string_view tool_version,
+                           const RunLabel& label, const RunShard& shard,
+                           const std::function<void(const RunInfo&)>& accept) override;
+  ShardEnd finish_shard(std::int64_t run_id, std::int64_t shard_index, RunState state,
+                        const RunCounts& counts) override;
+  std::vector<ShardProgress> run_shards(std::int64_t run_id) override;
   void add_results(std::int64_t run_id, std::span<const ResultRecord> results) override;
   void finish_run(std::int64_t run_id, RunState state, const RunCounts& counts) override;
   std::vector<RunInfo> list_runs(std::size_t limit, const RunFilter& filter) override;
@@ -518,6 +538,146 @@ std::int64_t SqliteStorage::begin_run(std::string_view command, std::string_view
       own.exec();
     }
     return id;
+  });
+}
+
+ShardJoin SqliteStorage::join_named_run(std::string_view name, std::string_view command,
+                                        std::string_view arguments_json,
+                                        const std::vector<std::string>& resolvers,
+                                        std::string_view tool_version, const RunLabel& label,
+                                        const RunShard& shard,
+                                        const std::function<void(const RunInfo&)>& accept) {
+  return impl_->guarded("joining a named run", [&] {
+    const std::string name_text(name);
+    // IMMEDIATE: the write lock is taken before the name is looked up, so
+    // two processes never both find it missing.
+    SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
+    ShardJoin joined;
+    const auto existing = impl_->guarded("finding a named run", [&]() -> std::optional<RunInfo> {
+      SQLite::Statement query(impl_->connection,
+                              fmt::format("SELECT {} FROM runs WHERE name = ?", kRunColumns));
+      query.bind(1, name_text);
+      if (!query.executeStep()) return std::nullopt;
+      return impl_->read_run(query);
+    });
+    if (existing) {
+      if (existing->parts != shard.count) {
+        throw detail::different_shard_count(name, existing->id, existing->parts, shard);
+      }
+      accept(*existing);
+      joined.run_id = existing->id;
+    } else {
+      joined.run_id =
+          begin_run(command, arguments_json, resolvers, tool_version, label, std::nullopt);
+      joined.created = true;
+      impl_->guarded("naming a run", [&] {
+        SQLite::Statement update(impl_->connection,
+                                 "UPDATE runs SET name = ?, shard_count = ? WHERE id = ?");
+        update.bind(1, name_text);
+        update.bind(2, shard.count);
+        update.bind(3, joined.run_id);
+        update.exec();
+      });
+    }
+    impl_->guarded("joining a shard to its run", [&] {
+      SQLite::Statement query(impl_->connection,
+                              "SELECT state, attempts FROM run_shards WHERE run_id = ? AND "
+                              "shard_index = ?");
+      query.bind(1, joined.run_id);
+      query.bind(2, shard.index);
+      if (query.executeStep()) {
+        joined.already_complete = query.getColumn(0).getString() == "complete";
+        joined.attempts = query.getColumn(1).getInt64() + (joined.already_complete ? 0 : 1);
+        query.reset();
+        if (joined.already_complete) return;
+        SQLite::Statement again(impl_->connection,
+                                "UPDATE run_shards SET state = 'running', finished_at = NULL, "
+                                "attempts = attempts + 1 WHERE run_id = ? AND shard_index = ?");
+        again.bind(1, joined.run_id);
+        again.bind(2, shard.index);
+        again.exec();
+        return;
+      }
+      query.reset();
+      SQLite::Statement insert(
+          impl_->connection,
+          fmt::format(
+              "INSERT INTO run_shards (run_id, shard_index, shard_count, state, started_at) "
+              "VALUES (?, ?, ?, 'running', {})",
+              kNow));
+      insert.bind(1, joined.run_id);
+      insert.bind(2, shard.index);
+      insert.bind(3, shard.count);
+      insert.exec();
+    });
+    transaction.commit();
+    return joined;
+  });
+}
+
+ShardEnd SqliteStorage::finish_shard(std::int64_t run_id, std::int64_t shard_index, RunState state,
+                                     const RunCounts& counts) {
+  return impl_->guarded("ending a shard", [&] {
+    // The write lock covers the whole database: no other shard ends meanwhile.
+    SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement update(
+        impl_->connection,
+        fmt::format("UPDATE run_shards SET state = ?, finished_at = {}, count_total = ?, "
+                    "count_pass = ?, count_warn = ?, count_fail = ?, count_unknown = ? "
+                    "WHERE run_id = ? AND shard_index = ?",
+                    kNow));
+    update.bind(1, std::string(to_string(state)));
+    update.bind(2, counts.total);
+    update.bind(3, counts.pass);
+    update.bind(4, counts.warn);
+    update.bind(5, counts.fail);
+    update.bind(6, counts.unknown);
+    update.bind(7, run_id);
+    update.bind(8, shard_index);
+    if (update.exec() == 0) {
+      throw Error(Errc::internal, fmt::format("database {}: run {} has no shard {}",
+                                              impl_->path.string(), run_id, shard_index));
+    }
+    SQLite::Statement sums(impl_->connection,
+                           "SELECT runs.shard_count - count(s.shard_index), sum(s.count_total), "
+                           "sum(s.count_pass), sum(s.count_warn), sum(s.count_fail), "
+                           "sum(s.count_unknown) FROM runs LEFT JOIN run_shards AS s ON "
+                           "s.run_id = runs.id AND s.state = 'complete' WHERE runs.id = ?");
+    sums.bind(1, run_id);
+    sums.executeStep();
+    ShardEnd end;
+    end.shards_left = sums.getColumn(0).getInt64();
+    if (end.shards_left == 0) {
+      const RunCounts total = counts_at(sums, 1);
+      sums.reset();
+      finish_run(run_id, RunState::complete, total);
+      end.run_complete = true;
+    }
+    transaction.commit();
+    return end;
+  });
+}
+
+std::vector<ShardProgress> SqliteStorage::run_shards(std::int64_t run_id) {
+  return impl_->guarded("reading a run's shards", [&] {
+    SQLite::Statement query(impl_->connection,
+                            fmt::format("SELECT {} FROM run_shards WHERE run_id = ? ORDER BY "
+                                        "shard_index",
+                                        detail::kShardColumns));
+    query.bind(1, run_id);
+    std::vector<ShardProgress> shards;
+    while (query.executeStep()) {
+      detail::StoredShard stored;
+      stored.index = query.getColumn(0).getInt64();
+      stored.count = query.getColumn(1).getInt64();
+      stored.state = query.getColumn(2).getString();
+      stored.started_at = query.getColumn(3).getString();
+      stored.finished_at = query.getColumn(4).getString();
+      stored.counts = counts_at(query, 5);
+      stored.attempts = query.getColumn(10).getInt64();
+      shards.push_back(impl_->decoder.shard(std::move(stored), run_id));
+    }
+    return shards;
   });
 }
 

@@ -30,6 +30,17 @@ class Storage {
                                  const std::vector<std::string>& resolvers,
                                  std::string_view tool_version, const RunLabel& label,
                                  const std::optional<RunShard>& shard) = 0;
+  /// arguments_json is valid JSON; shard.count >= 1.
+  virtual ShardJoin join_named_run(std::string_view name, std::string_view command,
+                                   std::string_view arguments_json,
+                                   const std::vector<std::string>& resolvers,
+                                   std::string_view tool_version, const RunLabel& label,
+                                   const RunShard& shard,
+                                   const std::function<void(const RunInfo&)>& accept) = 0;
+  /// state is not running.
+  virtual ShardEnd finish_shard(std::int64_t run_id, std::int64_t shard_index, RunState state,
+                                const RunCounts& counts) = 0;
+  virtual std::vector<ShardProgress> run_shards(std::int64_t run_id) = 0;
   /// results is not empty.
   virtual void add_results(std::int64_t run_id, std::span<const ResultRecord> results) = 0;
   /// state is not running.

@@ -39,18 +39,55 @@ bool any_reaches(const std::vector<db::FindingRecord>& findings, FailOn threshol
                      [&](const db::FindingRecord& f) { return reaches(f, threshold); });
 }
 
+/// Whether a stored result of a re-run shard's named run is the shard's
+/// (the run holds every shard's results).
+bool in_part(const Plan& plan, const std::string& ip) {
+  const auto address = audit::IpAddress::parse(ip);
+  return address && plan.part_targets->contains(*address);
+}
+
+/// The counts of a named run's shard across its attempts: this attempt's,
+/// or for a re-run shard those of every stored result in its share.
+db::RunCounts part_counts(Plan& plan, const db::RunCounts& this_attempt) {
+  if (!plan.part_targets) return this_attempt;
+  db::RunCounts counts;
+  const std::int64_t run_ids[] = {*plan.run_id};
+  plan.database->visit_statuses(run_ids, [&](std::int64_t, const std::string& ip, Status status) {
+    if (in_part(plan, ip)) counts.add(status);
+  });
+  return counts;
+}
+
+/// Ends what this process audited: the run, or its shard of a named run
+/// (which completes the run when it was the last one).
+void record_end(Plan& plan, db::RunState state, const db::RunCounts& this_attempt) {
+  if (plan.part) {
+    plan.database->finish_shard(*plan.run_id, plan.part->index, state,
+                                part_counts(plan, this_attempt));
+    return;
+  }
+  plan.database->finish_run(*plan.run_id, state, plan.database->count_results(*plan.run_id));
+}
+
 /// Marks a run that printing or storing stopped, keeping it resumable, and
 /// says so in the error: a reader that went away (`| head`) interrupted it,
 /// anything else failed it.
-Error stopped_run(Plan& plan, std::string_view command, const Error& error) {
+Error stopped_run(Plan& plan, std::string_view command, const Error& error,
+                  const db::RunCounts& this_attempt) {
   if (!plan.database) return error;
   const bool closed = dynamic_cast<const OutputClosed*>(&error) != nullptr;
   const db::RunState state = closed ? db::RunState::interrupted : db::RunState::failed;
   try {
-    plan.database->finish_run(*plan.run_id, state, plan.database->count_results(*plan.run_id));
+    record_end(plan, state, this_attempt);
   } catch (const Error&) {
     // A full disk or a held lock may refuse this too; the run stays
     // "running", which --resume continues just the same.
+  }
+  if (plan.part) {
+    return Error(Errc::io, fmt::format("{}; shard {}/{} of run {} {}: re-run the same command to "
+                                       "resume it",
+                                       error.what(), plan.part->index, plan.part->count,
+                                       *plan.run_id, db::to_string(state)));
   }
   if (command != "audit") {
     return Error(Errc::io,
@@ -60,6 +97,27 @@ Error stopped_run(Plan& plan, std::string_view command, const Error& error) {
                                      "--db {}",
                                      error.what(), *plan.run_id, db::to_string(state), *plan.run_id,
                                      escape_text(plan.database->path().string())));
+}
+
+/// What the end of a named run's shard says: its own state, and whether the
+/// run is complete now or waits for other shards.
+std::string part_notice(const Plan& plan, db::RunState state, const db::RunCounts& part,
+                        const db::ShardEnd& end) {
+  const std::string shard = fmt::format("shard {}/{}", plan.part->index, plan.part->count);
+  const std::string run =
+      fmt::format("run {} ('{}')", *plan.run_id, escape_text(plan.options.run_name));
+  if (state != db::RunState::complete) {
+    return fmt::format(
+        "{} {} ({} addresses stored); {} waits for it: re-run the same command "
+        "to resume it",
+        shard, db::to_string(state), part.total, run);
+  }
+  if (!end.run_complete) {
+    return fmt::format("{} done ({} addresses); {} waits for {} more shard{}", shard, part.total,
+                       run, end.shards_left, end.shards_left == 1 ? "" : "s");
+  }
+  return fmt::format("{} done ({} addresses); {} complete: all {} shards", shard, part.total, run,
+                     plan.part->count);
 }
 
 /// The inventory's retention, after one of its runs completed (and was
@@ -89,6 +147,64 @@ StoredResultFilter part_results(const Plan& plan) {
   };
 }
 
+/// Ends a run of its own: its state and totals, and for a resumed run the
+/// verdict and metrics over all of it.
+void end_run(Plan& plan, db::RunState state, Outcome& outcome, bool& reached,
+             const RunHooks& hooks) {
+  const db::RunCounts totals = plan.database->count_results(*plan.run_id);
+  plan.database->finish_run(*plan.run_id, state, totals);
+  outcome.metrics.counts = totals;
+  if (plan.resumed) {
+    // The verdict and the metrics cover the whole run, not only this part.
+    outcome.metrics.findings.clear();
+    plan.database->visit_results(*plan.run_id, [&](const db::ResultRecord& stored) {
+      reached = reached || any_reaches(stored.findings, plan.options.fail_on);
+      count_findings(outcome.metrics, stored.findings);
+    });
+  }
+  if (hooks.notice) {
+    hooks.notice(fmt::format("run {} {} in {} ({} addresses)", *plan.run_id, db::to_string(state),
+                             escape_text(plan.database->path().string()), totals.total));
+  }
+}
+
+/// Ends this process's shard of a named run, with the verdict and metrics
+/// over the whole shard (earlier attempts included); true when it completed
+/// the run.
+bool end_part(Plan& plan, db::RunState state, const db::RunCounts& this_attempt, Outcome& outcome,
+              bool& reached, const RunHooks& hooks) {
+  db::RunCounts part = this_attempt;
+  if (plan.part_targets) {
+    part = {};
+    outcome.metrics.findings.clear();
+    plan.database->visit_results(*plan.run_id, [&](const db::ResultRecord& stored) {
+      if (!in_part(plan, stored.ip)) return;
+      part.add(stored.status);
+      reached = reached || any_reaches(stored.findings, plan.options.fail_on);
+      count_findings(outcome.metrics, stored.findings);
+    });
+  }
+  const db::ShardEnd end = plan.database->finish_shard(*plan.run_id, plan.part->index, state, part);
+  outcome.metrics.counts = part;
+  if (hooks.notice) hooks.notice(part_notice(plan, state, part, end));
+  return end.run_complete;
+}
+
+/// A shard whose earlier attempt completed it: nothing is audited again.
+Outcome already_complete(const Plan& plan, const RunHooks& hooks) {
+  Outcome outcome;
+  outcome.run_id = plan.run_id;
+  outcome.part = plan.part;
+  outcome.database = plan.database->path().string();
+  outcome.metrics.success = true;
+  if (hooks.notice) {
+    hooks.notice(fmt::format("shard {}/{} of run {} ('{}') is already complete: nothing to audit",
+                             plan.part->index, plan.part->count, *plan.run_id,
+                             escape_text(plan.options.run_name)));
+  }
+  return outcome;
+}
+
 }  // namespace
 
 Outcome execute(const RunOptions& command_line, const std::vector<std::string>& arguments,
@@ -107,9 +223,11 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
     auditor.emplace(engine, audit::Rules::load(command_line.rules));
     plan = plan_new(command_line, arguments, command, engine, auditor->resolvers(), hooks);
   }
+  if (plan.part_complete) return already_complete(plan, hooks);
   const RunOptions& options = plan.options;
   Outcome outcome;
   outcome.run_id = plan.run_id;
+  outcome.part = plan.part;
   outcome.resolvers = auditor->resolvers();
   if (plan.database) outcome.database = plan.database->path().string();
 
@@ -161,13 +279,12 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
     sink.close(counts);
   } catch (const Error& error) {
     clear_progress();
-    throw stopped_run(plan, command, error);
+    throw stopped_run(plan, command, error, counts);
   } catch (...) {
     clear_progress();
     if (plan.database) {
       try {
-        plan.database->finish_run(*plan.run_id, db::RunState::failed,
-                                  plan.database->count_results(*plan.run_id));
+        record_end(plan, db::RunState::failed, counts);
       } catch (...) {  // NOLINT(bugprone-empty-catch): the first error is the one to report
       }
     }
@@ -188,28 +305,21 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
   }
   outcome.metrics.counts = counts;
   outcome.metrics.success = !interrupted && !no_resolver_answered;
+  bool run_complete = false;
   if (plan.database) {
     const db::RunState state = interrupted            ? db::RunState::interrupted
                                : no_resolver_answered ? db::RunState::failed
                                                       : db::RunState::complete;
-    const db::RunCounts totals = plan.database->count_results(*plan.run_id);
-    plan.database->finish_run(*plan.run_id, state, totals);
-    outcome.metrics.counts = totals;
-    if (plan.resumed) {
-      // The verdict and the metrics cover the whole run, not only this part.
-      outcome.metrics.findings.clear();
-      plan.database->visit_results(*plan.run_id, [&](const db::ResultRecord& stored) {
-        reached = reached || any_reaches(stored.findings, options.fail_on);
-        count_findings(outcome.metrics, stored.findings);
-      });
-    }
-    if (hooks.notice) {
-      hooks.notice(fmt::format("run {} {} in {} ({} addresses)", *plan.run_id, db::to_string(state),
-                               escape_text(plan.database->path().string()), totals.total));
+    if (plan.part) {
+      run_complete = end_part(plan, state, counts, outcome, reached, hooks);
+    } else {
+      run_complete = state == db::RunState::complete;
+      end_run(plan, state, outcome, reached, hooks);
     }
   }
-  if (plan.database && outcome.metrics.success) {
-    // One comparison for the metrics, the webhook and check's verdict.
+  if (plan.database && outcome.metrics.success && run_complete) {
+    // One comparison for the metrics, the webhook and check's verdict; of a
+    // named run's shards, only the one that completed it compares.
     const db::RunInfo run = *plan.database->find_run(*plan.run_id);
     const auto comparison = reports::compare_with_previous(*plan.database, run);
     if (comparison) record_changes(outcome.metrics, *comparison);

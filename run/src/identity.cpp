@@ -18,10 +18,12 @@ db::RunLabel run_label(const RunOptions& options, const std::vector<db::AddressR
   db::RunLabel label;
   label.checks = std::string("dns") + (options.smtp ? ",smtp" : "") +
                  (options.dnsbl || !options.dnsbl_lists.empty() ? ",dnsbl" : "");
-  // Until the shards of one audit are stored as one run, a shard is compared
-  // with the same shard of earlier runs: another part holds other addresses.
-  const std::string shard_suffix =
-      options.shard ? " shard " + audit::to_string(*options.shard) : std::string();
+  // A named run holds all of its shards, so it compares as a whole. A shard
+  // stored as a run of its own is compared with the same shard of earlier
+  // runs: another part holds other addresses.
+  const std::string shard_suffix = options.shard && options.run_name.empty()
+                                       ? " shard " + audit::to_string(*options.shard)
+                                       : std::string();
   if (!options.inventory.empty()) {
     // What the inventory lists may change between runs; it stays one series.
     label.inventory = options.inventory;

@@ -216,6 +216,97 @@ void remove_done(db::Database& database, std::int64_t run_id, audit::TargetSet& 
   targets.remove(std::move(done));
 }
 
+/// The flags that only shape one process's output, verdict or connection:
+/// the shards of a named run may differ in them.
+bool presentation_flag(std::string_view argument) {
+  static constexpr std::string_view kFlags[] = {"--db",      "--format", "--color",
+                                                "--fail-on", "--quiet",  "--prometheus-textfile"};
+  return std::find(std::begin(kFlags), std::end(kFlags), argument) != std::end(kFlags);
+}
+
+/// A run's arguments as far as they decide what is audited and how.
+std::vector<std::string> audited_arguments(const std::vector<std::string>& arguments) {
+  std::vector<std::string> kept;
+  for (std::size_t i = 0; i < arguments.size(); ++i) {
+    if (arguments[i] == "--") {
+      kept.insert(kept.end(), arguments.begin() + static_cast<std::ptrdiff_t>(i), arguments.end());
+      break;
+    }
+    if (!presentation_flag(arguments[i])) {
+      kept.push_back(arguments[i]);
+    } else if (arguments[i] != "--quiet" && i + 1 < arguments.size()) {
+      ++i;  // and its value
+    }
+  }
+  return kept;
+}
+
+/// Refuses to join a named run started with other targets or settings,
+/// naming the first argument that differs.
+void require_same_run(const db::RunInfo& existing, std::string_view command,
+                      const std::vector<std::string>& arguments, const db::RunLabel& label,
+                      const db::RunShard& part) {
+  std::vector<std::string> stored;
+  try {
+    stored = nlohmann::json::parse(existing.arguments_json).get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(Errc::database,
+                fmt::format("run {}: its stored arguments are unreadable", existing.id));
+  }
+  const std::vector<std::string> theirs = audited_arguments(stored);
+  const std::vector<std::string> mine = audited_arguments(arguments);
+  if (existing.command == command && theirs == mine && existing.identity == label.identity) return;
+  const auto [first_theirs, first_mine] =
+      std::mismatch(theirs.begin(), theirs.end(), mine.begin(), mine.end());
+  const std::string difference =
+      first_theirs == theirs.end() && first_mine == mine.end()
+          ? std::string("the targets differ")
+          : fmt::format("the run has '{}' where this shard has '{}'",
+                        first_theirs == theirs.end() ? "" : escape_text(*first_theirs),
+                        first_mine == mine.end() ? "" : escape_text(*first_mine));
+  throw Error(
+      Errc::usage,
+      fmt::format("run '{}' (run {}) was started with other targets or settings: shard "
+                  "{}/{} cannot join it ({}); give every shard the same ones, or use "
+                  "another --run-name",
+                  escape_text(existing.name), existing.id, part.index, part.count, difference));
+}
+
+/// Joins the shard this process audits to its named run (creating the run
+/// when it is the first): a first attempt stores its targets, a re-run one
+/// keeps only the addresses not stored yet, a complete one audits nothing.
+void join_named_run(Plan& plan, const std::vector<std::string>& arguments, std::string_view command,
+                    const std::vector<std::string>& resolvers, const db::RunLabel& label,
+                    const RunHooks& hooks) {
+  const RunOptions& options = plan.options;
+  const audit::Shard shard = options.shard.value_or(audit::Shard{});
+  const db::RunShard part{shard.index, shard.count};
+  const db::ShardJoin joined = plan.database->join_named_run(
+      options.run_name, command, nlohmann::json(arguments).dump(), resolvers, RDNSCTL_VERSION,
+      label, part, [&](const db::RunInfo& existing) {
+        require_same_run(existing, command, arguments, label, part);
+      });
+  plan.run_id = joined.run_id;
+  plan.part = part;
+  plan.part_complete = joined.already_complete;
+  if (joined.already_complete) return;
+  if (joined.attempts == 1) {
+    plan.database->store_targets(joined.run_id, address_ranges(plan.targets));
+    plan.database->add_domain_findings(joined.run_id, plan.domain_findings);
+    return;
+  }
+  // A re-run shard (a replaced pod): what its earlier attempts stored stays.
+  plan.part_targets = plan.targets;
+  remove_done(*plan.database, joined.run_id, plan.targets);
+  plan.domain_findings.clear();  // stored by the first attempt
+  plan.resumed = true;
+  if (hooks.notice) {
+    hooks.notice(fmt::format("shard {}/{} of run {} resumes (attempt {}): {} addresses left",
+                             part.index, part.count, joined.run_id, joined.attempts,
+                             static_cast<std::uint64_t>(plan.targets.size())));
+  }
+}
+
 }  // namespace
 
 Plan plan_resume(const RunOptions& current, const RunHooks& hooks) {
@@ -235,6 +326,14 @@ Plan plan_resume(const RunOptions& current, const RunHooks& hooks) {
   }
   if (run->state == db::RunState::complete) {
     throw Error(Errc::usage, fmt::format("run {} is already complete", run->id));
+  }
+  if (!run->name.empty()) {
+    // Its shards resume themselves, each re-run with its own command line.
+    throw Error(Errc::usage,
+                fmt::format("run {} is the named run '{}': re-run its unfinished shards with the "
+                            "command that started them (--run-name {} --shard K/{}); each resumes "
+                            "where it stopped",
+                            run->id, escape_text(run->name), escape_text(run->name), run->parts));
   }
   // The audit itself runs as first asked; only how results are judged and
   // shown follows the resuming command line.
@@ -280,7 +379,16 @@ Plan plan_new(const RunOptions& options, const std::vector<std::string>& argumen
   // A PostgreSQL database takes concurrent writers (the shards of one audit),
   // so only a file gets the lock that keeps scheduled runs from overlapping.
   if (!options.no_database && !db::is_database_url(options.database)) {
-    plan.lock.emplace(lock_database(options.database));
+    try {
+      plan.lock.emplace(lock_database(options.database));
+    } catch (const RunLocked& locked) {
+      if (options.run_name.empty()) throw;
+      // One writer per file: the shards of a named run take turns on it.
+      throw RunLocked(Errc::io, fmt::format("{}; the shards of a named run take turns on a SQLite "
+                                            "file: run them one after another, or in parallel "
+                                            "against PostgreSQL (--db postgresql://...)",
+                                            locked.what()));
+    }
   }
   plan.options = options;
   plan.targets = collect_targets(options, hooks);
@@ -304,6 +412,12 @@ Plan plan_new(const RunOptions& options, const std::vector<std::string>& argumen
     throw Error(Errc::input, "no valid addresses to audit");
   }
   if (split) select_shard(*split, *options.shard, plan.targets, hooks);
+  if (!options.run_name.empty()) {
+    if (options.no_database) throw Error(Errc::usage, "--run-name stores the run: drop --no-db");
+    plan.database.emplace(db::Database::open(options.database));
+    join_named_run(plan, arguments, command, resolvers, label, hooks);
+    return plan;
+  }
   if (!options.no_database) {
     plan.database.emplace(db::Database::open(options.database));
     std::optional<db::RunShard> shard;

@@ -23,6 +23,13 @@ struct Plan {
   std::optional<db::Database> database;
   std::optional<std::int64_t> run_id;
   bool resumed = false;
+  /// A shard of a named run (--run-name): which one, and whether an earlier
+  /// attempt completed it already (nothing is left to audit then).
+  std::optional<db::RunShard> part;
+  bool part_complete = false;
+  /// A re-run part's whole share of the targets (`targets` holds what is
+  /// left of it), so its counts cover the earlier attempts too.
+  std::optional<audit::TargetSet> part_targets;
   audit::SourceIndex sources;
   std::vector<db::DomainFindingRecord> domain_findings;
 };

@@ -2,9 +2,10 @@
 // (a client-side dry run against a discovery server), kubernetes-models and
 // the TypeScript compiler check them against the Kubernetes object schemas,
 // unbound-checkconf checks the sidecar's configuration, and the Job's own
-// command line, run once per index with the ConfigMap's files and one
-// PostgreSQL database as the Secret names, audits every target address
-// exactly once.
+// command line, run once per index with the ConfigMap's files, one
+// PostgreSQL database as the Secret names and the run name the downward API
+// gives, stores one complete run that audited every target address exactly
+// once.
 
 #include <algorithm>
 #include <filesystem>
@@ -188,14 +189,21 @@ TEST_CASE("The Job's command line, run at every index, audits each target once")
                            "0.4", "--retries", "1"});
 
   // The Secret's database: one PostgreSQL database for every index, named
-  // by RDNSCTL_DB in the environment as the pod's envFrom gives it.
+  // by RDNSCTL_DB in the environment as the pod's envFrom gives it; the
+  // run's name as the downward API gives it: the Job's name label.
+  CHECK(audit["env"][0]["name"] == "RDNSCTL_RUN_NAME");
+  CHECK(audit["env"][0]["valueFrom"]["fieldRef"]["fieldPath"] ==
+        "metadata.labels['batch.kubernetes.io/job-name']");
+  const std::string job_name = "rdnsctl-audit-x7k2p";
   const std::string database = rdns::lab::shared_pg_server().create_database();
   std::set<std::string> audited;
   std::size_t lines = 0;
   const int indexes = spec["completions"].get<int>();
   for (int index = 0; index < indexes; ++index) {
-    const ProcessResult run = rdns::test::run_rdnsctl(
-        args, {}, {"JOB_COMPLETION_INDEX=" + std::to_string(index), "RDNSCTL_DB=" + database});
+    const ProcessResult run =
+        rdns::test::run_rdnsctl(args, {},
+                                {"JOB_COMPLETION_INDEX=" + std::to_string(index),
+                                 "RDNSCTL_DB=" + database, "RDNSCTL_RUN_NAME=" + job_name});
     INFO("index " << index << ": " << run.err);
     REQUIRE(run.exit_code == 0);
     std::istringstream output(run.out);
@@ -210,20 +218,18 @@ TEST_CASE("The Job's command line, run at every index, audits each target once")
   CHECK(audited.count("192.0.2.10") == 1);
   CHECK(audited.count("2001:db8:25::ff") == 1);
 
-  // The database holds one complete run per shard, together every address.
+  // The database holds one run, named after the Job: complete, with every
+  // shard complete and every address.
   const ProcessResult runs =
       rdns::test::run_rdnsctl({"runs", "list", "--db", database, "--format", "json"});
   INFO(runs.err);
   REQUIRE(runs.exit_code == 0);
-  std::set<std::string> shards;
-  std::int64_t stored = 0;
-  for (const json& run : json::parse(runs.out)) {
-    CHECK(run["state"] == "complete");
-    shards.insert(run["shard"].get<std::string>());
-    stored += run["counts"]["total"].get<std::int64_t>();
-  }
-  CHECK(shards.size() == static_cast<std::size_t>(indexes));
-  CHECK(shards.count("1/" + std::to_string(indexes)) == 1);
-  CHECK(stored == static_cast<std::int64_t>(lines));
+  const json list = json::parse(runs.out);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["state"] == "complete");
+  CHECK(list[0]["name"] == job_name);
+  CHECK(list[0]["shards"]["count"] == indexes);
+  CHECK(list[0]["shards"]["complete"] == indexes);
+  CHECK(list[0]["counts"]["total"] == 1024);
   CHECK(runs.out.find(rdns::lab::shared_pg_server().password()) == std::string::npos);
 }

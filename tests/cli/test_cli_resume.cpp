@@ -14,40 +14,18 @@
 
 #include <lab/dns_lab.hpp>
 
+#include "lab_audits.hpp"
 #include "run_rdnsctl.hpp"
 #include "stored_runs.hpp"
 
 using rdns::test::only_run;
+using rdns::test::paced_audit;
 using rdns::test::run_rdnsctl;
 using rdns::test::TempDir;
 
 namespace {
 
-// 768 addresses (over 1,000 queries) paced at 300 queries/s: the run lasts
-// more than 3 s however fast the machine, long enough to be killed part-way
-// at several points.
-std::vector<std::string> paced_audit(const std::string& db) {
-  return {"audit",
-          "--resolver",
-          rdns::lab::shared_lab().resolver_address(),
-          "--timeout",
-          "0.4",
-          "--retries",
-          "1",
-          "--qps",
-          "300",
-          "--db",
-          db,
-          "--format",
-          "jsonl",
-          "--fail-on",
-          "never",
-          "192.0.2.0/24",
-          "198.51.100.0/24",
-          "2001:db8::/120"};
-}
-
-constexpr std::int64_t kTargets = 768;
+constexpr std::int64_t kTargets = rdns::test::kPacedTargets;
 
 /// Every target stored exactly once, counts adding up, run complete.
 void check_complete(const std::string& db) {

@@ -12,6 +12,7 @@
 
 #include <lab/dns_lab.hpp>
 
+#include "lab_audits.hpp"
 #include "run_rdnsctl.hpp"
 #include "stored_runs.hpp"
 #include "test_paths.hpp"
@@ -19,34 +20,10 @@
 using rdns::test::only_run;
 using rdns::test::ProcessResult;
 using rdns::test::run_rdnsctl;
+using rdns::test::sample_audit;
 using rdns::test::TempDir;
 
 namespace {
-
-const std::string kSample = std::string(rdns::test::source_dir()) + "/samples/mail-ips.txt";
-
-/// The lab sample and a mail domain whose MX and SPF add addresses.
-std::vector<std::string> sample_audit(const std::string& db, std::vector<std::string> extra) {
-  std::vector<std::string> args = {"audit",
-                                   "--resolver",
-                                   rdns::lab::shared_lab().resolver_address(),
-                                   "--timeout",
-                                   "0.4",
-                                   "--retries",
-                                   "1",
-                                   "--format",
-                                   "jsonl",
-                                   "--fail-on",
-                                   "never",
-                                   "--db",
-                                   db,
-                                   "-i",
-                                   kSample,
-                                   "--domain",
-                                   "good.spf.example"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
 
 /// What one run said: each address's verdict, and the domains' findings.
 struct Verdicts {

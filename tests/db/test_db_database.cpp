@@ -590,6 +590,32 @@ TEST_CASE("a version 7 database gains the shard of each run, none for its old ru
   CHECK(listed[1].shard == rdns::db::RunShard{2, 4});
 }
 
+TEST_CASE("a version 8 database gains named runs, its old sharded runs unnamed", "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "v8.db";
+  std::string schema;
+  for (std::size_t i = 0; i < 8; ++i) schema += std::string(rdns::db::kMigrations[i]);
+  run_plain_sqlite(path, schema +
+                             "PRAGMA application_id = 1919176275; PRAGMA user_version = 8;"
+                             "INSERT INTO runs (id, command, started_at, state, arguments, "
+                             "resolvers, tool_version, shard_index, shard_count) VALUES (5, "
+                             "'audit', '2026-01-01T00:00:00Z', 'complete', '[]', '[]', 'old', 2, "
+                             "4);");
+  Database upgraded = Database::open(path);
+  CHECK(upgraded.schema_version() == Database::latest_schema_version());
+  const auto old = upgraded.find_run(5);
+  CHECK(old->shard == rdns::db::RunShard{2, 4});
+  CHECK(old->name.empty());
+  CHECK(old->parts == 0);
+  CHECK(upgraded.run_shards(5).empty());
+
+  const auto joined = upgraded.join_named_run("after-upgrade", "audit", "[]", {}, "new", {},
+                                              rdns::db::RunShard{1, 2}, [](const auto&) {});
+  CHECK(joined.created);
+  CHECK(upgraded.find_run(joined.run_id)->parts == 2);
+  CHECK(upgraded.list_runs(10).size() == 2);
+}
+
 namespace {
 
 /// The first column of the first row `sql` returns, read with the plain

@@ -52,7 +52,7 @@ for (const { file, object, known } of objects) {
   try {
     new module[known[2]](object).validate();
   } catch (error) {
-    problems.push(`${file}: ${object.kind} ${object.metadata?.name}: ${error.message}`);
+    problems.push(`${file}: ${object.kind} ${object.metadata?.name ?? object.metadata?.generateName}: ${error.message}`);
   }
 }
 
@@ -63,7 +63,7 @@ try {
   const names = new Map();
   const files = objects.map(({ file, index, object, known }, n) => {
     const name = `object${n}.mts`;
-    names.set(name, `${file} (document ${index + 1}, ${object.kind} ${object.metadata?.name})`);
+    names.set(name, `${file} (document ${index + 1}, ${object.kind} ${object.metadata?.name ?? object.metadata?.generateName})`);
     fs.writeFileSync(path.join(work, name),
       `import type { ${known[3]} } from "${known[1]}";\n` +
       `export const object: ${known[3]} = ${JSON.stringify(object, null, 2)};\n`);
@@ -94,4 +94,4 @@ if (problems.length > 0) {
   for (const problem of problems) console.error(problem);
   process.exit(1);
 }
-for (const { file, object } of objects) console.log(`ok ${file} ${object.kind} ${object.metadata?.name}`);
+for (const { file, object } of objects) console.log(`ok ${file} ${object.kind} ${object.metadata?.name ?? object.metadata?.generateName}`);

@@ -145,6 +145,11 @@ struct RunInfo {
   std::string identity;           ///< runs compare only with runs of the same identity
   std::string checks;             ///< the checks that ran: "dns" or "dns,smtp"
   std::optional<RunShard> shard;  ///< none for a whole audit
+  /// A logical run's name (`audit --run-name`): its shards share this run.
+  /// Empty for every other run.
+  std::string name;
+  std::int64_t parts = 0;           ///< a named run's number of shards, N (0: not named)
+  std::int64_t parts_complete = 0;  ///< how many of them are complete
 
   bool ran_smtp() const { return checks.find("smtp") != std::string::npos; }
 };
@@ -155,6 +160,33 @@ struct RunLabel {
   std::string inventory;
   std::string identity;
   std::string checks = "dns";
+};
+
+/// One shard's progress in a named run (`audit --run-name NAME --shard K/N`).
+struct ShardProgress {
+  std::int64_t index = 1;  ///< K, 1-based
+  std::int64_t count = 1;  ///< N
+  RunState state = RunState::running;
+  std::string started_at;   ///< its first attempt's start
+  std::string finished_at;  ///< its latest attempt's end; empty while running
+  RunCounts counts;         ///< the shard's stored results, when it last ended
+  std::int64_t attempts = 1;
+
+  bool operator==(const ShardProgress&) const = default;
+};
+
+/// What a shard found when it joined its named run.
+struct ShardJoin {
+  std::int64_t run_id = 0;
+  bool created = false;           ///< this shard created the run
+  bool already_complete = false;  ///< the shard is complete: nothing to audit
+  std::int64_t attempts = 1;      ///< 2 and more: the shard is re-run, it resumes
+};
+
+/// What the end of a shard did to its named run.
+struct ShardEnd {
+  bool run_complete = false;     ///< this shard completed the run (only one shard does)
+  std::int64_t shards_left = 0;  ///< shards not complete yet
 };
 
 /// Which runs list_runs returns; empty fields do not filter.
@@ -235,6 +267,30 @@ class Database {
                          const std::vector<std::string>& resolvers, std::string_view tool_version,
                          const RunLabel& label = {},
                          const std::optional<RunShard>& shard = std::nullopt);
+
+  /// Joins shard `shard` to the named run `name`, creating the run (state
+  /// running, shard_count N, the given arguments and label) when no run has
+  /// that name yet, atomically even against other processes joining at once.
+  /// `accept` sees the existing run's record first, inside the transaction,
+  /// and throws to refuse joining it (nothing is then changed). A shard seen
+  /// before and not complete counts one more attempt; a complete one is
+  /// reported as such. Refuses (Errc::usage) a shard whose N differs from the
+  /// run's.
+  ShardJoin join_named_run(std::string_view name, std::string_view command,
+                           std::string_view arguments_json,
+                           const std::vector<std::string>& resolvers, std::string_view tool_version,
+                           const RunLabel& label, const RunShard& shard,
+                           const std::function<void(const RunInfo& existing)>& accept);
+
+  /// Ends one attempt of a named run's shard with its counts. When that
+  /// makes every shard complete, the run becomes complete with the summed
+  /// counts in the same transaction (the run's row is locked, so of two
+  /// shards ending at once exactly one completes it).
+  ShardEnd finish_shard(std::int64_t run_id, std::int64_t shard_index, RunState state,
+                        const RunCounts& counts);
+
+  /// A named run's shards, by index (empty for any other run).
+  std::vector<ShardProgress> run_shards(std::int64_t run_id);
 
   /// Stores results of a running run in one transaction: all or none. An IP
   /// may appear once per run: SQLite refuses a second result for it;

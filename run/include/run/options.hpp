@@ -66,6 +66,9 @@ struct RunOptions {
   Retention retention;    ///< the inventory's, applied after each complete run
   /// The part of the targets this run audits (--shard); none: all of them.
   std::optional<audit::Shard> shard;
+  /// The logical run this audit is a part of (--run-name): its shards share
+  /// one stored run; empty: a run of its own.
+  std::string run_name;
 };
 
 }  // namespace rdns::run

@@ -35,13 +35,16 @@ inline constexpr std::size_t kFailingListed = 20;
 /// How one run ended, for the exit code and the monitoring outputs.
 struct Outcome {
   std::optional<std::int64_t> run_id;  ///< none with --no-db
-  std::string database;                ///< its path, when stored
-  RunMetrics metrics;                  ///< over the whole run, resumed parts included
-  bool reached = false;                ///< a finding reached fail_on
-  int stopped_by_signal = 0;           ///< SIGINT/SIGTERM stopped it (0: ran to the end)
-  bool no_resolver_answered = false;   ///< no usable answer: the run failed
-  std::string resolver_failure;        ///< why, naming the resolvers
-  std::uint64_t queries = 0;           ///< DNS queries sent
+  /// With --run-name: the shard of the named run this process audited
+  /// (its metrics are the shard's); a re-run of the same command resumes it.
+  std::optional<db::RunShard> part;
+  std::string database;               ///< its path, when stored
+  RunMetrics metrics;                 ///< over the whole run, resumed parts included
+  bool reached = false;               ///< a finding reached fail_on
+  int stopped_by_signal = 0;          ///< SIGINT/SIGTERM stopped it (0: ran to the end)
+  bool no_resolver_answered = false;  ///< no usable answer: the run failed
+  std::string resolver_failure;       ///< why, naming the resolvers
+  std::uint64_t queries = 0;          ///< DNS queries sent
   std::vector<std::string> resolvers;
   std::size_t notified = 0;  ///< addresses the webhook was told about
   std::string notify_error;  ///< why the webhook could not be told; the run itself is stored
