@@ -13,13 +13,15 @@
 #
 # REPORT_BENCH_BROWSER=0 leaves out the Chromium part.
 #
-# Needs what scripts/test.sh installs (Chromium, Node, tests/browser/node_modules).
+# Needs GNU time (/usr/bin/time) and what scripts/test.sh installs (Chromium,
+# Node, tests/browser/node_modules).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ips="${1:-100000}"
 preset="${2:-release}"
 build="build/$preset"
 
+[[ -x /usr/bin/time ]] || apt-get install -y -q --no-install-recommends time >/dev/null
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" --target rdnsctl rdns-bench-runs | tail -1
 if [[ "${REPORT_BENCH_BROWSER:-1}" == 1 && ! -d tests/browser/node_modules/puppeteer-core ]]; then
@@ -29,22 +31,16 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# seconds and peak RSS of one command, without needing GNU time installed
+# Seconds, CPU seconds (user + system) and peak RSS of one command; the
+# CPU time is the fairer figure on a machine shared with other builds.
 measure() {
   local label="$1"
   shift
-  local start end
-  start=$(date +%s.%N)
-  "$@" &
-  local pid=$! peak=0 rss
-  while kill -0 "$pid" 2>/dev/null; do
-    rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-    ((rss > peak)) && peak=$rss
-    sleep 0.05
-  done
-  wait "$pid"
-  end=$(date +%s.%N)
-  printf '%-28s %7.2f s   peak RSS %5d MiB\n' "$label" "$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')" $((peak / 1024))
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@"
+  local elapsed user system rss
+  read -r elapsed user system rss <"$work/time"
+  printf '%-28s %7.2f s   cpu %6.2f s   peak RSS %5d MiB\n' "$label" "$elapsed" \
+    "$(awk -v u="$user" -v s="$system" 'BEGIN {print u + s}')" $((rss / 1024))
 }
 
 echo "rdnsctl report benchmark: $ips addresses per run, 3 runs, preset $preset, $(nproc) cores"
