@@ -4,12 +4,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <memory>
 #include <set>
 #include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <reports/diff.hpp>
 #include <util/ascii.hpp>
@@ -441,11 +444,20 @@ std::optional<Change> change_between(const db::RunInfo& from, const db::ResultRe
 namespace {
 
 /// A temporary file that holds one kind's changes until the counts that
-/// lead the output are known; removed when closed.
+/// lead the output are known: under TMPDIR (or /tmp), as the audit's
+/// temporary database, and unlinked at once so it goes when closed.
 class Spool {
  public:
-  Spool() : file_(std::tmpfile()) {
-    if (file_ == nullptr) fail("create");
+  Spool() : directory_(temporary_directory()) {
+    std::string pattern = (directory_ / "rdnsctl-diff-XXXXXX").string();
+    const int descriptor = mkstemp(pattern.data());
+    if (descriptor < 0) fail("create");
+    unlink(pattern.c_str());
+    file_ = fdopen(descriptor, "w+");
+    if (file_ == nullptr) {
+      close(descriptor);
+      fail("open");
+    }
   }
   ~Spool() { std::fclose(file_); }
   Spool(const Spool&) = delete;
@@ -461,11 +473,14 @@ class Spool {
     std::rewind(file_);
     char* line = nullptr;
     std::size_t capacity = 0;
+    // getline allocates the line with malloc; it is freed however each() ends.
+    const std::unique_ptr<char*, void (*)(char**)> owner(&line, [](char** held) {
+      std::free(*held);  // NOLINT(cppcoreguidelines-no-malloc)
+    });
     ssize_t length = 0;
     while ((length = getline(&line, &capacity, file_)) > 0) {
       each(std::string_view(line, static_cast<std::size_t>(length) - 1));
     }
-    std::free(line);  // NOLINT(cppcoreguidelines-no-malloc): getline allocated it
     if (std::ferror(file_)) fail("read");
   }
 
@@ -480,11 +495,16 @@ class Spool {
   }
 
  private:
-  [[noreturn]] static void fail(std::string_view action) {
-    throw Error(Errc::io, fmt::format("cannot {} a temporary file for the diff: {}", action,
-                                      std::strerror(errno)));
+  static std::filesystem::path temporary_directory() {
+    const char* set = std::getenv("TMPDIR");
+    return set != nullptr && *set != '\0' ? set : "/tmp";
   }
-  std::FILE* file_;
+  [[noreturn]] void fail(std::string_view action) const {
+    throw Error(Errc::io, fmt::format("cannot {} a temporary file for the diff in {}: {}", action,
+                                      escape_text(directory_.string()), std::strerror(errno)));
+  }
+  std::filesystem::path directory_;
+  std::FILE* file_ = nullptr;
 };
 
 /// A JSON value as dump(2) writes it `depth` levels deep.

@@ -203,3 +203,25 @@ TEST_CASE("the streamed CSV report is the CSV of the loaded report, byte for byt
     CHECK(rdns::test::read_file(out) == large_csv);
   }
 }
+
+TEST_CASE("report diff keeps its changes under TMPDIR and says so when it cannot", "[reports]") {
+  TempDir dir;
+  const auto runs = rdns::test::make_two_runs(dir.path() / "runs.db");
+  const std::string db = runs.path.string();
+  const auto missing = dir.path() / "no-such-directory";
+  const auto refused =
+      run_rdnsctl({"report", "diff", "--db", db}, {}, {"TMPDIR=" + missing.string()});
+  CHECK(refused.exit_code == 3);
+  CHECK_THAT(refused.err, Catch::Contains("temporary file for the diff in " + missing.string()));
+  CHECK(refused.out.empty());
+
+  std::filesystem::create_directory(missing);
+  const auto written =
+      run_rdnsctl({"report", "diff", "--db", db}, {}, {"TMPDIR=" + missing.string()});
+  INFO(written.err);
+  CHECK(written.exit_code == 0);
+  Database database = Database::open_read_only(runs.path);
+  CHECK(written.out == rdns::reports::diff_text(loaded_diff(database, runs.older, runs.newer)));
+  // The spooled files are gone once the diff is written.
+  CHECK(std::filesystem::is_empty(missing));
+}
