@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Memory benchmark: the maximum RSS of `rdnsctl runs show` in every output
 # format for a stored run of IPS synthetic addresses (default 1,048,576,
-# stored with rdns-bench-runs), of `rdnsctl audit` in every format for
-# AUDIT_IPS addresses (default 65,536) served by the loopback lab
+# stored with rdns-bench-runs), of the CSV report and `report diff` (table
+# and JSON) of a second such run against the first, of `rdnsctl audit` in
+# every format for AUDIT_IPS addresses (default 65,536) served by the loopback lab
 # (rdns-dnslab: knotd on 127.0.0.1, audited directly), and of
 # `audit --resume` of that run once part of its results are taken away.
 # With BASELINE (another rdnsctl binary) the same commands run with it too,
@@ -46,7 +47,7 @@ max_rss() {
 }
 
 echo "rdnsctl memory benchmark: preset $preset, $(nproc) cores"
-"$build/bench/rdns-bench-runs" "$work/runs.db" "$ips" 1 >/dev/null
+"$build/bench/rdns-bench-runs" "$work/runs.db" "$ips" 2 >/dev/null
 echo "== runs show of $ips stored addresses: max RSS (MiB), output size"
 for i in "${!binaries[@]}"; do
   for format in table json jsonl csv; do
@@ -58,6 +59,30 @@ for i in "${!binaries[@]}"; do
       mv "$work/show.$format" "$work/reference.$format"
     elif [[ -n "$baseline" ]]; then
       cmp -s "$work/reference.$format" "$work/show.$format" ||
+        echo "   output differs from the baseline's"
+    fi
+  done
+done
+
+echo "== run 2 against run 1 ($ips addresses each): max RSS (MiB), output size"
+# One identity, as an inventory's runs have, so the CSV's change column
+# compares run 2 with run 1; both runs are read in one merged pass.
+sqlite3 "$work/runs.db" "UPDATE runs SET identity = 'inventory:bench'"
+for i in "${!binaries[@]}"; do
+  for what in csv diff diff.json; do
+    case "$what" in
+      csv) label="report --format csv" command=(report --db "$work/runs.db" --run 2 --format csv) ;;
+      diff) label="report diff" command=(report diff 1 2 --db "$work/runs.db") ;;
+      diff.json) label="report diff --format json"
+        command=(report diff 1 2 --db "$work/runs.db" --format json) ;;
+    esac
+    rss="$(max_rss "$work/report.$what" "${binaries[$i]}" "${command[@]}")"
+    printf '%-10s %-26s %5s MiB  %8.1f MB\n' "${labels[$i]}" "$label" "$rss" \
+      "$(stat -c %s "$work/report.$what" | awk '{print $1 / 1e6}')"
+    if ((i == 0)); then
+      mv "$work/report.$what" "$work/reference.$what"
+    elif [[ -n "$baseline" ]]; then
+      cmp -s "$work/reference.$what" "$work/report.$what" ||
         echo "   output differs from the baseline's"
     fi
   done

@@ -60,8 +60,7 @@ void report(const ReportOptions& options) {
   }
   OutputFile output(options.output, "the report");
   if (options.format == ReportFormat::csv) {
-    reports::write_csv_report(reports::load_report(database, id, options.history_runs),
-                              output.stream());
+    reports::write_csv_report(database, id, output.stream());
   } else {
     reports::write_html_report(database, id, {options.history_runs, options.passing},
                                output.stream());
@@ -119,11 +118,13 @@ bool diff(const ReportOptions& options) {
                  "addresses only one of them audited show as appeared or disappeared\n",
                  static_cast<long long>(from.id), static_cast<long long>(to.id));
   }
-  const reports::RunDiff result =
-      reports::compare_runs(from, database.results(from.id), to, database.results(to.id));
-  write(options.text_format == TextFormat::json ? reports::diff_json(result)
-                                                : reports::diff_text(result));
-  return result.count(reports::ChangeKind::new_failure) > 0;
+  const reports::DiffCounts counts =
+      reports::write_diff(database, from, to,
+                          options.text_format == TextFormat::json ? reports::DiffFormat::json
+                                                                  : reports::DiffFormat::text,
+                          std::cout);
+  std::cout.flush();
+  return counts.count(reports::ChangeKind::new_failure) > 0;
 }
 
 void history(const ReportOptions& options) {

@@ -9,6 +9,8 @@
 #include <util/json_writer.hpp>
 #include <util/verdict.hpp>
 
+#include "stored_json.hpp"
+
 namespace rdns::db::detail {
 namespace {
 
@@ -47,15 +49,6 @@ std::string sources_text(const std::vector<SourceRecord>& sources, const std::st
   return out.raw("]").take();
 }
 
-std::vector<SourceRecord> parse_sources(const json& list) {
-  std::vector<SourceRecord> sources;
-  for (const json& entry : list) {
-    sources.push_back({entry.at("domain").get<std::string>(), entry.at("via").get<std::string>(),
-                       entry.at("expected").get<std::string>()});
-  }
-  return sources;
-}
-
 std::optional<std::string> smtp_text(const std::optional<SmtpRecord>& smtp, const std::string& ip) {
   if (!smtp) return std::nullopt;
   JsonWriter out("the SMTP names", ip);
@@ -64,13 +57,6 @@ std::optional<std::string> smtp_text(const std::optional<SmtpRecord>& smtp, cons
   out.key("ehlo_name").string(smtp->ehlo_name).raw(",");
   out.key("failure").string(smtp->failure).raw("}");
   return out.take();
-}
-
-SmtpRecord parse_smtp(const std::string& text) {
-  const json entry = json::parse(text);
-  return SmtpRecord{entry.at("greeted").get<bool>(), entry.at("greeting_name").get<std::string>(),
-                    entry.at("ehlo_name").get<std::string>(),
-                    entry.at("failure").get<std::string>()};
 }
 
 std::string findings_text(const std::vector<FindingRecord>& findings, const std::string& ip) {
@@ -86,26 +72,74 @@ std::string findings_text(const std::vector<FindingRecord>& findings, const std:
   return out.raw("]").take();
 }
 
+std::vector<std::string> parse_strings(std::string_view text) {
+  JsonReader reader(text);
+  std::vector<std::string> out = reader.strings();
+  reader.finish();
+  return out;
+}
+
+std::vector<ForwardRecord> parse_forward(std::string_view text) {
+  static constexpr std::array<std::string_view, 2> kKeys = {"name", "addresses"};
+  return read_objects<ForwardRecord>(
+      text, kKeys, [](std::string_view key, JsonReader& reader, ForwardRecord& entry) {
+        const int index = key_index(key, kKeys);
+        if (index == 0) entry.name = reader.string();
+        if (index == 1) entry.addresses = reader.strings();
+        return index;
+      });
+}
+
+std::vector<SourceRecord> parse_sources(std::string_view text) {
+  static constexpr std::array<std::string_view, 3> kKeys = {"domain", "via", "expected"};
+  return read_objects<SourceRecord>(
+      text, kKeys, [](std::string_view key, JsonReader& reader, SourceRecord& entry) {
+        const int index = key_index(key, kKeys);
+        if (index >= 0) {
+          std::string& field = index == 0 ? entry.domain : index == 1 ? entry.via : entry.expected;
+          field = reader.string();
+        }
+        return index;
+      });
+}
+
 /// The findings of a stored result; `severity_of` turns a stored severity
 /// name into the enum (or refuses it, naming the database).
 template <typename SeverityOf>
-std::vector<FindingRecord> parse_findings(const json& list, const SeverityOf& severity_of) {
-  std::vector<FindingRecord> findings;
-  for (const json& entry : list) {
-    findings.push_back({entry.at("code").get<std::string>(),
-                        severity_of(entry.at("severity").get<std::string>()),
-                        entry.at("detail").get<std::string>()});
-  }
-  return findings;
+std::vector<FindingRecord> parse_findings(std::string_view text, const SeverityOf& severity_of) {
+  static constexpr std::array<std::string_view, 3> kKeys = {"code", "severity", "detail"};
+  return read_objects<FindingRecord>(
+      text, kKeys, [&](std::string_view key, JsonReader& reader, FindingRecord& entry) {
+        const int index = key_index(key, kKeys);
+        if (index == 0) entry.code = reader.string();
+        if (index == 1) entry.severity = severity_of(reader.string());
+        if (index == 2) entry.detail = reader.string();
+        return index;
+      });
 }
 
-std::vector<ForwardRecord> parse_forward(const json& list) {
-  std::vector<ForwardRecord> forward;
-  for (const json& entry : list) {
-    forward.push_back({entry.at("name").get<std::string>(),
-                       entry.at("addresses").get<std::vector<std::string>>()});
-  }
-  return forward;
+SmtpRecord parse_smtp(std::string_view text) {
+  static constexpr std::array<std::string_view, 4> kKeys = {"greeted", "greeting_name", "ehlo_name",
+                                                            "failure"};
+  SmtpRecord smtp;
+  unsigned seen = 0;
+  JsonReader reader(text);
+  reader.object([&](std::string_view key) {
+    const int index = key_index(key, kKeys);
+    if (index < 0) return false;
+    seen |= 1u << index;
+    if (index == 0) smtp.greeted = reader.boolean();
+    if (index > 0) {
+      std::string& field = index == 1   ? smtp.greeting_name
+                           : index == 2 ? smtp.ehlo_name
+                                        : smtp.failure;
+      field = reader.string();
+    }
+    return true;
+  });
+  reader.finish();
+  if (seen != 0xF) JsonReader::fail("the SMTP record lacks a member");
+  return smtp;
 }
 
 constexpr std::array<RunState, 4> kRunStates = {RunState::running, RunState::complete,
@@ -196,12 +230,12 @@ ResultRecord Decoder::result(const StoredResult& stored, std::int64_t run_id) co
     return *parsed;
   };
   try {
-    result.ptr = json::parse(stored.ptr).get<std::vector<std::string>>();
-    result.forward = parse_forward(json::parse(stored.forward));
-    result.sources = parse_sources(json::parse(stored.sources));
-    result.findings = parse_findings(json::parse(stored.findings), severity_of);
+    result.ptr = parse_strings(stored.ptr);
+    result.forward = parse_forward(stored.forward);
+    result.sources = parse_sources(stored.sources);
+    result.findings = parse_findings(stored.findings, severity_of);
     if (stored.smtp) result.smtp = parse_smtp(*stored.smtp);
-  } catch (const json::exception& error) {
+  } catch (const StoredJsonError& error) {
     damaged(run_id, fmt::format("result for {}: {}", result.ip, error.what()));
   }
   return result;

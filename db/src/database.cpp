@@ -170,6 +170,12 @@ void Database::visit_results(std::int64_t run_id,
   storage_->visit_results(run_id, visit);
 }
 
+void Database::visit_result_pairs(
+    std::int64_t from_run, std::int64_t to_run,
+    const std::function<void(const ResultRecord*, const ResultRecord*)>& visit) {
+  storage_->visit_result_pairs(from_run, to_run, visit);
+}
+
 std::vector<AddressResult> Database::address_results(const std::string& ip, std::size_t limit,
                                                      const std::string& inventory) {
   return storage_->address_results(ip, limit, inventory);

@@ -448,6 +448,35 @@ class PostgresStorage final : public detail::Storage {
                        });
   }
 
+  void visit_result_pairs(
+      std::int64_t from_run, std::int64_t to_run,
+      const std::function<void(const ResultRecord*, const ResultRecord*)>& visit) override {
+    // The server merges both runs (a full join on the address) and sends the
+    // rows in address order, one at a time; a side is NULL where its run
+    // did not audit the address.
+    const auto columns_of = [](std::string_view alias) {
+      return std::regex_replace(std::string(kResultColumns), std::regex("results\\."),
+                                std::string(alias) + ".");
+    };
+    const std::string sql = fmt::format(
+        "SELECT {}, {} FROM (SELECT * FROM results WHERE run_id = $1::bigint) AS b "
+        "FULL JOIN (SELECT * FROM results WHERE run_id = $2::bigint) AS a "
+        "ON a.family = b.family AND a.address = b.address "
+        "ORDER BY coalesce(b.family, a.family), coalesce(b.address, a.address)",
+        columns_of("b"), columns_of("a"));
+    constexpr int kAfter = detail::kResultColumnCount;
+    connection_.stream(sql, {number(from_run), number(to_run)}, "reading results",
+                       [&](const PGresult& row) {
+                         std::optional<ResultRecord> before;
+                         std::optional<ResultRecord> after;
+                         if (!pg_null(row, 0, 0))
+                           before = decoder_.result(stored_result(row, 0), from_run);
+                         if (!pg_null(row, 0, kAfter))
+                           after = decoder_.result(stored_result(row, kAfter), to_run);
+                         visit(before ? &*before : nullptr, after ? &*after : nullptr);
+                       });
+  }
+
   std::vector<AddressResult> address_results(const std::string& ip, std::size_t limit,
                                              const std::string& inventory) override {
     const auto rows = connection_.query(

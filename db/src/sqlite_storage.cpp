@@ -441,6 +441,9 @@ class SqliteStorage final : public detail::Storage {
   std::optional<std::int64_t> latest_run_id() override;
   void visit_results(std::int64_t run_id,
                      const std::function<void(const ResultRecord&)>& visit) override;
+  void visit_result_pairs(
+      std::int64_t from_run, std::int64_t to_run,
+      const std::function<void(const ResultRecord*, const ResultRecord*)>& visit) override;
   std::vector<AddressResult> address_results(const std::string& ip, std::size_t limit,
                                              const std::string& inventory) override;
   void visit_statuses(
@@ -784,6 +787,54 @@ void SqliteStorage::visit_results(std::int64_t run_id,
     StatementUse use(query);
     query.bind(1, run_id);
     while (query.executeStep()) visit(impl_->read_result(query, 0, run_id));
+  });
+}
+
+namespace {
+
+/// Where the row `a` sorts against the row `b` of a query ending in the
+/// columns family and address, as its ORDER BY family, address sorts them
+/// (both compare bytewise, a shorter prefix first).
+int address_order(SQLite::Statement& a, SQLite::Statement& b, int family) {
+  const auto bytes = [](SQLite::Statement& row, int column) {
+    const SQLite::Column value = row.getColumn(column);
+    return std::string_view(static_cast<const char*>(value.getBlob()),
+                            static_cast<std::size_t>(value.getBytes()));
+  };
+  if (const int order = bytes(a, family).compare(bytes(b, family)); order != 0) return order;
+  return bytes(a, family + 1).compare(bytes(b, family + 1));
+}
+
+}  // namespace
+
+void SqliteStorage::visit_result_pairs(
+    std::int64_t from_run, std::int64_t to_run,
+    const std::function<void(const ResultRecord*, const ResultRecord*)>& visit) {
+  impl_->guarded("reading results", [&] {
+    const WholeRunRead whole_run(impl_->connection);
+    // Two cursors, each in address order, merged as a sorted merge join.
+    const std::string sql = fmt::format(
+        "SELECT {}, results.family, results.address FROM results WHERE run_id = ? "
+        "ORDER BY family, address",
+        kResultColumns);
+    SQLite::Statement before(impl_->connection, sql);
+    SQLite::Statement after(impl_->connection, sql);
+    before.bind(1, from_run);
+    after.bind(1, to_run);
+    bool has_before = before.executeStep();
+    bool has_after = after.executeStep();
+    while (has_before || has_after) {
+      const int order = !has_after    ? -1
+                        : !has_before ? 1
+                                      : address_order(before, after, detail::kResultColumnCount);
+      std::optional<ResultRecord> old_record;
+      std::optional<ResultRecord> new_record;
+      if (order <= 0) old_record = impl_->read_result(before, 0, from_run);
+      if (order >= 0) new_record = impl_->read_result(after, 0, to_run);
+      visit(old_record ? &*old_record : nullptr, new_record ? &*new_record : nullptr);
+      if (order <= 0) has_before = before.executeStep();
+      if (order >= 0) has_after = after.executeStep();
+    }
   });
 }
 

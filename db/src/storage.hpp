@@ -51,6 +51,9 @@ class Storage {
   virtual std::optional<std::int64_t> latest_run_id() = 0;
   virtual void visit_results(std::int64_t run_id,
                              const std::function<void(const ResultRecord&)>& visit) = 0;
+  virtual void visit_result_pairs(
+      std::int64_t from_run, std::int64_t to_run,
+      const std::function<void(const ResultRecord*, const ResultRecord*)>& visit) = 0;
   virtual std::vector<AddressResult> address_results(const std::string& ip, std::size_t limit,
                                                      const std::string& inventory) = 0;
   /// run_ids is not empty.

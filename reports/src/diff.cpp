@@ -1,13 +1,22 @@
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
 #include <set>
 #include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <reports/diff.hpp>
 #include <util/ascii.hpp>
+#include <util/error.hpp>
 #include <util/escape.hpp>
 
 #include "common.hpp"
@@ -211,6 +220,47 @@ std::string heading(ChangeKind kind) {
   return "Changed";
 }
 
+/// One change as an item of diff_json's lists.
+json change_json(const Change& change) {
+  return {{"ip", detail::shown(change.ip)},
+          {"fields", change.fields},
+          {"before", change.before ? record_json(*change.before) : json(nullptr)},
+          {"after", change.after ? record_json(*change.after) : json(nullptr)}};
+}
+
+/// diff_text's line of a change after its address: the statuses, codes
+/// and PTR names before and after.
+std::string change_tail(const Change& change) {
+  const std::string_view status_before = change.before ? status_name(change.before->status) : "-";
+  const std::string_view status_after = change.after ? status_name(change.after->status) : "-";
+  std::string line = fmt::format("{:>7} -> {:<7}", status_before, status_after);
+  const std::string codes_before = codes_text(change.before);
+  const std::string codes_after = codes_text(change.after);
+  line += codes_before == codes_after ? fmt::format("  codes {}", codes_after)
+                                      : fmt::format("  codes {} -> {}", codes_before, codes_after);
+  const std::string ptr_before = ptr_text(change.before);
+  const std::string ptr_after = ptr_text(change.after);
+  line += ptr_before == ptr_after || !change.before || !change.after
+              ? fmt::format("  ptr {}", change.after ? ptr_after : ptr_before)
+              : fmt::format("  ptr {} -> {}", ptr_before, ptr_after);
+  return line;
+}
+
+/// diff_text's line of a change: the shown address padded to ip_width.
+std::string change_line(std::string_view ip, std::size_t ip_width, std::string_view tail) {
+  return fmt::format("  {:<{}}  {}\n", ip, ip_width, tail);
+}
+
+std::string diff_heading(const DiffCounts& counts) {
+  return fmt::format(
+      "run {} -> run {}: {} new failures, {} fixed, {} PTR changed, {} changed, {} appeared, {} "
+      "disappeared, {} unchanged\n",
+      counts.from_run, counts.to_run, counts.count(ChangeKind::new_failure),
+      counts.count(ChangeKind::fixed), counts.count(ChangeKind::ptr_changed),
+      counts.count(ChangeKind::changed), counts.count(ChangeKind::appeared),
+      counts.count(ChangeKind::disappeared), counts.unchanged);
+}
+
 }  // namespace
 
 std::string_view to_string(ChangeKind kind) {
@@ -346,11 +396,7 @@ std::string diff_json(const RunDiff& diff) {
     summary[plural_key(kind)] = diff.count(kind);
     json list = json::array();
     for (const auto& change : diff.changes) {
-      if (change.kind != kind) continue;
-      list.push_back({{"ip", detail::shown(change.ip)},
-                      {"fields", change.fields},
-                      {"before", change.before ? record_json(*change.before) : json(nullptr)},
-                      {"after", change.after ? record_json(*change.after) : json(nullptr)}});
+      if (change.kind == kind) list.push_back(change_json(change));
     }
     document[plural_key(kind)] = std::move(list);
   }
@@ -359,13 +405,10 @@ std::string diff_json(const RunDiff& diff) {
 }
 
 std::string diff_text(const RunDiff& diff) {
-  std::string out = fmt::format(
-      "run {} -> run {}: {} new failures, {} fixed, {} PTR changed, {} changed, {} appeared, {} "
-      "disappeared, {} unchanged\n",
-      diff.from_run, diff.to_run, diff.count(ChangeKind::new_failure),
-      diff.count(ChangeKind::fixed), diff.count(ChangeKind::ptr_changed),
-      diff.count(ChangeKind::changed), diff.count(ChangeKind::appeared),
-      diff.count(ChangeKind::disappeared), diff.unchanged);
+  DiffCounts counts{diff.from_run, diff.to_run, {}, diff.unchanged};
+  for (const ChangeKind kind : kKinds)
+    counts.of_kind[static_cast<std::size_t>(kind)] = diff.count(kind);
+  std::string out = diff_heading(counts);
   std::size_t ip_width = 2;
   for (const auto& change : diff.changes) {
     ip_width = std::max(ip_width, detail::shown(change.ip).size());
@@ -374,26 +417,191 @@ std::string diff_text(const RunDiff& diff) {
     if (diff.count(kind) == 0) continue;
     out += fmt::format("\n{}:\n", heading(kind));
     for (const auto& change : diff.changes) {
-      if (change.kind != kind) continue;
-      const std::string_view status_before =
-          change.before ? status_name(change.before->status) : "-";
-      const std::string_view status_after = change.after ? status_name(change.after->status) : "-";
-      std::string line = fmt::format("  {:<{}}  {:>7} -> {:<7}", detail::shown(change.ip), ip_width,
-                                     status_before, status_after);
-      const std::string codes_before = codes_text(change.before);
-      const std::string codes_after = codes_text(change.after);
-      line += codes_before == codes_after
-                  ? fmt::format("  codes {}", codes_after)
-                  : fmt::format("  codes {} -> {}", codes_before, codes_after);
-      const std::string ptr_before = ptr_text(change.before);
-      const std::string ptr_after = ptr_text(change.after);
-      line += ptr_before == ptr_after || !change.before || !change.after
-                  ? fmt::format("  ptr {}", change.after ? ptr_after : ptr_before)
-                  : fmt::format("  ptr {} -> {}", ptr_before, ptr_after);
-      out += line + "\n";
+      if (change.kind == kind)
+        out += change_line(detail::shown(change.ip), ip_width, change_tail(change));
     }
   }
   return out;
+}
+
+std::optional<Change> change_between(const db::RunInfo& from, const db::ResultRecord* before,
+                                     const db::RunInfo& to, const db::ResultRecord* after) {
+  if (before && after) return compare_address(from, *before, to, *after);
+  const bool smtp_in_both = from.ran_smtp() && to.ran_smtp();
+  const db::ResultRecord& record = before ? *before : *after;
+  Change change;
+  change.ip = record.ip;
+  (before ? change.before : change.after) = smtp_in_both ? record : without_smtp(record);
+  if (before) {
+    change.kind = ChangeKind::disappeared;
+  } else {
+    change.kind =
+        change.after->status == Status::fail ? ChangeKind::new_failure : ChangeKind::appeared;
+  }
+  return change;
+}
+
+namespace {
+
+/// A temporary file that holds one kind's changes until the counts that
+/// lead the output are known: under TMPDIR (or /tmp), as the audit's
+/// temporary database, and unlinked at once so it goes when closed.
+class Spool {
+ public:
+  Spool() : directory_(temporary_directory()) {
+    std::string pattern = (directory_ / "rdnsctl-diff-XXXXXX").string();
+    const int descriptor = mkstemp(pattern.data());
+    if (descriptor < 0) fail("create");
+    unlink(pattern.c_str());
+    file_ = fdopen(descriptor, "w+");
+    if (file_ == nullptr) {
+      close(descriptor);
+      fail("open");
+    }
+  }
+  ~Spool() { std::fclose(file_); }
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  void write(std::string_view text) {
+    if (std::fwrite(text.data(), 1, text.size(), file_) != text.size()) fail("write");
+  }
+
+  /// Calls each(line) for every line written, without its newline.
+  template <typename Each>
+  void each_line(const Each& each) {
+    std::rewind(file_);
+    char* line = nullptr;
+    std::size_t capacity = 0;
+    // getline allocates the line with malloc; it is freed however each() ends.
+    const std::unique_ptr<char*, void (*)(char**)> owner(&line, [](char** held) {
+      std::free(*held);  // NOLINT(cppcoreguidelines-no-malloc)
+    });
+    ssize_t length = 0;
+    while ((length = getline(&line, &capacity, file_)) > 0) {
+      each(std::string_view(line, static_cast<std::size_t>(length) - 1));
+    }
+    if (std::ferror(file_)) fail("read");
+  }
+
+  void copy_to(std::ostream& out) {
+    std::rewind(file_);
+    std::array<char, 1 << 16> buffer{};
+    std::size_t got = 0;
+    while ((got = std::fread(buffer.data(), 1, buffer.size(), file_)) > 0) {
+      out.write(buffer.data(), static_cast<std::streamsize>(got));
+    }
+    if (std::ferror(file_)) fail("read");
+  }
+
+ private:
+  static std::filesystem::path temporary_directory() {
+    const char* set = std::getenv("TMPDIR");
+    return set != nullptr && *set != '\0' ? set : "/tmp";
+  }
+  [[noreturn]] void fail(std::string_view action) const {
+    throw Error(Errc::io, fmt::format("cannot {} a temporary file for the diff in {}: {}", action,
+                                      escape_text(directory_.string()), std::strerror(errno)));
+  }
+  std::filesystem::path directory_;
+  std::FILE* file_ = nullptr;
+};
+
+/// A JSON value as dump(2) writes it `depth` levels deep.
+std::string indented_json(const json& value, int depth) {
+  std::string text = value.dump(2);
+  const std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (const char c : text) {
+    out += c;
+    if (c == '\n') out += indent;
+  }
+  return out;
+}
+
+/// One spooled line of the text form: the shown address, a tab, the rest
+/// of the line (shown text holds neither tab nor newline).
+void spool_text(Spool& spool, const Change& change) {
+  spool.write(detail::shown(change.ip));
+  spool.write("\t");
+  spool.write(change_tail(change));
+  spool.write("\n");
+}
+
+void write_text(const DiffCounts& counts, std::size_t ip_width, std::array<Spool, 6>& spools,
+                std::ostream& out) {
+  out << diff_heading(counts);
+  for (const ChangeKind kind : kKinds) {
+    if (counts.count(kind) == 0) continue;
+    out << fmt::format("\n{}:\n", heading(kind));
+    spools[static_cast<std::size_t>(kind)].each_line([&](std::string_view line) {
+      const std::size_t tab = line.find('\t');
+      out << change_line(line.substr(0, tab), ip_width, line.substr(tab + 1));
+    });
+  }
+}
+
+/// The document diff_json writes, with each non-empty list taken from its
+/// spool: the lists stand in the dumped document as placeholders.
+void write_json(const DiffCounts& counts, std::array<Spool, 6>& spools, std::ostream& out) {
+  json summary{{"unchanged", counts.unchanged}};
+  json document{{"from_run", counts.from_run}, {"to_run", counts.to_run}};
+  for (const ChangeKind kind : kKinds) {
+    summary[plural_key(kind)] = counts.count(kind);
+    document[plural_key(kind)] = counts.count(kind) == 0
+                                     ? json::array()
+                                     : json(fmt::format("@list{}@", static_cast<int>(kind)));
+  }
+  document["summary"] = std::move(summary);
+  const std::string text = document.dump(2) + "\n";
+  std::size_t done = 0;
+  while (true) {
+    const std::size_t placeholder = text.find("\"@list", done);
+    if (placeholder == std::string::npos) break;
+    out << std::string_view(text).substr(done, placeholder - done) << "[\n";
+    const std::size_t end = text.find("@\"", placeholder);
+    const auto kind =
+        static_cast<std::size_t>(std::stoi(text.substr(placeholder + 6, end - placeholder - 6)));
+    spools[kind].copy_to(out);
+    out << "\n  ]";
+    done = end + 2;
+  }
+  out << std::string_view(text).substr(done);
+}
+
+}  // namespace
+
+DiffCounts write_diff(db::Database& database, const db::RunInfo& from, const db::RunInfo& to,
+                      DiffFormat format, std::ostream& out) {
+  DiffCounts counts{from.id, to.id, {}, 0};
+  std::array<Spool, 6> spools;
+  std::size_t ip_width = 2;
+  database.visit_result_pairs(
+      from.id, to.id, [&](const db::ResultRecord* before, const db::ResultRecord* after) {
+        const std::optional<Change> change = change_between(from, before, to, after);
+        if (!change) {
+          ++counts.unchanged;
+          return;
+        }
+        const auto kind = static_cast<std::size_t>(change->kind);
+        if (format == DiffFormat::text) {
+          ip_width = std::max(ip_width, detail::shown(change->ip).size());
+          spool_text(spools[kind], *change);
+        } else {
+          // Items of a list are separated by ",\n" and sit two levels deep.
+          if (counts.of_kind[kind] > 0) spools[kind].write(",\n");
+          spools[kind].write("    ");
+          spools[kind].write(indented_json(change_json(*change), 2));
+        }
+        ++counts.of_kind[kind];
+      });
+  if (format == DiffFormat::text) {
+    write_text(counts, ip_width, spools, out);
+  } else {
+    write_json(counts, spools, out);
+  }
+  return counts;
 }
 
 }  // namespace rdns::reports

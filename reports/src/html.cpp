@@ -4,15 +4,14 @@
 // address table is no markup but a data island, a JSON array of arrays in a
 // <script type="application/json"> element, escaped for that element
 // (append_json_string); the page's script builds the visible rows from it
-// as text. One pass over the run's records yields the summary, the changes
-// (against the previous run's digests), the no-script list and the
+// as text. One pass over the run's records, merged in address order with
+// the previous run's, yields the summary, the changes, the no-script list and the
 // island's rows in their compact form; nothing holds every record, so a
 // run of a million addresses is reported in bounded memory.
 
 #include <algorithm>
 #include <array>
 #include <functional>
-#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -248,23 +247,6 @@ mustache::data change_list(const char* id, const char* title, const ChangeList& 
   return data;
 }
 
-/// The previous run's digests, address order, and which the run matched.
-struct PreviousRun {
-  db::RunInfo info;
-  std::vector<std::pair<detail::AddressKey, ResultDigest>> digests;
-  std::vector<bool> matched;
-
-  /// The digest of key's address, marked as matched; none when absent.
-  const ResultDigest* match(const detail::AddressKey& key) {
-    const auto found = std::lower_bound(
-        digests.begin(), digests.end(), key,
-        [](const auto& entry, const detail::AddressKey& k) { return entry.first < k; });
-    if (found == digests.end() || found->first != key) return nullptr;
-    matched[static_cast<std::size_t>(found - digests.begin())] = true;
-    return &found->second;
-  }
-};
-
 /// The finding codes the island's rows refer to by number, numbered as
 /// first seen.
 class CodeTable {
@@ -334,26 +316,14 @@ mustache::data fallback_row(const db::ResultRecord& record, const std::string& c
   return row;
 }
 
-std::optional<PreviousRun> load_previous(db::Database& database, const db::RunInfo& run) {
-  std::optional<db::RunInfo> info = database.previous_comparable_run(run.id);
-  if (!info) return std::nullopt;
-  PreviousRun previous{std::move(*info), {}, {}};
-  database.visit_results(previous.info.id, [&](const db::ResultRecord& record) {
-    previous.digests.emplace_back(detail::address_key(record.ip),
-                                  comparable_digest(previous.info, run, record));
-  });
-  std::sort(previous.digests.begin(), previous.digests.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  previous.matched.assign(previous.digests.size(), false);
-  return previous;
-}
-
-/// The change of one address of the run, recorded in scan.
-void compare_with(PreviousRun& previous, const db::RunInfo& run, const db::ResultRecord& record,
-                  const detail::AddressKey& key, Scan& scan) {
+/// The change of one address of the run, recorded in scan: `before` is the
+/// previous run's record of it, null when the previous run did not audit it.
+void compare_with(const db::RunInfo& previous, const db::RunInfo& run,
+                  const db::ResultRecord* before, const db::ResultRecord& record, Scan& scan) {
   std::optional<ChangeKind> kind;
-  if (const ResultDigest* before = previous.match(key)) {
-    kind = classify_digests(*before, comparable_digest(previous.info, run, record));
+  if (before) {
+    kind = classify_digests(comparable_digest(previous, run, *before),
+                            comparable_digest(previous, run, record));
     if (!kind) ++scan.unchanged;
   } else {
     kind = record.status == Status::fail ? ChangeKind::new_failure : ChangeKind::appeared;
@@ -364,92 +334,69 @@ void compare_with(PreviousRun& previous, const db::RunInfo& run, const db::Resul
   change.kind = *kind;
   change.ip = record.ip;
   ChangeList& list = scan.changes[kind_index(*kind)];
-  if (list.count < kChangeListLimit) change.after = record;
+  if (list.count < kChangeListLimit) {
+    change.after = record;
+    if (before) change.before = *before;
+  }
   list.add(std::move(change));
 }
 
-void scan_run(db::Database& database, const db::RunInfo& run, std::optional<PreviousRun>& previous,
-              Scan& scan) {
-  std::size_t index = 0;
-  database.visit_results(run.id, [&](const db::ResultRecord& record) {
-    const detail::AddressKey key = detail::address_key(record.ip);
-    const std::size_t at = scan.index_of(key, index++);
-    scan.summary.add(record, detail::source_domains_of(record));
-    detail::AddressKey network = key;
-    std::fill(network.begin() + (key[0] == 4 ? 4 : 9), network.end(), 0);
-    Group& group = scan.networks[network];
-    if (group.key.empty()) group.key = detail::network_of(key, record.ip);
-    group.counts.add(record.status);
-    if (previous) {
-      compare_with(*previous, run, record, key, scan);
-    } else {
-      scan.change_codes.push_back(0);
-    }
-    const int rank = status_rank(record.status);
-    if (rank < 3 && scan.fallback[rank].size() < kFallbackRows) {
-      const std::uint8_t code = scan.change_codes.back();
-      scan.fallback[rank].push_back(
-          fallback_row(record, code == 0 ? "" : std::string(change_label(kChangeKinds[code - 1]))));
-    }
-    if (scan.passing_listed || record.status != Status::pass) {
-      if (!scan.island_rows.empty()) scan.island_rows += ",\n";
-      append_row(scan.island_rows, record, scan.change_codes.back(),
-                 recent_letters(at < scan.states.size() ? scan.states[at] : 0, scan.other_runs,
-                                record.status),
-                 scan.codes);
-    }
-  });
-  if (!previous) return;
-  ChangeList& gone = scan.changes[kind_index(ChangeKind::disappeared)];
-  for (std::size_t i = 0; i < previous->digests.size(); ++i) {
-    if (previous->matched[i]) continue;
-    Change change;
-    change.kind = ChangeKind::disappeared;
-    gone.add(std::move(change));  // its address and record come with fill_before
+/// One record of the run: its share of the summary, its network, its
+/// change, and its rows.
+void scan_record(const std::optional<db::RunInfo>& previous, const db::RunInfo& run,
+                 const db::ResultRecord* before, const db::ResultRecord& record, Scan& scan) {
+  const detail::AddressKey key = detail::address_key(record.ip);
+  const std::size_t at = scan.index_of(key, scan.change_codes.size());
+  scan.summary.add(record, detail::source_domains_of(record));
+  detail::AddressKey network = key;
+  std::fill(network.begin() + (key[0] == 4 ? 4 : 9), network.end(), 0);
+  Group& group = scan.networks[network];
+  if (group.key.empty()) group.key = detail::network_of(key, record.ip);
+  group.counts.add(record.status);
+  if (previous) {
+    compare_with(*previous, run, before, record, scan);
+  } else {
+    scan.change_codes.push_back(0);
+  }
+  const int rank = status_rank(record.status);
+  if (rank < 3 && scan.fallback[rank].size() < kFallbackRows) {
+    const std::uint8_t code = scan.change_codes.back();
+    scan.fallback[rank].push_back(
+        fallback_row(record, code == 0 ? "" : std::string(change_label(kChangeKinds[code - 1]))));
+  }
+  if (scan.passing_listed || record.status != Status::pass) {
+    if (!scan.island_rows.empty()) scan.island_rows += ",\n";
+    append_row(scan.island_rows, record, scan.change_codes.back(),
+               recent_letters(at < scan.states.size() ? scan.states[at] : 0, scan.other_runs,
+                              record.status),
+               scan.codes);
   }
 }
 
-/// How many results of an address are newer than `previous`'s at most:
-/// one per run begun after it (of any identity, since address_results
-/// filters by inventory only).
-std::size_t results_newer_than(db::Database& database, const db::RunInfo& previous) {
-  std::size_t newer = 0;
-  for (const auto& run : database.list_runs(std::numeric_limits<std::size_t>::max())) {
-    if (run.id > previous.id) ++newer;
+/// One pass over the run's records, merged with the previous run's in
+/// address order when there is one (Database::visit_result_pairs): one
+/// record of each run in memory at a time, no map of the previous run.
+void scan_run(db::Database& database, const db::RunInfo& run,
+              const std::optional<db::RunInfo>& previous, Scan& scan) {
+  if (!previous) {
+    database.visit_results(run.id, [&](const db::ResultRecord& record) {
+      scan_record(previous, run, nullptr, record, scan);
+    });
+    return;
   }
-  return newer;
-}
-
-/// The previous run's records of the listed changes (at most
-/// kChangeListLimit per kind), read address by address through the
-/// database's index rather than by another pass over the previous run.
-void fill_before(db::Database& database, const PreviousRun& previous, Scan& scan) {
   ChangeList& gone = scan.changes[kind_index(ChangeKind::disappeared)];
-  std::size_t next_gone = 0;
-  std::vector<std::pair<detail::AddressKey, Change*>> wanted;
-  for (std::size_t i = 0; i < previous.digests.size() && next_gone < gone.items.size(); ++i) {
-    if (!previous.matched[i])
-      wanted.emplace_back(previous.digests[i].first, &gone.items[next_gone++]);
-  }
-  for (ChangeList& list : scan.changes) {
-    if (&list == &gone) continue;
-    for (Change& change : list.items) {
-      if (change.kind != ChangeKind::appeared && change.after) {
-        wanted.emplace_back(detail::address_key(change.ip), &change);
-      }
-    }
-  }
-  if (wanted.empty()) return;
-  const std::size_t limit = results_newer_than(database, previous.info) + 1;
-  for (auto& [key, change] : wanted) {
-    const std::string ip = detail::address_text(key);
-    for (auto& found : database.address_results(ip, limit, previous.info.inventory)) {
-      if (found.run.id != previous.info.id) continue;
-      change->before = std::move(found.result);
-      change->ip = change->before->ip;
-      break;
-    }
-  }
+  database.visit_result_pairs(previous->id, run.id,
+                              [&](const db::ResultRecord* before, const db::ResultRecord* after) {
+                                if (after) {
+                                  scan_record(previous, run, before, *after, scan);
+                                  return;
+                                }
+                                Change change;
+                                change.kind = ChangeKind::disappeared;
+                                change.ip = before->ip;
+                                if (gone.count < kChangeListLimit) change.before = *before;
+                                gone.add(std::move(change));
+                              });
 }
 
 mustache::data previous_data(const db::RunInfo& previous, const Scan& scan) {
@@ -809,9 +756,8 @@ void write_html_report(db::Database& database, std::int64_t run_id, const HtmlOp
   const std::vector<db::RunInfo> recent = detail::runs_up_to(database, run, kRecentRuns);
   scan.states = recent_states(database, recent, scan);
   scan.other_runs = recent.size() - 1;
-  std::optional<PreviousRun> previous = load_previous(database, run);
+  const std::optional<db::RunInfo> previous = database.previous_comparable_run(run.id);
   scan_run(database, run, previous, scan);
-  if (previous) fill_before(database, *previous, scan);
   const Summary summary = scan.summary.finish(database.domain_findings(run_id));
   const bool passing_listed = scan.passing_listed;
 
@@ -827,7 +773,7 @@ void write_html_report(db::Database& database, std::int64_t run_id, const HtmlOp
   page.set("more_networks", std::to_string(more_networks));
   page.set("network_limit", std::to_string(kNetworkListLimit));
   page.set("has_previous", previous.has_value());
-  if (previous) page.set("previous", previous_data(previous->info, scan));
+  if (previous) page.set("previous", previous_data(*previous, scan));
   page.set("recent_runs", recent_runs_data(recent));
   page.set("passing_counted", !passing_listed && summary.counts.pass > 0);
   page.set("passing_limit", std::to_string(kListPassingUpTo));

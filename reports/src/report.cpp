@@ -207,10 +207,65 @@ Summary summarize(const ReportData& data) {
   return summary;
 }
 
-void write_csv_report(const ReportData& data, std::ostream& out) {
-  std::vector<std::string> header(std::begin(kCsvColumns), std::end(kCsvColumns));
-  out << csv_row(header);
+namespace {
 
+/// The CSV report's rows, written in slices so a large run never holds its
+/// whole CSV in memory.
+class CsvRows {
+ public:
+  CsvRows(std::int64_t run_id, std::ostream& out) : run_id_(std::to_string(run_id)), out_(out) {
+    out_ << csv_row(std::vector<std::string>(std::begin(kCsvColumns), std::end(kCsvColumns)));
+  }
+  ~CsvRows() { out_ << rows_; }
+  CsvRows(const CsvRows&) = delete;
+  CsvRows& operator=(const CsvRows&) = delete;
+
+  /// The domains' own findings: rows without an address.
+  void add_domain_findings(const std::vector<db::DomainFindingRecord>& findings) {
+    for (const auto& finding : findings) {
+      const audit::CodeEntry* info = audit::find_code(finding.code);
+      rows_ += csv_row({run_id_, "", "", "", "", "", "", detail::shown(finding.code),
+                        std::string(severity_name(finding.severity)), detail::shown(finding.detail),
+                        info ? std::string(info->fix) : "", detail::shown(finding.domain)});
+    }
+  }
+
+  /// One row per finding of record, or one row when it has none.
+  void add(const db::ResultRecord& record, std::optional<ChangeKind> change) {
+    const std::string change_text = change ? std::string(to_string(*change)) : "";
+    const std::string ptr = detail::join_ptr(record);
+    const std::string forward = detail::join_forward(record);
+    std::string domains;
+    for (const auto& domain : detail::source_domains_of(record)) {
+      detail::append(domains, " ", detail::shown(domain));
+    }
+    const auto row = [&](const std::string& code, std::string_view severity,
+                         const std::string& text) {
+      const audit::CodeEntry* info = audit::find_code(code);
+      rows_ += csv_row({run_id_, detail::shown(record.ip), detail::shown(record.family),
+                        std::string(status_name(record.status)), change_text, ptr, forward,
+                        detail::shown(code), std::string(severity), detail::shown(text),
+                        info ? std::string(info->fix) : "", domains});
+    };
+    if (record.findings.empty()) row("", "", "");
+    for (const auto& finding : record.findings) {
+      row(finding.code, severity_name(finding.severity), finding.detail);
+    }
+    if (rows_.size() > (1u << 16)) {
+      out_ << rows_;
+      rows_.clear();
+    }
+  }
+
+ private:
+  std::string run_id_;
+  std::ostream& out_;
+  std::string rows_;
+};
+
+}  // namespace
+
+void write_csv_report(const ReportData& data, std::ostream& out) {
   std::unordered_map<std::string, ChangeKind> changes;
   if (data.previous) {
     for (auto& change :
@@ -218,47 +273,34 @@ void write_csv_report(const ReportData& data, std::ostream& out) {
       changes.emplace(change.ip, change.kind);
     }
   }
-  const std::string run_id = std::to_string(data.run.id);
-  std::string rows;
-  // The domains' own findings first: rows without an address.
-  for (const auto& finding : data.domain_findings) {
-    const audit::CodeEntry* info = audit::find_code(finding.code);
-    rows += csv_row({run_id, "", "", "", "", "", "", detail::shown(finding.code),
-                     std::string(severity_name(finding.severity)), detail::shown(finding.detail),
-                     info ? std::string(info->fix) : "", detail::shown(finding.domain)});
-  }
+  CsvRows rows(data.run.id, out);
+  rows.add_domain_findings(data.domain_findings);
   for (const auto& record : data.results) {
     const auto change = changes.find(record.ip);
-    const std::string change_text =
-        change == changes.end() ? "" : std::string(to_string(change->second));
-    const std::string ptr = detail::join_ptr(record);
-    const std::string forward = detail::join_forward(record);
-    std::string domains;
-    if (const auto found = data.source_domains.find(record.ip);
-        found != data.source_domains.end()) {
-      for (const auto& domain : std::set<std::string>(found->second.begin(), found->second.end())) {
-        domains += (domains.empty() ? "" : " ") + detail::shown(domain);
-      }
-    }
-    const auto row = [&](const std::string& code, std::string_view severity,
-                         const std::string& text) {
-      const audit::CodeEntry* info = audit::find_code(code);
-      rows += csv_row({run_id, detail::shown(record.ip), detail::shown(record.family),
-                       std::string(status_name(record.status)), change_text, ptr, forward,
-                       detail::shown(code), std::string(severity), detail::shown(text),
-                       info ? std::string(info->fix) : "", domains});
-    };
-    if (record.findings.empty()) row("", "", "");
-    for (const auto& finding : record.findings) {
-      row(finding.code, severity_name(finding.severity), finding.detail);
-    }
-    // Written in slices so a large run never holds its whole CSV in memory.
-    if (rows.size() > (1u << 16)) {
-      out << rows;
-      rows.clear();
-    }
+    rows.add(record, change == changes.end() ? std::nullopt : std::optional(change->second));
   }
-  out << rows;
+}
+
+void write_csv_report(db::Database& database, std::int64_t run_id, std::ostream& out) {
+  const std::optional<db::RunInfo> run = database.find_run(run_id);
+  if (!run) {
+    throw Error(Errc::usage, fmt::format("no run {} in {}", run_id, database.path().string()));
+  }
+  const std::optional<db::RunInfo> previous = database.previous_comparable_run(run_id);
+  CsvRows rows(run_id, out);
+  rows.add_domain_findings(database.domain_findings(run_id));
+  if (!previous) {
+    database.visit_results(run_id, [&](const db::ResultRecord& record) { rows.add(record, {}); });
+    return;
+  }
+  // Both runs merged in address order: an address only the previous run
+  // audited has no row.
+  database.visit_result_pairs(
+      previous->id, run_id, [&](const db::ResultRecord* before, const db::ResultRecord* after) {
+        if (!after) return;
+        const std::optional<Change> change = change_between(*previous, before, *run, after);
+        rows.add(*after, change ? std::optional(change->kind) : std::nullopt);
+      });
 }
 
 }  // namespace rdns::reports

@@ -135,6 +135,69 @@ TEST_CASE("both backends store and read back results alike", "[db][backends]") {
   }
 }
 
+namespace {
+
+/// What visit_result_pairs calls back with: each address with the record
+/// each run has ("-" where it has none), in call order.
+std::vector<std::string> merged(Database& database, std::int64_t from, std::int64_t to) {
+  std::vector<std::string> pairs;
+  database.visit_result_pairs(from, to, [&](const ResultRecord* before, const ResultRecord* after) {
+    REQUIRE((before || after));
+    if (before && after) CHECK(before->ip == after->ip);
+    pairs.push_back((before ? before->ip : "-") + " " + (after ? after->ip : "-"));
+  });
+  return pairs;
+}
+
+}  // namespace
+
+TEST_CASE("both backends merge two runs' results in address order", "[db][backends]") {
+  const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+  CAPTURE(backend);
+  const BackendLocation where(backend);
+  Database database = Database::open(where.location());
+  const std::int64_t empty = begin(database);
+  const std::int64_t older = begin(database);
+  const std::int64_t newer = begin(database);
+  // Text order would put 10.x before 9.x and "2001:db8::10" before "::9";
+  // IPv4 comes first whatever the text.
+  database.add_results(older,
+                       std::vector{result("2001:db8::10"), result("10.0.0.1"), result("9.0.0.1"),
+                                   result("2001:db8::9"), result("192.0.2.1", Status::fail)});
+  database.add_results(
+      newer, std::vector{result("::1"), result("10.0.0.1", Status::fail), result("255.255.255.255"),
+                         result("2001:db8::9"), result("2001:db8::a")});
+
+  SECTION("addresses only in the older run, only in the newer, and in both") {
+    CHECK(merged(database, older, newer) ==
+          std::vector<std::string>{"9.0.0.1 -", "10.0.0.1 10.0.0.1", "192.0.2.1 -",
+                                   "- 255.255.255.255", "- ::1", "2001:db8::9 2001:db8::9",
+                                   "- 2001:db8::a", "2001:db8::10 -"});
+    // Each side is its own run's record.
+    database.visit_result_pairs(older, newer,
+                                [](const ResultRecord* before, const ResultRecord* after) {
+                                  if (before && after && before->ip == "10.0.0.1") {
+                                    CHECK(before->status == Status::pass);
+                                    CHECK(after->status == Status::fail);
+                                  }
+                                });
+  }
+  SECTION("against an empty run, and two empty runs") {
+    CHECK(merged(database, empty, newer) ==
+          std::vector<std::string>{"- 10.0.0.1", "- 255.255.255.255", "- ::1", "- 2001:db8::9",
+                                   "- 2001:db8::a"});
+    CHECK(merged(database, older, empty).size() == 5);
+    CHECK(merged(database, empty, empty).empty());
+  }
+  SECTION("a run with itself pairs every address with its own record") {
+    database.visit_result_pairs(older, older,
+                                [](const ResultRecord* before, const ResultRecord* after) {
+                                  REQUIRE((before && after));
+                                  CHECK(*before == *after);
+                                });
+  }
+}
+
 TEST_CASE("both backends list, find, compare and reopen runs alike", "[db][backends]") {
   const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
   CAPTURE(backend);

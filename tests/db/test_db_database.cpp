@@ -673,6 +673,51 @@ TEST_CASE("statuses and severities are stored as their names", "[db]") {
   CHECK(plain_sqlite_text(path, "SELECT severity FROM domain_findings") == "info");
 }
 
+TEST_CASE("stored results in any JSON spelling read back; malformed JSON is damage", "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "history.db";
+  const std::int64_t run = store_sample_run(path);
+
+  SECTION("whitespace, escapes, other key orders and unknown keys, as PostgreSQL writes them") {
+    run_plain_sqlite(path, R"(UPDATE results SET
+        ptr = ' [ "a\u00e9\"\\\/b.example" , "\ud83d\ude00\t" ] ',
+        forward = '[{"addresses" : ["192.0.2.9"], "name" : "f.example", "ttl" : [1, {"x": null}]}]',
+        findings = '[ {"severity" : "error", "detail" : "d\n", "code" : "NO_PTR", "n": -1.5e3} ]',
+        sources = '[{"via":"MX m","expected":"","domain":"example.com","more":true}]',
+        smtp = '{"failure":"","ehlo_name":"e","greeting_name":"g","greeted":true}'
+      WHERE ip = '192.0.2.9';)");
+    Database database = Database::open(path);
+    const auto results = database.results(run);
+    const auto found = std::find_if(results.begin(), results.end(),
+                                    [](const ResultRecord& r) { return r.ip == "192.0.2.9"; });
+    REQUIRE(found != results.end());
+    CHECK(found->ptr == std::vector<std::string>{"a\xc3\xa9\"\\/b.example", "\xf0\x9f\x98\x80\t"});
+    CHECK(found->forward == std::vector<rdns::db::ForwardRecord>{{"f.example", {"192.0.2.9"}}});
+    CHECK(found->findings ==
+          std::vector<rdns::db::FindingRecord>{{"NO_PTR", Severity::error, "d\n"}});
+    CHECK(found->sources == std::vector<rdns::db::SourceRecord>{{"example.com", "MX m", ""}});
+    CHECK(found->smtp == rdns::db::SmtpRecord{true, "g", "e", ""});
+  }
+  const std::string damage =
+      GENERATE(as<std::string>{},  //
+               "ptr = '[\"a\"'", "ptr = '[\"a\" \"b\"]'", "ptr = '[1]'", "ptr = '[\"a\"] x'",
+               "ptr = '[\"\\ud83d\"]'", "findings = '[{\"code\":\"X\",\"detail\":\"y\"}]'",
+               "forward = '[{\"name\":\"n\"}]'", "smtp = '{\"greeted\":1}'");
+  SECTION("malformed JSON or a missing member") {
+    CAPTURE(damage);
+    run_plain_sqlite(path, "UPDATE results SET " + damage + " WHERE ip = '192.0.2.9';");
+    Database database = Database::open(path);
+    try {
+      database.results(run);
+      FAIL("read a damaged result without an error");
+    } catch (const rdns::Error& error) {
+      CHECK(error.code() == rdns::Errc::database);
+      CHECK_THAT(error.what(), Catch::Contains(path.string()));
+      CHECK_THAT(error.what(), Catch::Contains("192.0.2.9"));
+    }
+  }
+}
+
 TEST_CASE("a stored status or severity outside the vocabulary is refused, naming the database",
           "[db]") {
   TempDir dir;

@@ -325,6 +325,16 @@ class Database {
   /// back without holding it. visit must not use this Database.
   void visit_results(std::int64_t run_id, const std::function<void(const ResultRecord&)>& visit);
 
+  /// Two runs' results merged in one pass, in the order results() returns
+  /// them: visit is called once per address either run audited, with
+  /// from_run's record as `before` and to_run's as `after`, a null pointer
+  /// where a run has none. One row of each run is in memory at a time, so
+  /// comparing two runs of a million addresses holds neither. visit must not
+  /// use this Database.
+  void visit_result_pairs(
+      std::int64_t from_run, std::int64_t to_run,
+      const std::function<void(const ResultRecord* before, const ResultRecord* after)>& visit);
+
   /// One address's results across runs, newest run first, at most limit of
   /// them; only runs of `inventory` when it is not empty. Runs in every state
   /// are included (a running or interrupted run's result is still what was

@@ -5,9 +5,12 @@
 /// only on findings both runs could produce, and every address falls in
 /// exactly one class. Also the terminal and JSON forms of `report diff`.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +70,34 @@ RunDiff diff_runs(std::int64_t from_run, const std::vector<db::ResultRecord>& fr
 /// (the SMTP findings are left out here unless both runs checked SMTP).
 std::optional<Change> compare_address(const db::RunInfo& from, const db::ResultRecord& before,
                                       const db::RunInfo& to, const db::ResultRecord& after);
+
+/// One address of two stored runs, given the record each run has (either
+/// may be null, not both), as compare_runs classifies and shows it: the
+/// records masked when the runs did not both check SMTP; none when nothing
+/// differs.
+std::optional<Change> change_between(const db::RunInfo& from, const db::ResultRecord* before,
+                                     const db::RunInfo& to, const db::ResultRecord* after);
+
+/// How many addresses of each kind two runs' comparison found.
+struct DiffCounts {
+  std::int64_t from_run = 0;
+  std::int64_t to_run = 0;
+  std::array<std::size_t, 6> of_kind{};  ///< indexed by ChangeKind
+  std::size_t unchanged = 0;
+
+  std::size_t count(ChangeKind kind) const { return of_kind[static_cast<std::size_t>(kind)]; }
+};
+
+/// The forms `rdnsctl report diff` writes.
+enum class DiffFormat { text, json };
+
+/// Writes what diff_text or diff_json writes for compare_runs(from, to),
+/// byte for byte, reading both runs once, merged in address order
+/// (Database::visit_result_pairs): the changes wait in temporary files, one
+/// per kind, until the counts that lead the output are known, so two runs
+/// of a million addresses are compared in bounded memory.
+DiffCounts write_diff(db::Database& database, const db::RunInfo& from, const db::RunInfo& to,
+                      DiffFormat format, std::ostream& out);
 
 /// What the classification needs of one address's record, in a few bytes:
 /// its status and hashes of its PTR, forward and code sets (compared as

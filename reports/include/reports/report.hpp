@@ -103,6 +103,13 @@ Summary summarize(const ReportData& data);
 /// without findings on one row; columns in kCsvColumns order.
 void write_csv_report(const ReportData& data, std::ostream& out);
 
+/// The same CSV read straight from the database: the run's records merged
+/// with its previous run's in one pass (Database::visit_result_pairs), one
+/// record of each in memory at a time, so a run of a million addresses is
+/// written in bounded memory. Throws rdns::Error (Errc::usage) naming the
+/// database when run_id is unknown.
+void write_csv_report(db::Database& database, std::int64_t run_id, std::ostream& out);
+
 /// The documented, stable CSV column order.
 inline constexpr const char* kCsvColumns[] = {"run_id",   "ip",     "family",  "status",
                                               "change",   "ptr",    "forward", "code",
