@@ -29,7 +29,7 @@ class ResultSink {
   static constexpr std::chrono::milliseconds kMaxDelay{20};
 
   struct Callbacks {
-    std::function<void()> on_room;     ///< on the writer thread: the queue drained
+    std::function<void()> on_room;  ///< on the writer thread: a full queue was taken to be written
     std::function<void()> on_failure;  ///< on the writer thread: printing or storing failed
   };
 
