@@ -120,7 +120,8 @@ class Auditor::Engine {
         stop_signals_(options.stop_signals),
         progress_interval_(options.progress_interval),
         progress_timer_(io_),
-        smtp_(options.smtp) {
+        smtp_(options.smtp),
+        ptr_only_(options.ptr_only) {
     if (options.dnsbl || !options.dnsbl_lists.empty()) {
       std::vector<DnsblList> lists;
       for (const DnsblList& list : rules_.dnsbls) {
@@ -587,6 +588,10 @@ class Auditor::Engine {
           ++ptr.names_total;
           if (ptr.names.size() < kMaxPtrNames) ptr.names.push_back(record->target);
         }
+        if (ptr_only_) {
+          job->observation.forward_skipped = true;
+          return finish(job);
+        }
         return start_forward(job);
       }
       if (chain.dangling) {
@@ -874,6 +879,7 @@ class Auditor::Engine {
   std::optional<BlocklistChecker> blocklists_;
   bool blocklists_tested_ = true;
   std::size_t smtp_active_ = 0;
+  bool ptr_only_ = false;  ///< --ptr-only: no forward lookups
 };
 
 Auditor::Auditor(const AuditOptions& options, Rules rules)
