@@ -48,7 +48,7 @@ void ResultSink::drain() {
   // Bounded loss on a crash: what is not stored is audited again on resume.
   constexpr auto kFlushInterval = std::chrono::seconds(1);
   auto last_flush = std::chrono::steady_clock::now();
-  std::deque<db::ResultRecord> batch;
+  std::vector<db::ResultRecord> batch;
   std::unique_lock lock(mutex_);
   const std::size_t batch_size = std::min(kWakeBatch, capacity_);
   for (;;) {
