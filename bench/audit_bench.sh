@@ -4,7 +4,8 @@
 # it from a local knotd on 127.0.0.1, then, ROUNDS times one after the other
 # against the same knotd: the bare c-ares loop (the floor, PEER's
 # fcrdns-cares.c), rdnsctl's audit with storage on, and massdns (PTR only) at
-# each -s of MASSDNS_SIZES. Prints each run, then the medians of the ratios
+# each -s of MASSDNS_SIZES, and rdnsctl's `audit --ptr-only` (the same PTR
+# lookups as massdns, with storage). Prints each run, then the medians of the ratios
 # taken within a round (the machine is shared: only same-run ratios mean
 # anything) and the verdicts that differ from the ground truth.
 #
@@ -14,7 +15,8 @@
 # there). ROUNDS: default 3. PEER: directory of fcrdns-cares.c (default
 # ../shared/peer; the bare loop is skipped without it). MASSDNS: a massdns
 # binary (not a Debian package: build it from its repository for the
-# benchmark; skipped when unset). MASSDNS_SIZES: default "100 1000 10000".
+# benchmark; skipped when unset). MASSDNS_SIZES: default "30 100 300 1000 10000"
+# (the sweep that finds massdns's best -s).
 # BASELINE: another rdnsctl binary (an older build) audited the same way in
 # each round, for before/after figures from one run. DNSPERF=1 also measures
 # the server's ceiling with dnsperf.
@@ -27,7 +29,7 @@ build="${BUILD:-build/release}"
 rounds="${ROUNDS:-3}"
 peer="${PEER:-../shared/peer}"
 massdns="${MASSDNS:-}"
-massdns_sizes="${MASSDNS_SIZES:-100 1000 10000}"
+massdns_sizes="${MASSDNS_SIZES:-30 100 300 1000 10000}"
 baseline="${BASELINE:-}"
 if [[ ! -x "$build/cli/rdnsctl" ]]; then
   cmake --preset release >/dev/null
@@ -109,6 +111,7 @@ for round in $(seq 1 "$rounds"); do
   [[ -n "$bare" ]] && timed bare "$round" "$bare" "$work/zones/ips.txt" 127.0.0.1 "$port" 100
   audit rdnsctl "$round" "$build/cli/rdnsctl" "$@"
   [[ -n "$baseline" ]] && audit baseline "$round" "$baseline" "$@"
+  audit ptr-only "$round" "$build/cli/rdnsctl" --ptr-only "$@"
   if [[ -n "$massdns" ]]; then
     for size in $massdns_sizes; do
       timed "massdns-s$size" "$round" "$massdns" -q -r "$work/resolvers.txt" -t PTR -s "$size" \
@@ -140,15 +143,31 @@ if "bare" in runs:
         cpu = median_ratio(label, "bare", 1)
         print(f"{label:16} vs bare loop (median of rounds): {1 / speed:.2f} × its addresses/s, "
               f"{cpu:.2f} × its CPU per address")
+massdns = [label for label in runs if label.startswith("massdns-")]
+if massdns and "ptr-only" in runs:
+    best = max(massdns, key=lambda label: statistics.median(
+        count / elapsed for elapsed, _, _ in runs[label].values()))
+    speed = median_ratio("ptr-only", best, 0)
+    print(f"ptr-only         vs massdns at its best ({best}, median of rounds): "
+          f"{1 / speed:.2f} × its addresses/s, {median_ratio('ptr-only', best, 1):.2f} × its CPU")
 expected = {row["ip"]: (row["status"], set(filter(None, row["codes"].split())))
             for row in csv.DictReader(open(f"{work}/zones/expected.csv"))}
-for label in ("rdnsctl", "baseline"):
+def ptr_only_verdict(status, codes):
+    # What --ptr-only must say: the findings that need no forward data, and
+    # FORWARD_NOT_CHECKED (status unknown, never pass) wherever a PTR exists.
+    if "NO_PTR" in codes:
+        return (status, codes)
+    kept = codes & {"MULTIPLE_PTR", "GENERIC_PTR", "PROVIDER_DEFAULT_PTR", "INVALID_PTR_NAME"}
+    return ("fail" if "INVALID_PTR_NAME" in kept else "unknown", kept | {"FORWARD_NOT_CHECKED"})
+for label in ("rdnsctl", "baseline", "ptr-only"):
+    truth = expected if label != "ptr-only" else {
+        ip: ptr_only_verdict(*verdict) for ip, verdict in expected.items()}
     for rnd in sorted(runs.get(label, {})):
         wrong, seen = 0, set()
         for line in open(f"{work}/{label}-{rnd}.jsonl"):
             result = json.loads(line)
             seen.add(result["ip"])
             codes = {finding["code"] for finding in result["findings"]}
-            wrong += expected.get(result["ip"]) != (result["status"], codes)
+            wrong += truth.get(result["ip"]) != (result["status"], codes)
         print(f"{label} round {rnd}: {wrong} wrong verdicts, {len(set(expected) - seen)} missing")
 PY

@@ -368,6 +368,12 @@ void register_options(CLI::App& command, AuditCommandOptions& options, OptionSet
       .add_option("--rules", options.rules,
                   "TOML naming rules read on top of the built-in ones (docs/rules.md)")
       ->type_name("FILE");
+  if (set == OptionSet::audit) {
+    command.add_flag("--ptr-only", options.ptr_only,
+                     "Only the PTR lookups: which reverse names exist and what they say (NO_PTR, "
+                     "MULTIPLE_PTR, GENERIC_PTR, INVALID_PTR_NAME...); no A/AAAA lookups, so an "
+                     "address with a PTR is 'unknown' with FORWARD_NOT_CHECKED, never 'pass'");
+  }
   command.add_flag("--smtp", options.smtp,
                    "Also connect to each address's SMTP port: greeting and EHLO names against "
                    "the PTR (HELO_MISMATCH, HELO_INVALID); never sends mail");

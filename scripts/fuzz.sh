@@ -11,7 +11,7 @@ seconds="${1:-600}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(fuzz_target_lines fuzz_dns_reply fuzz_spf_record fuzz_domain_auth fuzz_desired_csv
+  targets=(fuzz_target_lines fuzz_dns_reply fuzz_dns_wire_ldns fuzz_spf_record fuzz_domain_auth fuzz_desired_csv
            fuzz_plan_json fuzz_cloud_json fuzz_config)
 fi
 

@@ -36,6 +36,8 @@ namespace {
 /// bound only ever cuts a list gathered from something larger.
 constexpr std::size_t kMaxPtrNames = 4096;
 constexpr int kMaxRequeries = 8;
+/// Up to this many PTR values, duplicates are found by comparing names.
+constexpr std::size_t kFewPtrNames = 8;
 /// Addresses held back under zone cuts that have not answered yet, at most,
 /// so memory stays bounded whatever the size of the range (an address is
 /// all that is kept for each).
@@ -43,6 +45,8 @@ constexpr std::size_t kMaxParked = std::size_t{1} << 16;
 /// Unusable replies in a row, with no usable one yet in the run, after
 /// which the resolver gets one health check before the run is given up.
 constexpr std::uint64_t kBreakerFailures = 8;
+/// Usable answers between two updates of the health check's question.
+constexpr std::uint64_t kHealthCheckRefresh = 1024;
 
 /// Ancestors of a reverse name that may be zone cuts, nearest first: every
 /// in-addr.arpa ancestor below in-addr.arpa itself, and ip6.arpa ancestors
@@ -116,7 +120,8 @@ class Auditor::Engine {
         stop_signals_(options.stop_signals),
         progress_interval_(options.progress_interval),
         progress_timer_(io_),
-        smtp_(options.smtp) {
+        smtp_(options.smtp),
+        ptr_only_(options.ptr_only) {
     if (options.dnsbl || !options.dnsbl_lists.empty()) {
       std::vector<DnsblList> lists;
       for (const DnsblList& list : rules_.dnsbls) {
@@ -302,8 +307,8 @@ class Auditor::Engine {
     (quick ? confirmer_ : resolver_)
         .query(
             name, type,
-            [this, name, type, congestion, done = std::move(done)](Reply&& reply) {
-              observe(reply, name, type);
+            [this, type, congestion, done = std::move(done)](Reply&& reply) {
+              observe(reply, type);
               if (congestion && retryable(reply))
                 last_congestion_ = std::chrono::steady_clock::now();
               if (!stopping_) done(reply);
@@ -321,13 +326,18 @@ class Auditor::Engine {
   /// whole timeout schedule, or only failures from the start, is asked once
   /// more for something it answered before (or the root); if that fails
   /// too, the run stops instead of judging every address on non-answers.
-  void observe(const Reply& reply, const DnsName& name, RrType type) {
+  void observe(const Reply& reply, RrType type) {
     const auto now = std::chrono::steady_clock::now();
     if (usable(reply)) {
       ++summary_.usable;
       failures_in_row_ = 0;
       last_usable_time_ = now;
-      last_answered_ = std::make_pair(name, type);
+      // A usable reply answers its one question (reply_problem checked it).
+      // Any recent answer serves the health check: refreshing it now and
+      // then spares a name copy per answer.
+      if (!last_answered_ || summary_.usable % kHealthCheckRefresh == 0) {
+        last_answered_ = std::make_pair(reply.message.questions.front().name, type);
+      }
       return;
     }
     ++failures_in_row_;
@@ -565,12 +575,22 @@ class Auditor::Engine {
       if (!chain.records.empty()) {
         ptr.outcome = Outcome::found;
         ptr.ttl = chain.records.front()->ttl;
+        // Nearly every address has one PTR: the set of seen names is only
+        // built for the few with many.
         std::unordered_set<std::string> seen;
+        const bool many = chain.records.size() > kFewPtrNames;
         for (const dns::Record* record : chain.records) {
           ptr.ttl = std::min(ptr.ttl, record->ttl);
-          if (!seen.insert(record->target.key()).second) continue;
+          const bool repeated = many ? !seen.insert(record->target.key()).second
+                                     : std::find(ptr.names.begin(), ptr.names.end(),
+                                                 record->target) != ptr.names.end();
+          if (repeated) continue;
           ++ptr.names_total;
           if (ptr.names.size() < kMaxPtrNames) ptr.names.push_back(record->target);
+        }
+        if (ptr_only_) {
+          job->observation.forward_skipped = true;
+          return finish(job);
         }
         return start_forward(job);
       }
@@ -580,7 +600,7 @@ class Auditor::Engine {
           ptr.failure = "CNAME chain too long";
           return finish(job);
         }
-        return query_ptr(job, chain.final_name, depth + 1);
+        return query_ptr(job, *chain.final_name, depth + 1);
       }
       ptr.outcome = Outcome::nodata;
       return finish(job);
@@ -752,7 +772,7 @@ class Auditor::Engine {
     }
     if (chain.dangling) {
       if (depth >= kMaxRequeries) return settle(Outcome::tempfail, "CNAME chain too long");
-      return query_forward(job, index, chain.final_name, type, depth + 1);
+      return query_forward(job, index, *chain.final_name, type, depth + 1);
     }
     settle(Outcome::nodata);
   }
@@ -859,6 +879,7 @@ class Auditor::Engine {
   std::optional<BlocklistChecker> blocklists_;
   bool blocklists_tested_ = true;
   std::size_t smtp_active_ = 0;
+  bool ptr_only_ = false;  ///< --ptr-only: no forward lookups
 };
 
 Auditor::Auditor(const AuditOptions& options, Rules rules)

@@ -79,6 +79,10 @@ class Classifier {
     names();
     forward();
     ttl();
+    if (observation_.forward_skipped) {
+      add(Code::forward_not_checked,
+          "PTR present; its A/AAAA records were not looked up (--ptr-only), so FCrDNS is unknown");
+    }
     smtp();
     return finish();
   }

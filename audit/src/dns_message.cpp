@@ -1,10 +1,8 @@
 #include "dns_message.hpp"
 
 #include <algorithm>
-#include <memory>
 
 #include <fmt/format.h>
-#include <ldns/ldns.h>
 
 namespace rdns::audit::dns {
 namespace {
@@ -21,9 +19,156 @@ constexpr std::uint16_t kTypeRrsig = 46;
 constexpr std::uint16_t kEdnsPayload = 1232;  // the DNS Flag Day 2020 size: no fragmentation
 constexpr std::size_t kMaxChain = 16;
 
-bool read_name(const ldns_rdf* rdf, DnsName& out) {
-  if (rdf == nullptr || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME) return false;
-  return DnsName::from_wire(ldns_rdf_data(rdf), ldns_rdf_size(rdf), out);
+/// Reads a DNS message in place. Every read is bounds-checked: the data is
+/// whatever arrived on the resolver's port.
+class WireReader {
+ public:
+  WireReader(const unsigned char* data, std::size_t size) : data_(data), size_(size) {}
+
+  std::size_t position() const { return position_; }
+  void seek(std::size_t position) { position_ = position; }
+
+  bool u16(std::uint16_t& out) {
+    if (size_ - position_ < 2) return false;
+    out = static_cast<std::uint16_t>((data_[position_] << 8) | data_[position_ + 1]);
+    position_ += 2;
+    return true;
+  }
+
+  bool u32(std::uint32_t& out) {
+    std::uint16_t high = 0;
+    std::uint16_t low = 0;
+    if (!u16(high) || !u16(low)) return false;
+    out = (static_cast<std::uint32_t>(high) << 16) | low;
+    return true;
+  }
+
+  bool skip(std::size_t count) {
+    if (size_ - position_ < count) return false;
+    position_ += count;
+    return true;
+  }
+
+  const unsigned char* here() const { return data_ + position_; }
+
+  /// A possibly compressed name (RFC 1035 §4.1.4). A pointer must point
+  /// before itself and at most kMaxPointers are followed, so a hostile loop
+  /// ends; the name may be at most 255 bytes uncompressed. Leaves the
+  /// position after the name as it appears here (after its first pointer).
+  bool name(DnsName& out) {
+    std::vector<std::string> labels;
+    labels.reserve(kTypicalLabels);
+    std::size_t at = position_;
+    std::size_t resume = 0;  // where reading goes on after the first pointer
+    std::size_t length = 1;
+    int pointers = 0;
+    for (;;) {
+      if (at >= size_) return false;
+      const unsigned char octet = data_[at];
+      if ((octet & 0xc0) == 0xc0) {
+        if (at + 1 >= size_ || ++pointers > kMaxPointers) return false;
+        const std::size_t target = (static_cast<std::size_t>(octet & 0x3f) << 8) | data_[at + 1];
+        if (target >= at) return false;
+        if (resume == 0) resume = at + 2;
+        at = target;
+        continue;
+      }
+      if ((octet & 0xc0) != 0) return false;  // the obsolete 0x40 and 0x80 label types
+      if (octet == 0) break;
+      length += 1 + octet;
+      if (length > kMaxNameLength || size_ - at - 1 < octet) return false;
+      labels.emplace_back(reinterpret_cast<const char*>(data_ + at + 1), octet);
+      at += 1 + octet;
+    }
+    position_ = resume != 0 ? resume : at + 1;
+    out = DnsName(std::move(labels));
+    return true;
+  }
+
+ private:
+  static constexpr int kMaxPointers = 126;
+  /// Room for a reverse IPv4 name (6 labels) or a host name without growing.
+  static constexpr std::size_t kTypicalLabels = 8;
+  static constexpr std::size_t kMaxNameLength = 255;
+  const unsigned char* data_;
+  std::size_t size_;
+  std::size_t position_ = 0;
+};
+
+/// The fixed part of a resource record after its owner name.
+struct RecordHeader {
+  std::uint16_t type = 0;
+  std::uint16_t rr_class = 0;
+  std::uint32_t ttl = 0;
+  std::uint16_t length = 0;  ///< RDLENGTH
+};
+
+bool read_header(WireReader& in, RecordHeader& out) {
+  return in.u16(out.type) && in.u16(out.rr_class) && in.u32(out.ttl) && in.u16(out.length);
+}
+
+/// A name that fills the record data exactly.
+bool read_rdata_name(WireReader& in, std::size_t end, DnsName& out) {
+  return in.name(out) && in.position() == end;
+}
+
+/// The data of an answer record, for the types the audit reads; others are
+/// skipped. `end` is where the record data ends.
+bool read_rdata(WireReader& in, std::size_t end, Record& record) {
+  const std::size_t length = end - in.position();
+  switch (static_cast<RrType>(record.type)) {
+    case RrType::cname:
+    case RrType::ptr:
+    case RrType::ns:
+      return read_rdata_name(in, end, record.target);
+    case RrType::mx:
+      return in.u16(record.preference) && read_rdata_name(in, end, record.target);
+    case RrType::txt:
+      // RFC 7208 §3.3: the strings of one record are joined without spaces.
+      while (in.position() < end) {
+        const std::size_t part = *in.here();
+        if (end - in.position() < 1 + part) return false;
+        record.text.append(reinterpret_cast<const char*>(in.here()) + 1, part);
+        in.skip(1 + part);
+      }
+      return true;
+    case RrType::a:
+      if (length != 4) return false;
+      record.address = IpAddress::from_bytes(Family::ipv4, in.here());
+      return in.skip(length);
+    case RrType::aaaa:
+      if (length != 16) return false;
+      record.address = IpAddress::from_bytes(Family::ipv6, in.here());
+      return in.skip(length);
+    default:
+      return in.skip(length);
+  }
+}
+
+bool read_answer(WireReader& in, Record& record) {
+  RecordHeader header;
+  if (!in.name(record.owner) || !read_header(in, header)) return false;
+  const std::size_t end = in.position() + header.length;
+  record.type = header.type;
+  record.rr_class = header.rr_class;
+  record.ttl = header.ttl;
+  WireReader rdata = in;
+  if (!in.skip(header.length)) return false;
+  // Data of another class means nothing here; reply_problem() rejects the
+  // message, so its rdata is not read.
+  if (record.rr_class != kClassIn) return true;
+  return read_rdata(rdata, end, record);
+}
+
+/// Authority and additional records: checked for their bounds only, and
+/// whether an SOA of class IN is among them.
+bool skip_record(WireReader& in, bool& soa) {
+  DnsName owner;
+  RecordHeader header;
+  if (!in.name(owner) || !read_header(in, header) || !in.skip(header.length)) return false;
+  soa = soa ||
+        (header.type == static_cast<std::uint16_t>(RrType::soa) && header.rr_class == kClassIn);
+  return true;
 }
 
 }  // namespace
@@ -50,87 +195,42 @@ std::string build_query(const DnsName& name, RrType type) {
 }
 
 bool parse_message(const unsigned char* data, std::size_t size, Message& out) {
-  ldns_pkt* raw = nullptr;
-  if (ldns_wire2pkt(&raw, data, size) != LDNS_STATUS_OK || raw == nullptr) return false;
-  const std::unique_ptr<ldns_pkt, decltype(&ldns_pkt_free)> packet(raw, &ldns_pkt_free);
-
-  out.response = ldns_pkt_qr(packet.get());
-  out.truncated = ldns_pkt_tc(packet.get());
-  out.opcode = static_cast<int>(ldns_pkt_get_opcode(packet.get()));
-  out.rcode = static_cast<int>(ldns_pkt_get_rcode(packet.get()));
-  out.questions.clear();
-  const ldns_rr_list* questions = ldns_pkt_question(packet.get());
-  const std::size_t question_count = questions == nullptr ? 0 : ldns_rr_list_rr_count(questions);
-  for (std::size_t i = 0; i < question_count; ++i) {
-    const ldns_rr* rr = ldns_rr_list_rr(questions, i);
-    Message::Question question;
-    if (!read_name(ldns_rr_owner(rr), question.name)) return false;
-    question.type = static_cast<std::uint16_t>(ldns_rr_get_type(rr));
-    question.rr_class = static_cast<std::uint16_t>(ldns_rr_get_class(rr));
-    out.questions.push_back(std::move(question));
+  WireReader in(data, size);
+  std::uint16_t id = 0;
+  std::uint16_t flags = 0;
+  std::uint16_t counts[4] = {};
+  if (!in.u16(id) || !in.u16(flags)) return false;
+  for (std::uint16_t& count : counts) {
+    if (!in.u16(count)) return false;
   }
-  out.authority_soa = false;
-  const ldns_rr_list* authority = ldns_pkt_authority(packet.get());
-  const std::size_t authority_count = authority == nullptr ? 0 : ldns_rr_list_rr_count(authority);
-  for (std::size_t i = 0; i < authority_count; ++i) {
-    const ldns_rr* rr = ldns_rr_list_rr(authority, i);
-    if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN) {
-      out.authority_soa = true;
+  out.response = (flags & 0x8000) != 0;
+  out.opcode = (flags >> 11) & 0xf;
+  out.truncated = (flags & 0x0200) != 0;
+  out.rcode = flags & 0xf;
+  out.questions.clear();
+  // A question takes at least 5 bytes and a record at least 11: a count
+  // beyond what the message can hold is rejected before anything is
+  // allocated for it.
+  if (counts[0] > (size - in.position()) / 5) return false;
+  out.questions.resize(counts[0]);
+  for (Message::Question& question : out.questions) {
+    if (!in.name(question.name) || !in.u16(question.type) || !in.u16(question.rr_class)) {
+      return false;
     }
   }
   out.answers.clear();
-  const ldns_rr_list* answers = ldns_pkt_answer(packet.get());
-  const std::size_t count = answers == nullptr ? 0 : ldns_rr_list_rr_count(answers);
-  out.answers.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    const ldns_rr* rr = ldns_rr_list_rr(answers, i);
-    Record record;
-    if (!read_name(ldns_rr_owner(rr), record.owner)) return false;
-    record.type = static_cast<std::uint16_t>(ldns_rr_get_type(rr));
-    record.rr_class = static_cast<std::uint16_t>(ldns_rr_get_class(rr));
-    // Data of another class means nothing here; reply_problem() rejects the
-    // message, so its rdata is not read.
-    if (record.rr_class != kClassIn) {
-      out.answers.push_back(std::move(record));
-      continue;
-    }
-    record.ttl = ldns_rr_ttl(rr);
-    const ldns_rdf* rdata = ldns_rr_rd_count(rr) > 0 ? ldns_rr_rdf(rr, 0) : nullptr;
-    switch (static_cast<RrType>(record.type)) {
-      case RrType::cname:
-      case RrType::ptr:
-      case RrType::ns:
-        if (!read_name(rdata, record.target)) return false;
-        break;
-      case RrType::mx: {
-        const ldns_rdf* exchange = ldns_rr_rd_count(rr) > 1 ? ldns_rr_rdf(rr, 1) : nullptr;
-        if (rdata == nullptr || ldns_rdf_size(rdata) != 2 || !read_name(exchange, record.target)) {
-          return false;
-        }
-        record.preference = ldns_read_uint16(ldns_rdf_data(rdata));
-        break;
-      }
-      case RrType::txt:
-        // RFC 7208 §3.3: the strings of one record are joined without spaces.
-        for (std::size_t part = 0; part < ldns_rr_rd_count(rr); ++part) {
-          const ldns_rdf* string = ldns_rr_rdf(rr, part);
-          if (ldns_rdf_size(string) < 1) return false;
-          record.text.append(reinterpret_cast<const char*>(ldns_rdf_data(string)) + 1,
-                             ldns_rdf_size(string) - 1);
-        }
-        break;
-      case RrType::a:
-        if (rdata == nullptr || ldns_rdf_size(rdata) != 4) return false;
-        record.address = IpAddress::from_bytes(Family::ipv4, ldns_rdf_data(rdata));
-        break;
-      case RrType::aaaa:
-        if (rdata == nullptr || ldns_rdf_size(rdata) != 16) return false;
-        record.address = IpAddress::from_bytes(Family::ipv6, ldns_rdf_data(rdata));
-        break;
-      default:
-        break;
-    }
-    out.answers.push_back(std::move(record));
+  if (counts[1] > (size - in.position()) / 11) return false;
+  out.answers.resize(counts[1]);
+  for (Record& record : out.answers) {
+    if (!read_answer(in, record)) return false;
+  }
+  out.authority_soa = false;
+  for (std::uint16_t i = 0; i < counts[2]; ++i) {
+    if (!skip_record(in, out.authority_soa)) return false;
+  }
+  bool additional_soa = false;
+  for (std::uint16_t i = 0; i < counts[3]; ++i) {
+    if (!skip_record(in, additional_soa)) return false;
   }
   return true;
 }
@@ -150,8 +250,10 @@ std::optional<std::string> reply_problem(const Message& message, const DnsName& 
   if (message.rcode != 0 && message.rcode != 3) return std::nullopt;
 
   const Chain chain = follow_chain(message, qname, type);
-  std::vector<const DnsName*> on_chain{&qname};
-  for (const DnsName& alias : chain.aliases) on_chain.push_back(&alias);
+  const auto on_chain = [&](const DnsName& owner) {
+    return owner == qname ||
+           std::find(chain.aliases.begin(), chain.aliases.end(), owner) != chain.aliases.end();
+  };
   const auto cname = static_cast<std::uint16_t>(RrType::cname);
   for (const Record& record : message.answers) {
     // A DNAME is followed by the resolver, which adds the CNAME it implies.
@@ -160,9 +262,8 @@ std::optional<std::string> reply_problem(const Message& message, const DnsName& 
     if (record.type != wanted && record.type != cname) {
       return fmt::format("answer of type {} to a {} question", record.type, wanted);
     }
-    const bool owned = std::any_of(on_chain.begin(), on_chain.end(),
-                                   [&](const DnsName* name) { return *name == record.owner; });
-    if (!owned) return "answer for another name (" + record.owner.presentation() + ")";
+    if (!on_chain(record.owner))
+      return "answer for another name (" + record.owner.presentation() + ")";
   }
   // NXDOMAIN states by its RCODE that the name does not exist; some
   // forwarders synthesise it without the SOA (dnsmasq for private ranges).
@@ -175,13 +276,13 @@ std::optional<std::string> reply_problem(const Message& message, const DnsName& 
 
 Chain follow_chain(const Message& message, const DnsName& qname, RrType type) {
   Chain chain;
-  chain.final_name = qname;
+  chain.final_name = &qname;
   const auto wanted = static_cast<std::uint16_t>(type);
   const auto cname = static_cast<std::uint16_t>(RrType::cname);
   for (;;) {
     const Record* alias = nullptr;
     for (const Record& record : message.answers) {
-      if (!(record.owner == chain.final_name)) continue;
+      if (!(record.owner == *chain.final_name)) continue;
       if (record.type == wanted) {
         chain.records.push_back(&record);
       } else if (record.type == cname && alias == nullptr) {
@@ -201,7 +302,7 @@ Chain follow_chain(const Message& message, const DnsName& qname, RrType type) {
       break;
     }
     chain.aliases.push_back(alias->target);
-    chain.final_name = alias->target;
+    chain.final_name = &alias->target;
     chain.dangling = true;
   }
   if (!chain.records.empty()) chain.dangling = false;

@@ -1,6 +1,8 @@
 #pragma once
 /// DNS wire format: the queries the resolver sends and the parts of answers
-/// the audit reads. Parsing is ldns's; names keep their raw label bytes.
+/// the audit reads. The parser is our own (no allocation but for the names
+/// and records kept) and checks every read: the data is attacker-controlled.
+/// Names keep their raw label bytes.
 
 #include <cstdint>
 #include <optional>
@@ -70,7 +72,9 @@ std::optional<std::string> reply_problem(const Message& message, const DnsName& 
 /// The records of `type` at the end of the CNAME chain that starts at `qname`.
 struct Chain {
   std::vector<DnsName> aliases;  ///< the CNAME targets traversed, in order
-  DnsName final_name;            ///< qname, or the last CNAME target
+  /// qname, or the last CNAME target: points into the arguments of
+  /// follow_chain(), so it lives as long as they do.
+  const DnsName* final_name = nullptr;
   std::vector<const Record*> records;
   /// True when the chain ends at a CNAME target with no data in this answer,
   /// so the target must be asked for separately.

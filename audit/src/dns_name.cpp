@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <audit/dns_name.hpp>
 #include <util/escape.hpp>
 
@@ -12,6 +14,7 @@ char ascii_lower(char c) {
 
 DnsName DnsName::from_dotted(std::string_view text) {
   std::vector<std::string> labels;
+  labels.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '.')) + 1);
   while (!text.empty()) {
     const auto dot = text.find('.');
     labels.emplace_back(text.substr(0, dot));
@@ -23,6 +26,7 @@ DnsName DnsName::from_dotted(std::string_view text) {
 
 bool DnsName::from_wire(const unsigned char* data, std::size_t size, DnsName& out) {
   std::vector<std::string> labels;
+  labels.reserve(8);
   std::size_t offset = 0;
   while (offset < size) {
     const std::size_t length = data[offset++];

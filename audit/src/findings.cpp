@@ -26,6 +26,11 @@ Status status_of(const std::vector<Finding>& findings) {
     return Status::fail;
   }
   if (has(dns_failed)) return Status::unknown;
+  // A --ptr-only run proves a PTR exists, not that it is forward-confirmed:
+  // calling that "pass" would claim FCrDNS passed.
+  if (has([](const Finding& f) { return f.code == Code::forward_not_checked; })) {
+    return Status::unknown;
+  }
   if (has([](const Finding& f) { return f.severity == Severity::warning; })) return Status::warn;
   return Status::pass;
 }

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <random>
 
 #include <arpa/inet.h>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <sys/random.h>
 
 #include <util/error.hpp>
 #include <util/escape.hpp>
@@ -196,6 +198,13 @@ void Resolver::pump() {
     if (max_qps_ > 0) tokens_ -= 1;
     peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
     ++queries_sent_;
+    // c-ares 1.18 sends the ID it is given. A random one per query is what
+    // makes a spoofed answer hard to guess, and it keeps c-ares' lookup of
+    // the query an answer belongs to at one entry, not a walk over every
+    // query in flight (all sharing one ID).
+    const std::uint16_t id = next_query_id();
+    next.packet[0] = static_cast<char>(id >> 8);
+    next.packet[1] = static_cast<char>(id & 0xff);
     auto* context =
         new InFlight{this, std::move(next.done), std::move(next.name), next.type, next.congestion};
     ares_send(channel_, reinterpret_cast<const unsigned char*>(next.packet.data()),
@@ -280,6 +289,20 @@ void Resolver::adapt_window(bool lost) {
   }
   const bool past_start = window_ >= static_cast<double>(max_in_flight_);
   window_ = std::min(ceiling_, window_ + (past_start ? kGrowthAboveStart : 1.0 / window_));
+}
+
+std::uint16_t Resolver::next_query_id() {
+  if (query_ids_left_ == 0) {
+    // One system call per 128 queries. getrandom() only fails without
+    // kernel support (before Linux 3.17); then the C++ library's source.
+    const ssize_t got = getrandom(query_ids_.data(), sizeof query_ids_, 0);
+    if (got != static_cast<ssize_t>(sizeof query_ids_)) {
+      std::random_device device;
+      for (std::uint16_t& id : query_ids_) id = static_cast<std::uint16_t>(device());
+    }
+    query_ids_left_ = query_ids_.size();
+  }
+  return query_ids_[--query_ids_left_];
 }
 
 void Resolver::cancel_all() {

@@ -3,6 +3,7 @@
 /// io_context on one thread, with a bound on queries in flight and an
 /// optional queries-per-second cap. No call blocks.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -117,6 +118,7 @@ class Resolver {
   void reschedule_timeout();
   void pump();
   void adapt_window(bool lost);
+  std::uint16_t next_query_id();
 
   boost::asio::io_context& io_;
   ares_channel channel_ = nullptr;
@@ -143,6 +145,9 @@ class Resolver {
   bool pumping_ = false;
   bool destroying_ = false;
   bool cancelling_ = false;
+  /// Random query IDs, refilled from getrandom() a block at a time.
+  std::array<std::uint16_t, 128> query_ids_{};  // 256 bytes: getrandom() fills them whole
+  std::size_t query_ids_left_ = 0;
   std::size_t in_flight_ = 0;
   std::size_t peak_in_flight_ = 0;
   std::uint64_t queries_sent_ = 0;

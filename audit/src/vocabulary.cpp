@@ -11,7 +11,7 @@
 namespace rdns::audit {
 namespace {
 
-constexpr std::size_t kAddressCodes = static_cast<std::size_t>(Code::smtp_tls_expired) + 1;
+constexpr std::size_t kAddressCodes = static_cast<std::size_t>(Code::forward_not_checked) + 1;
 
 constexpr auto kCodes = std::to_array<CodeEntry>({
     // Address codes, in the order of the Code enum.
@@ -141,6 +141,11 @@ constexpr auto kCodes = std::to_array<CodeEntry>({
     {"SMTP_TLS_EXPIRED", Severity::error, Scope::address, false, "Certificate expired",
      "The server's certificate has expired: senders that verify refuse to deliver.",
      "Renew the certificate now and reload the MTA."},
+    {"FORWARD_NOT_CHECKED", Severity::info, Scope::address, false,
+     "PTR present, forward not checked",
+     "The audit ran with --ptr-only: the PTR exists and its names were judged, but their A/AAAA "
+     "records were not looked up, so whether reverse DNS is forward-confirmed is unknown.",
+     "Run the audit without --ptr-only to check FCrDNS."},
 
     // Findings about a mail domain (--domain), not about one address.
     {"DOMAIN_NXDOMAIN", Severity::error, Scope::domain, false, "Domain does not exist",

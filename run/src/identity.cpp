@@ -16,7 +16,9 @@ namespace rdns::run {
 db::RunLabel run_label(const RunOptions& options, const std::vector<db::AddressRange>& targets,
                        const std::vector<std::string>& domains) {
   db::RunLabel label;
-  label.checks = std::string("dns") + (options.smtp ? ",smtp" : "") +
+  // A --ptr-only run proves less than an FCrDNS run: it is compared only
+  // with other PTR-only runs.
+  label.checks = std::string(options.ptr_only ? "ptr" : "dns") + (options.smtp ? ",smtp" : "") +
                  (options.dnsbl || !options.dnsbl_lists.empty() ? ",dnsbl" : "");
   // A named run holds all of its shards, so it compares as a whole. A shard
   // stored as a run of its own is compared with the same shard of earlier
@@ -27,7 +29,8 @@ db::RunLabel run_label(const RunOptions& options, const std::vector<db::AddressR
   if (!options.inventory.empty()) {
     // What the inventory lists may change between runs; it stays one series.
     label.inventory = options.inventory;
-    label.identity = "inventory:" + options.inventory + shard_suffix;
+    label.identity =
+        "inventory:" + options.inventory + shard_suffix + (options.ptr_only ? " ptr-only" : "");
     return label;
   }
   // FNV-1a: stable across builds and platforms, unlike std::hash.

@@ -181,6 +181,7 @@ audit::AuditOptions engine_options(const RunOptions& options) {
   engine.concurrency_ceiling = options.concurrency_ceiling;
   engine.qps = options.qps;
   engine.stop_signals = {SIGINT, SIGTERM};
+  engine.ptr_only = options.ptr_only;
   engine.dnsbl = options.dnsbl;
   engine.dnsbl_lists = options.dnsbl_lists;
   engine.dnsbl_key = options.dnsbl_key;

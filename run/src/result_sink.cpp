@@ -48,7 +48,7 @@ void ResultSink::drain() {
   // Bounded loss on a crash: what is not stored is audited again on resume.
   constexpr auto kFlushInterval = std::chrono::seconds(1);
   auto last_flush = std::chrono::steady_clock::now();
-  std::deque<db::ResultRecord> batch;
+  std::vector<db::ResultRecord> batch;
   std::unique_lock lock(mutex_);
   const std::size_t batch_size = std::min(kWakeBatch, capacity_);
   for (;;) {
@@ -58,6 +58,9 @@ void ResultSink::drain() {
     const bool was_full = queue_.size() >= capacity_;
     batch.swap(queue_);
     lock.unlock();
+    // The queue is empty again: the loop may go on auditing while this batch
+    // is written, instead of idling until it is.
+    if (was_full && callbacks_.on_room) callbacks_.on_room();
     try {
       for (db::ResultRecord& record : batch) {
         observer_.add(record);
@@ -78,7 +81,6 @@ void ResultSink::drain() {
       if (callbacks_.on_failure) callbacks_.on_failure();
       return;
     }
-    if (was_full && callbacks_.on_room) callbacks_.on_room();
     lock.lock();
   }
 }

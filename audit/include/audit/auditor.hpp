@@ -57,6 +57,9 @@ struct AuditOptions {
   /// The key for lists queried under KEY.key_zone (Spamhaus DQS). Secret:
   /// it is part of query names only, never of findings or messages.
   std::string dnsbl_key;
+  /// Only the PTR step: which reverse names exist and what they say; the
+  /// PTR names get no A/AAAA lookup (FORWARD_NOT_CHECKED instead).
+  bool ptr_only = false;
   /// The port of https://mta-sts.DOMAIN/ when a --domain's MTA-STS policy
   /// is fetched: 443 but for tests and port-forwarding proxies.
   std::uint16_t mta_sts_port = 443;

@@ -38,6 +38,7 @@ enum class Code {
   smtp_tls_name_mismatch,
   smtp_tls_expiring,
   smtp_tls_expired,
+  forward_not_checked,
 };
 
 std::string_view code_name(Code code);  ///< "NO_PTR", ...
@@ -52,7 +53,8 @@ struct Finding {
 };
 
 /// The status findings add up to: fail if any proven error, else unknown
-/// if DNS failed (TEMPFAIL, LAME_REVERSE, DNSBL_ERROR), else warn if any warning, else pass.
+/// if DNS failed (TEMPFAIL, LAME_REVERSE, DNSBL_ERROR) or the forward step was
+/// not run (FORWARD_NOT_CHECKED), else warn if any warning, else pass.
 Status status_of(const std::vector<Finding>& findings);
 
 }  // namespace rdns::audit

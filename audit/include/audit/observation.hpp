@@ -90,8 +90,11 @@ struct IpObservation {
   std::vector<std::string> expected_names;
   PtrObservation ptr;
   std::vector<ForwardObservation> forward;  ///< one per PTR name, same order
-  std::optional<SmtpObservation> smtp;      ///< set when the SMTP check ran
-  std::vector<DnsblObservation> dnsbl;      ///< one per list asked (--dnsbl)
+  /// The forward step was left out on purpose (--ptr-only): `forward` is
+  /// empty although PTR names were found.
+  bool forward_skipped = false;
+  std::optional<SmtpObservation> smtp;  ///< set when the SMTP check ran
+  std::vector<DnsblObservation> dnsbl;  ///< one per list asked (--dnsbl)
 };
 
 }  // namespace rdns::audit

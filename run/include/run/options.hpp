@@ -47,6 +47,8 @@ struct RunOptions {
   std::vector<std::string> domains;
   std::vector<std::string> domain_files;
   bool smtp = false;
+  /// Only the PTR step (--ptr-only): no forward lookups, FCrDNS not judged.
+  bool ptr_only = false;
   bool dnsbl = false;
   std::vector<std::string> dnsbl_lists;
   std::string dnsbl_key;  ///< secret: never stored with the run

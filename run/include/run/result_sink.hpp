@@ -6,11 +6,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <db/result_writer.hpp>
 #include <run/observer.hpp>
@@ -29,7 +29,7 @@ class ResultSink {
   static constexpr std::chrono::milliseconds kMaxDelay{20};
 
   struct Callbacks {
-    std::function<void()> on_room;     ///< on the writer thread: the queue drained
+    std::function<void()> on_room;  ///< on the writer thread: a full queue was taken to be written
     std::function<void()> on_failure;  ///< on the writer thread: printing or storing failed
   };
 
@@ -61,7 +61,9 @@ class ResultSink {
   std::size_t capacity_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<db::ResultRecord> queue_;
+  /// A vector, swapped with the writer's batch: the two buffers keep their
+  /// room, so a result queued costs no allocation (a deque node each did).
+  std::vector<db::ResultRecord> queue_;
   bool closing_ = false;
   bool failed_ = false;
   std::exception_ptr error_;
