@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <regex>
 #include <string>
 #include <utility>
@@ -34,9 +35,7 @@ using detail::PgTransaction;
 /// says whose a file is) and how many of kMigrations the database has had.
 constexpr std::string_view kSchemaTable = "rdnsctl_schema";
 
-/// Now as the runs table stores times: UTC, ISO 8601 with 'Z' (SQLite's kNow).
-constexpr std::string_view kNow =
-    R"(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))";
+using detail::kNow;
 
 // Migrations whose SQLite text has no mechanical translation. 2: SQLite
 // keeps run_targets in insertion order by its implicit rowid, which
@@ -99,6 +98,9 @@ WHERE state != 'running'
   AND ($3::bigint IS NULL OR started_at < to_char((now() - make_interval(days => $3::int))
         AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
 ORDER BY id)sql";
+
+/// SQLSTATE unique_violation: a row with the same (run_id, ip) is stored.
+constexpr std::string_view kUniqueViolation = "23505";
 
 /// The results columns COPY fills, in the order copy_row writes them.
 constexpr std::string_view kResultInsertColumns =
@@ -212,6 +214,19 @@ class PostgresStorage final : public detail::Storage {
     }
   }
 
+  // The batch in flight is committed here at the latest. Callers read or
+  // finish the run after writing, which settles it and reports its errors;
+  // an error here (nothing left to report it to) leaves the batch to be
+  // audited again when the run is resumed.
+  ~PostgresStorage() override {
+    try {
+      settle_batch();
+    } catch (const Error&) {  // NOLINT(bugprone-empty-catch)
+    }
+  }
+  PostgresStorage(const PostgresStorage&) = delete;
+  PostgresStorage& operator=(const PostgresStorage&) = delete;
+
   std::int64_t begin_run(std::string_view command, std::string_view arguments_json,
                          const std::vector<std::string>& resolvers, std::string_view tool_version,
                          const RunLabel& label, const std::optional<RunShard>& shard) override {
@@ -234,38 +249,23 @@ class PostgresStorage final : public detail::Storage {
     return id;
   }
 
+  // Most batches go straight into results with COPY: the cheapest way in.
+  // The rows are sent and add_results returns while the server stores them,
+  // so the next batch is encoded meanwhile; the batch is committed before
+  // the next command on the connection (the next batch, finish_run, any
+  // read), which is also where its failure is reported. A batch that
+  // collides with stored rows (re-sent after a lost commit, or a re-run
+  // shard repeating addresses it already stored) makes its COPY fail with
+  // a unique violation; the batch is one transaction, so nothing of it
+  // stays, and it goes again through the staging merge, which keeps the
+  // stored rows and adds only the new ones.
   void add_results(std::int64_t run_id, std::span<const ResultRecord> results) override {
     std::string rows;
     rows.reserve(results.size() * kTypicalRowBytes);
     for (const ResultRecord& result : results) {
       append_copy_row(rows, run_id, detail::encode_result(result));
     }
-    PgTransaction transaction(connection_);
-    // As durable as the SQLite file's synchronous=NORMAL: a batch survives
-    // rdnsctl crashing; a server crash may lose the last moments of batches,
-    // which a resumed run audits again. Waiting for the flush of every batch
-    // would halve the rate.
-    connection_.exec("SET LOCAL synchronous_commit = off", "storing results");
-    require_running(run_id, "storing results");
-    // Per session, emptied at each commit: concurrent writers (shards)
-    // never see each other's rows. Created inside the transaction, so a
-    // rollback takes it away again: staging_created_ is set after commit.
-    if (!staging_created_) {
-      connection_.exec(
-          "CREATE TEMPORARY TABLE IF NOT EXISTS results_staging "
-          "(LIKE results INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-          "storing results");
-    }
-    connection_.copy_in(fmt::format("COPY results_staging ({}) FROM STDIN", kResultInsertColumns),
-                        rows, "storing results");
-    // ON CONFLICT: a shard re-run after a crash merges only the results the
-    // database does not have yet, so no address is ever stored twice.
-    connection_.exec(fmt::format("INSERT INTO results ({0}) SELECT {0} FROM results_staging "
-                                 "ON CONFLICT (run_id, ip) DO NOTHING",
-                                 kResultInsertColumns),
-                     "storing results");
-    transaction.commit();
-    staging_created_ = true;
+    send_batch(run_id, std::move(rows));
   }
 
   void finish_run(std::int64_t run_id, RunState state, const RunCounts& counts) override {
@@ -516,6 +516,78 @@ class PostgresStorage final : public detail::Storage {
     return std::move(found.front());
   }
 
+  /// Starts storing results in the open transaction: the run must be
+  /// running, and stays so until the transaction ends.
+  void begin_storing(std::int64_t run_id) {
+    // As durable as the SQLite file's synchronous=NORMAL: a committed batch
+    // survives rdnsctl crashing (the one in flight does not); a server crash
+    // may lose the last moments of batches. A resumed run audits what is
+    // missing again, and never stores an address twice. Waiting for the
+    // flush of every batch would halve the rate.
+    connection_.exec("SET LOCAL synchronous_commit = off", "storing results");
+    require_running(run_id, "storing results");
+  }
+
+  /// Opens the batch's transaction and sends its rows to results; the
+  /// connection settles the batch before its next command.
+  void send_batch(std::int64_t run_id, std::string rows) {
+    settle_batch();
+    batch_transaction_.emplace(connection_);
+    try {
+      begin_storing(run_id);
+      connection_.send_copy(fmt::format("COPY results ({}) FROM STDIN", kResultInsertColumns), rows,
+                            "storing results");
+    } catch (...) {
+      batch_transaction_.reset();  // rolls back
+      throw;
+    }
+    batch_ = InFlightBatch{run_id, std::move(rows)};
+    connection_.before_next_command([this] { settle_batch(); });
+  }
+
+  /// Commits the batch in flight, or merges it when its COPY collided.
+  void settle_batch() {
+    connection_.before_next_command(nullptr);
+    if (!batch_) return;
+    const InFlightBatch batch = std::move(*batch_);
+    batch_.reset();
+    bool stored = false;
+    try {
+      stored = connection_.finish_copy(kUniqueViolation, "storing results");
+      if (stored) batch_transaction_->commit();
+    } catch (...) {
+      batch_transaction_.reset();  // rolls back
+      throw;
+    }
+    batch_transaction_.reset();  // committed, or rolls the refused COPY back
+    if (!stored) merge_through_staging(batch.run_id, batch.rows);
+  }
+
+  /// COPY into a staging table, then only the rows results lacks.
+  void merge_through_staging(std::int64_t run_id, std::string_view rows) {
+    PgTransaction transaction(connection_);
+    begin_storing(run_id);
+    // Per session, emptied at each commit: concurrent writers (shards)
+    // never see each other's rows. Created inside the transaction, so a
+    // rollback takes it away again: staging_created_ is set after commit.
+    if (!staging_created_) {
+      connection_.exec(
+          "CREATE TEMPORARY TABLE IF NOT EXISTS results_staging "
+          "(LIKE results INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+          "storing results");
+    }
+    connection_.copy_in(fmt::format("COPY results_staging ({}) FROM STDIN", kResultInsertColumns),
+                        rows, "storing results");
+    // ON CONFLICT: a shard re-run after a crash merges only the results the
+    // database does not have yet, so no address is ever stored twice.
+    connection_.exec(fmt::format("INSERT INTO results ({0}) SELECT {0} FROM results_staging "
+                                 "ON CONFLICT (run_id, ip) DO NOTHING",
+                                 kResultInsertColumns),
+                     "storing results");
+    transaction.commit();
+    staging_created_ = true;
+  }
+
   /// Throws unless run_id names a run that is still running; the row stays
   /// locked against finishing until the transaction ends.
   void require_running(std::int64_t run_id, std::string_view action) {
@@ -634,6 +706,14 @@ class PostgresStorage final : public detail::Storage {
   bool read_only_ = false;
   bool staging_created_ = false;
   std::int64_t version_ = 0;
+
+  /// The batch whose rows the server may still be storing.
+  struct InFlightBatch {
+    std::int64_t run_id = 0;
+    std::string rows;  ///< kept for the staging merge, should the COPY collide
+  };
+  std::optional<InFlightBatch> batch_;
+  std::optional<PgTransaction> batch_transaction_;
 };
 
 }  // namespace
