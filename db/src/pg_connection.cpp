@@ -231,15 +231,17 @@ void PgConnection::send_copy(std::string_view copy_sql, std::string_view data,
   }
 }
 
-bool PgConnection::finish_copy(std::string_view refusal, std::string_view action) {
+bool PgConnection::finish_copy(std::initializer_list<std::string_view> refusals,
+                               std::string_view action) {
   const PgResult finished(PQgetResult(connection_));
   // Drains the connection, so the next command starts on a clean slate.
   while (PgResult rest{PQgetResult(connection_)}) {
   }
-  if (finished != nullptr && PQresultStatus(finished.get()) == PGRES_FATAL_ERROR &&
-      !refusal.empty()) {
+  if (finished != nullptr && PQresultStatus(finished.get()) == PGRES_FATAL_ERROR) {
     const char* state = PQresultErrorField(finished.get(), PG_DIAG_SQLSTATE);
-    if (state != nullptr && refusal == state) return false;
+    for (const std::string_view refusal : refusals) {
+      if (state != nullptr && refusal == state) return false;
+    }
   }
   expect(finished.get(), PGRES_COMMAND_OK, action);
   return true;

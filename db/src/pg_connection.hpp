@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,9 +63,10 @@ class PgConnection {
   /// batch) meanwhile. finish_copy must come before any other command.
   void send_copy(std::string_view copy_sql, std::string_view data, std::string_view action);
   /// The outcome of send_copy: true when the rows are in, false when the
-  /// server refused them with SQLSTATE `refusal` (the transaction is then
-  /// aborted and must be rolled back); throws on any other failure.
-  bool finish_copy(std::string_view refusal, std::string_view action);
+  /// server refused them with one of the SQLSTATEs `refusals` (the
+  /// transaction is then aborted and must be rolled back); throws on any
+  /// other failure.
+  bool finish_copy(std::initializer_list<std::string_view> refusals, std::string_view action);
 
   /// Runs `settle` once, before the next command on this connection (from
   /// any method here): how a batch still in flight is finished before

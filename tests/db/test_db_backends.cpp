@@ -305,6 +305,32 @@ TEST_CASE("PostgreSQL merges a re-sent batch without storing an address twice",
   CHECK(database.count_results(run).total == 3);
 }
 
+TEST_CASE("PostgreSQL stores batches in flight together that share an address",
+          "[db][postgresql]") {
+  const BackendLocation where("postgresql");
+  Database database = Database::open(where.location());
+  const std::int64_t run = begin(database);
+  // Both sessions connected first.
+  database.add_results(run, std::vector<ResultRecord>{result("10.3.0.1")});
+  database.add_results(run, std::vector<ResultRecord>{result("10.3.0.2")});
+  // The first batch reaches 10.9.9.9 last, the second one first: sent on
+  // two sessions at once, each would wait for the other's rows.
+  std::vector<ResultRecord> first;
+  for (int i = 0; i < 20000; ++i) {
+    first.push_back(result("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)));
+  }
+  first.push_back(result("10.9.9.9"));
+  const std::vector<ResultRecord> second = {result("10.9.9.9", Status::fail), result("10.1.0.1")};
+  database.add_results(run, first);
+  database.add_results(run, second);
+  CHECK(database.count_results(run).total == 20004);
+  const auto read = database.results(run);
+  const auto shared = std::find_if(read.begin(), read.end(),
+                                   [](const ResultRecord& r) { return r.ip == "10.9.9.9"; });
+  REQUIRE(shared != read.end());
+  CHECK(shared->status == Status::pass);  // the first batch's result stays
+}
+
 TEST_CASE("PostgreSQL commits the batch still in flight when the database closes",
           "[db][postgresql]") {
   const BackendLocation where("postgresql");

@@ -241,7 +241,8 @@ class Database {
   /// PostgreSQL keeps the first (a batch that collides is merged from a
   /// staging table, so a re-run shard's batch adds only what is missing).
   /// PostgreSQL returns while the server still stores the batch: it is
-  /// committed before the next call on this Database, which reports its
+  /// committed before the next call other than add_results on this
+  /// Database (or the one after next add_results), which reports its
   /// failure if it failed.
   void add_results(std::int64_t run_id, std::span<const ResultRecord> results);
 
