@@ -254,14 +254,33 @@ void EnginePrinter::apply_progress(const provision::ApplyProgress& progress) {
   }
 }
 
+/// The journal, once this process is its only writer: a SQLite file's lock
+/// (kept in `lock`), or a PostgreSQL database's advisory lock (kept by the
+/// journal's connection). Throws run::RunLocked (exit 4) while another
+/// writer holds it.
+std::unique_ptr<db::PtrJournal> open_locked_journal(const std::filesystem::path& path,
+                                                    std::optional<FileLock>& lock) {
+  if (!db::is_database_url(path.native())) {
+    lock.emplace(run::lock_database(path));
+    return std::make_unique<db::PtrJournal>(db::PtrJournal::open(path));
+  }
+  auto journal = std::make_unique<db::PtrJournal>(db::PtrJournal::open(path));
+  if (!journal->try_lock_writers()) {
+    throw run::RunLocked(Errc::io, fmt::format("{}: another rdnsctl run is using this database "
+                                               "(a ptr command writes its journal); not starting "
+                                               "a second one",
+                                               escape_text(db::displayed_location(path.native()))));
+  }
+  return journal;
+}
+
 }  // namespace
 
 PtrSession open_session(const PtrOptions& options, SessionUse use) {
   PtrSession session = open_client(options);
   if (use == SessionUse::write) {
     const std::filesystem::path path = database_path(options.db);
-    session.lock.emplace(run::lock_database(path));
-    session.journal = std::make_unique<db::PtrJournal>(db::PtrJournal::open(path));
+    session.journal = open_locked_journal(path, session.lock);
     session.engine_journal = std::make_unique<db::EngineJournal>(*session.journal);
     session.clock = std::make_unique<provision::SystemClock>();
     session.printer = std::make_unique<EnginePrinter>();
@@ -309,9 +328,9 @@ void add_shared_options(CLI::App& ptr, PtrOptions& options) {
       ->check(finite_range(0, 3600, "seconds"))
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // a later --wait wins
   ptr.add_option("--db", options.db,
-                 "SQLite database holding the journal (default: "
-                 "$XDG_DATA_HOME/rdnsctl/rdnsctl.db)")
-      ->type_name("PATH");
+                 "Database holding the journal: a SQLite file (default: "
+                 "$XDG_DATA_HOME/rdnsctl/rdnsctl.db) or a postgresql:// URL")
+      ->type_name("PATH|URL");
 }
 
 }  // namespace
@@ -334,7 +353,7 @@ void add_ptr_command(CLI::App& app, Context& context) {
     // Which records rdnsctl's journal manages; none without a database yet.
     std::set<std::string> managed;
     const std::filesystem::path path = database_path(options->db);
-    if (std::filesystem::exists(path)) {
+    if (db::is_database_url(path.native()) || std::filesystem::exists(path)) {
       for (auto& ip : db::PtrJournal::open(path).managed(session.region)) managed.insert(ip);
     }
     for (const auto& record : listing.records) {

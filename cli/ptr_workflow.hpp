@@ -72,7 +72,8 @@ struct PtrSession {
   std::chrono::milliseconds in_flight{0};
   /// The database's lock, held by commands that write: a second ptr command
   /// (risk from cron during an apply) would otherwise settle, or repeat, the
-  /// other one's write in flight.
+  /// other one's write in flight. A PostgreSQL journal holds its lock on its
+  /// own connection instead (PtrJournal::try_lock_writers).
   std::optional<FileLock> lock;
   std::unique_ptr<db::PtrJournal> journal;  ///< set for commands that write
   std::unique_ptr<db::EngineJournal> engine_journal;

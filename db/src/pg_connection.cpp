@@ -154,6 +154,7 @@ void PgConnection::expect(const PGresult* result, ExecStatusType wanted,
 }
 
 void PgConnection::exec(std::string_view sql, std::string_view action) {
+  settle_first();
   const PgResult result(PQexec(connection_, std::string(sql).c_str()));
   expect(result.get(), PGRES_COMMAND_OK, action);
 }
@@ -172,6 +173,7 @@ std::vector<const char*> param_values(const std::vector<PgParam>& params) {
 
 PgResult PgConnection::query(std::string_view sql, const std::vector<PgParam>& params,
                              std::string_view action) {
+  settle_first();
   const std::vector<const char*> values = param_values(params);
   PgResult result(PQexecParams(connection_, std::string(sql).c_str(),
                                static_cast<int>(values.size()), nullptr, values.data(), nullptr,
@@ -186,6 +188,7 @@ PgResult PgConnection::query(std::string_view sql, const std::vector<PgParam>& p
 void PgConnection::stream(std::string_view sql, const std::vector<PgParam>& params,
                           std::string_view action,
                           const std::function<void(const PGresult& row)>& visit) {
+  settle_first();
   const std::vector<const char*> values = param_values(params);
   if (PQsendQueryParams(connection_, std::string(sql).c_str(), static_cast<int>(values.size()),
                         nullptr, values.data(), nullptr, nullptr, 0) == 0 ||
@@ -213,17 +216,43 @@ void PgConnection::stream(std::string_view sql, const std::vector<PgParam>& para
 
 void PgConnection::copy_in(std::string_view copy_sql, std::string_view data,
                            std::string_view action) {
+  send_copy(copy_sql, data, action);
+  finish_copy({}, action);
+}
+
+void PgConnection::send_copy(std::string_view copy_sql, std::string_view data,
+                             std::string_view action) {
+  settle_first();
   const PgResult started(PQexec(connection_, std::string(copy_sql).c_str()));
   expect(started.get(), PGRES_COPY_IN, action);
   const bool sent = PQputCopyData(connection_, data.data(), static_cast<int>(data.size())) == 1;
   if (PQputCopyEnd(connection_, sent ? nullptr : "sending the rows failed") != 1) {
     fail(action, nullptr);
   }
+}
+
+bool PgConnection::finish_copy(std::initializer_list<std::string_view> refusals,
+                               std::string_view action) {
   const PgResult finished(PQgetResult(connection_));
   // Drains the connection, so the next command starts on a clean slate.
   while (PgResult rest{PQgetResult(connection_)}) {
   }
+  if (finished != nullptr && PQresultStatus(finished.get()) == PGRES_FATAL_ERROR) {
+    const char* state = PQresultErrorField(finished.get(), PG_DIAG_SQLSTATE);
+    for (const std::string_view refusal : refusals) {
+      if (state != nullptr && refusal == state) return false;
+    }
+  }
   expect(finished.get(), PGRES_COMMAND_OK, action);
+  return true;
+}
+
+void PgConnection::settle_first() {
+  if (!before_next_) return;
+  // Cleared first: the hook itself runs commands on this connection.
+  const std::function<void()> settle = std::move(before_next_);
+  before_next_ = nullptr;
+  settle();
 }
 
 std::string pg_text(const PGresult& result, int row, int column) {

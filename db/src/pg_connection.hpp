@@ -6,15 +6,23 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <libpq-fe.h>
 
 namespace rdns::db::detail {
+
+/// Now as the tables store times: UTC, ISO 8601 with 'Z' (SQLite's
+/// strftime('%Y-%m-%dT%H:%M:%SZ', 'now')). The transaction's start: every
+/// row a transaction writes gets the same time.
+inline constexpr std::string_view kNow =
+    R"(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))";
 
 /// The URL as it may be shown: the password after "user:" and any
 /// password=… parameter replaced by "***".
@@ -50,6 +58,20 @@ class PgConnection {
               const std::function<void(const PGresult& row)>& visit);
   /// COPY … FROM STDIN with `data` in COPY's text format.
   void copy_in(std::string_view copy_sql, std::string_view data, std::string_view action);
+  /// Starts COPY … FROM STDIN and sends `data` without waiting for the
+  /// server to take the rows, so the caller can go on (encode the next
+  /// batch) meanwhile. finish_copy must come before any other command.
+  void send_copy(std::string_view copy_sql, std::string_view data, std::string_view action);
+  /// The outcome of send_copy: true when the rows are in, false when the
+  /// server refused them with one of the SQLSTATEs `refusals` (the
+  /// transaction is then aborted and must be rolled back); throws on any
+  /// other failure.
+  bool finish_copy(std::initializer_list<std::string_view> refusals, std::string_view action);
+
+  /// Runs `settle` once, before the next command on this connection (from
+  /// any method here): how a batch still in flight is finished before
+  /// anything else uses the connection.
+  void before_next_command(std::function<void()> settle) { before_next_ = std::move(settle); }
 
   /// An error naming the URL and the action, with libpq's message (the
   /// password scrubbed from it).
@@ -58,10 +80,13 @@ class PgConnection {
  private:
   void expect(const PGresult* result, ExecStatusType wanted, std::string_view action) const;
   std::string scrub(std::string text) const;
+  /// Runs and forgets the before_next_command hook, if one is set.
+  void settle_first();
 
   PGconn* connection_ = nullptr;
   std::string name_;
   std::string password_;  ///< from the URL, only to scrub it from messages
+  std::function<void()> before_next_;
 };
 
 /// Text of a column, "" for NULL.

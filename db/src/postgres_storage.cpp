@@ -1,7 +1,12 @@
 #include <algorithm>
+#include <array>
+#include <exception>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <regex>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -34,9 +39,7 @@ using detail::PgTransaction;
 /// says whose a file is) and how many of kMigrations the database has had.
 constexpr std::string_view kSchemaTable = "rdnsctl_schema";
 
-/// Now as the runs table stores times: UTC, ISO 8601 with 'Z' (SQLite's kNow).
-constexpr std::string_view kNow =
-    R"(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))";
+using detail::kNow;
 
 // Migrations whose SQLite text has no mechanical translation. 2: SQLite
 // keeps run_targets in insertion order by its implicit rowid, which
@@ -99,6 +102,12 @@ WHERE state != 'running'
   AND ($3::bigint IS NULL OR started_at < to_char((now() - make_interval(days => $3::int))
         AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
 ORDER BY id)sql";
+
+/// SQLSTATE unique_violation: a row with the same (run_id, ip) is stored.
+constexpr std::string_view kUniqueViolation = "23505";
+/// SQLSTATE deadlock_detected: another process's batch held rows this one
+/// needed, and the other way round; the server rolled this one back.
+constexpr std::string_view kDeadlockDetected = "40P01";
 
 /// The results columns COPY fills, in the order copy_row writes them.
 constexpr std::string_view kResultInsertColumns =
@@ -200,6 +209,20 @@ detail::StoredRun stored_run(const PGresult& rows, int row) {
   return stored;
 }
 
+/// A batch whose rows the server may still be storing.
+struct InFlightBatch {
+  std::int64_t run_id = 0;
+  std::string rows;  ///< kept for the staging merge, should the COPY collide
+  std::unordered_set<std::string> addresses;
+};
+
+/// One session that stores batches, and its batch in flight.
+struct WriterLane {
+  PgConnection* session = nullptr;
+  std::optional<InFlightBatch> batch;
+  std::optional<PgTransaction> transaction;
+};
+
 /// db::Database over a PostgreSQL database.
 class PostgresStorage final : public detail::Storage {
  public:
@@ -207,7 +230,8 @@ class PostgresStorage final : public detail::Storage {
       : connection_(url),
         name_(connection_.name()),
         decoder_(connection_.name()),
-        read_only_(read_only) {
+        read_only_(read_only),
+        url_(url) {
     connection_.exec("SET client_min_messages = warning", "configuring the session");
     if (read_only_) {
       version_ = check_readable();
@@ -216,6 +240,19 @@ class PostgresStorage final : public detail::Storage {
       version_ = migrate();
     }
   }
+
+  // The batch in flight is committed here at the latest. Callers read or
+  // finish the run after writing, which settles it and reports its errors;
+  // an error here (nothing left to report it to) leaves the batch to be
+  // audited again when the run is resumed.
+  ~PostgresStorage() override {
+    try {
+      settle_all();
+    } catch (const Error&) {  // NOLINT(bugprone-empty-catch)
+    }
+  }
+  PostgresStorage(const PostgresStorage&) = delete;
+  PostgresStorage& operator=(const PostgresStorage&) = delete;
 
   std::int64_t begin_run(std::string_view command, std::string_view arguments_json,
                          const std::vector<std::string>& resolvers, std::string_view tool_version,
@@ -358,38 +395,29 @@ class PostgresStorage final : public detail::Storage {
     return shards;
   }
 
+  // Most batches go straight into results with COPY: the cheapest way in.
+  // The rows are sent and add_results returns while the server stores them,
+  // so the next batch is encoded meanwhile, and two sessions take turns,
+  // so the server stores two batches at once (on two cores). A batch is
+  // committed before its session sends the next one, and every batch before
+  // any other command (finish_run, any read), which is also where its
+  // failure is reported. A batch that
+  // collides with stored rows (re-sent after a lost commit, or a re-run
+  // shard repeating addresses it already stored) makes its COPY fail with
+  // a unique violation; the batch is one transaction, so nothing of it
+  // stays, and it goes again through the staging merge, which keeps the
+  // stored rows and adds only the new ones.
   void add_results(std::int64_t run_id, std::span<const ResultRecord> results) override {
     std::string rows;
     rows.reserve(results.size() * kTypicalRowBytes);
+    std::unordered_set<std::string> addresses;
+    addresses.reserve(results.size());
     for (const ResultRecord& result : results) {
-      append_copy_row(rows, run_id, detail::encode_result(result));
+      const detail::EncodedResult encoded = detail::encode_result(result);
+      addresses.insert(encoded.address.canonical);
+      append_copy_row(rows, run_id, encoded);
     }
-    PgTransaction transaction(connection_);
-    // As durable as the SQLite file's synchronous=NORMAL: a batch survives
-    // rdnsctl crashing; a server crash may lose the last moments of batches,
-    // which a resumed run audits again. Waiting for the flush of every batch
-    // would halve the rate.
-    connection_.exec("SET LOCAL synchronous_commit = off", "storing results");
-    require_running(run_id, "storing results");
-    // Per session, emptied at each commit: concurrent writers (shards)
-    // never see each other's rows. Created inside the transaction, so a
-    // rollback takes it away again: staging_created_ is set after commit.
-    if (!staging_created_) {
-      connection_.exec(
-          "CREATE TEMPORARY TABLE IF NOT EXISTS results_staging "
-          "(LIKE results INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-          "storing results");
-    }
-    connection_.copy_in(fmt::format("COPY results_staging ({}) FROM STDIN", kResultInsertColumns),
-                        rows, "storing results");
-    // ON CONFLICT: a shard re-run after a crash merges only the results the
-    // database does not have yet, so no address is ever stored twice.
-    connection_.exec(fmt::format("INSERT INTO results ({0}) SELECT {0} FROM results_staging "
-                                 "ON CONFLICT (run_id, ip) DO NOTHING",
-                                 kResultInsertColumns),
-                     "storing results");
-    transaction.commit();
-    staging_created_ = true;
+    send_batch(InFlightBatch{run_id, std::move(rows), std::move(addresses)});
   }
 
   void finish_run(std::int64_t run_id, RunState state, const RunCounts& counts) override {
@@ -669,11 +697,134 @@ class PostgresStorage final : public detail::Storage {
     return std::move(found.front());
   }
 
+  /// Starts storing results in the open transaction on `session`: the run
+  /// must be running, and stays so until the transaction ends.
+  void begin_storing(PgConnection& session, std::int64_t run_id) {
+    // As durable as the SQLite file's synchronous=NORMAL: a committed batch
+    // survives rdnsctl crashing (those in flight do not); a server crash
+    // may lose the last moments of batches. A resumed run audits what is
+    // missing again, and never stores an address twice. Waiting for the
+    // flush of every batch would halve the rate.
+    session.exec("SET LOCAL synchronous_commit = off", "storing results");
+    require_running(session, run_id, "storing results");
+  }
+
+  /// Sends the batch on the lane whose turn it is, once that lane's
+  /// previous batch is settled; the main connection settles every lane
+  /// before its next command.
+  void send_batch(InFlightBatch batch) {
+    // Work on the main connection's lane must not settle the other lane.
+    connection_.before_next_command(nullptr);
+    WriterLane& lane = writer_lane(next_lane_);
+    try {
+      settle(lane);
+      // Two batches in flight with an address in common would wait on each
+      // other's uncommitted rows while rdnsctl waits on the older one: the
+      // other lane goes first then. Never the case in an audit, whose
+      // batches hold distinct addresses.
+      if (overlaps_other_lane(batch)) settle_all();
+      lane.transaction.emplace(*lane.session);
+      begin_storing(*lane.session, batch.run_id);
+      lane.session->send_copy(fmt::format("COPY results ({}) FROM STDIN", kResultInsertColumns),
+                              batch.rows, "storing results");
+    } catch (...) {
+      lane.transaction.reset();  // rolls back
+      arm_settling();            // the other lane may still be in flight
+      throw;
+    }
+    lane.batch = std::move(batch);
+    next_lane_ = 1 - next_lane_;
+    arm_settling();
+  }
+
+  bool overlaps_other_lane(const InFlightBatch& batch) const {
+    const std::optional<InFlightBatch>& other = lanes_[1 - next_lane_].batch;
+    if (!other) return false;
+    return std::any_of(batch.addresses.begin(), batch.addresses.end(),
+                       [&](const std::string& ip) { return other->addresses.contains(ip); });
+  }
+
+  void arm_settling() {
+    connection_.before_next_command([this] { settle_all(); });
+  }
+
+  /// Settles both lanes, the older batch first: a batch that collides with
+  /// the other one's rows waits on the server for the other one's commit.
+  void settle_all() {
+    connection_.before_next_command(nullptr);
+    std::exception_ptr first_error;
+    for (const std::size_t index : {next_lane_, 1 - next_lane_}) {
+      try {
+        settle(lanes_[index]);
+      } catch (...) {
+        if (!first_error) first_error = std::current_exception();
+      }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+  }
+
+  /// Commits the lane's batch in flight, or merges it when its COPY collided.
+  void settle(WriterLane& lane) {
+    if (!lane.batch) return;
+    const InFlightBatch batch = std::move(*lane.batch);
+    lane.batch.reset();
+    bool stored = false;
+    try {
+      stored = lane.session->finish_copy({kUniqueViolation, kDeadlockDetected}, "storing results");
+      if (stored) lane.transaction->commit();
+    } catch (...) {
+      lane.transaction.reset();  // rolls back
+      throw;
+    }
+    lane.transaction.reset();  // committed, or rolls the refused COPY back
+    if (!stored) merge_through_staging(*lane.session, batch.run_id, batch.rows);
+  }
+
+  /// Lane 0 writes on the main connection, lane 1 on a second session,
+  /// connected when first needed.
+  WriterLane& writer_lane(std::size_t index) {
+    WriterLane& lane = lanes_[index];
+    if (lane.session != nullptr) return lane;
+    if (index == 0) {
+      lane.session = &connection_;
+    } else {
+      second_session_ = std::make_unique<PgConnection>(url_);
+      second_session_->exec("SET client_min_messages = warning", "configuring the session");
+      lane.session = second_session_.get();
+    }
+    return lane;
+  }
+
+  /// COPY into a staging table, then only the rows results lacks.
+  void merge_through_staging(PgConnection& session, std::int64_t run_id, std::string_view rows) {
+    PgTransaction transaction(session);
+    begin_storing(session, run_id);
+    // Per session, emptied at each commit: concurrent writers (shards)
+    // never see each other's rows.
+    session.exec(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS results_staging "
+        "(LIKE results INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+        "storing results");
+    session.copy_in(fmt::format("COPY results_staging ({}) FROM STDIN", kResultInsertColumns), rows,
+                    "storing results");
+    // ON CONFLICT: a shard re-run after a crash merges only the results the
+    // database does not have yet, so no address is ever stored twice.
+    session.exec(fmt::format("INSERT INTO results ({0}) SELECT {0} FROM results_staging "
+                             "ON CONFLICT (run_id, ip) DO NOTHING",
+                             kResultInsertColumns),
+                 "storing results");
+    transaction.commit();
+  }
+
   /// Throws unless run_id names a run that is still running; the row stays
   /// locked against finishing until the transaction ends.
   void require_running(std::int64_t run_id, std::string_view action) {
-    const auto rows = connection_.query("SELECT state FROM runs WHERE id = $1::bigint FOR SHARE",
-                                        {number(run_id)}, action);
+    require_running(connection_, run_id, action);
+  }
+
+  void require_running(PgConnection& session, std::int64_t run_id, std::string_view action) {
+    const auto rows = session.query("SELECT state FROM runs WHERE id = $1::bigint FOR SHARE",
+                                    {number(run_id)}, action);
     if (PQntuples(rows.get()) == 0) {
       throw Error(Errc::internal, fmt::format("database {}: run {} does not exist",
                                               escape_text(connection_.name()), run_id));
@@ -785,8 +936,14 @@ class PostgresStorage final : public detail::Storage {
   fs::path name_;
   detail::Decoder decoder_;
   bool read_only_ = false;
-  bool staging_created_ = false;
   std::int64_t version_ = 0;
+
+  /// Where results are written from: the server stores two batches at once
+  /// while rdnsctl encodes the next one.
+  std::string url_;
+  std::unique_ptr<PgConnection> second_session_;
+  std::array<WriterLane, 2> lanes_;
+  std::size_t next_lane_ = 0;
 };
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
+#include "journal_store.hpp"
+
 namespace rdns::db {
 namespace {
 
@@ -18,9 +20,7 @@ namespace fs = std::filesystem;
 
 constexpr int kBusyTimeoutMs = 10000;
 constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
-constexpr const char* kColumns =
-    "id, created_at, COALESCE(finished_at, ''), source, action, region, ip, record_id, value, "
-    "ttl, previous_value, previous_ttl, previous_status, state, outcome, request_id";
+using detail::kOperationColumns;
 
 PtrOperationRecord read_operation(SQLite::Statement& row) {
   PtrOperationRecord op;
@@ -50,11 +50,10 @@ bool ensure_schema(const fs::path& path) {
   return true;
 }
 
-}  // namespace
-
-/// The journal's own connection to the database file.
-struct PtrJournal::Impl {
-  explicit Impl(const fs::path& database_path)
+/// The journal in a SQLite file, on a connection of its own.
+class SqliteJournal final : public detail::JournalStore {
+ public:
+  explicit SqliteJournal(const fs::path& database_path)
       : path(database_path),
         checked(ensure_schema(path)),
         connection(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX, kBusyTimeoutMs) {
@@ -64,6 +63,22 @@ struct PtrJournal::Impl {
     connection.exec("PRAGMA synchronous = FULL");
   }
 
+  std::int64_t begin(const PtrOperationRecord& operation) override;
+  void finish(std::int64_t id, const std::string& state, const std::string& outcome,
+              const std::string& request_id, const std::string& record_id) override;
+  std::vector<PtrOperationRecord> pending(const std::string& region) override;
+  std::optional<PtrOperationRecord> find(std::int64_t id) override;
+  std::vector<PtrOperationRecord> list(std::size_t limit) override;
+  void set_managed(const std::string& region, const std::string& ip, bool managed) override;
+  std::vector<std::string> managed(const std::string& region) override;
+  void save_stage(const PtrStageRecord& stage) override;
+  std::optional<PtrStageRecord> stage(const std::string& region, const std::string& ip) override;
+  void clear_stage(const std::string& region, const std::string& ip) override;
+  void add_risks(const std::vector<PtrRiskRecord>& risks) override;
+  std::vector<PtrRiskRecord> risks(const std::string& region, std::size_t limit) override;
+  bool try_lock_writers() override { return true; }
+
+ private:
   template <typename Body>
   auto guarded(const char* action, Body&& body) -> decltype(body()) {
     try {
@@ -76,8 +91,8 @@ struct PtrJournal::Impl {
 
   std::vector<PtrOperationRecord> select(const std::string& where,
                                          const std::function<void(SQLite::Statement&)>& bind) {
-    SQLite::Statement query(connection,
-                            fmt::format("SELECT {} FROM ptr_operations {}", kColumns, where));
+    SQLite::Statement query(
+        connection, fmt::format("SELECT {} FROM ptr_operations {}", kOperationColumns, where));
     bind(query);
     std::vector<PtrOperationRecord> out;
     while (query.executeStep()) out.push_back(read_operation(query));
@@ -89,31 +104,10 @@ struct PtrJournal::Impl {
   SQLite::Database connection;
 };
 
-PtrJournal::PtrJournal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-PtrJournal::~PtrJournal() = default;
-PtrJournal::PtrJournal(PtrJournal&&) noexcept = default;
-PtrJournal& PtrJournal::operator=(PtrJournal&&) noexcept = default;
-
-PtrJournal PtrJournal::open(const fs::path& path) {
-  if (is_database_url(path.native())) {
-    // Before anything else: SQLite would take the URL for a file name.
-    throw Error(Errc::usage,
-                fmt::format("{}: the PTR journal needs a SQLite file for --db; PostgreSQL holds "
-                            "audit runs only so far",
-                            escape_text(displayed_location(path.native()))));
-  }
-  try {
-    return PtrJournal(std::make_unique<Impl>(path));
-  } catch (const SQLite::Exception& error) {
-    throw Error(Errc::database, fmt::format("database {}: cannot open the journal: {}",
-                                            path.string(), error.what()));
-  }
-}
-
-std::int64_t PtrJournal::begin(const PtrOperationRecord& op) {
-  return impl_->guarded("storing an operation", [&] {
+std::int64_t SqliteJournal::begin(const PtrOperationRecord& op) {
+  return guarded("storing an operation", [&] {
     SQLite::Statement insert(
-        impl_->connection,
+        connection,
         fmt::format("INSERT INTO ptr_operations (created_at, source, action, region, ip, "
                     "record_id, value, ttl, previous_value, previous_ttl, previous_status, state) "
                     "VALUES ({}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
@@ -129,15 +123,15 @@ std::int64_t PtrJournal::begin(const PtrOperationRecord& op) {
     insert.bind(9, op.previous_ttl);
     insert.bind(10, op.previous_status);
     insert.exec();
-    return impl_->connection.getLastInsertRowid();
+    return connection.getLastInsertRowid();
   });
 }
 
-void PtrJournal::finish(std::int64_t id, const std::string& state, const std::string& outcome,
-                        const std::string& request_id, const std::string& record_id) {
-  impl_->guarded("storing an outcome", [&] {
+void SqliteJournal::finish(std::int64_t id, const std::string& state, const std::string& outcome,
+                           const std::string& request_id, const std::string& record_id) {
+  guarded("storing an outcome", [&] {
     SQLite::Statement update(
-        impl_->connection,
+        connection,
         fmt::format("UPDATE ptr_operations SET finished_at = {}, state = ?, outcome = ?, "
                     "request_id = ?, record_id = CASE WHEN ? = '' THEN record_id ELSE ? END "
                     "WHERE id = ? AND state = 'pending'",
@@ -149,54 +143,50 @@ void PtrJournal::finish(std::int64_t id, const std::string& state, const std::st
     update.bind(5, record_id);
     update.bind(6, id);
     if (update.exec() == 0) {
-      throw Error(Errc::internal, fmt::format("database {}: operation {} is not pending",
-                                              impl_->path.string(), id));
+      throw Error(Errc::internal,
+                  fmt::format("database {}: operation {} is not pending", path.string(), id));
     }
   });
 }
 
-std::vector<PtrOperationRecord> PtrJournal::pending(const std::string& region) {
-  return impl_->guarded("reading pending operations", [&] {
-    return impl_->select("WHERE state = 'pending' AND region = ? ORDER BY id",
-                         [&](SQLite::Statement& query) { query.bind(1, region); });
+std::vector<PtrOperationRecord> SqliteJournal::pending(const std::string& region) {
+  return guarded("reading pending operations", [&] {
+    return select("WHERE state = 'pending' AND region = ? ORDER BY id",
+                  [&](SQLite::Statement& query) { query.bind(1, region); });
   });
 }
 
-std::optional<PtrOperationRecord> PtrJournal::find(std::int64_t id) {
-  return impl_->guarded("reading an operation", [&]() -> std::optional<PtrOperationRecord> {
-    auto found =
-        impl_->select("WHERE id = ?", [&](SQLite::Statement& query) { query.bind(1, id); });
+std::optional<PtrOperationRecord> SqliteJournal::find(std::int64_t id) {
+  return guarded("reading an operation", [&]() -> std::optional<PtrOperationRecord> {
+    auto found = select("WHERE id = ?", [&](SQLite::Statement& query) { query.bind(1, id); });
     if (found.empty()) return std::nullopt;
     return found.front();
   });
 }
 
-std::vector<PtrOperationRecord> PtrJournal::list(std::size_t limit) {
-  return impl_->guarded("listing operations", [&] {
-    return impl_->select("ORDER BY id DESC LIMIT ?", [&](SQLite::Statement& query) {
-      query.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30)));
-    });
+std::vector<PtrOperationRecord> SqliteJournal::list(std::size_t limit) {
+  return guarded("listing operations", [&] {
+    return select("ORDER BY id DESC LIMIT ?",
+                  [&](SQLite::Statement& query) { query.bind(1, detail::journal_limit(limit)); });
   });
 }
 
-void PtrJournal::set_managed(const std::string& region, const std::string& ip, bool managed) {
-  impl_->guarded("marking a managed record", [&] {
+void SqliteJournal::set_managed(const std::string& region, const std::string& ip, bool managed) {
+  guarded("marking a managed record", [&] {
     SQLite::Statement statement(
-        impl_->connection,
-        managed ? fmt::format("INSERT OR IGNORE INTO ptr_managed (region, ip, since) "
-                              "VALUES (?, ?, {})",
-                              kNow)
-                : std::string("DELETE FROM ptr_managed WHERE region = ? AND ip = ?"));
+        connection, managed ? fmt::format("INSERT OR IGNORE INTO ptr_managed (region, ip, since) "
+                                          "VALUES (?, ?, {})",
+                                          kNow)
+                            : std::string("DELETE FROM ptr_managed WHERE region = ? AND ip = ?"));
     statement.bind(1, region);
     statement.bind(2, ip);
     statement.exec();
   });
 }
 
-std::vector<std::string> PtrJournal::managed(const std::string& region) {
-  return impl_->guarded("reading managed records", [&] {
-    SQLite::Statement query(impl_->connection,
-                            "SELECT ip FROM ptr_managed WHERE region = ? ORDER BY ip");
+std::vector<std::string> SqliteJournal::managed(const std::string& region) {
+  return guarded("reading managed records", [&] {
+    SQLite::Statement query(connection, "SELECT ip FROM ptr_managed WHERE region = ? ORDER BY ip");
     query.bind(1, region);
     std::vector<std::string> out;
     while (query.executeStep()) out.push_back(query.getColumn(0).getString());
@@ -204,10 +194,10 @@ std::vector<std::string> PtrJournal::managed(const std::string& region) {
   });
 }
 
-void PtrJournal::save_stage(const PtrStageRecord& stage) {
-  impl_->guarded("storing a staged change", [&] {
+void SqliteJournal::save_stage(const PtrStageRecord& stage) {
+  guarded("storing a staged change", [&] {
     SQLite::Statement upsert(
-        impl_->connection,
+        connection,
         fmt::format("INSERT OR REPLACE INTO ptr_stages (region, ip, value, ttl, original_value, "
                     "original_ttl, low_ttl, stage, not_before, updated_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {})",
@@ -225,9 +215,10 @@ void PtrJournal::save_stage(const PtrStageRecord& stage) {
   });
 }
 
-std::optional<PtrStageRecord> PtrJournal::stage(const std::string& region, const std::string& ip) {
-  return impl_->guarded("reading a staged change", [&]() -> std::optional<PtrStageRecord> {
-    SQLite::Statement query(impl_->connection,
+std::optional<PtrStageRecord> SqliteJournal::stage(const std::string& region,
+                                                   const std::string& ip) {
+  return guarded("reading a staged change", [&]() -> std::optional<PtrStageRecord> {
+    SQLite::Statement query(connection,
                             "SELECT region, ip, value, ttl, original_value, original_ttl, "
                             "low_ttl, stage, not_before FROM ptr_stages WHERE region = ? AND "
                             "ip = ?");
@@ -248,21 +239,20 @@ std::optional<PtrStageRecord> PtrJournal::stage(const std::string& region, const
   });
 }
 
-void PtrJournal::clear_stage(const std::string& region, const std::string& ip) {
-  impl_->guarded("removing a staged change", [&] {
-    SQLite::Statement remove(impl_->connection,
-                             "DELETE FROM ptr_stages WHERE region = ? AND ip = ?");
+void SqliteJournal::clear_stage(const std::string& region, const std::string& ip) {
+  guarded("removing a staged change", [&] {
+    SQLite::Statement remove(connection, "DELETE FROM ptr_stages WHERE region = ? AND ip = ?");
     remove.bind(1, region);
     remove.bind(2, ip);
     remove.exec();
   });
 }
 
-void PtrJournal::add_risks(const std::vector<PtrRiskRecord>& risks) {
-  impl_->guarded("storing risk findings", [&] {
-    SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
+void SqliteJournal::add_risks(const std::vector<PtrRiskRecord>& risks) {
+  guarded("storing risk findings", [&] {
+    SQLite::Transaction transaction(connection, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement insert(
-        impl_->connection,
+        connection,
         fmt::format("INSERT INTO ptr_risks (checked_at, region, ip, level, code, reason, action) "
                     "VALUES ({}, ?, ?, ?, ?, ?, ?)",
                     kNow));
@@ -280,13 +270,13 @@ void PtrJournal::add_risks(const std::vector<PtrRiskRecord>& risks) {
   });
 }
 
-std::vector<PtrRiskRecord> PtrJournal::risks(const std::string& region, std::size_t limit) {
-  return impl_->guarded("reading risk findings", [&] {
-    SQLite::Statement query(impl_->connection,
+std::vector<PtrRiskRecord> SqliteJournal::risks(const std::string& region, std::size_t limit) {
+  return guarded("reading risk findings", [&] {
+    SQLite::Statement query(connection,
                             "SELECT checked_at, region, ip, level, code, reason, action FROM "
                             "ptr_risks WHERE region = ? ORDER BY id DESC LIMIT ?");
     query.bind(1, region);
-    query.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30)));
+    query.bind(2, detail::journal_limit(limit));
     std::vector<PtrRiskRecord> out;
     while (query.executeStep()) {
       out.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(),
@@ -296,6 +286,82 @@ std::vector<PtrRiskRecord> PtrJournal::risks(const std::string& region, std::siz
     }
     return out;
   });
+}
+
+}  // namespace
+
+std::unique_ptr<detail::JournalStore> detail::open_sqlite_journal(const fs::path& path) {
+  try {
+    return std::make_unique<SqliteJournal>(path);
+  } catch (const SQLite::Exception& error) {
+    throw Error(Errc::database, fmt::format("database {}: cannot open the journal: {}",
+                                            path.string(), error.what()));
+  }
+}
+
+PtrJournal::PtrJournal(std::unique_ptr<detail::JournalStore> store) : store_(std::move(store)) {}
+PtrJournal::~PtrJournal() = default;
+PtrJournal::PtrJournal(PtrJournal&&) noexcept = default;
+PtrJournal& PtrJournal::operator=(PtrJournal&&) noexcept = default;
+
+PtrJournal PtrJournal::open(const fs::path& path) {
+  // Before anything else: SQLite would take a URL for a file name.
+  if (is_database_url(path.native()))
+    return PtrJournal(detail::open_postgres_journal(path.native()));
+  return PtrJournal(detail::open_sqlite_journal(path));
+}
+
+std::int64_t PtrJournal::begin(const PtrOperationRecord& operation) {
+  return store_->begin(operation);
+}
+
+void PtrJournal::finish(std::int64_t id, const std::string& state, const std::string& outcome,
+                        const std::string& request_id, const std::string& record_id) {
+  store_->finish(id, state, outcome, request_id, record_id);
+}
+
+std::vector<PtrOperationRecord> PtrJournal::pending(const std::string& region) {
+  return store_->pending(region);
+}
+
+std::optional<PtrOperationRecord> PtrJournal::find(std::int64_t id) {
+  return store_->find(id);
+}
+
+std::vector<PtrOperationRecord> PtrJournal::list(std::size_t limit) {
+  return store_->list(limit);
+}
+
+void PtrJournal::set_managed(const std::string& region, const std::string& ip, bool managed) {
+  store_->set_managed(region, ip, managed);
+}
+
+std::vector<std::string> PtrJournal::managed(const std::string& region) {
+  return store_->managed(region);
+}
+
+void PtrJournal::save_stage(const PtrStageRecord& stage) {
+  store_->save_stage(stage);
+}
+
+std::optional<PtrStageRecord> PtrJournal::stage(const std::string& region, const std::string& ip) {
+  return store_->stage(region, ip);
+}
+
+void PtrJournal::clear_stage(const std::string& region, const std::string& ip) {
+  store_->clear_stage(region, ip);
+}
+
+void PtrJournal::add_risks(const std::vector<PtrRiskRecord>& risks) {
+  store_->add_risks(risks);
+}
+
+std::vector<PtrRiskRecord> PtrJournal::risks(const std::string& region, std::size_t limit) {
+  return store_->risks(region, limit);
+}
+
+bool PtrJournal::try_lock_writers() {
+  return store_->try_lock_writers();
 }
 
 }  // namespace rdns::db

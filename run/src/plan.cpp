@@ -434,11 +434,10 @@ Plan plan_new(const RunOptions& options, const std::vector<std::string>& argumen
 FileLock lock_database(const std::filesystem::path& database) {
   if (db::is_database_url(database.native())) {
     // A lock file named after a URL would be a stray path (and hold its
-    // password); the commands that write PostgreSQL take no lock.
-    throw Error(Errc::usage,
-                fmt::format("{}: this command needs a SQLite file for --db; a PostgreSQL database "
-                            "holds audit runs only so far",
-                            escape_text(db::displayed_location(database.native()))));
+    // password): audits into PostgreSQL take no lock, ptr commands an
+    // advisory lock of the journal's (cli/ptr_command.cpp).
+    throw Error(Errc::usage, fmt::format("{}: a PostgreSQL database has no lock file",
+                                         escape_text(db::displayed_location(database.native()))));
   }
   // The lock belongs to the real file: two names for one database (a
   // symlink, a relative path) must not give two locks.

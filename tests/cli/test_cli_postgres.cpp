@@ -3,6 +3,7 @@
 // look up history and judge it through the same --db URL, as a user would.
 // The URL's password must appear in no output and no stored run.
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -128,10 +129,11 @@ TEST_CASE("rdnsctl names a PostgreSQL database without its password when it fail
   CHECK_THAT(empty.err, Catch::Contains("no runs yet"));
   require_secret_kept(empty, server.password());
 
-  // The PTR journal stays in a SQLite file for now: a URL is refused, and
-  // never taken for a file name.
+  // The PTR journal connects like every other command: never taken for a
+  // file name.
   const ProcessResult journal = run_rdnsctl({"ptr", "journal", "--db", missing});
-  CHECK(journal.exit_code == 2);
-  CHECK_THAT(journal.err, Catch::Contains("needs a SQLite file"));
+  CHECK(journal.exit_code == 3);
+  CHECK_THAT(journal.err, Catch::Contains("rdns:***@127.0.0.1"));
+  CHECK_FALSE(std::filesystem::exists(missing));
   require_secret_kept(journal, server.password());
 }

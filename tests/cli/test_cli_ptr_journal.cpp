@@ -3,7 +3,7 @@
 // by what the cloud shows (never guessed "not applied" while still in
 // flight), a lost answer is never re-sent by the HTTP library, every write
 // path runs the pre-write checks, TTLs are the zone's, and a staged change
-// is not overwritten.
+// is not overwritten; all of it with the journal in PostgreSQL too.
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +13,8 @@
 
 #include <catch2/catch.hpp>
 #include <signal.h>
+
+#include <lab/pg_server.hpp>
 
 #include "ptr_fixture.hpp"
 
@@ -274,4 +276,52 @@ TEST_CASE("rdnsctl ptr set without --ttl takes the zone's TTL, and a repeat is a
   const ProcessResult plan = f.ptr({"plan", desired});
   CHECK(contains(plan.out, "+ 198.51.100.11\tmx2.mailcorp.test TTL 60\tcreate"));
   cleanup(f, {"198.51.100.10"});
+}
+
+TEST_CASE("rdnsctl ptr keeps its journal in PostgreSQL: one writer, a killed create settled",
+          "[cli][ptr][journal][postgresql]") {
+  ApplyFixture f;
+  rdns::lab::PgServer& server = rdns::lab::shared_pg_server();
+  f.db = server.create_database();
+  const std::string desired = f.file("desired.csv", kThree);
+  slow_creates(f);
+  const pid_t pid = f.spawn("apply", {"apply", "--yes", desired});
+  REQUIRE(wait_pending(f, 1));
+
+  // The advisory lock keeps a second writer out, as the lock file does.
+  const ProcessResult set = f.ptr({"set", "198.51.100.21", "mx3.mailcorp.test", "--ttl", "1"});
+  INFO(set.out << set.err);
+  CHECK(set.exit_code == 4);
+  CHECK(contains(set.err, "another rdnsctl run is using this database"));
+  CHECK(contains(set.err, "rdns:***@127.0.0.1"));
+  CHECK_FALSE(contains(set.out + set.err, server.password()));
+
+  ::kill(pid, SIGKILL);
+  CHECK(rdns::test::wait_exit(pid) == 128 + SIGKILL);
+  // The server lets go of a killed session's lock once it sees the
+  // connection closed: at once, or a moment later.
+  ProcessResult rerun;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    rerun = f.ptr({"apply", "--yes", desired});
+    if (rerun.exit_code != 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(rerun.out << rerun.err);
+  CHECK(rerun.exit_code == 0);
+  CHECK(
+      contains(rerun.err, "operation 1 (create 198.51.100.10 mx1.mailcorp.test) was interrupted"));
+  const auto ops = f.operations();
+  CHECK(ops.size() == 3);
+  for (const std::string ip : {"198.51.100.10", "198.51.100.11", "198.51.100.20"}) {
+    CHECK(count_ops(ops, ip, "done") == 1);
+    CHECK(has(f.managed(), ip));
+  }
+  const ProcessResult journal = f.ptr({"journal"});
+  CHECK(journal.exit_code == 0);
+  CHECK(contains(journal.out, "\tdone\tcreate\t198.51.100.10\t"));
+  const ProcessResult list = f.ptr({"list"});
+  CHECK(contains(list.out, "managed"));
+  CHECK_FALSE(contains(journal.out + journal.err + list.out + list.err, server.password()));
+  f.emulator.admin("DELETE", "faults");
+  cleanup(f, {"198.51.100.10", "198.51.100.11", "198.51.100.20"});
 }

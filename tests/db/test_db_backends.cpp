@@ -18,7 +18,8 @@
 #include <lab/pg_server.hpp>
 #include <util/error.hpp>
 
-namespace fs = std::filesystem;
+#include "backend_location.hpp"
+
 using rdns::Errc;
 using rdns::Severity;
 using rdns::Status;
@@ -29,36 +30,9 @@ using rdns::db::ResultRecord;
 using rdns::db::ResultWriter;
 using rdns::db::RunCounts;
 using rdns::db::RunState;
+using rdns::test::BackendLocation;
 
 namespace {
-
-/// Where one test's database lives: a file in a fresh directory, or a fresh
-/// database on the shared PostgreSQL server.
-class BackendLocation {
- public:
-  explicit BackendLocation(const std::string& backend) {
-    if (backend == "postgresql") {
-      location_ = rdns::lab::shared_pg_server().create_database();
-      return;
-    }
-    std::string pattern = (fs::temp_directory_path() / "rdns-backend-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    directory_ = pattern;
-    location_ = (directory_ / "runs.db").string();
-  }
-  ~BackendLocation() {
-    std::error_code ignored;
-    if (!directory_.empty()) fs::remove_all(directory_, ignored);
-  }
-  BackendLocation(const BackendLocation&) = delete;
-  BackendLocation& operator=(const BackendLocation&) = delete;
-
-  const std::string& location() const { return location_; }
-
- private:
-  fs::path directory_;
-  std::string location_;
-};
 
 ResultRecord result(const std::string& ip, Status status = Status::pass) {
   ResultRecord record;
@@ -392,6 +366,50 @@ TEST_CASE("PostgreSQL merges a re-sent batch without storing an address twice",
   REQUIRE(read.size() == 3);
   CHECK(read[1] == first[1]);  // the first stored result stays
   CHECK(database.count_results(run).total == 3);
+}
+
+TEST_CASE("PostgreSQL stores batches in flight together that share an address",
+          "[db][postgresql]") {
+  const BackendLocation where("postgresql");
+  Database database = Database::open(where.location());
+  const std::int64_t run = begin(database);
+  // Both sessions connected first.
+  database.add_results(run, std::vector<ResultRecord>{result("10.3.0.1")});
+  database.add_results(run, std::vector<ResultRecord>{result("10.3.0.2")});
+  // The first batch reaches 10.9.9.9 last, the second one first: sent on
+  // two sessions at once, each would wait for the other's rows.
+  std::vector<ResultRecord> first;
+  for (int i = 0; i < 20000; ++i) {
+    first.push_back(result("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)));
+  }
+  first.push_back(result("10.9.9.9"));
+  const std::vector<ResultRecord> second = {result("10.9.9.9", Status::fail), result("10.1.0.1")};
+  database.add_results(run, first);
+  database.add_results(run, second);
+  CHECK(database.count_results(run).total == 20004);
+  const auto read = database.results(run);
+  const auto shared = std::find_if(read.begin(), read.end(),
+                                   [](const ResultRecord& r) { return r.ip == "10.9.9.9"; });
+  REQUIRE(shared != read.end());
+  CHECK(shared->status == Status::pass);  // the first batch's result stays
+}
+
+TEST_CASE("PostgreSQL commits the batch still in flight when the database closes",
+          "[db][postgresql]") {
+  const BackendLocation where("postgresql");
+  std::int64_t run = 0;
+  {
+    Database database = Database::open(where.location());
+    run = begin(database);
+    database.add_results(run, std::vector<ResultRecord>{result("192.0.2.1")});
+    // add_results returned while the server may still store the rows; the
+    // next one settles the first batch, closing settles the second.
+    database.add_results(run, std::vector<ResultRecord>{result("192.0.2.2"), result("192.0.2.3")});
+  }
+  Database reopened = Database::open(where.location());
+  CHECK(reopened.count_results(run).total == 3);
+  CHECK(reopened.result_addresses(run) ==
+        std::vector<std::string>{"192.0.2.1", "192.0.2.2", "192.0.2.3"});
 }
 
 TEST_CASE("PostgreSQL URLs never show their password", "[db][postgresql]") {

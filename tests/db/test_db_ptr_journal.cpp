@@ -1,8 +1,13 @@
 // The PTR write journal: intents and outcomes, pending rows for the next run
-// to reconcile, the managed set, and migration 5 on a version 4 file.
+// to reconcile, the managed set, staged changes, risk passes and the writers'
+// lock, in a SQLite file and in PostgreSQL alike; and migration 5 on a
+// version 4 file.
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
@@ -13,6 +18,7 @@
 #include <util/error.hpp>
 
 #include "../../db/src/migrations.hpp"
+#include "backend_location.hpp"
 
 namespace {
 
@@ -44,11 +50,22 @@ PtrOperationRecord intent(const std::string& action, const std::string& ip) {
   return op;
 }
 
+/// The server drops a closed session's lock once its backend has exited:
+/// soon after the disconnect, not at once.
+bool eventually_locks(PtrJournal& journal) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (journal.try_lock_writers()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("journal: intent, outcome and the pending rows a crash leaves", "[db][journal]") {
-  JournalDir dir;
-  const auto path = dir.path / "rdnsctl.db";
+  const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+  const rdns::test::BackendLocation location(backend);
+  const fs::path path = location.location();
   {
     PtrJournal journal = PtrJournal::open(path);
     const auto first = journal.begin(intent("create", "192.0.2.1"));
@@ -87,6 +104,48 @@ TEST_CASE("journal: intent, outcome and the pending rows a crash leaves", "[db][
   CHECK(journal.managed("cn-hangzhou") == std::vector<std::string>{"192.0.2.1", "192.0.2.2"});
   journal.set_managed("cn-hangzhou", "192.0.2.1", false);
   CHECK(journal.managed("cn-hangzhou") == std::vector<std::string>{"192.0.2.2"});
+}
+
+TEST_CASE("journal: staged changes, risk passes and the writers' lock", "[db][journal]") {
+  const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+  const rdns::test::BackendLocation location(backend);
+  PtrJournal journal = PtrJournal::open(location.location());
+
+  rdns::db::PtrStageRecord stage{
+      "cn-hangzhou", "192.0.2.5", "mx2.example.com", 600, "mx1.example.com", 3600, 60, "lower", 0};
+  journal.save_stage(stage);
+  stage.stage = "wait";
+  stage.not_before = 1900000000;
+  journal.save_stage(stage);  // replaces, never adds a second row
+  CHECK(journal.stage("cn-hangzhou", "192.0.2.5") == stage);
+  CHECK_FALSE(journal.stage("cn-shanghai", "192.0.2.5"));
+  journal.clear_stage("cn-hangzhou", "192.0.2.5");
+  CHECK_FALSE(journal.stage("cn-hangzhou", "192.0.2.5"));
+
+  journal.add_risks({{"", "cn-hangzhou", "192.0.2.5", "high", "FCRDNS_BROKEN", "no A", "fix"},
+                     {"", "cn-hangzhou", "192.0.2.6", "ok", "OK", "fine", "none"}});
+  const auto risks = journal.risks("cn-hangzhou", 10);
+  REQUIRE(risks.size() == 2);
+  CHECK(risks[0].ip == "192.0.2.6");                  // newest first
+  CHECK(risks[0].checked_at == risks[1].checked_at);  // one pass, one time
+  CHECK(risks[1].code == "FCRDNS_BROKEN");
+  CHECK(journal.risks("cn-hangzhou", 1).size() == 1);
+  CHECK(journal.risks("cn-shanghai", 10).empty());
+
+  // Managed IPs in byte order, as SQLite sorts text, whatever the locale.
+  for (const char* ip : {"192.0.2.10", "192.0.2.9", "2001:db8::1"}) {
+    journal.set_managed("cn-hangzhou", ip, true);
+  }
+  CHECK(journal.managed("cn-hangzhou") ==
+        std::vector<std::string>{"192.0.2.10", "192.0.2.9", "2001:db8::1"});
+
+  // One writer at a time: PostgreSQL's advisory lock lasts as long as the
+  // journal that took it; a SQLite file is locked by its callers instead.
+  REQUIRE(journal.try_lock_writers());
+  PtrJournal second = PtrJournal::open(location.location());
+  CHECK(second.try_lock_writers() == (backend == "sqlite"));
+  journal = PtrJournal::open(location.location());  // the first one closes
+  CHECK(eventually_locks(second));
 }
 
 TEST_CASE("journal: a version 4 database gains the journal tables on open", "[db][journal]") {

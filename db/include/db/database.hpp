@@ -294,8 +294,12 @@ class Database {
 
   /// Stores results of a running run in one transaction: all or none. An IP
   /// may appear once per run: SQLite refuses a second result for it;
-  /// PostgreSQL keeps the first (results are merged from a staging table, so
-  /// a re-run shard's batch adds only what is missing).
+  /// PostgreSQL keeps the first (a batch that collides is merged from a
+  /// staging table, so a re-run shard's batch adds only what is missing).
+  /// PostgreSQL returns while the server still stores the batch: it is
+  /// committed before the next call other than add_results on this
+  /// Database (or the one after next add_results), which reports its
+  /// failure if it failed.
   void add_results(std::int64_t run_id, std::span<const ResultRecord> results);
 
   /// Ends a run: state must not be running.

@@ -14,6 +14,10 @@
 
 namespace rdns::db {
 
+namespace detail {
+class JournalStore;
+}
+
 /// One PTR write as journaled.
 struct PtrOperationRecord {
   std::int64_t id = 0;
@@ -66,7 +70,9 @@ struct PtrStageRecord {
   bool operator==(const PtrStageRecord&) const = default;
 };
 
-/// The journal in the rdnsctl database (migration 5). Not thread-safe.
+/// The journal in the rdnsctl database (migration 5): a SQLite file or a
+/// PostgreSQL database (a postgresql:// URL, as Database::open takes). Not
+/// thread-safe.
 class PtrJournal {
  public:
   /// Opens (creating and migrating, as Database::open does) the database at path.
@@ -102,10 +108,15 @@ class PtrJournal {
   /// A region's stored risk findings, newest pass first, at most limit.
   std::vector<PtrRiskRecord> risks(const std::string& region, std::size_t limit);
 
+  /// Makes this journal the only writer of its PostgreSQL database until it
+  /// is closed (a session advisory lock: a killed process drops it); false
+  /// while another one holds it. A SQLite journal answers true without
+  /// locking: its writers lock the file beside it (run::lock_database).
+  bool try_lock_writers();
+
  private:
-  struct Impl;
-  explicit PtrJournal(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit PtrJournal(std::unique_ptr<detail::JournalStore> store);
+  std::unique_ptr<detail::JournalStore> store_;
 };
 
 }  // namespace rdns::db

@@ -27,7 +27,9 @@ class ResultWriter {
   /// Stores the buffer once it holds batch_size records; may throw as add_results.
   void add(ResultRecord record);
 
-  /// Stores whatever is buffered. On failure the records stay buffered.
+  /// Stores whatever is buffered. On failure the records stay buffered
+  /// (with PostgreSQL the failure may be an earlier batch's, reported by
+  /// this call: see Database::add_results).
   void flush();
 
   std::size_t pending() const { return buffer_.size(); }
