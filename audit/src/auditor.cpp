@@ -110,10 +110,15 @@ class Auditor::Engine {
                   ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
                                   options.concurrency, options.concurrency_ceiling, options.qps}),
         // A tenth of the cap on top of the main channel's keeps --qps
-        // within 10 %; confirmations are a handful per dead delegation.
-        confirmer_(io_, ResolverOptions{options.resolvers, options.timeout, 1,
-                                        std::max<std::size_t>(1, options.concurrency / 4), 0,
-                                        options.qps > 0 ? std::max(1.0, options.qps / 10) : 0}),
+        // within 10 %; confirmations are a handful per dead delegation, a
+        // quarter of what the main channel may reach, so the dead cuts found
+        // by a grown window are confirmed together, in one try's time.
+        confirmer_(
+            io_,
+            ResolverOptions{options.resolvers, options.timeout, 1,
+                            std::max<std::size_t>(
+                                1, std::max(options.concurrency, options.concurrency_ceiling) / 4),
+                            0, options.qps > 0 ? std::max(1.0, options.qps / 10) : 0}),
         max_jobs_(std::max<std::size_t>(1, options.concurrency)),
         gentle_jobs_(std::max<std::size_t>(1, max_jobs_ / 4)),
         schedule_(options.timeout * ((1 << (std::clamp(options.retries, 0, 20) + 1)) - 1)),
@@ -176,6 +181,7 @@ class Auditor::Engine {
     summary_ = {};
     const std::uint64_t queries_before = resolver_.queries_sent() + confirmer_.queries_sent();
     const std::uint64_t responses_before = resolver_.responses() + confirmer_.responses();
+    const std::uint64_t halvings_before = resolver_.halvings();
     exhausted_ = false;
     stopping_ = false;
     no_new_ = false;
@@ -213,6 +219,7 @@ class Auditor::Engine {
     summary_.queries = resolver_.queries_sent() + confirmer_.queries_sent() - queries_before;
     summary_.responses = resolver_.responses() + confirmer_.responses() - responses_before;
     summary_.peak_in_flight = resolver_.peak_in_flight();
+    summary_.window_halvings = resolver_.halvings() - halvings_before;
     if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
     return summary_;
   }
@@ -425,7 +432,7 @@ class Auditor::Engine {
         begin(job);
         continue;
       }
-      if (!released_.empty()) {
+      if (!released_.empty() && !reading_ahead()) {
         begin(make_job(released_.front()));
         released_.pop_front();
         continue;
@@ -433,10 +440,18 @@ class Auditor::Engine {
       if (exhausted_ || parked_ >= kMaxParked || cursor_ == nullptr) break;
       if (!cursor_->next(ip)) {
         exhausted_ = true;
-        break;
+        continue;  // what was released still starts
       }
       dispatch(ip);
     }
+  }
+
+  /// Whether new addresses start before those released under a cut that
+  /// answered: so every cut of the range gets its first lookup early, and a
+  /// dead delegation's timeout schedule runs alongside the rest of the range
+  /// instead of after the cuts before it. What is held back stays bounded.
+  bool reading_ahead() const {
+    return !exhausted_ && cursor_ != nullptr && parked_ + released_.size() < kMaxParked;
   }
 
   /// Addresses in progress at most: enough to fill the main channel's window

@@ -117,6 +117,8 @@ Resolver::Resolver(asio::io_context& io, const ResolverOptions& options)
       max_qps_(options.max_qps),
       first_try_timeout_(options.timeout),
       window_(static_cast<double>(max_in_flight_)),
+      probing_(ceiling_ > window_),
+      capacity_(ceiling_),
       tokens_(1),
       last_refill_(std::chrono::steady_clock::now()) {
   // Validate before the channel exists, so a bad value leaks nothing.
@@ -272,23 +274,51 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
 }
 
 void Resolver::adapt_window(bool lost) {
-  // AIMD, as TCP does: a resolver that drops queries (its socket buffer
+  // As TCP does: a resolver that drops queries (its socket buffer
   // overflowed, or it rate-limits) gets half the window at once, at most once
-  // per timeout period since the losses of one burst are reported together;
-  // each clean answer grows the window by about one query per round trip up
-  // to its start, and faster past it (only when a ceiling above the start
-  // lets it): a stock recursive resolver takes several hundred queries at
-  // once, and its capacity is found by probing until it drops some.
+  // per timeout period since the losses of one burst are reported together.
+  // Until that first loss the window probes for the resolver's capacity by
+  // growing one query per clean answer (doubling per round trip, TCP's slow
+  // start), up to its ceiling, or until a larger window stops bringing more
+  // answers per second (note_probe_answer); after that, by one query per
+  // round trip up to the capacity found, so it hovers just below where the
+  // resolver starts to drop or queue, instead of climbing straight back into
+  // the losses. Only a ceiling above the start (an unset --concurrency) lets
+  // the window pass the start at all.
   if (lost) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_decrease_ >= first_try_timeout_) {
       window_ = std::max(kMinWindow, window_ / 2);
       last_decrease_ = now;
+      ++halvings_;
+      probing_ = false;
     }
     return;
   }
-  const bool past_start = window_ >= static_cast<double>(max_in_flight_);
-  window_ = std::min(ceiling_, window_ + (past_start ? kGrowthAboveStart : 1.0 / window_));
+  if (probing_) note_probe_answer();
+  window_ = std::min(probing_ ? ceiling_ : capacity_, window_ + (probing_ ? 1.0 : 1.0 / window_));
+}
+
+void Resolver::note_probe_answer() {
+  const auto now = std::chrono::steady_clock::now();
+  round_.fullest = std::max(round_.fullest, in_flight_ + 1);
+  if (round_.window > 0 && ++round_.answers < static_cast<std::uint64_t>(round_.window)) return;
+  if (round_.window > 0 && static_cast<double>(round_.fullest) >= kUsedShare * round_.window) {
+    const double rate = static_cast<double>(round_.answers) /
+                        std::max(1e-6, std::chrono::duration<double>(now - round_.started).count());
+    if (rate >= best_rate_ * kWorthwhileGain) {
+      best_rate_ = rate;
+      best_window_ = round_.window;
+      rounds_without_gain_ = 0;
+    } else if (++rounds_without_gain_ >= kRoundsWithoutGain) {
+      // More queries in flight only wait longer in the resolver: go back to
+      // the smallest window that answered as fast, and never grow past it.
+      probing_ = false;
+      window_ = best_window_;
+      capacity_ = best_window_;
+    }
+  }
+  round_ = ProbeRound{now, window_, 0, in_flight_};
 }
 
 std::uint16_t Resolver::next_query_id() {

@@ -47,7 +47,8 @@ struct ResolverOptions {
   int tries = 3;
   std::size_t max_in_flight = 100;
   /// Above max_in_flight: the window starts at max_in_flight and, while
-  /// answers come back clean, may grow up to this many queries in flight.
+  /// answers come back clean and faster, may grow up to this many queries
+  /// in flight (see Resolver::adapt_window).
   /// 0 (or not above max_in_flight): max_in_flight is a hard cap.
   std::size_t window_ceiling = 0;
   double max_qps = 0;  ///< 0: no cap
@@ -87,6 +88,8 @@ class Resolver {
   double window() const { return window_; }
   /// The most queries that were ever in flight at once.
   std::size_t peak_in_flight() const { return peak_in_flight_; }
+  /// How often losses halved the window.
+  std::uint64_t halvings() const { return halvings_; }
   std::size_t queued() const { return queue_.size(); }
 
   /// Drops every queued query and abandons those in flight: nothing more is
@@ -131,12 +134,33 @@ class Resolver {
   double max_qps_;
   std::chrono::milliseconds first_try_timeout_;
   static constexpr double kMinWindow = 4;
-  /// Queries the window grows by per clean answer once it is past its start
-  /// (max_in_flight): an eighth of a query, so about an eighth more per round
-  /// trip, probing for the resolver's capacity in a few thousand answers
-  /// instead of the tens of thousands one query per round trip would take.
-  static constexpr double kGrowthAboveStart = 0.125;
   double window_;  ///< queries allowed in flight now, adapted to losses
+  /// Probing for the resolver's capacity (a ceiling above the start, no
+  /// loss yet, answers still coming faster): a query more per clean answer.
+  bool probing_ = false;
+  /// A round trip's worth of clean answers while probing: how fast they
+  /// came, to tell whether a larger window still brings more answers.
+  struct ProbeRound {
+    std::chrono::steady_clock::time_point started;
+    double window = 0;  ///< the window when the round began; 0: none yet
+    std::uint64_t answers = 0;
+    std::size_t fullest = 0;  ///< most queries in flight seen during the round
+  };
+  void note_probe_answer();
+  /// A round counts only when the window was used (not when the auditor had
+  /// too little to ask), and a larger window is worth keeping only when it
+  /// brings a quarter more answers per second; after three rounds that do
+  /// not, the resolver is queueing, not answering faster (as TCP BBR judges).
+  static constexpr double kUsedShare = 0.8;
+  static constexpr double kWorthwhileGain = 1.25;
+  static constexpr int kRoundsWithoutGain = 3;
+  ProbeRound round_;
+  double best_rate_ = 0;    ///< clean answers per second, of the best round
+  double best_window_ = 0;  ///< the window of that round
+  int rounds_without_gain_ = 0;
+  /// What the window regrows to after a loss: the ceiling, or the window
+  /// beyond which probing found no more answers per second.
+  double capacity_;
   std::chrono::steady_clock::time_point last_decrease_{};
   double tokens_ = 0;
   std::chrono::steady_clock::time_point last_refill_;
@@ -150,6 +174,7 @@ class Resolver {
   std::size_t query_ids_left_ = 0;
   std::size_t in_flight_ = 0;
   std::size_t peak_in_flight_ = 0;
+  std::uint64_t halvings_ = 0;
   std::uint64_t queries_sent_ = 0;
   std::uint64_t responses_ = 0;
 };

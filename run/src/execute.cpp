@@ -300,8 +300,10 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (hooks.notice) {
     hooks.notice(fmt::format(
-        "audited {} addresses with {} queries ({} answered) in {:.2f} s, at most {} in flight",
-        summary.addresses, summary.queries, summary.responses, seconds, summary.peak_in_flight));
+        "audited {} addresses with {} queries ({} answered) in {:.2f} s, at most {} in flight, "
+        "window halved {} times",
+        summary.addresses, summary.queries, summary.responses, seconds, summary.peak_in_flight,
+        summary.window_halvings));
   }
   outcome.metrics.counts = counts;
   outcome.metrics.success = !interrupted && !no_resolver_answered;

@@ -83,6 +83,9 @@ struct AuditSummary {
   /// The most DNS queries in flight at once on the main channel: how far
   /// the window grew.
   std::size_t peak_in_flight = 0;
+  /// How often the window was halved for timeouts or SERVFAILs: a resolver
+  /// that drops or rate-limits queries drives it down.
+  std::uint64_t window_halvings = 0;
   /// Set when the circuit breaker ended the run: the resolver gave no usable
   /// answer for too long. Says what it saw.
   std::string resolver_failure;

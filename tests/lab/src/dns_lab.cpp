@@ -259,6 +259,11 @@ std::string unbound_config(const std::filesystem::path& work,
       << "    num-threads: 1\n"
       << "    so-reuseport: no\n";
   if (profile == ResolverProfile::small) out << "    outgoing-range: 64\n";
+  if (profile == ResolverProfile::rate_limited) {
+    // Factor 0: above the limit every query is dropped, none let through.
+    out << "    ip-ratelimit: " << kLabRateLimitQps << "\n"
+        << "    ip-ratelimit-factor: 0\n";
+  }
   out << "    msg-cache-size: 4m\n"
       << "    rrset-cache-size: 8m\n"
       // No DNSSEC: the sample zones are unsigned and the root is fake.

@@ -29,7 +29,10 @@ inline constexpr const char* kLabTsigSecret = "tZfjB3EK3/Iyw4gJ/4+9uYQ7NM11jv0XV
 inline constexpr const char* kLabUpdateOnlyKeyName = "rdnsctl-update-only.";
 inline constexpr const char* kLabUpdateOnlySecret = "od6WKvX9mVC2bLJjbWsRUlZoGPlZHfMkNLy2mZf0iCU=";
 
-/// How the lab's unbound treats servers that never answer.
+/// Queries a second one client gets answered by a ResolverProfile::rate_limited lab.
+inline constexpr int kLabRateLimitQps = 500;
+
+/// How the lab's unbound treats servers that never answer, and its clients.
 enum class ResolverProfile {
   /// Few outgoing queries at a time (64) and a capped backoff: a dead server
   /// gives SERVFAIL within ~2 s, and a burst of such lookups crowds out the
@@ -38,6 +41,10 @@ enum class ResolverProfile {
   /// Unbound's own defaults: thousands of outgoing queries, long backoff; a
   /// lookup under a dead server is dropped unanswered after ~18 s.
   stock,
+  /// The stock settings, but it answers one client at most
+  /// kLabRateLimitQps queries a second and drops the rest unanswered, as a
+  /// resolver that protects itself from a flood does.
+  rate_limited,
 };
 
 /// A zone the lab's unbound asks another server for instead of Knot (a
