@@ -134,7 +134,7 @@ TEST_CASE("a full disk while storing results exits 3 with 'disk full', and the r
   const auto disk = dir.path() / "disk";
   std::filesystem::create_directory(disk);
   REQUIRE(
-      bash("mount -t tmpfs -o size=256k rdnsctl-test " + shell_quote(disk.string())).exit_code ==
+      bash("mount -t tmpfs -o size=384k rdnsctl-test " + shell_quote(disk.string())).exit_code ==
       0);
   // Unmounted however the test ends, leaving the machine as it was.
   struct Unmount {
