@@ -18,7 +18,7 @@
 # benchmark; skipped when unset). MASSDNS_SIZES: default "30 100 300 1000 10000"
 # (the sweep that finds massdns's best -s).
 # BASELINE: another rdnsctl binary (an older build) audited the same way in
-# each round, for before/after figures from one run. DNSPERF=1 also measures
+# each round, with and without --ptr-only, for before/after figures from one run. DNSPERF=1 also measures
 # the server's ceiling with dnsperf.
 # Everything stays on 127.0.0.1.
 set -euo pipefail
@@ -112,6 +112,7 @@ for round in $(seq 1 "$rounds"); do
   audit rdnsctl "$round" "$build/cli/rdnsctl" "$@"
   [[ -n "$baseline" ]] && audit baseline "$round" "$baseline" "$@"
   audit ptr-only "$round" "$build/cli/rdnsctl" --ptr-only "$@"
+  [[ -n "$baseline" ]] && audit baseline-ptr-only "$round" "$baseline" --ptr-only "$@"
   if [[ -n "$massdns" ]]; then
     for size in $massdns_sizes; do
       timed "massdns-s$size" "$round" "$massdns" -q -r "$work/resolvers.txt" -t PTR -s "$size" \
@@ -159,8 +160,8 @@ def ptr_only_verdict(status, codes):
         return (status, codes)
     kept = codes & {"MULTIPLE_PTR", "GENERIC_PTR", "PROVIDER_DEFAULT_PTR", "INVALID_PTR_NAME"}
     return ("fail" if "INVALID_PTR_NAME" in kept else "unknown", kept | {"FORWARD_NOT_CHECKED"})
-for label in ("rdnsctl", "baseline", "ptr-only"):
-    truth = expected if label != "ptr-only" else {
+for label in ("rdnsctl", "baseline", "ptr-only", "baseline-ptr-only"):
+    truth = expected if not label.endswith("ptr-only") else {
         ip: ptr_only_verdict(*verdict) for ip, verdict in expected.items()}
     for rnd in sorted(runs.get(label, {})):
         wrong, seen = 0, set()

@@ -230,7 +230,8 @@ class Auditor::Engine {
     IpObservation observation;
     std::vector<TargetSource> sources;
     std::size_t forwards_pending = 0;
-    std::string cut;  ///< cut_key() of its reverse name
+    DnsName reverse;  ///< the PTR name asked first
+    std::string cut;  ///< cut_key() of `reverse`
     std::chrono::steady_clock::time_point started;
     bool active = false;         ///< counted in active_
     bool retried = false;        ///< this is the later, gentler attempt
@@ -395,8 +396,7 @@ class Auditor::Engine {
         retry(cut.pioneer);
         // The zones above are asked at the same time as the cut itself, so
         // a confirmation costs one timeout schedule, not three.
-        const DnsName reverse = DnsName::from_dotted(cut.pioneer->observation.ip.reverse_name());
-        for (const DnsName& name : probe_names(reverse)) run_probe(name, [](bool) {});
+        for (const DnsName& name : probe_names(cut.pioneer->reverse)) run_probe(name, [](bool) {});
         ready_.push_back(std::move(cut.pioneer));
       }
       suspects_.clear();
@@ -462,9 +462,17 @@ class Auditor::Engine {
   }
 
   JobPtr make_job(const IpAddress& ip) {
+    DnsName reverse = DnsName::from_dotted(ip.reverse_name());
+    std::string cut = cut_key(reverse);
+    return make_job(ip, std::move(reverse), std::move(cut));
+  }
+
+  /// `reverse` and `cut` as dispatch() computed them: once per address.
+  JobPtr make_job(const IpAddress& ip, DnsName reverse, std::string cut) {
     auto job = std::make_shared<Job>();
     job->observation.ip = ip;
-    job->cut = cut_key(DnsName::from_dotted(ip.reverse_name()));
+    job->reverse = std::move(reverse);
+    job->cut = std::move(cut);
     if (sources_ != nullptr) {
       job->sources = sources_->find(ip);
       for (const TargetSource& source : job->sources) {
@@ -480,16 +488,17 @@ class Auditor::Engine {
 
   /// Starts a new address, or holds it back while its cut is unproven.
   void dispatch(const IpAddress& ip) {
-    const std::string key = cut_key(DnsName::from_dotted(ip.reverse_name()));
+    DnsName reverse = DnsName::from_dotted(ip.reverse_name());
+    std::string key = cut_key(reverse);
     Cut& cut = cuts_[key];
     switch (cut.state) {
       case Cut::State::unproven:
         cut.state = Cut::State::pioneering;
-        return begin(make_job(ip));
+        return begin(make_job(ip, std::move(reverse), std::move(key)));
       case Cut::State::healthy:
-        return begin(make_job(ip));
+        return begin(make_job(ip, std::move(reverse), std::move(key)));
       case Cut::State::lame:
-        return settle_lame(make_job(ip), cut);
+        return settle_lame(make_job(ip, std::move(reverse), std::move(key)), cut);
       case Cut::State::pioneering:
       case Cut::State::suspect:
       case Cut::State::confirming:
@@ -503,7 +512,7 @@ class Auditor::Engine {
     job->started = std::chrono::steady_clock::now();
     job->active = true;
     ++active_;
-    query_ptr(job, DnsName::from_dotted(job->observation.ip.reverse_name()), 0);
+    query_ptr(job, job->reverse, 0);
   }
 
   void deactivate(const JobPtr& job) {
@@ -564,11 +573,10 @@ class Auditor::Engine {
     cut.state = Cut::State::confirming;
     cut.quick = true;
     retry(job);
-    const DnsName reverse = DnsName::from_dotted(job->observation.ip.reverse_name());
-    for (const DnsName& name : probe_names(reverse))
+    for (const DnsName& name : probe_names(job->reverse))
       run_probe(
           name, [](bool) {}, true);
-    query_ptr(job, reverse, 0);
+    query_ptr(job, job->reverse, 0);
   }
 
   void on_ptr(const JobPtr& job, const DnsName& qname, int depth, const Reply& reply) {

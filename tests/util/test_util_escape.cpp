@@ -48,3 +48,13 @@ TEST_CASE("JsonWriter escapes per RFC 8259 and refuses invalid UTF-8") {
   rdns::JsonWriter bad("a test value", "here");
   CHECK_THROWS_WITH(bad.string("\xff"), Catch::StartsWith("cannot write a test value of here"));
 }
+
+TEST_CASE("JsonWriter keeps the plain text around each escape and restarts on non-ASCII text") {
+  rdns::JsonWriter out("a test value", "here");
+  out.string("mail.example.").raw(",").string("\"quoted\" and\ttabbed\\").raw(",").string("");
+  // A non-ASCII byte after an escape: the escaped prefix must not be kept twice.
+  out.raw(",").string("a\"b caf\xc3\xa9");
+  CHECK(out.take() ==
+        "\"mail.example.\",\"\\\"quoted\\\" and\\u0009tabbed\\\\\",\"\","
+        "\"a\\\"b caf\xc3\xa9\"");
+}

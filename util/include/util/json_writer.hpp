@@ -29,6 +29,8 @@ class JsonWriter {
   std::string take() { return std::move(out_); }
 
  private:
+  JsonWriter& non_ascii_string(std::string_view text);
+
   std::string_view what_;
   std::string_view subject_;
   std::string out_;
