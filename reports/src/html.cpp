@@ -612,6 +612,40 @@ void set_run_data(mustache::data& page, const db::RunInfo& run) {
   page.set("tool_version", shown(run.tool_version));
 }
 
+/// A named run's shards (`audit --run-name`), every index from 1 to N: those
+/// that never started too, so the page says what is missing.
+void set_shard_data(mustache::data& page, const db::RunInfo& run,
+                    const std::vector<db::ShardProgress>& shards) {
+  page.set("named", run.parts > 0);
+  if (run.parts == 0) return;
+  page.set("run_name", shown(run.name));
+  page.set("parts", std::to_string(run.parts));
+  page.set("parts_complete", std::to_string(run.parts_complete));
+  mustache::data rows{mustache::data::type::list};
+  auto stored = shards.begin();
+  for (std::int64_t index = 1; index <= run.parts; ++index) {
+    mustache::data row;
+    row.set("shard", fmt::format("{}/{}", index, run.parts));
+    if (stored != shards.end() && stored->index == index) {
+      row.set("state", std::string(db::to_string(stored->state)));
+      row.set("started_at", shown(stored->started_at));
+      row.set("finished_at", stored->finished_at.empty() ? "-" : shown(stored->finished_at));
+      row.set("addresses",
+              stored->finished_at.empty() ? "-" : std::to_string(stored->counts.total));
+      row.set("attempts", std::to_string(stored->attempts));
+      ++stored;
+    } else {
+      row.set("state", "not started");
+      row.set("started_at", "-");
+      row.set("finished_at", "-");
+      row.set("addresses", "-");
+      row.set("attempts", "0");
+    }
+    rows.push_back(row);
+  }
+  page.set("shards", rows);
+}
+
 void set_counts_data(mustache::data& page, const Summary& summary,
                      const std::vector<db::RunInfo>& history) {
   const db::RunCounts& counts = summary.counts;
@@ -763,6 +797,7 @@ void write_html_report(db::Database& database, std::int64_t run_id, const HtmlOp
 
   mustache::data page;
   set_run_data(page, run);
+  set_shard_data(page, run, database.run_shards(run.id));
   page.set("generated_at", detail::utc_now());
   set_counts_data(page, summary, detail::runs_up_to(database, run, options.history_runs));
   set_findings_data(page, summary);

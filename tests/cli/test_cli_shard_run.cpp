@@ -150,6 +150,8 @@ TEST_CASE("rdnsctl audit: four shards of one named run started at once equal one
   const ProcessResult html = run_rdnsctl({"report", "--db", url, "--format", "html", "-o", "-"});
   REQUIRE(html.exit_code == 0);
   CHECK_THAT(html.out, Catch::Contains("192.0.2.10"));
+  CHECK_THAT(html.out, Catch::Contains("<dd id=\"shard-progress\">4 of 4 complete</dd>"));
+  CHECK_THAT(html.out, Catch::Contains("<td>4/4</td><td>complete</td>"));
 
   const ProcessResult check = run_rdnsctl({"check", "--db", url, "--run", "latest", "-c", "1"});
   CHECK_THAT(check.out, Catch::StartsWith("RDNS CRITICAL"));  // the sample holds failures
@@ -164,6 +166,12 @@ TEST_CASE("rdnsctl audit: a shard killed with SIGKILL and run again resumes its 
   INFO(second.err);
   REQUIRE(second.exit_code == 0);
   CHECK_THAT(second.err, Catch::Contains("waits for 1 more shard"));
+  // The report of the unfinished run names the shard that never started.
+  const ProcessResult waiting = run_rdnsctl({"report", "--db", url, "--format", "html", "-o", "-"});
+  REQUIRE(waiting.exit_code == 0);
+  CHECK_THAT(waiting.out, Catch::Contains("<dd id=\"shard-progress\">1 of 2 complete</dd>"));
+  CHECK_THAT(waiting.out, Catch::Contains("<td>1/2</td><td>not started</td>"));
+  CHECK_THAT(waiting.out, Catch::Contains("<td>2/2</td><td>complete</td>"));
 
   const pid_t first = rdns::test::spawn_rdnsctl(paced_shard(url, "1/2", "paced"),
                                                 dir.path() / "1.out", dir.path() / "1.err");
