@@ -147,13 +147,6 @@ void add_prune_command(CLI::App& runs, Context& context) {
   });
 }
 
-void list(const RunsOptions& options) {
-  db::Database database = open_existing(options.database);
-  db::RunFilter filter;
-  filter.inventory = options.inventory;
-  print_runs(database.list_runs(options.limit, filter), options.format, stdout);
-}
-
 /// A run's counts as stored; for a named run still waiting for shards, what
 /// its shards have counted so far (the run's own are set when it completes).
 db::RunCounts shown_counts(const db::RunInfo& run, const std::vector<db::ShardProgress>& shards) {
@@ -167,6 +160,19 @@ db::RunCounts shown_counts(const db::RunInfo& run, const std::vector<db::ShardPr
     counts.unknown += shard.counts.unknown;
   }
   return counts;
+}
+
+void list(const RunsOptions& options) {
+  db::Database database = open_existing(options.database);
+  db::RunFilter filter;
+  filter.inventory = options.inventory;
+  std::vector<db::RunInfo> runs = database.list_runs(options.limit, filter);
+  for (db::RunInfo& run : runs) {
+    if (!run.name.empty() && run.state != db::RunState::complete) {
+      run.counts = shown_counts(run, database.run_shards(run.id));
+    }
+  }
+  print_runs(runs, options.format, stdout);
 }
 
 void show(const RunsOptions& options) {

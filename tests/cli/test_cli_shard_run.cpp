@@ -172,6 +172,11 @@ TEST_CASE("rdnsctl audit: a shard killed with SIGKILL and run again resumes its 
   CHECK_THAT(waiting.out, Catch::Contains("<dd id=\"shard-progress\">1 of 2 complete</dd>"));
   CHECK_THAT(waiting.out, Catch::Contains("<td>1/2</td><td>not started</td>"));
   CHECK_THAT(waiting.out, Catch::Contains("<td>2/2</td><td>complete</td>"));
+  // Until the run completes, its listed counts are those of its ended shards.
+  const auto half = only_run(url);
+  CHECK(half["state"] == "running");
+  CHECK(half["counts"]["total"].get<std::int64_t>() > 0);
+  CHECK(half["counts"]["total"].get<std::int64_t>() < kPacedTargets);
 
   const pid_t first = rdns::test::spawn_rdnsctl(paced_shard(url, "1/2", "paced"),
                                                 dir.path() / "1.out", dir.path() / "1.err");
