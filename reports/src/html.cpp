@@ -614,10 +614,10 @@ void set_run_data(mustache::data& page, const db::RunInfo& run) {
 
 /// A named run's shards (`audit --run-name`), every index from 1 to N: those
 /// that never started too, so the page says what is missing.
-void set_shard_data(mustache::data& page, const db::RunInfo& run,
-                    const std::vector<db::ShardProgress>& shards) {
+void set_shard_data(mustache::data& page, const db::RunInfo& run, db::Database& database) {
   page.set("named", run.parts > 0);
   if (run.parts == 0) return;
+  const std::vector<db::ShardProgress> shards = database.run_shards(run.id);
   page.set("run_name", shown(run.name));
   page.set("parts", std::to_string(run.parts));
   page.set("parts_complete", std::to_string(run.parts_complete));
@@ -797,7 +797,7 @@ void write_html_report(db::Database& database, std::int64_t run_id, const HtmlOp
 
   mustache::data page;
   set_run_data(page, run);
-  set_shard_data(page, run, database.run_shards(run.id));
+  set_shard_data(page, run, database);
   page.set("generated_at", detail::utc_now());
   set_counts_data(page, summary, detail::runs_up_to(database, run, options.history_runs));
   set_findings_data(page, summary);

@@ -3,13 +3,12 @@
 // both backends: a SQLite file in a fresh directory, or a fresh database on
 // the test process's shared PostgreSQL server (tests/lab PgServer).
 
-#include <filesystem>
-#include <stdexcept>
+#include <optional>
 #include <string>
 
-#include <stdlib.h>
-
 #include <lab/pg_server.hpp>
+
+#include "../cli/run_rdnsctl.hpp"
 
 namespace rdns::test {
 
@@ -22,14 +21,8 @@ class BackendLocation {
       location_ = rdns::lab::shared_pg_server().create_database();
       return;
     }
-    std::string pattern = (std::filesystem::temp_directory_path() / "rdns-backend-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    directory_ = pattern;
-    location_ = (directory_ / "runs.db").string();
-  }
-  ~BackendLocation() {
-    std::error_code ignored;
-    if (!directory_.empty()) std::filesystem::remove_all(directory_, ignored);
+    directory_.emplace();
+    location_ = (directory_->path() / "runs.db").string();
   }
   BackendLocation(const BackendLocation&) = delete;
   BackendLocation& operator=(const BackendLocation&) = delete;
@@ -37,7 +30,7 @@ class BackendLocation {
   const std::string& location() const { return location_; }
 
  private:
-  std::filesystem::path directory_;
+  std::optional<TempDir> directory_;  ///< for a file only
   std::string location_;
 };
 

@@ -16,8 +16,8 @@
 #include <db/result_writer.hpp>
 #include <util/error.hpp>
 
-#include "../../db/src/migrations.hpp"
 #include "../../db/src/queries.hpp"
+#include "old_schema.hpp"
 
 namespace fs = std::filesystem;
 using rdns::Severity;
@@ -544,8 +544,7 @@ TEST_CASE("a version 1 database is migrated to the latest schema on open", "[db]
   TempDir dir;
   const fs::path path = dir / "old.db";
   // What a binary with only the first migration wrote.
-  run_plain_sqlite(path, std::string(rdns::db::kMigrations[0]) +
-                             "PRAGMA application_id = 1919176275; PRAGMA user_version = 1;"
+  run_plain_sqlite(path, rdns::test::schema_at_version(1) +
                              "INSERT INTO runs (id, command, started_at, state, arguments, "
                              "resolvers, tool_version) VALUES (7, 'audit', '2026-01-01T00:00:00Z', "
                              "'complete', '[]', '[]', 'old');"
@@ -568,10 +567,7 @@ TEST_CASE("a version 1 database is migrated to the latest schema on open", "[db]
 TEST_CASE("a version 7 database gains the shard of each run, none for its old runs", "[db]") {
   TempDir dir;
   const fs::path path = dir / "v7.db";
-  std::string schema;
-  for (std::size_t i = 0; i < 7; ++i) schema += std::string(rdns::db::kMigrations[i]);
-  run_plain_sqlite(path, schema +
-                             "PRAGMA application_id = 1919176275; PRAGMA user_version = 7;"
+  run_plain_sqlite(path, rdns::test::schema_at_version(7) +
                              "INSERT INTO runs (id, command, started_at, state, arguments, "
                              "resolvers, tool_version) VALUES (3, 'audit', '2026-01-01T00:00:00Z', "
                              "'complete', '[]', '[]', 'old');");
@@ -593,10 +589,7 @@ TEST_CASE("a version 7 database gains the shard of each run, none for its old ru
 TEST_CASE("a version 8 database gains named runs, its old sharded runs unnamed", "[db]") {
   TempDir dir;
   const fs::path path = dir / "v8.db";
-  std::string schema;
-  for (std::size_t i = 0; i < 8; ++i) schema += std::string(rdns::db::kMigrations[i]);
-  run_plain_sqlite(path, schema +
-                             "PRAGMA application_id = 1919176275; PRAGMA user_version = 8;"
+  run_plain_sqlite(path, rdns::test::schema_at_version(8) +
                              "INSERT INTO runs (id, command, started_at, state, arguments, "
                              "resolvers, tool_version, shard_index, shard_count) VALUES (5, "
                              "'audit', '2026-01-01T00:00:00Z', 'complete', '[]', '[]', 'old', 2, "

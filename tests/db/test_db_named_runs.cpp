@@ -13,10 +13,9 @@
 #include <catch2/catch.hpp>
 
 #include <db/database.hpp>
-#include <lab/pg_server.hpp>
 #include <util/error.hpp>
 
-#include "../cli/run_rdnsctl.hpp"
+#include "backend_location.hpp"
 
 using rdns::Errc;
 using rdns::Status;
@@ -29,12 +28,6 @@ using rdns::db::RunState;
 using rdns::db::ShardJoin;
 
 namespace {
-
-/// A fresh database of the backend: a file, or a database on the shared server.
-std::string fresh_location(const std::string& backend, const rdns::test::TempDir& dir) {
-  if (backend == "postgresql") return rdns::lab::shared_pg_server().create_database();
-  return (dir.path() / "runs.db").string();
-}
 
 ShardJoin join(Database& database, const std::string& name, RunShard shard,
                const std::string& arguments = R"(["audit","--","192.0.2.0/24"])") {
@@ -61,8 +54,8 @@ ResultRecord result(const std::string& ip, Status status) {
 TEST_CASE("both backends keep the shards of a named run as one run", "[db][backends]") {
   const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
   CAPTURE(backend);
-  const rdns::test::TempDir dir;
-  Database database = Database::open(fresh_location(backend, dir));
+  const rdns::test::BackendLocation where(backend);
+  Database database = Database::open(where.location());
 
   const ShardJoin first = join(database, "nightly", {1, 2});
   CHECK(first.created);
@@ -135,8 +128,8 @@ TEST_CASE("both backends create a named run once and complete it once under cont
           "[db][backends]") {
   const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
   CAPTURE(backend);
-  const rdns::test::TempDir dir;
-  const std::string location = fresh_location(backend, dir);
+  const rdns::test::BackendLocation where(backend);
+  const std::string& location = where.location();
   Database::open(location);  // the schema first, as the first shard would make it
   constexpr int kShards = 6;
   std::atomic<int> created{0};

@@ -17,8 +17,8 @@
 #include <db/ptr_journal.hpp>
 #include <util/error.hpp>
 
-#include "../../db/src/migrations.hpp"
 #include "backend_location.hpp"
+#include "old_schema.hpp"
 
 namespace {
 
@@ -151,9 +151,7 @@ TEST_CASE("journal: staged changes, risk passes and the writers' lock", "[db][jo
 TEST_CASE("journal: a version 4 database gains the journal tables on open", "[db][journal]") {
   JournalDir dir;
   const auto path = dir.path / "v4.db";
-  std::string sql;
-  for (std::size_t i = 0; i < 4; ++i) sql += std::string(rdns::db::kMigrations[i]);
-  sql += "PRAGMA application_id = 1919176275; PRAGMA user_version = 4;";
+  const std::string sql = rdns::test::schema_at_version(4);
   sqlite3* handle = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &handle) == SQLITE_OK);
   const int executed = sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, nullptr);
