@@ -106,19 +106,26 @@ class Auditor::Engine {
  public:
   Engine(const AuditOptions& options, Rules rules)
       : rules_(std::move(rules)),
-        resolver_(io_,
-                  ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
-                                  options.concurrency, options.concurrency_ceiling, options.qps}),
+        resolver_(io_, ResolverOptions{.servers = options.resolvers,
+                                       .timeout = options.timeout,
+                                       .tries = options.retries + 1,
+                                       .max_in_flight = options.concurrency,
+                                       .window_ceiling = options.concurrency_ceiling,
+                                       .max_qps = options.qps,
+                                       .round_trips = round_trips_}),
         // A tenth of the cap on top of the main channel's keeps --qps
         // within 10 %; confirmations are a handful per dead delegation, a
         // quarter of what the main channel may reach, so the dead cuts found
         // by a grown window are confirmed together, in one try's time.
         confirmer_(
             io_,
-            ResolverOptions{options.resolvers, options.timeout, 1,
-                            std::max<std::size_t>(
+            ResolverOptions{.servers = options.resolvers,
+                            .timeout = options.timeout,
+                            .tries = 1,
+                            .max_in_flight = std::max<std::size_t>(
                                 1, std::max(options.concurrency, options.concurrency_ceiling) / 4),
-                            0, options.qps > 0 ? std::max(1.0, options.qps / 10) : 0}),
+                            .max_qps = options.qps > 0 ? std::max(1.0, options.qps / 10) : 0,
+                            .round_trips = round_trips_}),
         max_jobs_(std::max<std::size_t>(1, options.concurrency)),
         gentle_jobs_(std::max<std::size_t>(1, max_jobs_ / 4)),
         schedule_(options.timeout * ((1 << (std::clamp(options.retries, 0, 20) + 1)) - 1)),
@@ -182,6 +189,7 @@ class Auditor::Engine {
     const std::uint64_t queries_before = resolver_.queries_sent() + confirmer_.queries_sent();
     const std::uint64_t responses_before = resolver_.responses() + confirmer_.responses();
     const std::uint64_t halvings_before = resolver_.halvings();
+    const std::uint64_t early_retries_before = resolver_.early_retries();
     exhausted_ = false;
     stopping_ = false;
     no_new_ = false;
@@ -220,6 +228,7 @@ class Auditor::Engine {
     summary_.responses = resolver_.responses() + confirmer_.responses() - responses_before;
     summary_.peak_in_flight = resolver_.peak_in_flight();
     summary_.window_halvings = resolver_.halvings() - halvings_before;
+    summary_.early_retries = resolver_.early_retries() - early_retries_before;
     if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
     return summary_;
   }
@@ -860,6 +869,9 @@ class Auditor::Engine {
 
   asio::io_context io_;
   Rules rules_;
+  /// Both channels ask the same resolvers: the confirmations, a handful,
+  /// judge lateness by the main channel's many answers.
+  std::shared_ptr<RoundTripEstimate> round_trips_ = std::make_shared<RoundTripEstimate>();
   Resolver resolver_;
   Resolver confirmer_;  ///< one try per query: confirmations of a dead cut
   std::size_t max_jobs_;

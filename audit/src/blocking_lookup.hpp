@@ -17,8 +17,11 @@ namespace rdns::audit {
 class BlockingLookup {
  public:
   explicit BlockingLookup(const AuditOptions& options)
-      : resolver_(io_, ResolverOptions{options.resolvers, options.timeout, options.retries + 1,
-                                       options.concurrency, 0, options.qps}) {}
+      : resolver_(io_, ResolverOptions{.servers = options.resolvers,
+                                       .timeout = options.timeout,
+                                       .tries = options.retries + 1,
+                                       .max_in_flight = options.concurrency,
+                                       .max_qps = options.qps}) {}
 
   Reply ask(const DnsName& name, dns::RrType type) {
     std::optional<Reply> reply;

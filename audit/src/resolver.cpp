@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <random>
 
 #include <arpa/inet.h>
@@ -112,6 +113,7 @@ Resolver::Resolver(asio::io_context& io, const ResolverOptions& options)
     : io_(io),
       timeout_timer_(io),
       rate_timer_(io),
+      retry_timer_(io),
       max_in_flight_(std::max<std::size_t>(1, options.max_in_flight)),
       ceiling_(static_cast<double>(std::max(max_in_flight_, options.window_ceiling))),
       max_qps_(options.max_qps),
@@ -120,7 +122,10 @@ Resolver::Resolver(asio::io_context& io, const ResolverOptions& options)
       probing_(ceiling_ > window_),
       capacity_(ceiling_),
       tokens_(1),
-      last_refill_(std::chrono::steady_clock::now()) {
+      last_refill_(std::chrono::steady_clock::now()),
+      early_retry_(options.early_retry),
+      round_trips_(options.round_trips ? options.round_trips
+                                       : std::make_shared<RoundTripEstimate>()) {
   // Validate before the channel exists, so a bad value leaks nothing.
   std::string csv;
   for (const std::string& server : options.servers) {
@@ -154,6 +159,8 @@ Resolver::~Resolver() {
   destroying_ = true;
   timeout_timer_.cancel();
   rate_timer_.cancel();
+  retry_timer_.cancel();
+  unlist_all();
   ares_destroy(channel_);  // fails outstanding queries with ARES_EDESTRUCTION
   for (auto& [fd, watcher] : watchers_) {
     watcher->closed = true;
@@ -185,14 +192,7 @@ void Resolver::query(const DnsName& name, dns::RrType type, Callback done, bool 
 void Resolver::pump() {
   if (pumping_ || destroying_) return;
   pumping_ = true;
-  if (max_qps_ > 0) {
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - last_refill_).count();
-    last_refill_ = now;
-    // A burst of at most a tenth of a second's worth keeps the cap honest
-    // over any window longer than that.
-    tokens_ = std::min(std::max(1.0, max_qps_ / 10), tokens_ + elapsed * max_qps_);
-  }
+  refill_tokens();
   const auto window = static_cast<std::size_t>(window_);
   while (!queue_.empty() && in_flight_ < window && (max_qps_ <= 0 || tokens_ >= 1)) {
     PendingQuery next = std::move(queue_.front());
@@ -200,18 +200,22 @@ void Resolver::pump() {
     if (max_qps_ > 0) tokens_ -= 1;
     peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
     ++queries_sent_;
-    // c-ares 1.18 sends the ID it is given. A random one per query is what
-    // makes a spoofed answer hard to guess, and it keeps c-ares' lookup of
-    // the query an answer belongs to at one entry, not a walk over every
-    // query in flight (all sharing one ID).
-    const std::uint16_t id = next_query_id();
-    next.packet[0] = static_cast<char>(id >> 8);
-    next.packet[1] = static_cast<char>(id & 0xff);
-    auto* context =
-        new InFlight{this, std::move(next.done), std::move(next.name), next.type, next.congestion};
-    ares_send(channel_, reinterpret_cast<const unsigned char*>(next.packet.data()),
-              static_cast<int>(next.packet.size()), &Resolver::on_reply, context);
+    auto* query = new InFlight{.resolver = this,
+                               .done = std::move(next.done),
+                               .name = std::move(next.name),
+                               .type = next.type,
+                               .congestion = next.congestion,
+                               .packet = std::move(next.packet)};
+    // Listed before it is sent: c-ares may end a query inside ares_send(),
+    // and a listed query outlives that.
+    if (early_retry_) {
+      query->sent = std::chrono::steady_clock::now();
+      query->in_age_list = true;
+      age_list_.push_back(query);
+    }
+    send(query);
   }
+  if (!age_list_.empty()) arm_early_retry();
   if (!queue_.empty() && max_qps_ > 0 && tokens_ < 1 && !rate_timer_armed_) {
     rate_timer_armed_ = true;
     const auto wait = std::chrono::duration<double>((1 - tokens_) / max_qps_);
@@ -226,21 +230,69 @@ void Resolver::pump() {
   reschedule_timeout();
 }
 
+void Resolver::refill_tokens() {
+  if (max_qps_ <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - last_refill_).count();
+  last_refill_ = now;
+  // A burst of at most a tenth of a second's worth keeps the cap honest
+  // over any window longer than that.
+  tokens_ = std::min(std::max(1.0, max_qps_ / 10), tokens_ + elapsed * max_qps_);
+}
+
+void Resolver::send(InFlight* query) {
+  // c-ares 1.18 sends the ID it is given. A random one per query is what
+  // makes a spoofed answer hard to guess, and it keeps c-ares' lookup of
+  // the query an answer belongs to at one entry, not a walk over every
+  // query in flight (all sharing one ID).
+  const std::uint16_t id = next_query_id();
+  query->packet[0] = static_cast<char>(id >> 8);
+  query->packet[1] = static_cast<char>(id & 0xff);
+  ares_send(channel_, reinterpret_cast<const unsigned char*>(query->packet.data()),
+            static_cast<int>(query->packet.size()), &Resolver::on_reply, query);
+}
+
+void Resolver::release(InFlight* query) {
+  if (query->copies == 0 && !query->in_age_list) delete query;
+}
+
+void Resolver::unlist_all() {
+  // A query c-ares still has a copy of is freed when that copy ends.
+  for (InFlight* query : age_list_) {
+    query->in_age_list = false;
+    release(query);
+  }
+  age_list_.clear();
+}
+
 void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
-  std::unique_ptr<InFlight> context(static_cast<InFlight*>(arg));
-  Resolver& self = *context->resolver;
+  auto* query = static_cast<InFlight*>(arg);
+  Resolver& self = *query->resolver;
+  --query->copies;
+  query->tries = std::max(query->tries, timeouts);
+  const bool ended = status == ARES_EDESTRUCTION || status == ARES_ECANCELLED;
+  const bool answered =
+      status == ARES_SUCCESS || status == ARES_EBADRESP || status == ARES_ECONNREFUSED;
+  // The first copy to bring a response decides; a copy that gave up waits
+  // for the other one still on its way.
+  if (query->delivered || (!ended && !answered && query->copies > 0)) {
+    self.release(query);
+    return;
+  }
+  query->delivered = true;
   --self.in_flight_;
-  if (self.destroying_ || self.cancelling_ || status == ARES_EDESTRUCTION ||
-      status == ARES_ECANCELLED) {
+  if (self.destroying_ || self.cancelling_ || ended) {
+    self.release(query);
     return;
   }
 
   Reply reply;
-  reply.tries = timeouts;
+  reply.tries = query->tries;
   if (status == ARES_SUCCESS && abuf != nullptr) {
     ++self.responses_;
+    if (timeouts == 0 && !query->retried) self.note_round_trip(*query);
     if (dns::parse_message(abuf, static_cast<std::size_t>(alen), reply.message)) {
-      const auto problem = dns::reply_problem(reply.message, context->name, context->type);
+      const auto problem = dns::reply_problem(reply.message, query->name, query->type);
       reply.status = problem ? ReplyStatus::malformed : status_from_rcode(reply.message.rcode);
       if (problem) reply.problem = *problem;
     } else {
@@ -257,34 +309,121 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   // A recursive resolver that SERVFAILs is as often congested (its request
   // list full of queries waiting on dead servers) as it is answering about
   // the name, so it counts as a loss, like a timeout.
-  if (context->congestion) {
-    self.adapt_window(timeouts > 0 || reply.status == ReplyStatus::timeout ||
+  if (query->congestion) {
+    self.adapt_window(reply.tries > 0 || reply.status == ReplyStatus::timeout ||
                       reply.status == ReplyStatus::servfail);
   }
-  context->done(std::move(reply));
-  // An armed timeout timer is the only thing that would keep the event loop
-  // alive once the last answer is in: stop it, or the run ends up to one
-  // timeout late.
-  if (self.in_flight_ == 0 && self.queue_.empty() && self.timer_armed_) {
-    self.timeout_timer_.cancel();
-    self.timer_armed_ = false;
+  Callback done = std::move(query->done);
+  self.release(query);
+  done(std::move(reply));
+  if (self.in_flight_ == 0 && self.queue_.empty()) {
+    // An armed timer is the only thing that would keep the event loop alive
+    // once the last answer is in: stop them, or the run ends up to one
+    // timeout late. So would a first copy still waiting after its early
+    // retry was answered: nothing waits for it any more.
+    if (self.timer_armed_) {
+      self.timeout_timer_.cancel();
+      self.timer_armed_ = false;
+    }
+    if (self.retry_timer_armed_) {
+      self.retry_timer_.cancel();
+      self.retry_timer_armed_ = false;
+    }
+    asio::post(self.io_, [resolver = &self] {
+      if (resolver->in_flight_ == 0 && resolver->queue_.empty()) resolver->cancel_all();
+    });
   }
   // Deferred: c-ares must not be re-entered from inside its own callback.
   asio::post(self.io_, [resolver = &self] { resolver->pump(); });
+}
+
+void Resolver::note_round_trip(const InFlight& query) {
+  if (query.sent == std::chrono::steady_clock::time_point{}) return;  // not timed
+  round_trips_->add(std::chrono::steady_clock::now() - query.sent);
+}
+
+void RoundTripEstimate::add(std::chrono::steady_clock::duration sample) {
+  const double seconds = std::chrono::duration<double>(sample).count();
+  if (samples_++ == 0) {
+    smoothed_ = seconds;
+    variation_ = seconds / 2;
+    return;
+  }
+  variation_ = 0.75 * variation_ + 0.25 * std::abs(smoothed_ - seconds);
+  smoothed_ = 0.875 * smoothed_ + 0.125 * seconds;
+}
+
+std::chrono::steady_clock::duration RoundTripEstimate::retransmit_after() const {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(smoothed_ + 4 * variation_));
+}
+
+void Resolver::arm_early_retry() {
+  if (retry_timer_armed_ || age_list_.empty() || destroying_) return;
+  retry_timer_armed_ = true;
+  // Checked a few times per retry delay; a query is retried at most a
+  // quarter of the delay late.
+  retry_timer_.expires_after(std::max<std::chrono::steady_clock::duration>(
+                                 kMinRetryDelay, round_trips_->retransmit_after()) /
+                             4);
+  retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: `this` may be gone
+    retry_timer_armed_ = false;
+    retry_late_queries();
+    arm_early_retry();
+  });
+}
+
+void Resolver::retry_late_queries() {
+  // Against a resolver that answers in a few milliseconds, a query still
+  // unanswered after many round trips was most likely lost (a full socket
+  // buffer on either side drops datagrams without a trace). Asking once
+  // more now costs one datagram; waiting costs the whole first-try timeout,
+  // and a run whose other lookups are done waits for it. The delay follows
+  // TCP's retransmission timeout (smoothed RTT + 4 × its variation). Not
+  // while the window is shrinking for losses: a resolver that drops because
+  // it is overloaded or rate-limits needs fewer queries, not more. Under a
+  // --qps cap a retry counts against the cap like any query.
+  refill_tokens();
+  const auto now = std::chrono::steady_clock::now();
+  const auto delay = std::max<std::chrono::steady_clock::duration>(
+      kMinRetryDelay, round_trips_->retransmit_after());
+  const bool allowed = round_trips_->samples() >= kMinRttSamples &&
+                       delay <= first_try_timeout_ / 2 &&
+                       now - last_decrease_ >= first_try_timeout_;
+  while (!age_list_.empty()) {
+    InFlight* query = age_list_.front();
+    // A late query waits for its retry while retries are held back, until
+    // c-ares has tried it again by itself.
+    const auto waited = now - query->sent;
+    if (!query->delivered && (waited < delay || (!allowed && waited < first_try_timeout_))) break;
+    age_list_.pop_front();
+    query->in_age_list = false;
+    if (!query->delivered && allowed) {
+      // Ahead of the queries waiting to be sent: it borrows from the
+      // bucket, which the next ones then wait to refill.
+      if (max_qps_ > 0) tokens_ -= 1;
+      query->retried = true;
+      ++query->copies;
+      ++early_retries_;
+      ++queries_sent_;
+      send(query);
+    }
+    release(query);
+  }
 }
 
 void Resolver::adapt_window(bool lost) {
   // As TCP does: a resolver that drops queries (its socket buffer
   // overflowed, or it rate-limits) gets half the window at once, at most once
   // per timeout period since the losses of one burst are reported together.
-  // Until that first loss the window probes for the resolver's capacity by
-  // growing one query per clean answer (doubling per round trip, TCP's slow
-  // start), up to its ceiling, or until a larger window stops bringing more
-  // answers per second (note_probe_answer); after that, by one query per
-  // round trip up to the capacity found, so it hovers just below where the
-  // resolver starts to drop or queue, instead of climbing straight back into
-  // the losses. Only a ceiling above the start (an unset --concurrency) lets
-  // the window pass the start at all.
+  // Until that first loss the window probes for the resolver's capacity in
+  // rounds at a fixed size, doubling after each round that brought a quarter
+  // more answers per second than the best so far (note_probe_answer); after
+  // that, it grows by one query per round trip up to the capacity found, so
+  // it hovers just below where the resolver starts to drop or queue, instead
+  // of climbing straight back into the losses. Only a ceiling above the
+  // start (an unset --concurrency) lets the window pass the start at all.
   if (lost) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_decrease_ >= first_try_timeout_) {
@@ -295,21 +434,37 @@ void Resolver::adapt_window(bool lost) {
     }
     return;
   }
-  if (probing_) note_probe_answer();
-  window_ = std::min(probing_ ? ceiling_ : capacity_, window_ + (probing_ ? 1.0 : 1.0 / window_));
+  if (probing_) {
+    note_probe_answer();
+    return;
+  }
+  window_ = std::min(capacity_, window_ + 1.0 / window_);
 }
 
 void Resolver::note_probe_answer() {
+  // A round lasts a round trip's worth of answers at its window, and at
+  // least kMinProbeRound: shorter ones measure the scheduler (a burst read
+  // at once, a thread woken late), not the resolver. The window stays fixed
+  // during a round, so each rate belongs to one window size, and a larger
+  // window is tried only after a smaller one has shown a gain: one round
+  // past a limit is as far as probing goes (a server whose socket buffer
+  // overflows says so only a timeout later).
   const auto now = std::chrono::steady_clock::now();
   round_.fullest = std::max(round_.fullest, in_flight_ + 1);
-  if (round_.window > 0 && ++round_.answers < static_cast<std::uint64_t>(round_.window)) return;
+  ++round_.answers;
+  const auto elapsed = now - round_.started;
+  if (round_.window > 0 &&
+      (round_.answers < static_cast<std::uint64_t>(round_.window) || elapsed < kMinProbeRound)) {
+    return;
+  }
   if (round_.window > 0 && static_cast<double>(round_.fullest) >= kUsedShare * round_.window) {
     const double rate = static_cast<double>(round_.answers) /
-                        std::max(1e-6, std::chrono::duration<double>(now - round_.started).count());
+                        std::max(1e-6, std::chrono::duration<double>(elapsed).count());
     if (rate >= best_rate_ * kWorthwhileGain) {
       best_rate_ = rate;
       best_window_ = round_.window;
       rounds_without_gain_ = 0;
+      window_ = std::min(ceiling_, 2 * window_);
     } else if (++rounds_without_gain_ >= kRoundsWithoutGain) {
       // More queries in flight only wait longer in the resolver: go back to
       // the smallest window that answered as fast, and never grow past it.
@@ -337,6 +492,9 @@ std::uint16_t Resolver::next_query_id() {
 
 void Resolver::cancel_all() {
   queue_.clear();
+  retry_timer_.cancel();
+  retry_timer_armed_ = false;
+  unlist_all();
   cancelling_ = true;
   ares_cancel(channel_);  // fails every query in flight with ARES_ECANCELLED
   cancelling_ = false;

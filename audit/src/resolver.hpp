@@ -40,6 +40,23 @@ struct Reply {
   std::string problem;  ///< for malformed: why the response is no answer
 };
 
+/// How long a resolver takes to answer, from queries answered at their
+/// first copy (Karn's rule), smoothed as TCP does (RFC 6298). Channels to
+/// the same resolvers may share one.
+class RoundTripEstimate {
+ public:
+  void add(std::chrono::steady_clock::duration sample);
+  std::uint64_t samples() const { return samples_; }
+  /// TCP's retransmission timeout: the smoothed round trip plus four times
+  /// its variation.
+  std::chrono::steady_clock::duration retransmit_after() const;
+
+ private:
+  double smoothed_ = 0;  ///< seconds
+  double variation_ = 0;
+  std::uint64_t samples_ = 0;
+};
+
 struct ResolverOptions {
   /// "IP", "IP:PORT", "[IPv6]:PORT"; empty means the system's resolv.conf.
   std::vector<std::string> servers;
@@ -52,6 +69,12 @@ struct ResolverOptions {
   /// 0 (or not above max_in_flight): max_in_flight is a hard cap.
   std::size_t window_ceiling = 0;
   double max_qps = 0;  ///< 0: no cap
+  /// A query still unanswered well past the resolver's usual round trip is
+  /// asked once more (see Resolver::retry_late_queries) instead of waiting
+  /// for its timeout; under max_qps, only when the cap has room.
+  bool early_retry = true;
+  /// Shared with other channels to the same resolvers; none: its own.
+  std::shared_ptr<RoundTripEstimate> round_trips{};
 };
 
 /// Why a query gave no usable answer ("SERVFAIL", "no answer after 3
@@ -90,6 +113,8 @@ class Resolver {
   std::size_t peak_in_flight() const { return peak_in_flight_; }
   /// How often losses halved the window.
   std::uint64_t halvings() const { return halvings_; }
+  /// Queries asked once more before their timeout because they were late.
+  std::uint64_t early_retries() const { return early_retries_; }
   std::size_t queued() const { return queue_.size(); }
 
   /// Drops every queued query and abandons those in flight: nothing more is
@@ -105,12 +130,21 @@ class Resolver {
     dns::RrType type;
     bool congestion;
   };
+  /// One query until it is answered or given up, and until c-ares has
+  /// ended every copy of it that was sent (the first and an early retry).
   struct InFlight {
     Resolver* resolver;
     Callback done;
     DnsName name;
     dns::RrType type;
     bool congestion;
+    std::string packet;  ///< kept for an early retry
+    std::chrono::steady_clock::time_point sent{};
+    int copies = 1;          ///< sent copies c-ares has not ended yet
+    int tries = 0;           ///< the most timeouts any copy counted
+    bool retried = false;    ///< an early retry was sent
+    bool delivered = false;  ///< `done` ran (or the run was cancelled)
+    bool in_age_list = false;
   };
 
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
@@ -121,12 +155,20 @@ class Resolver {
   void reschedule_timeout();
   void pump();
   void adapt_window(bool lost);
+  void note_round_trip(const InFlight& query);
+  void arm_early_retry();
+  void retry_late_queries();
+  void release(InFlight* query);
+  void unlist_all();
+  void send(InFlight* query);
+  void refill_tokens();
   std::uint16_t next_query_id();
 
   boost::asio::io_context& io_;
   ares_channel channel_ = nullptr;
   boost::asio::steady_timer timeout_timer_;
   boost::asio::steady_timer rate_timer_;
+  boost::asio::steady_timer retry_timer_;
   std::unordered_map<ares_socket_t, std::shared_ptr<Watcher>> watchers_;
   std::deque<PendingQuery> queue_;
   std::size_t max_in_flight_;
@@ -136,10 +178,12 @@ class Resolver {
   static constexpr double kMinWindow = 4;
   double window_;  ///< queries allowed in flight now, adapted to losses
   /// Probing for the resolver's capacity (a ceiling above the start, no
-  /// loss yet, answers still coming faster): a query more per clean answer.
+  /// loss yet, answers still coming faster): the window doubles after each
+  /// round at a fixed size that brought a worthwhile gain.
   bool probing_ = false;
-  /// A round trip's worth of clean answers while probing: how fast they
-  /// came, to tell whether a larger window still brings more answers.
+  /// A round trip's worth of clean answers (and at least kMinProbeRound)
+  /// at one window size while probing: how fast they came, to tell whether
+  /// a larger window still brings more answers.
   struct ProbeRound {
     std::chrono::steady_clock::time_point started;
     double window = 0;  ///< the window when the round began; 0: none yet
@@ -154,6 +198,9 @@ class Resolver {
   static constexpr double kUsedShare = 0.8;
   static constexpr double kWorthwhileGain = 1.25;
   static constexpr int kRoundsWithoutGain = 3;
+  /// Shorter rounds measure the scheduler (a burst read at once, a thread
+  /// woken late), not the resolver.
+  static constexpr std::chrono::milliseconds kMinProbeRound{20};
   ProbeRound round_;
   double best_rate_ = 0;    ///< clean answers per second, of the best round
   double best_window_ = 0;  ///< the window of that round
@@ -174,6 +221,18 @@ class Resolver {
   std::size_t query_ids_left_ = 0;
   std::size_t in_flight_ = 0;
   std::size_t peak_in_flight_ = 0;
+  /// Early retries: queries that may get one, oldest first. A query leaves
+  /// the list when it is retried or found answered, so the list holds about
+  /// one retry delay's worth of queries.
+  bool early_retry_;
+  std::deque<InFlight*> age_list_;
+  bool retry_timer_armed_ = false;
+  std::shared_ptr<RoundTripEstimate> round_trips_;
+  /// Not before this many samples, nor sooner than kMinRetryDelay, nor when
+  /// the retry could not come before half the first try's timeout.
+  static constexpr std::uint64_t kMinRttSamples = 16;
+  static constexpr std::chrono::milliseconds kMinRetryDelay{100};
+  std::uint64_t early_retries_ = 0;
   std::uint64_t halvings_ = 0;
   std::uint64_t queries_sent_ = 0;
   std::uint64_t responses_ = 0;

@@ -301,9 +301,9 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
   if (hooks.notice) {
     hooks.notice(fmt::format(
         "audited {} addresses with {} queries ({} answered) in {:.2f} s, at most {} in flight, "
-        "window halved {} times",
+        "window halved {} times, {} late queries asked again",
         summary.addresses, summary.queries, summary.responses, seconds, summary.peak_in_flight,
-        summary.window_halvings));
+        summary.window_halvings, summary.early_retries));
   }
   outcome.metrics.counts = counts;
   outcome.metrics.success = !interrupted && !no_resolver_answered;

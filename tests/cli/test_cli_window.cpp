@@ -2,8 +2,10 @@
 // queries in flight while answers come back clean, also when some reverse
 // delegations are lame, and with exact verdicts; an explicit --concurrency
 // (flag, environment or configuration file) is a hard cap it never passes;
-// a resolver that rate-limits drives it down. The summary line says how many
-// queries were in flight at most and how often the window was halved.
+// a resolver that rate-limits drives it down; a query lost on the way is
+// asked again long before its timeout. The summary line says how many
+// queries were in flight at most, how often the window was halved and how
+// many late queries were asked again.
 
 #include <algorithm>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <lab/dns_lab.hpp>
+#include <lab/lossy_relay.hpp>
 
 #include "run_rdnsctl.hpp"
 #include "test_paths.hpp"
@@ -39,6 +42,16 @@ long peak_in_flight(const std::string& err) {
 
 long window_halvings(const std::string& err) {
   return summary_number(err, R"(window halved (\d+) times)");
+}
+
+long early_retries(const std::string& err) {
+  return summary_number(err, R"(window halved \d+ times, (\d+) late queries asked again)");
+}
+
+double run_seconds(const std::string& err) {
+  const std::regex summary(R"(audited [0-9]+ addresses .* in ([0-9.]+) s,)");
+  std::smatch match;
+  return std::regex_search(err, match, summary) ? std::stod(match[1]) : -1;
 }
 
 /// The run succeeded and never had more than `cap` queries in flight.
@@ -171,4 +184,42 @@ TEST_CASE("a resolver that rate-limits drives the window down") {
   // with LAME_REVERSE instead of its verdicts).
   CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 1024);
   CHECK(wrong_verdicts(dir.path() / "expected.csv", run.out, true) == 0);
+}
+
+TEST_CASE("a lost query is asked again long before its timeout") {
+  TempDir dir;
+  generate_zones(dir.path(), 22, true);
+  rdns::lab::DnsLab lab(dir.path() / "zones");
+  // One question in 50 loses its first copy on the way to the resolver.
+  rdns::lab::LossyRelay relay(lab.resolver_address(), 50);
+  std::vector<std::string> audit = jsonl_audit(lab, "198.18.0.0/22");
+  audit[2] = relay.address();
+
+  SECTION("by default: every lost query asked again, no timeout waited for") {
+    // A first try of 10 s: a run that waited for any lost query's timeout
+    // would take longer than that.
+    audit.insert(audit.end(), {"--timeout", "10"});
+    const auto run = run_rdnsctl(audit);
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    REQUIRE(relay.lost() >= 10);
+    CHECK(early_retries(run.err) >= static_cast<long>(relay.lost()));
+    CHECK(run_seconds(run.err) > 0);
+    CHECK(run_seconds(run.err) < 10);
+    CHECK(window_halvings(run.err) == 0);
+    CHECK(wrong_verdicts(dir.path() / "expected.csv", run.out) == 0);
+  }
+  SECTION("under a --qps cap: asked again too, within the cap") {
+    audit.insert(audit.end(), {"--timeout", "10", "--qps", "2000"});
+    const auto run = run_rdnsctl(audit);
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    REQUIRE(relay.lost() >= 10);
+    CHECK(early_retries(run.err) >= static_cast<long>(relay.lost()));
+    CHECK(run_seconds(run.err) < 10);
+    // Every query the relay saw, retries included, within the cap (and its
+    // burst of a tenth of a second).
+    CHECK(static_cast<double>(relay.queries()) <= 2000 * (run_seconds(run.err) + 0.1) * 1.1);
+    CHECK(wrong_verdicts(dir.path() / "expected.csv", run.out) == 0);
+  }
 }

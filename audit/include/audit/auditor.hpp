@@ -86,6 +86,9 @@ struct AuditSummary {
   /// How often the window was halved for timeouts or SERVFAILs: a resolver
   /// that drops or rate-limits queries drives it down.
   std::uint64_t window_halvings = 0;
+  /// Queries asked again before their timeout because they were late
+  /// compared with the resolver's round trips (most likely lost).
+  std::uint64_t early_retries = 0;
   /// Set when the circuit breaker ended the run: the resolver gave no usable
   /// answer for too long. Says what it saw.
   std::string resolver_failure;
