@@ -185,8 +185,8 @@ void Resolver::query(const DnsName& name, dns::RrType type, Callback done, bool 
 void Resolver::pump() {
   if (pumping_ || destroying_) return;
   pumping_ = true;
+  const auto now = std::chrono::steady_clock::now();
   if (max_qps_ > 0) {
-    const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - last_refill_).count();
     last_refill_ = now;
     // A burst of at most a tenth of a second's worth keeps the cap honest
@@ -207,8 +207,13 @@ void Resolver::pump() {
     const std::uint16_t id = next_query_id();
     next.packet[0] = static_cast<char>(id >> 8);
     next.packet[1] = static_cast<char>(id & 0xff);
-    auto* context =
-        new InFlight{this, std::move(next.done), std::move(next.name), next.type, next.congestion};
+    std::uint64_t sequence = 0;
+    if (next.congestion) {
+      sequence = first_sent_ + sent_.size();
+      sent_.push_back(Sent{now});
+    }
+    auto* context = new InFlight{this,      std::move(next.done), std::move(next.name),
+                                 next.type, next.congestion,      sequence};
     ares_send(channel_, reinterpret_cast<const unsigned char*>(next.packet.data()),
               static_cast<int>(next.packet.size()), &Resolver::on_reply, context);
   }
@@ -230,6 +235,7 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   std::unique_ptr<InFlight> context(static_cast<InFlight*>(arg));
   Resolver& self = *context->resolver;
   --self.in_flight_;
+  if (context->congestion) self.mark_answered(context->sequence);
   if (self.destroying_ || self.cancelling_ || status == ARES_EDESTRUCTION ||
       status == ARES_ECANCELLED) {
     return;
@@ -271,6 +277,19 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   }
   // Deferred: c-ares must not be re-entered from inside its own callback.
   asio::post(self.io_, [resolver = &self] { resolver->pump(); });
+}
+
+void Resolver::mark_answered(std::uint64_t sequence) {
+  sent_[sequence - first_sent_].answered = true;
+  while (!sent_.empty() && sent_.front().answered) {
+    sent_.pop_front();
+    ++first_sent_;
+  }
+}
+
+std::optional<std::chrono::steady_clock::time_point> Resolver::oldest_unanswered() const {
+  if (sent_.empty()) return std::nullopt;
+  return sent_.front().at;
 }
 
 void Resolver::adapt_window(bool lost) {
