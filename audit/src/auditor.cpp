@@ -101,7 +101,13 @@ bool retryable(const Reply& reply) {
 /// lookups elsewhere succeed (no sign of congestion since the first lookup
 /// began), the confirmation is one try at once, through a channel of its
 /// own, so a dead delegation costs one timeout schedule plus one try;
-/// otherwise it waits for the later pass and gets the whole schedule.
+/// otherwise it waits for the later pass and gets the whole schedule. A
+/// silent one-try probe is evidence only while the main channel is not
+/// losing queries: a resolver that rate-limits drops the probe as it drops
+/// the others. So when the zone nearest the cut was silent and a lookup
+/// elsewhere was retried or timed out since the confirmation began, or one
+/// has waited half a try's timeout unanswered, the cut is not judged lame
+/// on that try: the later pass confirms it with the whole schedule.
 class Auditor::Engine {
  public:
   Engine(const AuditOptions& options, Rules rules)
@@ -128,6 +134,7 @@ class Auditor::Engine {
                             .round_trips = round_trips_}),
         max_jobs_(std::max<std::size_t>(1, options.concurrency)),
         gentle_jobs_(std::max<std::size_t>(1, max_jobs_ / 4)),
+        first_try_(options.timeout),
         schedule_(options.timeout * ((1 << (std::clamp(options.retries, 0, 20) + 1)) - 1)),
         stop_signals_(options.stop_signals),
         progress_interval_(options.progress_interval),
@@ -196,6 +203,7 @@ class Auditor::Engine {
     gentle_ = false;
     last_usable_time_ = std::chrono::steady_clock::now();
     last_congestion_.reset();
+    last_loss_.reset();
     failures_in_row_ = 0;
     io_.restart();
     if (!stop_signals_.empty()) {
@@ -261,6 +269,9 @@ class Auditor::Engine {
     };
     State state = State::unproven;
     bool quick = false;  ///< the confirmation in flight is the one-try one
+    /// When the one-try confirmation began: losses after it make its
+    /// silences no evidence.
+    std::chrono::steady_clock::time_point confirm_started;
     JobPtr pioneer;
     std::vector<IpAddress> parked;
     DnsName lame_below;
@@ -326,8 +337,11 @@ class Auditor::Engine {
             name, type,
             [this, type, congestion, done = std::move(done)](Reply&& reply) {
               observe(reply, type);
-              if (congestion && retryable(reply))
-                last_congestion_ = std::chrono::steady_clock::now();
+              if (congestion && (retryable(reply) || reply.tries > 0)) {
+                const auto now = std::chrono::steady_clock::now();
+                if (reply.tries > 0 || reply.status == ReplyStatus::timeout) last_loss_ = now;
+                if (retryable(reply)) last_congestion_ = now;
+              }
               if (!stopping_) done(reply);
             },
             congestion);
@@ -337,6 +351,19 @@ class Auditor::Engine {
   /// failure under an unproven cut may be the resolver's load, not the zone.
   bool congested_since(std::chrono::steady_clock::time_point since) const {
     return last_congestion_ && *last_congestion_ >= since;
+  }
+
+  /// Whether the main channel has lost a query since `since`, or is waiting
+  /// for one now that a healthy answer would have brought long ago: then a
+  /// one-try query's silence in that time may be the same loss (a resolver
+  /// that rate-limits drops whatever exceeds its limit, ours or not). Half
+  /// a try's timeout, not a whole one, so the queries a limit drops just
+  /// after a one-try probe count by the time that probe has timed out; an
+  /// answer from a resolver that is not dropping takes milliseconds.
+  bool losing_queries_since(std::chrono::steady_clock::time_point since) const {
+    const auto now = std::chrono::steady_clock::now();
+    const auto oldest = resolver_.oldest_unanswered();
+    return (last_loss_ && *last_loss_ >= since) || (oldest && now - *oldest >= first_try_ / 2);
   }
 
   /// The circuit breaker: a resolver that has given no usable answer for a
@@ -581,6 +608,7 @@ class Auditor::Engine {
   void confirm_now(const JobPtr& job, Cut& cut) {
     cut.state = Cut::State::confirming;
     cut.quick = true;
+    cut.confirm_started = std::chrono::steady_clock::now();
     retry(job);
     for (const DnsName& name : probe_names(job->reverse))
       run_probe(
@@ -683,9 +711,12 @@ class Auditor::Engine {
   void judge_cut(const JobPtr& job, const ProbeAnswers& answers) {
     Cut& cut = cuts_[job->cut];
     const auto first = std::find(answers.answered.begin(), answers.answered.end(), true);
-    if (first == answers.answered.end() && cut.quick) {
-      // Nothing answered one quick try: no evidence either way, so the
-      // later pass confirms with the whole schedule.
+    const bool nearest_silent = first != answers.answered.begin();
+    if (cut.quick && (first == answers.answered.end() ||
+                      (nearest_silent && losing_queries_since(cut.confirm_started)))) {
+      // Nothing answered one quick try, or the zones nearest the cut did
+      // not while the resolver was dropping queries: no evidence either
+      // way, so the later pass confirms with the whole schedule.
       cut.quick = false;
       cut.state = Cut::State::suspect;
       cut.pioneer = job;
@@ -875,8 +906,9 @@ class Auditor::Engine {
   Resolver resolver_;
   Resolver confirmer_;  ///< one try per query: confirmations of a dead cut
   std::size_t max_jobs_;
-  std::size_t gentle_jobs_;             ///< lookups at once in the later passes
-  std::chrono::milliseconds schedule_;  ///< one query's whole timeout schedule
+  std::size_t gentle_jobs_;              ///< lookups at once in the later passes
+  std::chrono::milliseconds first_try_;  ///< one try's timeout
+  std::chrono::milliseconds schedule_;   ///< one query's whole timeout schedule
   std::size_t active_ = 0;
   bool exhausted_ = false;
   bool stopping_ = false;
@@ -892,6 +924,9 @@ class Auditor::Engine {
   std::chrono::steady_clock::time_point last_usable_time_;
   /// The last SERVFAIL or timeout of a lookup expected to work.
   std::optional<std::chrono::steady_clock::time_point> last_congestion_;
+  /// The last lookup expected to work that went unanswered at least once
+  /// (timed out, or answered only after c-ares sent it again).
+  std::optional<std::chrono::steady_clock::time_point> last_loss_;
   std::optional<std::pair<DnsName, RrType>> last_answered_;
   std::string last_failure_;
   bool health_check_running_ = false;

@@ -193,6 +193,7 @@ void Resolver::pump() {
   if (pumping_ || destroying_) return;
   pumping_ = true;
   refill_tokens();
+  const auto now = std::chrono::steady_clock::now();
   const auto window = static_cast<std::size_t>(window_);
   while (!queue_.empty() && in_flight_ < window && (max_qps_ <= 0 || tokens_ >= 1)) {
     PendingQuery next = std::move(queue_.front());
@@ -206,10 +207,14 @@ void Resolver::pump() {
                                .type = next.type,
                                .congestion = next.congestion,
                                .packet = std::move(next.packet)};
+    if (query->congestion) {
+      query->sequence = first_sent_ + sent_.size();
+      sent_.push_back(Sent{now});
+    }
     // Listed before it is sent: c-ares may end a query inside ares_send(),
     // and a listed query outlives that.
     if (early_retry_) {
-      query->sent = std::chrono::steady_clock::now();
+      query->sent = now;
       query->in_age_list = true;
       age_list_.push_back(query);
     }
@@ -281,6 +286,7 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   }
   query->delivered = true;
   --self.in_flight_;
+  if (query->congestion) self.mark_answered(query->sequence);
   if (self.destroying_ || self.cancelling_ || ended) {
     self.release(query);
     return;
@@ -411,6 +417,19 @@ void Resolver::retry_late_queries() {
     }
     release(query);
   }
+}
+
+void Resolver::mark_answered(std::uint64_t sequence) {
+  sent_[sequence - first_sent_].answered = true;
+  while (!sent_.empty() && sent_.front().answered) {
+    sent_.pop_front();
+    ++first_sent_;
+  }
+}
+
+std::optional<std::chrono::steady_clock::time_point> Resolver::oldest_unanswered() const {
+  if (sent_.empty()) return std::nullopt;
+  return sent_.front().at;
 }
 
 void Resolver::adapt_window(bool lost) {

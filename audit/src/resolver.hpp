@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -116,6 +117,11 @@ class Resolver {
   /// Queries asked once more before their timeout because they were late.
   std::uint64_t early_retries() const { return early_retries_; }
   std::size_t queued() const { return queue_.size(); }
+  /// When the query that has waited longest for its answer was sent, among
+  /// those in flight whose losses count (see query()); none when all of
+  /// them are answered. A wait of more than a try's timeout means c-ares
+  /// has already sent the query again: a try was lost.
+  std::optional<std::chrono::steady_clock::time_point> oldest_unanswered() const;
 
   /// Drops every queued query and abandons those in flight: nothing more is
   /// sent and no callback of theirs runs. For ending a run at once.
@@ -145,6 +151,12 @@ class Resolver {
     bool retried = false;    ///< an early retry was sent
     bool delivered = false;  ///< `done` ran (or the run was cancelled)
     bool in_age_list = false;
+    std::uint64_t sequence = 0;  ///< its place in sent_, when `congestion`
+  };
+  /// A query whose losses count, in the order they were sent.
+  struct Sent {
+    std::chrono::steady_clock::time_point at;
+    bool answered = false;
   };
 
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
@@ -155,6 +167,7 @@ class Resolver {
   void reschedule_timeout();
   void pump();
   void adapt_window(bool lost);
+  void mark_answered(std::uint64_t sequence);
   void note_round_trip(const InFlight& query);
   void arm_early_retry();
   void retry_late_queries();
@@ -234,6 +247,11 @@ class Resolver {
   static constexpr std::chrono::milliseconds kMinRetryDelay{100};
   std::uint64_t early_retries_ = 0;
   std::uint64_t halvings_ = 0;
+  /// The send times of queries whose losses count, oldest first; the
+  /// answered ones at the front are dropped as they are answered, so the
+  /// longest wait is known without walking the queries in flight.
+  std::deque<Sent> sent_;
+  std::uint64_t first_sent_ = 0;  ///< the sequence number of sent_.front()
   std::uint64_t queries_sent_ = 0;
   std::uint64_t responses_ = 0;
 };

@@ -73,9 +73,7 @@ void generate_zones(const std::filesystem::path& dir, int prefix, bool clean) {
 
 /// Addresses of a JSONL audit whose status and finding codes differ from
 /// the generator's expected.csv ("ip,status,codes"), plus those missing.
-/// `definitive_only`: count only a wrong pass or fail, not an "unknown".
-std::size_t wrong_verdicts(const std::filesystem::path& expected_csv, const std::string& jsonl,
-                           bool definitive_only = false) {
+std::size_t wrong_verdicts(const std::filesystem::path& expected_csv, const std::string& jsonl) {
   std::map<std::string, std::string> expected;
   std::istringstream rows(rdns::test::read_file(expected_csv));
   std::string row;
@@ -98,8 +96,7 @@ std::size_t wrong_verdicts(const std::filesystem::path& expected_csv, const std:
     for (const std::string& code : codes) joined += (joined.empty() ? "" : " ") + code;
     const std::string status = result["status"].get<std::string>();
     const auto found = expected.find(result["ip"].get<std::string>());
-    const bool counted = !definitive_only || status != "unknown";
-    if (counted && (found == expected.end() || found->second != status + "," + joined)) ++wrong;
+    if (found == expected.end() || found->second != status + "," + joined) ++wrong;
     if (found != expected.end()) expected.erase(found);
   }
   return wrong + expected.size();
@@ -177,13 +174,12 @@ TEST_CASE("a resolver that rate-limits drives the window down") {
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   CHECK(window_halvings(run.err) >= 2);
-  // Every address gets a result, and no pass or fail is built on a dropped
-  // query. Not yet exact: a /24 whose first lookup fails for its own
-  // reasons (the CNAME loop's SERVFAIL) is confirmed with one try per probe,
-  // and when the limit drops that probe the /24 is judged lame ("unknown"
-  // with LAME_REVERSE instead of its verdicts).
+  // Every address gets its exact verdict: no pass or fail is built on a
+  // dropped query, and no /24 whose first lookup fails for its own reasons
+  // (the CNAME loop's and the long chain's SERVFAIL) is judged lame because
+  // the limit dropped the one-try probe of its zone.
   CHECK(std::count(run.out.begin(), run.out.end(), '\n') == 1024);
-  CHECK(wrong_verdicts(dir.path() / "expected.csv", run.out, true) == 0);
+  CHECK(wrong_verdicts(dir.path() / "expected.csv", run.out) == 0);
 }
 
 TEST_CASE("a lost query is asked again long before its timeout") {

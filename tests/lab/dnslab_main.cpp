@@ -26,10 +26,13 @@ namespace {
 constexpr int kExitUsage = 2;
 constexpr int kExitLab = 3;
 
+// The usage text names the rate limit.
+static_assert(rdns::lab::kLabRateLimitQps == 500);
 constexpr const char* kUsage =
-    "usage: rdns-dnslab [--zones DIR] [--keep] [--allow-updates] [--stock-resolver] -- COMMAND "
-    "[ARGS...]\n"
-    "       rdns-dnslab [--zones DIR] [--keep] [--allow-updates] [--stock-resolver] --serve\n"
+    "usage: rdns-dnslab [--zones DIR] [--keep] [--allow-updates]\n"
+    "                   [--stock-resolver | --rate-limited-resolver] -- COMMAND [ARGS...]\n"
+    "       rdns-dnslab [--zones DIR] [--keep] [--allow-updates]\n"
+    "                   [--stock-resolver | --rate-limited-resolver] --serve\n"
     "\n"
     "Starts knotd and unbound on free 127.0.0.1 ports, serving every DIR/*.zone\n"
     "(default: the source tree's samples/zones), then either runs COMMAND and\n"
@@ -44,6 +47,8 @@ constexpr const char* kUsage =
     "emulator publishes PTRs so); the zone files themselves are never written.\n"
     "--stock-resolver runs unbound with its default limits and backoff instead of\n"
     "the lab's small, fast-failing settings (64 outgoing queries, capped backoff).\n"
+    "--rate-limited-resolver runs the stock unbound answering one client at most\n"
+    "500 queries a second and dropping the rest (ip-ratelimit).\n"
     "\n"
     "example: rdns-dnslab -- kdig @{resolver_host} -p {resolver_port} -x 192.0.2.10\n";
 
@@ -76,6 +81,8 @@ std::optional<Options> parse(int argc, char** argv) {
       options.updates = rdns::lab::Updates::from_loopback;
     } else if (arg == "--stock-resolver") {
       options.profile = rdns::lab::ResolverProfile::stock;
+    } else if (arg == "--rate-limited-resolver") {
+      options.profile = rdns::lab::ResolverProfile::rate_limited;
     } else if (arg == "--serve") {
       options.serve = true;
     } else {
