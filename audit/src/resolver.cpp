@@ -220,7 +220,7 @@ void Resolver::pump() {
     }
     send(query);
   }
-  if (!age_list_.empty()) arm_early_retry();
+  arm_early_retry();
   if (!queue_.empty() && max_qps_ > 0 && tokens_ < 1 && !rate_timer_armed_) {
     rate_timer_armed_ = true;
     const auto wait = std::chrono::duration<double>((1 - tokens_) / max_qps_);
@@ -263,11 +263,13 @@ void Resolver::release(InFlight* query) {
 
 void Resolver::unlist_all() {
   // A query c-ares still has a copy of is freed when that copy ends.
-  for (InFlight* query : age_list_) {
-    query->in_age_list = false;
-    release(query);
+  for (auto* list : {&age_list_, &late_}) {
+    for (InFlight* query : *list) {
+      query->in_age_list = false;
+      release(query);
+    }
+    list->clear();
   }
-  age_list_.clear();
 }
 
 void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
@@ -320,6 +322,10 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
                       reply.status == ReplyStatus::servfail);
   }
   Callback done = std::move(query->done);
+  // A listed query stays until the early-retry scan passes it; only its
+  // bookkeeping needs to.
+  std::string().swap(query->packet);
+  query->name = DnsName();
   self.release(query);
   done(std::move(reply));
   if (self.in_flight_ == 0 && self.queue_.empty()) {
@@ -365,7 +371,7 @@ std::chrono::steady_clock::duration RoundTripEstimate::retransmit_after() const 
 }
 
 void Resolver::arm_early_retry() {
-  if (retry_timer_armed_ || age_list_.empty() || destroying_) return;
+  if (retry_timer_armed_ || (age_list_.empty() && late_.empty()) || destroying_) return;
   retry_timer_armed_ = true;
   // Checked a few times per retry delay; a query is retried at most a
   // quarter of the delay late.
@@ -397,25 +403,42 @@ void Resolver::retry_late_queries() {
   const bool allowed = round_trips_->samples() >= kMinRttSamples &&
                        delay <= first_try_timeout_ / 2 &&
                        now - last_decrease_ >= first_try_timeout_;
+  const auto retry = [this](InFlight* query) {
+    // Ahead of the queries waiting to be sent: it borrows from the bucket,
+    // which the next ones then wait to refill.
+    if (max_qps_ > 0) tokens_ -= 1;
+    query->retried = true;
+    ++query->copies;
+    ++early_retries_;
+    ++queries_sent_;
+    send(query);
+  };
+  const auto unlist = [this](InFlight* query) {
+    query->in_age_list = false;
+    release(query);
+  };
+  // Late queries found while retries were held back wait apart (few: the
+  // lost ones), so the answered ones sent after them need not stay listed;
+  // once c-ares has tried one again by itself it needs no early retry.
+  while (!late_.empty() &&
+         (allowed || late_.front()->delivered || now - late_.front()->sent >= first_try_timeout_)) {
+    InFlight* query = late_.front();
+    late_.pop_front();
+    if (!query->delivered && allowed) retry(query);
+    unlist(query);
+  }
   while (!age_list_.empty()) {
     InFlight* query = age_list_.front();
-    // A late query waits for its retry while retries are held back, until
-    // c-ares has tried it again by itself.
-    const auto waited = now - query->sent;
-    if (!query->delivered && (waited < delay || (!allowed && waited < first_try_timeout_))) break;
+    if (!query->delivered && now - query->sent < delay) break;
     age_list_.pop_front();
-    query->in_age_list = false;
-    if (!query->delivered && allowed) {
-      // Ahead of the queries waiting to be sent: it borrows from the
-      // bucket, which the next ones then wait to refill.
-      if (max_qps_ > 0) tokens_ -= 1;
-      query->retried = true;
-      ++query->copies;
-      ++early_retries_;
-      ++queries_sent_;
-      send(query);
+    if (query->delivered) {
+      unlist(query);
+    } else if (allowed) {
+      retry(query);
+      unlist(query);
+    } else {
+      late_.push_back(query);
     }
-    release(query);
   }
 }
 

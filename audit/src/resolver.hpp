@@ -146,11 +146,11 @@ class Resolver {
     bool congestion;
     std::string packet;  ///< kept for an early retry
     std::chrono::steady_clock::time_point sent{};
-    int copies = 1;          ///< sent copies c-ares has not ended yet
-    int tries = 0;           ///< the most timeouts any copy counted
-    bool retried = false;    ///< an early retry was sent
-    bool delivered = false;  ///< `done` ran (or the run was cancelled)
-    bool in_age_list = false;
+    int copies = 1;              ///< sent copies c-ares has not ended yet
+    int tries = 0;               ///< the most timeouts any copy counted
+    bool retried = false;        ///< an early retry was sent
+    bool delivered = false;      ///< `done` ran (or the run was cancelled)
+    bool in_age_list = false;    ///< on age_list_ or late_
     std::uint64_t sequence = 0;  ///< its place in sent_, when `congestion`
   };
   /// A query whose losses count, in the order they were sent.
@@ -239,6 +239,8 @@ class Resolver {
   /// one retry delay's worth of queries.
   bool early_retry_;
   std::deque<InFlight*> age_list_;
+  /// Late queries not retried yet because retries were held back.
+  std::deque<InFlight*> late_;
   bool retry_timer_armed_ = false;
   std::shared_ptr<RoundTripEstimate> round_trips_;
   /// Not before this many samples, nor sooner than kMinRetryDelay, nor when
