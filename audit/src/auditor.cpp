@@ -158,6 +158,9 @@ class Auditor::Engine {
     on_progress_ = std::move(on_progress);
   }
   void set_admission(std::function<bool()> may_start) { may_start_ = std::move(may_start); }
+  void set_round_end(std::function<void()> on_round_end) {
+    on_round_end_ = std::move(on_round_end);
+  }
   void set_warning(std::function<void(const std::string&)> on_warning) {
     on_warning_ = std::move(on_warning);
   }
@@ -213,6 +216,8 @@ class Auditor::Engine {
     }
     advance();
     io_.run();
+    // A stopped loop drops what was posted: the caller hands on the rest.
+    round_end_posted_ = false;
     signals_.reset();
     paused_.reset();
     cursor_ = nullptr;
@@ -854,6 +859,15 @@ class Auditor::Engine {
         failure_ = std::current_exception();
         stop();
       }
+      if (on_round_end_ && !round_end_posted_) {
+        // Runs after the handlers that are ready now: the rest of this
+        // round's answers.
+        round_end_posted_ = true;
+        asio::post(io_, [this] {
+          round_end_posted_ = false;
+          on_round_end_();
+        });
+      }
     }
     deactivate(job);
   }
@@ -891,6 +905,8 @@ class Auditor::Engine {
   std::vector<int> stop_signals_;
   std::function<void(std::uint64_t)> on_progress_;
   std::function<bool()> may_start_;
+  std::function<void()> on_round_end_;
+  bool round_end_posted_ = false;
   std::function<void(const std::string&)> on_warning_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> paused_;
   std::exception_ptr failure_;
@@ -928,6 +944,10 @@ void Auditor::set_admission(std::function<bool()> may_start) {
 
 void Auditor::wake() {
   engine_->wake();
+}
+
+void Auditor::set_round_end(std::function<void()> on_round_end) {
+  engine_->set_round_end(std::move(on_round_end));
 }
 
 void Auditor::stop() {
