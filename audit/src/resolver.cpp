@@ -176,10 +176,31 @@ std::vector<std::string> Resolver::servers() const {
   return result;
 }
 
-void Resolver::query(const DnsName& name, dns::RrType type, Callback done, bool congestion) {
-  queue_.push_back(
-      PendingQuery{dns::build_query(name, type), std::move(done), name, type, congestion});
+void Resolver::query(const DnsName& name, dns::RrType type, Callback done, bool congestion,
+                     bool screened) {
+  queue_.push_back(PendingQuery{std::move(done), name, type, congestion, screened});
   pump();
+}
+
+void Resolver::send(PendingQuery&& query) {
+  dns::build_query(query.name, query.type, packet_);
+  // c-ares 1.18 sends the ID it is given. A random one per query is what
+  // makes a spoofed answer hard to guess, and it keeps c-ares' lookup of
+  // the query an answer belongs to at one entry, not a walk over every
+  // query in flight (all sharing one ID).
+  const std::uint16_t id = next_query_id();
+  packet_[0] = static_cast<char>(id >> 8);
+  packet_[1] = static_cast<char>(id & 0xff);
+  std::unique_ptr<InFlight> context;
+  if (spare_.empty()) {
+    context = std::make_unique<InFlight>(InFlight{this, std::move(query)});
+  } else {
+    context = std::move(spare_.back());
+    spare_.pop_back();
+    context->query = std::move(query);
+  }
+  ares_send(channel_, reinterpret_cast<const unsigned char*>(packet_.data()),
+            static_cast<int>(packet_.size()), &Resolver::on_reply, context.release());
 }
 
 void Resolver::pump() {
@@ -200,17 +221,7 @@ void Resolver::pump() {
     if (max_qps_ > 0) tokens_ -= 1;
     peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
     ++queries_sent_;
-    // c-ares 1.18 sends the ID it is given. A random one per query is what
-    // makes a spoofed answer hard to guess, and it keeps c-ares' lookup of
-    // the query an answer belongs to at one entry, not a walk over every
-    // query in flight (all sharing one ID).
-    const std::uint16_t id = next_query_id();
-    next.packet[0] = static_cast<char>(id >> 8);
-    next.packet[1] = static_cast<char>(id & 0xff);
-    auto* context =
-        new InFlight{this, std::move(next.done), std::move(next.name), next.type, next.congestion};
-    ares_send(channel_, reinterpret_cast<const unsigned char*>(next.packet.data()),
-              static_cast<int>(next.packet.size()), &Resolver::on_reply, context);
+    send(std::move(next));
   }
   if (!queue_.empty() && max_qps_ > 0 && tokens_ < 1 && !rate_timer_armed_) {
     rate_timer_armed_ = true;
@@ -226,6 +237,15 @@ void Resolver::pump() {
   reschedule_timeout();
 }
 
+void Resolver::pump_later() {
+  if (pump_posted_) return;
+  pump_posted_ = true;
+  asio::post(io_, [this] {
+    pump_posted_ = false;
+    pump();
+  });
+}
+
 void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
   std::unique_ptr<InFlight> context(static_cast<InFlight*>(arg));
   Resolver& self = *context->resolver;
@@ -234,13 +254,17 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
       status == ARES_ECANCELLED) {
     return;
   }
+  // The record goes back for the next query; what the callback needs moves
+  // out first.
+  const PendingQuery query = std::move(context->query);
+  self.spare_.push_back(std::move(context));
 
   Reply reply;
   reply.tries = timeouts;
   if (status == ARES_SUCCESS && abuf != nullptr) {
     ++self.responses_;
     if (dns::parse_message(abuf, static_cast<std::size_t>(alen), reply.message)) {
-      const auto problem = dns::reply_problem(reply.message, context->name, context->type);
+      const auto problem = dns::reply_problem(reply.message, query.name, query.type);
       reply.status = problem ? ReplyStatus::malformed : status_from_rcode(reply.message.rcode);
       if (problem) reply.problem = *problem;
     } else {
@@ -257,11 +281,13 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   // A recursive resolver that SERVFAILs is as often congested (its request
   // list full of queries waiting on dead servers) as it is answering about
   // the name, so it counts as a loss, like a timeout.
-  if (context->congestion) {
+  if (query.congestion) {
     self.adapt_window(timeouts > 0 || reply.status == ReplyStatus::timeout ||
                       reply.status == ReplyStatus::servfail);
   }
-  context->done(std::move(reply));
+  if (!query.screened || !self.screen_ || self.screen_(reply, query.type, query.congestion)) {
+    query.done(std::move(reply));
+  }
   // An armed timeout timer is the only thing that would keep the event loop
   // alive once the last answer is in: stop it, or the run ends up to one
   // timeout late.
@@ -270,7 +296,7 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
     self.timer_armed_ = false;
   }
   // Deferred: c-ares must not be re-entered from inside its own callback.
-  asio::post(self.io_, [resolver = &self] { resolver->pump(); });
+  self.pump_later();
 }
 
 void Resolver::adapt_window(bool lost) {

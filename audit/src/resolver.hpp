@@ -75,7 +75,15 @@ class Resolver {
   /// Queues a query; `done` runs on the io_context thread. With `congestion`
   /// false its losses do not shrink the window: for queries expected to go
   /// unanswered (a zone suspected dead), whose silence says nothing of load.
-  void query(const DnsName& name, dns::RrType type, Callback done, bool congestion = true);
+  /// With `screened`, the reply passes the screen (set_screen) first.
+  void query(const DnsName& name, dns::RrType type, Callback done, bool congestion = true,
+             bool screened = false);
+
+  /// Sees every reply to a screened query before its callback, and
+  /// withholds it from the callback by returning false. One screen for all
+  /// spares wrapping each query's callback in another (an allocation each).
+  using Screen = std::function<bool(const Reply& reply, dns::RrType type, bool congestion)>;
+  void set_screen(Screen screen) { screen_ = std::move(screen); }
 
   /// The servers in use, as "IP:PORT".
   std::vector<std::string> servers() const;
@@ -99,18 +107,16 @@ class Resolver {
  private:
   struct Watcher;
   struct PendingQuery {
-    std::string packet;
     Callback done;
     DnsName name;
     dns::RrType type;
     bool congestion;
+    bool screened;
   };
+  /// What c-ares carries for a query in flight; recycled through spare_.
   struct InFlight {
     Resolver* resolver;
-    Callback done;
-    DnsName name;
-    dns::RrType type;
-    bool congestion;
+    PendingQuery query;
   };
 
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
@@ -120,6 +126,9 @@ class Resolver {
   void process(ares_socket_t read_fd, ares_socket_t write_fd);
   void reschedule_timeout();
   void pump();
+  /// pump() after the callbacks of this round of answers, once for all.
+  void pump_later();
+  void send(PendingQuery&& query);
   void adapt_window(bool lost);
   std::uint16_t next_query_id();
 
@@ -129,6 +138,11 @@ class Resolver {
   boost::asio::steady_timer rate_timer_;
   std::unordered_map<ares_socket_t, std::shared_ptr<Watcher>> watchers_;
   std::deque<PendingQuery> queue_;
+  /// InFlight records of answered queries, reused: no allocation per query.
+  std::vector<std::unique_ptr<InFlight>> spare_;
+  std::string packet_;  ///< the query being sent; its room is kept
+  bool pump_posted_ = false;
+  Screen screen_;
   std::size_t max_in_flight_;
   double ceiling_;  ///< the window never grows past this
   double max_qps_;
