@@ -1,6 +1,7 @@
 #include "resolver.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <random>
 
@@ -9,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <util/error.hpp>
 #include <util/escape.hpp>
@@ -148,6 +150,11 @@ Resolver::Resolver(asio::io_context& io, const ResolverOptions& options)
                   fmt::format("cannot use resolvers '{}': {}", csv, ares_strerror(status)));
     }
   }
+  // c-ares keeps the pointer: the functions live as long as the program.
+  static constexpr ares_socket_functions kSocketFunctions{
+      &Resolver::open_socket, &Resolver::close_socket, &Resolver::connect_socket,
+      &Resolver::receive, &Resolver::send_vector};
+  ares_set_socket_functions(channel_, &kSocketFunctions, this);
 }
 
 Resolver::~Resolver() {
@@ -179,6 +186,8 @@ std::vector<std::string> Resolver::servers() const {
 void Resolver::query(const DnsName& name, dns::RrType type, Callback done, bool congestion,
                      bool screened) {
   queue_.push_back(PendingQuery{std::move(done), name, type, congestion, screened});
+  // At once, so c-ares counts it in flight (with none, it closes its
+  // sockets); its datagram leaves with the round's others (flush_later).
   pump();
 }
 
@@ -234,7 +243,17 @@ void Resolver::pump() {
     });
   }
   pumping_ = false;
+  flush_later();
   reschedule_timeout();
+}
+
+void Resolver::flush_later() {
+  if (outbox_.empty() || flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(io_, [this] {
+    flush_posted_ = false;
+    flush_outbox();
+  });
 }
 
 void Resolver::pump_later() {
@@ -363,6 +382,8 @@ std::uint16_t Resolver::next_query_id() {
 
 void Resolver::cancel_all() {
   queue_.clear();
+  outbox_.clear();
+  outbox_bytes_.clear();
   cancelling_ = true;
   ares_cancel(channel_);  // fails every query in flight with ARES_ECANCELLED
   cancelling_ = false;
@@ -421,7 +442,164 @@ void Resolver::arm(const std::shared_ptr<Watcher>& watcher) {
 
 void Resolver::process(ares_socket_t read_fd, ares_socket_t write_fd) {
   ares_process_fd(channel_, read_fd, write_fd);
+  // c-ares stops reading at an answer from an unexpected address: what it
+  // left in the inbox, the socket no longer reports as readable.
+  if (inbox_.next < inbox_.count && read_fd == inbox_.fd) {
+    asio::post(io_, [this, fd = read_fd] {
+      if (inbox_.fd == fd && inbox_.next < inbox_.count) process(fd, ARES_SOCKET_BAD);
+    });
+  }
+  // The queries the answers' callbacks asked, and the retries of those
+  // that timed out.
+  flush_outbox();
   reschedule_timeout();
+}
+
+ares_socket_t Resolver::open_socket(int family, int type, int protocol, void* data) {
+  const ares_socket_t fd = ::socket(family, type, protocol);
+  if (fd != ARES_SOCKET_BAD && type == SOCK_DGRAM) {
+    static_cast<Resolver*>(data)->udp_sockets_.push_back(fd);
+  }
+  return fd;
+}
+
+int Resolver::close_socket(ares_socket_t fd, void* data) {
+  auto& self = *static_cast<Resolver*>(data);
+  std::erase(self.udp_sockets_, fd);
+  std::erase(self.refused_, fd);
+  if (self.inbox_.fd == fd) {
+    self.inbox_.fd = ARES_SOCKET_BAD;
+    self.inbox_.next = self.inbox_.count = 0;
+  }
+  // c-ares requeues the queries of a socket it closes; the number may come
+  // back at once for a new socket, which must not send these.
+  for (Datagram& datagram : self.outbox_) {
+    if (datagram.fd == fd) datagram.fd = ARES_SOCKET_BAD;
+  }
+  return ::close(fd);
+}
+
+int Resolver::connect_socket(ares_socket_t fd, const sockaddr* address, ares_socklen_t length,
+                             void* /*data*/) {
+  return ::connect(fd, address, length);
+}
+
+ares_ssize_t Resolver::receive(ares_socket_t fd, void* buffer, size_t length, int flags,
+                               sockaddr* from, ares_socklen_t* from_length, void* data) {
+  auto& self = *static_cast<Resolver*>(data);
+  if (const auto refused = std::find(self.refused_.begin(), self.refused_.end(), fd);
+      refused != self.refused_.end()) {
+    self.refused_.erase(refused);
+    errno = ECONNREFUSED;
+    return -1;
+  }
+  Inbox& inbox = self.inbox_;
+  const bool udp =
+      std::find(self.udp_sockets_.begin(), self.udp_sockets_.end(), fd) != self.udp_sockets_.end();
+  if (!udp || (inbox.fd != fd && inbox.next < inbox.count)) {
+    return ::recvfrom(fd, buffer, length, flags, from, from_length);
+  }
+  if (inbox.next == inbox.count && !self.fill_inbox(fd)) return -1;  // errno from recvmmsg
+  const std::size_t slot = inbox.next++;
+  const mmsghdr& message = inbox.messages[slot];
+  const std::size_t size = std::min<std::size_t>(message.msg_len, length);
+  std::copy_n(inbox.bytes.data() + slot * Inbox::kSlotSize, size, static_cast<char*>(buffer));
+  if (from != nullptr && from_length != nullptr) {
+    const auto sender_length = std::min<ares_socklen_t>(*from_length, message.msg_hdr.msg_namelen);
+    std::copy_n(reinterpret_cast<const char*>(&inbox.senders[slot]), sender_length,
+                reinterpret_cast<char*>(from));
+    *from_length = message.msg_hdr.msg_namelen;
+  }
+  return static_cast<ares_ssize_t>(size);
+}
+
+bool Resolver::fill_inbox(ares_socket_t fd) {
+  Inbox& inbox = inbox_;
+  inbox.fd = fd;
+  inbox.next = 0;
+  inbox.count = 0;
+  for (std::size_t i = 0; i < Inbox::kSlots; ++i) {
+    inbox.vectors[i] = iovec{inbox.bytes.data() + i * Inbox::kSlotSize, Inbox::kSlotSize};
+    inbox.messages[i] = mmsghdr{};
+    inbox.messages[i].msg_hdr.msg_iov = &inbox.vectors[i];
+    inbox.messages[i].msg_hdr.msg_iovlen = 1;
+    inbox.messages[i].msg_hdr.msg_name = &inbox.senders[i];
+    inbox.messages[i].msg_hdr.msg_namelen = sizeof inbox.senders[i];
+  }
+  int got = -1;
+  do {
+    got = ::recvmmsg(fd, inbox.messages.data(), Inbox::kSlots, MSG_DONTWAIT, nullptr);
+  } while (got < 0 && errno == EINTR);
+  if (got <= 0) return false;
+  inbox.count = static_cast<std::size_t>(got);
+  return true;
+}
+
+ares_ssize_t Resolver::send_vector(ares_socket_t fd, const iovec* vector, int count, void* data) {
+  auto& self = *static_cast<Resolver*>(data);
+  if (std::find(self.udp_sockets_.begin(), self.udp_sockets_.end(), fd) ==
+      self.udp_sockets_.end()) {
+    return ::writev(fd, vector, count);  // TCP: c-ares tracks partial writes itself
+  }
+  Datagram datagram{fd, self.outbox_bytes_.size(), 0};
+  for (int i = 0; i < count; ++i) {
+    self.outbox_bytes_.append(static_cast<const char*>(vector[i].iov_base), vector[i].iov_len);
+    datagram.size += vector[i].iov_len;
+  }
+  self.outbox_.push_back(datagram);
+  return static_cast<ares_ssize_t>(datagram.size);
+}
+
+void Resolver::flush_outbox() {
+  // A refused socket's error goes to c-ares now, which requeues its
+  // queries: their new datagrams are sent in the next turn.
+  while (!outbox_.empty()) {
+    std::size_t first = 0;
+    while (first < outbox_.size()) {
+      std::size_t end = first + 1;
+      while (end < outbox_.size() && outbox_[end].fd == outbox_[first].fd) ++end;
+      if (outbox_[first].fd != ARES_SOCKET_BAD) send_datagrams(outbox_[first].fd, first, end);
+      first = end;
+    }
+    outbox_.clear();
+    outbox_bytes_.clear();
+    if (refused_.empty() || destroying_ || cancelling_) break;
+    const std::vector<ares_socket_t> refused = refused_;
+    for (const ares_socket_t fd : refused) ares_process_fd(channel_, fd, ARES_SOCKET_BAD);
+  }
+}
+
+void Resolver::send_datagrams(ares_socket_t fd, std::size_t first, std::size_t end) {
+  const std::size_t count = end - first;
+  vectors_.resize(count);
+  messages_.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const Datagram& datagram = outbox_[first + i];
+    vectors_[i] = iovec{outbox_bytes_.data() + datagram.offset, datagram.size};
+    messages_[i] = mmsghdr{};
+    messages_[i].msg_hdr.msg_iov = &vectors_[i];
+    messages_[i].msg_hdr.msg_iovlen = 1;
+  }
+  std::size_t sent = 0;
+  while (sent < count) {
+    const int result =
+        ::sendmmsg(fd, messages_.data() + sent,
+                   static_cast<unsigned>(std::min<std::size_t>(count - sent, 1024)), 0);
+    if (result > 0) {
+      sent += static_cast<std::size_t>(result);
+      continue;
+    }
+    if (result < 0 && errno == EINTR) continue;
+    // An ICMP error from an earlier datagram: c-ares learns it from the next
+    // receive, as from its own send. Anything else (a full socket buffer):
+    // the rest is lost, and c-ares retries those queries on their timeout,
+    // as when its own send failed.
+    if (result < 0 && errno == ECONNREFUSED &&
+        std::find(refused_.begin(), refused_.end(), fd) == refused_.end()) {
+      refused_.push_back(fd);
+    }
+    break;
+  }
 }
 
 void Resolver::reschedule_timeout() {

@@ -16,6 +16,8 @@
 #include <ares.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "dns_message.hpp"
 
@@ -120,6 +122,23 @@ class Resolver {
   };
 
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
+  // c-ares' socket functions (ares_set_socket_functions): its UDP datagrams
+  // wait in the outbox and leave in one sendmmsg() per socket and round
+  // (flush_outbox), instead of a system call (and often a context switch
+  // to the server) each.
+  static ares_socket_t open_socket(int family, int type, int protocol, void* data);
+  static int close_socket(ares_socket_t fd, void* data);
+  static int connect_socket(ares_socket_t fd, const sockaddr* address, ares_socklen_t length,
+                            void* data);
+  static ares_ssize_t receive(ares_socket_t fd, void* buffer, size_t length, int flags,
+                              sockaddr* from, ares_socklen_t* from_length, void* data);
+  static ares_ssize_t send_vector(ares_socket_t fd, const iovec* vector, int count, void* data);
+  void flush_outbox();
+  /// Reads what waits on a UDP socket with one recvmmsg() into the inbox.
+  bool fill_inbox(ares_socket_t fd);
+  /// flush_outbox() after the handlers ready now, which may send more.
+  void flush_later();
+  void send_datagrams(ares_socket_t fd, std::size_t first, std::size_t end);
   static void on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
   void watch(ares_socket_t fd, bool readable, bool writable);
   void arm(const std::shared_ptr<Watcher>& watcher);
@@ -142,6 +161,34 @@ class Resolver {
   std::vector<std::unique_ptr<InFlight>> spare_;
   std::string packet_;  ///< the query being sent; its room is kept
   bool pump_posted_ = false;
+  struct Datagram {
+    ares_socket_t fd;  ///< ARES_SOCKET_BAD once c-ares closed the socket
+    std::size_t offset;
+    std::size_t size;
+  };
+  std::vector<Datagram> outbox_;
+  bool flush_posted_ = false;
+  std::string outbox_bytes_;  ///< the outbox's datagrams, one after the other
+  std::vector<ares_socket_t> udp_sockets_;
+  /// Sockets whose send reported an ICMP error (ECONNREFUSED): their next
+  /// receive reports it to c-ares, as its own send would have.
+  std::vector<ares_socket_t> refused_;
+  std::vector<mmsghdr> messages_;  ///< sendmmsg()'s arguments, their room kept
+  std::vector<iovec> vectors_;
+  /// Datagrams read ahead from one UDP socket, handed to c-ares one per
+  /// receive() as if read one by one.
+  struct Inbox {
+    static constexpr std::size_t kSlots = 64;
+    static constexpr std::size_t kSlotSize = 4097;  ///< c-ares 1.18's own read buffer
+    ares_socket_t fd = ARES_SOCKET_BAD;
+    std::size_t next = 0;
+    std::size_t count = 0;
+    std::vector<char> bytes = std::vector<char>(kSlots * kSlotSize);
+    std::array<mmsghdr, kSlots> messages{};
+    std::array<iovec, kSlots> vectors{};
+    std::array<sockaddr_storage, kSlots> senders{};
+  };
+  Inbox inbox_;
   Screen screen_;
   std::size_t max_in_flight_;
   double ceiling_;  ///< the window never grows past this
