@@ -376,6 +376,7 @@ class Auditor::Engine {
             ++summary_.usable;
             failures_in_row_ = 0;
             last_usable_time_ = std::chrono::steady_clock::now();
+            asio::post(io_, [this] { advance(); });
             return;
           }
           const auto silent = std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -392,7 +393,9 @@ class Auditor::Engine {
   /// Starts what can start; when nothing is in flight, begins the next
   /// pass: confirm suspect cuts, go on with the range, retry failures.
   void advance() {
-    if (stopping_ || !blocklists_tested_) return;
+    // While the health check runs, the resolver looks dead: no address
+    // starts until it has answered (then advance() runs again).
+    if (stopping_ || !blocklists_tested_ || health_check_running_) return;
     fill();
     if (active_ != 0) return;
     if (!no_new_ && (!ready_.empty() || !released_.empty())) return;
