@@ -566,6 +566,8 @@ void Resolver::flush_outbox() {
     if (refused_.empty() || destroying_ || cancelling_) break;
     const std::vector<ares_socket_t> refused = refused_;
     for (const ares_socket_t fd : refused) ares_process_fd(channel_, fd, ARES_SOCKET_BAD);
+    // Once each: a socket c-ares did not read keeps no error to report.
+    for (const ares_socket_t fd : refused) std::erase(refused_, fd);
   }
 }
 
@@ -591,9 +593,9 @@ void Resolver::send_datagrams(ares_socket_t fd, std::size_t first, std::size_t e
     }
     if (result < 0 && errno == EINTR) continue;
     // An ICMP error from an earlier datagram: c-ares learns it from the next
-    // receive, as from its own send. Anything else (a full socket buffer):
-    // the rest is lost, and c-ares retries those queries on their timeout,
-    // as when its own send failed.
+    // receive, as it would have from its own send. Anything else (a full
+    // socket buffer): the rest is lost, and c-ares retries those queries
+    // when they time out (its own failed send moved them on at once).
     if (result < 0 && errno == ECONNREFUSED &&
         std::find(refused_.begin(), refused_.end(), fd) == refused_.end()) {
       refused_.push_back(fd);
