@@ -141,6 +141,11 @@ class Auditor::Engine {
         progress_timer_(io_),
         smtp_(options.smtp),
         ptr_only_(options.ptr_only) {
+    const auto screen_reply = [this](const Reply& reply, RrType type, bool congestion) {
+      return screen(reply, type, congestion);
+    };
+    resolver_.set_screen(screen_reply);
+    confirmer_.set_screen(screen_reply);
     if (options.dnsbl || !options.dnsbl_lists.empty()) {
       std::vector<DnsblList> lists;
       for (const DnsblList& list : rules_.dnsbls) {
@@ -172,6 +177,9 @@ class Auditor::Engine {
     on_progress_ = std::move(on_progress);
   }
   void set_admission(std::function<bool()> may_start) { may_start_ = std::move(may_start); }
+  void set_round_end(std::function<void()> on_round_end) {
+    on_round_end_ = std::move(on_round_end);
+  }
   void set_warning(std::function<void(const std::string&)> on_warning) {
     on_warning_ = std::move(on_warning);
   }
@@ -229,6 +237,9 @@ class Auditor::Engine {
     }
     advance();
     io_.run();
+    // A stopped loop drops what was posted: the caller hands on the rest.
+    round_end_posted_ = false;
+    advance_posted_ = false;
     signals_.reset();
     paused_.reset();
     cursor_ = nullptr;
@@ -329,22 +340,21 @@ class Auditor::Engine {
   /// `congestion`: whether a loss should shrink the window (not for queries
   /// into a zone that may be dead, whose silence says nothing of load) and
   /// counts as a sign of congestion. `quick`: one try, for a confirmation.
-  void ask(const DnsName& name, RrType type, std::function<void(const Reply&)> done,
-           bool congestion = true, bool quick = false) {
+  void ask(const DnsName& name, RrType type, Resolver::Callback done, bool congestion = true,
+           bool quick = false) {
     if (stopping_) return;
-    (quick ? confirmer_ : resolver_)
-        .query(
-            name, type,
-            [this, type, congestion, done = std::move(done)](Reply&& reply) {
-              observe(reply, type);
-              if (congestion && (retryable(reply) || reply.tries > 0)) {
-                const auto now = std::chrono::steady_clock::now();
-                if (reply.tries > 0 || reply.status == ReplyStatus::timeout) last_loss_ = now;
-                if (retryable(reply)) last_congestion_ = now;
-              }
-              if (!stopping_) done(reply);
-            },
-            congestion);
+    (quick ? confirmer_ : resolver_).query(name, type, std::move(done), congestion, true);
+  }
+
+  /// What every reply to ask() goes through before its callback.
+  bool screen(const Reply& reply, RrType type, bool congestion) {
+    observe(reply, type);
+    if (congestion && (retryable(reply) || reply.tries > 0)) {
+      const auto now = std::chrono::steady_clock::now();
+      if (reply.tries > 0 || reply.status == ReplyStatus::timeout) last_loss_ = now;
+      if (retryable(reply)) last_congestion_ = now;
+    }
+    return !stopping_;
   }
 
   /// Whether a lookup expected to work has failed since `since`: then a
@@ -403,6 +413,7 @@ class Auditor::Engine {
             ++summary_.usable;
             failures_in_row_ = 0;
             last_usable_time_ = std::chrono::steady_clock::now();
+            asio::post(io_, [this] { advance(); });
             return;
           }
           const auto silent = std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -419,7 +430,9 @@ class Auditor::Engine {
   /// Starts what can start; when nothing is in flight, begins the next
   /// pass: confirm suspect cuts, go on with the range, retry failures.
   void advance() {
-    if (stopping_ || !blocklists_tested_) return;
+    // While the health check runs, the resolver looks dead: no address
+    // starts until it has answered (then advance() runs again).
+    if (stopping_ || !blocklists_tested_ || health_check_running_) return;
     fill();
     if (active_ != 0) return;
     if (!no_new_ && (!ready_.empty() || !released_.empty())) return;
@@ -555,7 +568,13 @@ class Auditor::Engine {
     if (!job->active) return;
     job->active = false;
     --active_;
-    asio::post(io_, [this] { advance(); });
+    // Once for every address of this round that ended.
+    if (advance_posted_) return;
+    advance_posted_ = true;
+    asio::post(io_, [this] {
+      advance_posted_ = false;
+      advance();
+    });
   }
 
   /// Clears what the first attempt saw, for the later one.
@@ -598,9 +617,15 @@ class Auditor::Engine {
     const bool proven = depth > 0 || cut.state == Cut::State::healthy;
     const bool quick = depth == 0 && cut.state == Cut::State::confirming && cut.quick;
     ask(
-        qname, RrType::ptr,
-        [this, job, qname, depth](const Reply& reply) { on_ptr(job, qname, depth, reply); }, proven,
-        quick);
+        qname, RrType::ptr, [this, job, depth](const Reply& reply) { on_ptr(job, depth, reply); },
+        proven, quick);
+  }
+
+  /// The name a reply answers, without a copy kept per query: a usable
+  /// reply repeats it (reply_problem checked that), and the first query of
+  /// a lookup (depth 0) asked `first`.
+  static const DnsName& asked(const Reply& reply, const DnsName& first) {
+    return usable(reply) ? reply.message.questions.front().name : first;
   }
 
   /// The cut's first lookup failed while lookups elsewhere worked: ask once
@@ -616,7 +641,9 @@ class Auditor::Engine {
     query_ptr(job, job->reverse, 0);
   }
 
-  void on_ptr(const JobPtr& job, const DnsName& qname, int depth, const Reply& reply) {
+  void on_ptr(const JobPtr& job, int depth, const Reply& reply) {
+    // Only a usable reply or the first query's failure needs the name.
+    const DnsName& qname = asked(reply, job->reverse);
     PtrObservation& ptr = job->observation.ptr;
     // Any reply but a SERVFAIL or timeout shows the cut is not dead.
     if (depth == 0 && !retryable(reply)) cut_answered(cuts_[job->cut]);
@@ -791,14 +818,16 @@ class Auditor::Engine {
 
   void query_forward(const JobPtr& job, std::size_t index, const DnsName& qname, RrType type,
                      int depth) {
-    ask(qname, type, [this, job, index, qname, type, depth](const Reply& reply) {
-      on_forward(job, index, qname, type, depth, reply);
+    ask(qname, type, [this, job, index, type, depth](const Reply& reply) {
+      on_forward(job, index, type, depth, reply);
     });
   }
 
-  void on_forward(const JobPtr& job, std::size_t index, const DnsName& qname, RrType type,
-                  int depth, const Reply& reply) {
+  void on_forward(const JobPtr& job, std::size_t index, RrType type, int depth,
+                  const Reply& reply) {
     ForwardObservation& forward = job->observation.forward[index];
+    // Only a usable reply needs the name.
+    const DnsName& qname = asked(reply, forward.name);
     const bool other = type != family_type(job, false);
     const auto settle = [&](Outcome outcome, std::string failure = {}) {
       if (other) {
@@ -894,6 +923,15 @@ class Auditor::Engine {
         failure_ = std::current_exception();
         stop();
       }
+      if (on_round_end_ && !round_end_posted_) {
+        // Runs after the handlers that are ready now: the rest of this
+        // round's answers.
+        round_end_posted_ = true;
+        asio::post(io_, [this] {
+          round_end_posted_ = false;
+          on_round_end_();
+        });
+      }
     }
     deactivate(job);
   }
@@ -938,6 +976,9 @@ class Auditor::Engine {
   std::vector<int> stop_signals_;
   std::function<void(std::uint64_t)> on_progress_;
   std::function<bool()> may_start_;
+  std::function<void()> on_round_end_;
+  bool round_end_posted_ = false;
+  bool advance_posted_ = false;
   std::function<void(const std::string&)> on_warning_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> paused_;
   std::exception_ptr failure_;
@@ -975,6 +1016,10 @@ void Auditor::set_admission(std::function<bool()> may_start) {
 
 void Auditor::wake() {
   engine_->wake();
+}
+
+void Auditor::set_round_end(std::function<void()> on_round_end) {
+  engine_->set_round_end(std::move(on_round_end));
 }
 
 void Auditor::stop() {

@@ -173,16 +173,19 @@ bool skip_record(WireReader& in, bool& soa) {
 
 }  // namespace
 
-std::string build_query(const DnsName& name, RrType type) {
-  std::string query;
-  query.reserve(12 + name.wire_length() + 4 + 11);
+void build_query(const DnsName& name, RrType type, std::string& query) {
+  query.clear();
   put16(query, 0);       // ID, set by c-ares
   put16(query, 0x0100);  // RD
   put16(query, 1);       // QDCOUNT
   put16(query, 0);       // ANCOUNT
   put16(query, 0);       // NSCOUNT
   put16(query, 1);       // ARCOUNT: the OPT record
-  query += name.wire();
+  for (const std::string& label : name.labels()) {
+    query += static_cast<char>(label.size());
+    query += label;
+  }
+  query += '\0';
   put16(query, static_cast<std::uint16_t>(type));
   put16(query, kClassIn);
   query += '\0';  // OPT owner: root
@@ -191,7 +194,6 @@ std::string build_query(const DnsName& name, RrType type) {
   put16(query, 0);  // extended RCODE and version
   put16(query, 0);  // flags
   put16(query, 0);  // RDLENGTH
-  return query;
 }
 
 bool parse_message(const unsigned char* data, std::size_t size, Message& out) {

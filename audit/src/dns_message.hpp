@@ -54,9 +54,10 @@ struct Message {
   bool authority_soa = false;  ///< an SOA in the authority section (RFC 2308 negative answer)
 };
 
-/// A recursive query for (name, type, IN) with an EDNS0 OPT record; the ID
-/// is left zero for c-ares to fill in.
-std::string build_query(const DnsName& name, RrType type);
+/// A recursive query for (name, type, IN) with an EDNS0 OPT record, into
+/// `query` (replacing its content, keeping its room: no allocation per
+/// query); the ID is left zero for c-ares to fill in.
+void build_query(const DnsName& name, RrType type, std::string& query);
 
 /// Parses a response; false when it is not a well-formed DNS message.
 bool parse_message(const unsigned char* data, std::size_t size, Message& out);

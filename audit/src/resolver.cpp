@@ -1,6 +1,7 @@
 #include "resolver.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <random>
@@ -10,6 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <util/error.hpp>
 #include <util/escape.hpp>
@@ -153,6 +155,11 @@ Resolver::Resolver(asio::io_context& io, const ResolverOptions& options)
                   fmt::format("cannot use resolvers '{}': {}", csv, ares_strerror(status)));
     }
   }
+  // c-ares keeps the pointer: the functions live as long as the program.
+  static constexpr ares_socket_functions kSocketFunctions{
+      &Resolver::open_socket, &Resolver::close_socket, &Resolver::connect_socket,
+      &Resolver::receive, &Resolver::send_vector};
+  ares_set_socket_functions(channel_, &kSocketFunctions, this);
 }
 
 Resolver::~Resolver() {
@@ -183,17 +190,70 @@ std::vector<std::string> Resolver::servers() const {
   return result;
 }
 
-void Resolver::query(const DnsName& name, dns::RrType type, Callback done, bool congestion) {
-  queue_.push_back(
-      PendingQuery{dns::build_query(name, type), std::move(done), name, type, congestion});
+void Resolver::query(const DnsName& name, dns::RrType type, Callback done, bool congestion,
+                     bool screened) {
+  queue_.push_back(PendingQuery{std::move(done), name, type, congestion, screened});
+  // At once, so c-ares counts it in flight (with none, it closes its
+  // sockets); its datagram leaves with the round's others (flush_later).
   pump();
+}
+
+void Resolver::send(PendingQuery&& query) {
+  InFlight* context = nullptr;
+  if (spare_.empty()) {
+    context = new InFlight{this, std::move(query)};
+  } else {
+    context = spare_.back().release();
+    spare_.pop_back();
+    *context = InFlight{this, std::move(query)};
+  }
+  if (context->query.congestion) {
+    context->sequence = first_sent_ + sent_.size();
+    sent_.push_back(Sent{round_now_});
+  }
+  // Listed before it is sent: c-ares may end a query inside ares_send(),
+  // and a listed query outlives that.
+  if (early_retry_) {
+    context->sent = round_now_;
+    context->in_age_list = true;
+    age_list_.push_back(context);
+  }
+  send_copy(context);
+}
+
+void Resolver::send_copy(InFlight* query) {
+  dns::build_query(query->query.name, query->query.type, packet_);
+  // c-ares 1.18 sends the ID it is given. A random one per query is what
+  // makes a spoofed answer hard to guess, and it keeps c-ares' lookup of
+  // the query an answer belongs to at one entry, not a walk over every
+  // query in flight (all sharing one ID).
+  const std::uint16_t id = next_query_id();
+  packet_[0] = static_cast<char>(id >> 8);
+  packet_[1] = static_cast<char>(id & 0xff);
+  ares_send(channel_, reinterpret_cast<const unsigned char*>(packet_.data()),
+            static_cast<int>(packet_.size()), &Resolver::on_reply, query);
+}
+
+void Resolver::release(InFlight* query) {
+  if (query->copies == 0 && !query->in_age_list) spare_.emplace_back(query);
+}
+
+void Resolver::unlist_all() {
+  // A query c-ares still has a copy of is released when that copy ends.
+  for (auto* list : {&age_list_, &late_}) {
+    for (InFlight* query : *list) {
+      query->in_age_list = false;
+      release(query);
+    }
+    list->clear();
+  }
 }
 
 void Resolver::pump() {
   if (pumping_ || destroying_) return;
   pumping_ = true;
   refill_tokens();
-  const auto now = std::chrono::steady_clock::now();
+  round_now_ = std::chrono::steady_clock::now();
   const auto window = static_cast<std::size_t>(window_);
   while (!queue_.empty() && in_flight_ < window && (max_qps_ <= 0 || tokens_ >= 1)) {
     PendingQuery next = std::move(queue_.front());
@@ -201,24 +261,7 @@ void Resolver::pump() {
     if (max_qps_ > 0) tokens_ -= 1;
     peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
     ++queries_sent_;
-    auto* query = new InFlight{.resolver = this,
-                               .done = std::move(next.done),
-                               .name = std::move(next.name),
-                               .type = next.type,
-                               .congestion = next.congestion,
-                               .packet = std::move(next.packet)};
-    if (query->congestion) {
-      query->sequence = first_sent_ + sent_.size();
-      sent_.push_back(Sent{now});
-    }
-    // Listed before it is sent: c-ares may end a query inside ares_send(),
-    // and a listed query outlives that.
-    if (early_retry_) {
-      query->sent = now;
-      query->in_age_list = true;
-      age_list_.push_back(query);
-    }
-    send(query);
+    send(std::move(next));
   }
   arm_early_retry();
   if (!queue_.empty() && max_qps_ > 0 && tokens_ < 1 && !rate_timer_armed_) {
@@ -232,6 +275,7 @@ void Resolver::pump() {
     });
   }
   pumping_ = false;
+  flush_later();
   reschedule_timeout();
 }
 
@@ -245,62 +289,58 @@ void Resolver::refill_tokens() {
   tokens_ = std::min(std::max(1.0, max_qps_ / 10), tokens_ + elapsed * max_qps_);
 }
 
-void Resolver::send(InFlight* query) {
-  // c-ares 1.18 sends the ID it is given. A random one per query is what
-  // makes a spoofed answer hard to guess, and it keeps c-ares' lookup of
-  // the query an answer belongs to at one entry, not a walk over every
-  // query in flight (all sharing one ID).
-  const std::uint16_t id = next_query_id();
-  query->packet[0] = static_cast<char>(id >> 8);
-  query->packet[1] = static_cast<char>(id & 0xff);
-  ares_send(channel_, reinterpret_cast<const unsigned char*>(query->packet.data()),
-            static_cast<int>(query->packet.size()), &Resolver::on_reply, query);
+void Resolver::flush_later() {
+  if (outbox_.empty() || flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(io_, [this] {
+    flush_posted_ = false;
+    flush_outbox();
+  });
 }
 
-void Resolver::release(InFlight* query) {
-  if (query->copies == 0 && !query->in_age_list) delete query;
-}
-
-void Resolver::unlist_all() {
-  // A query c-ares still has a copy of is freed when that copy ends.
-  for (auto* list : {&age_list_, &late_}) {
-    for (InFlight* query : *list) {
-      query->in_age_list = false;
-      release(query);
-    }
-    list->clear();
-  }
+void Resolver::pump_later() {
+  if (pump_posted_) return;
+  pump_posted_ = true;
+  asio::post(io_, [this] {
+    pump_posted_ = false;
+    pump();
+  });
 }
 
 void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
-  auto* query = static_cast<InFlight*>(arg);
-  Resolver& self = *query->resolver;
-  --query->copies;
-  query->tries = std::max(query->tries, timeouts);
+  auto* context = static_cast<InFlight*>(arg);
+  Resolver& self = *context->resolver;
+  --context->copies;
+  context->tries = std::max(context->tries, timeouts);
   const bool ended = status == ARES_EDESTRUCTION || status == ARES_ECANCELLED;
   const bool answered =
       status == ARES_SUCCESS || status == ARES_EBADRESP || status == ARES_ECONNREFUSED;
   // The first copy to bring a response decides; a copy that gave up waits
   // for the other one still on its way.
-  if (query->delivered || (!ended && !answered && query->copies > 0)) {
-    self.release(query);
+  if (context->delivered || (!ended && !answered && context->copies > 0)) {
+    self.release(context);
     return;
   }
-  query->delivered = true;
+  context->delivered = true;
   --self.in_flight_;
-  if (query->congestion) self.mark_answered(query->sequence);
-  if (self.destroying_ || self.cancelling_ || ended) {
-    self.release(query);
-    return;
-  }
+  if (context->query.congestion) self.mark_answered(context->sequence);
+  // What the callback needs moves out; a listed record keeps only its
+  // bookkeeping until the early-retry scan passes it, then goes back for
+  // the next query.
+  const PendingQuery query = std::move(context->query);
+  const bool timed = timeouts == 0 && !context->retried;
+  const auto sent = context->sent;
+  const int tries = context->tries;
+  self.release(context);
+  if (self.destroying_ || self.cancelling_ || ended) return;
 
   Reply reply;
-  reply.tries = query->tries;
+  reply.tries = tries;
   if (status == ARES_SUCCESS && abuf != nullptr) {
     ++self.responses_;
-    if (timeouts == 0 && !query->retried) self.note_round_trip(*query);
+    if (timed) self.note_round_trip(sent);
     if (dns::parse_message(abuf, static_cast<std::size_t>(alen), reply.message)) {
-      const auto problem = dns::reply_problem(reply.message, query->name, query->type);
+      const auto problem = dns::reply_problem(reply.message, query.name, query.type);
       reply.status = problem ? ReplyStatus::malformed : status_from_rcode(reply.message.rcode);
       if (problem) reply.problem = *problem;
     } else {
@@ -317,17 +357,13 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   // A recursive resolver that SERVFAILs is as often congested (its request
   // list full of queries waiting on dead servers) as it is answering about
   // the name, so it counts as a loss, like a timeout.
-  if (query->congestion) {
-    self.adapt_window(reply.tries > 0 || reply.status == ReplyStatus::timeout ||
+  if (query.congestion) {
+    self.adapt_window(tries > 0 || reply.status == ReplyStatus::timeout ||
                       reply.status == ReplyStatus::servfail);
   }
-  Callback done = std::move(query->done);
-  // A listed query stays until the early-retry scan passes it; only its
-  // bookkeeping needs to.
-  std::string().swap(query->packet);
-  query->name = DnsName();
-  self.release(query);
-  done(std::move(reply));
+  if (!query.screened || !self.screen_ || self.screen_(reply, query.type, query.congestion)) {
+    query.done(std::move(reply));
+  }
   if (self.in_flight_ == 0 && self.queue_.empty()) {
     // An armed timer is the only thing that would keep the event loop alive
     // once the last answer is in: stop them, or the run ends up to one
@@ -346,12 +382,12 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
     });
   }
   // Deferred: c-ares must not be re-entered from inside its own callback.
-  asio::post(self.io_, [resolver = &self] { resolver->pump(); });
+  self.pump_later();
 }
 
-void Resolver::note_round_trip(const InFlight& query) {
-  if (query.sent == std::chrono::steady_clock::time_point{}) return;  // not timed
-  round_trips_->add(std::chrono::steady_clock::now() - query.sent);
+void Resolver::note_round_trip(std::chrono::steady_clock::time_point sent) {
+  if (sent == std::chrono::steady_clock::time_point{}) return;  // not timed
+  round_trips_->add(std::chrono::steady_clock::now() - sent);
 }
 
 void RoundTripEstimate::add(std::chrono::steady_clock::duration sample) {
@@ -382,6 +418,8 @@ void Resolver::arm_early_retry() {
     if (ec) return;  // cancelled: `this` may be gone
     retry_timer_armed_ = false;
     retry_late_queries();
+    flush_later();
+    reschedule_timeout();
     arm_early_retry();
   });
 }
@@ -411,7 +449,7 @@ void Resolver::retry_late_queries() {
     ++query->copies;
     ++early_retries_;
     ++queries_sent_;
-    send(query);
+    send_copy(query);
   };
   const auto unlist = [this](InFlight* query) {
     query->in_age_list = false;
@@ -537,6 +575,8 @@ void Resolver::cancel_all() {
   retry_timer_.cancel();
   retry_timer_armed_ = false;
   unlist_all();
+  outbox_.clear();
+  outbox_bytes_.clear();
   cancelling_ = true;
   ares_cancel(channel_);  // fails every query in flight with ARES_ECANCELLED
   cancelling_ = false;
@@ -595,7 +635,166 @@ void Resolver::arm(const std::shared_ptr<Watcher>& watcher) {
 
 void Resolver::process(ares_socket_t read_fd, ares_socket_t write_fd) {
   ares_process_fd(channel_, read_fd, write_fd);
+  // c-ares stops reading at an answer from an unexpected address: what it
+  // left in the inbox, the socket no longer reports as readable.
+  if (inbox_.next < inbox_.count && read_fd == inbox_.fd) {
+    asio::post(io_, [this, fd = read_fd] {
+      if (inbox_.fd == fd && inbox_.next < inbox_.count) process(fd, ARES_SOCKET_BAD);
+    });
+  }
+  // The queries the answers' callbacks asked, and the retries of those
+  // that timed out.
+  flush_outbox();
   reschedule_timeout();
+}
+
+ares_socket_t Resolver::open_socket(int family, int type, int protocol, void* data) {
+  const ares_socket_t fd = ::socket(family, type, protocol);
+  if (fd != ARES_SOCKET_BAD && type == SOCK_DGRAM) {
+    static_cast<Resolver*>(data)->udp_sockets_.push_back(fd);
+  }
+  return fd;
+}
+
+int Resolver::close_socket(ares_socket_t fd, void* data) {
+  auto& self = *static_cast<Resolver*>(data);
+  std::erase(self.udp_sockets_, fd);
+  std::erase(self.refused_, fd);
+  if (self.inbox_.fd == fd) {
+    self.inbox_.fd = ARES_SOCKET_BAD;
+    self.inbox_.next = self.inbox_.count = 0;
+  }
+  // c-ares requeues the queries of a socket it closes; the number may come
+  // back at once for a new socket, which must not send these.
+  for (Datagram& datagram : self.outbox_) {
+    if (datagram.fd == fd) datagram.fd = ARES_SOCKET_BAD;
+  }
+  return ::close(fd);
+}
+
+int Resolver::connect_socket(ares_socket_t fd, const sockaddr* address, ares_socklen_t length,
+                             void* /*data*/) {
+  return ::connect(fd, address, length);
+}
+
+ares_ssize_t Resolver::receive(ares_socket_t fd, void* buffer, size_t length, int flags,
+                               sockaddr* from, ares_socklen_t* from_length, void* data) {
+  auto& self = *static_cast<Resolver*>(data);
+  if (const auto refused = std::find(self.refused_.begin(), self.refused_.end(), fd);
+      refused != self.refused_.end()) {
+    self.refused_.erase(refused);
+    errno = ECONNREFUSED;
+    return -1;
+  }
+  Inbox& inbox = self.inbox_;
+  const bool udp =
+      std::find(self.udp_sockets_.begin(), self.udp_sockets_.end(), fd) != self.udp_sockets_.end();
+  if (!udp || (inbox.fd != fd && inbox.next < inbox.count)) {
+    return ::recvfrom(fd, buffer, length, flags, from, from_length);
+  }
+  if (inbox.next == inbox.count && !self.fill_inbox(fd)) return -1;  // errno from recvmmsg
+  const std::size_t slot = inbox.next++;
+  const mmsghdr& message = inbox.messages[slot];
+  const std::size_t size = std::min<std::size_t>(message.msg_len, length);
+  std::copy_n(inbox.bytes.data() + slot * Inbox::kSlotSize, size, static_cast<char*>(buffer));
+  if (from != nullptr && from_length != nullptr) {
+    const auto sender_length = std::min<ares_socklen_t>(*from_length, message.msg_hdr.msg_namelen);
+    std::copy_n(reinterpret_cast<const char*>(&inbox.senders[slot]), sender_length,
+                reinterpret_cast<char*>(from));
+    *from_length = message.msg_hdr.msg_namelen;
+  }
+  return static_cast<ares_ssize_t>(size);
+}
+
+bool Resolver::fill_inbox(ares_socket_t fd) {
+  Inbox& inbox = inbox_;
+  inbox.fd = fd;
+  inbox.next = 0;
+  inbox.count = 0;
+  for (std::size_t i = 0; i < Inbox::kSlots; ++i) {
+    inbox.vectors[i] = iovec{inbox.bytes.data() + i * Inbox::kSlotSize, Inbox::kSlotSize};
+    inbox.messages[i] = mmsghdr{};
+    inbox.messages[i].msg_hdr.msg_iov = &inbox.vectors[i];
+    inbox.messages[i].msg_hdr.msg_iovlen = 1;
+    inbox.messages[i].msg_hdr.msg_name = &inbox.senders[i];
+    inbox.messages[i].msg_hdr.msg_namelen = sizeof inbox.senders[i];
+  }
+  int got = -1;
+  do {
+    got = ::recvmmsg(fd, inbox.messages.data(), Inbox::kSlots, MSG_DONTWAIT, nullptr);
+  } while (got < 0 && errno == EINTR);
+  if (got <= 0) return false;
+  inbox.count = static_cast<std::size_t>(got);
+  return true;
+}
+
+ares_ssize_t Resolver::send_vector(ares_socket_t fd, const iovec* vector, int count, void* data) {
+  auto& self = *static_cast<Resolver*>(data);
+  if (std::find(self.udp_sockets_.begin(), self.udp_sockets_.end(), fd) ==
+      self.udp_sockets_.end()) {
+    return ::writev(fd, vector, count);  // TCP: c-ares tracks partial writes itself
+  }
+  Datagram datagram{fd, self.outbox_bytes_.size(), 0};
+  for (int i = 0; i < count; ++i) {
+    self.outbox_bytes_.append(static_cast<const char*>(vector[i].iov_base), vector[i].iov_len);
+    datagram.size += vector[i].iov_len;
+  }
+  self.outbox_.push_back(datagram);
+  return static_cast<ares_ssize_t>(datagram.size);
+}
+
+void Resolver::flush_outbox() {
+  // A refused socket's error goes to c-ares now, which requeues its
+  // queries: their new datagrams are sent in the next turn.
+  while (!outbox_.empty()) {
+    std::size_t first = 0;
+    while (first < outbox_.size()) {
+      std::size_t end = first + 1;
+      while (end < outbox_.size() && outbox_[end].fd == outbox_[first].fd) ++end;
+      if (outbox_[first].fd != ARES_SOCKET_BAD) send_datagrams(outbox_[first].fd, first, end);
+      first = end;
+    }
+    outbox_.clear();
+    outbox_bytes_.clear();
+    if (refused_.empty() || destroying_ || cancelling_) break;
+    const std::vector<ares_socket_t> refused = refused_;
+    for (const ares_socket_t fd : refused) ares_process_fd(channel_, fd, ARES_SOCKET_BAD);
+    // Once each: a socket c-ares did not read keeps no error to report.
+    for (const ares_socket_t fd : refused) std::erase(refused_, fd);
+  }
+}
+
+void Resolver::send_datagrams(ares_socket_t fd, std::size_t first, std::size_t end) {
+  const std::size_t count = end - first;
+  vectors_.resize(count);
+  messages_.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const Datagram& datagram = outbox_[first + i];
+    vectors_[i] = iovec{outbox_bytes_.data() + datagram.offset, datagram.size};
+    messages_[i] = mmsghdr{};
+    messages_[i].msg_hdr.msg_iov = &vectors_[i];
+    messages_[i].msg_hdr.msg_iovlen = 1;
+  }
+  std::size_t sent = 0;
+  while (sent < count) {
+    const int result =
+        ::sendmmsg(fd, messages_.data() + sent,
+                   static_cast<unsigned>(std::min<std::size_t>(count - sent, 1024)), 0);
+    if (result > 0) {
+      sent += static_cast<std::size_t>(result);
+      continue;
+    }
+    if (result < 0 && errno == EINTR) continue;
+    // An ICMP error from an earlier datagram: c-ares learns it from the next
+    // receive, as it would have from its own send. Anything else (a full
+    // socket buffer): the rest is lost, and c-ares retries those queries
+    // when they time out (its own failed send moved them on at once).
+    if (result < 0 && errno == ECONNREFUSED &&
+        std::find(refused_.begin(), refused_.end(), fd) == refused_.end()) {
+      refused_.push_back(fd);
+    }
+    break;
+  }
 }
 
 void Resolver::reschedule_timeout() {

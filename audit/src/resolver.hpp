@@ -17,6 +17,8 @@
 #include <ares.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "dns_message.hpp"
 
@@ -99,7 +101,15 @@ class Resolver {
   /// Queues a query; `done` runs on the io_context thread. With `congestion`
   /// false its losses do not shrink the window: for queries expected to go
   /// unanswered (a zone suspected dead), whose silence says nothing of load.
-  void query(const DnsName& name, dns::RrType type, Callback done, bool congestion = true);
+  /// With `screened`, the reply passes the screen (set_screen) first.
+  void query(const DnsName& name, dns::RrType type, Callback done, bool congestion = true,
+             bool screened = false);
+
+  /// Sees every reply to a screened query before its callback, and
+  /// withholds it from the callback by returning false. One screen for all
+  /// spares wrapping each query's callback in another (an allocation each).
+  using Screen = std::function<bool(const Reply& reply, dns::RrType type, bool congestion)>;
+  void set_screen(Screen screen) { screen_ = std::move(screen); }
 
   /// The servers in use, as "IP:PORT".
   std::vector<std::string> servers() const;
@@ -130,28 +140,25 @@ class Resolver {
  private:
   struct Watcher;
   struct PendingQuery {
-    std::string packet;
     Callback done;
     DnsName name;
     dns::RrType type;
     bool congestion;
+    bool screened;
   };
-  /// One query until it is answered or given up, and until c-ares has
-  /// ended every copy of it that was sent (the first and an early retry).
+  /// What c-ares carries for a query in flight, until it is answered or
+  /// given up and c-ares has ended every copy of it that was sent (the first
+  /// and an early retry); recycled through spare_.
   struct InFlight {
     Resolver* resolver;
-    Callback done;
-    DnsName name;
-    dns::RrType type;
-    bool congestion;
-    std::string packet;  ///< kept for an early retry
+    PendingQuery query;
     std::chrono::steady_clock::time_point sent{};
     int copies = 1;              ///< sent copies c-ares has not ended yet
     int tries = 0;               ///< the most timeouts any copy counted
     bool retried = false;        ///< an early retry was sent
-    bool delivered = false;      ///< `done` ran (or the run was cancelled)
+    bool delivered = false;      ///< answered or given up (or the run was cancelled)
     bool in_age_list = false;    ///< on age_list_ or late_
-    std::uint64_t sequence = 0;  ///< its place in sent_, when `congestion`
+    std::uint64_t sequence = 0;  ///< its place in sent_, when it counts for congestion
   };
   /// A query whose losses count, in the order they were sent.
   struct Sent {
@@ -160,20 +167,40 @@ class Resolver {
   };
 
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
+  // c-ares' socket functions (ares_set_socket_functions): its UDP datagrams
+  // wait in the outbox and leave in one sendmmsg() per socket and round
+  // (flush_outbox), instead of a system call (and often a context switch
+  // to the server) each.
+  static ares_socket_t open_socket(int family, int type, int protocol, void* data);
+  static int close_socket(ares_socket_t fd, void* data);
+  static int connect_socket(ares_socket_t fd, const sockaddr* address, ares_socklen_t length,
+                            void* data);
+  static ares_ssize_t receive(ares_socket_t fd, void* buffer, size_t length, int flags,
+                              sockaddr* from, ares_socklen_t* from_length, void* data);
+  static ares_ssize_t send_vector(ares_socket_t fd, const iovec* vector, int count, void* data);
+  void flush_outbox();
+  /// Reads what waits on a UDP socket with one recvmmsg() into the inbox.
+  bool fill_inbox(ares_socket_t fd);
+  /// flush_outbox() after the handlers ready now, which may send more.
+  void flush_later();
+  void send_datagrams(ares_socket_t fd, std::size_t first, std::size_t end);
   static void on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
   void watch(ares_socket_t fd, bool readable, bool writable);
   void arm(const std::shared_ptr<Watcher>& watcher);
   void process(ares_socket_t read_fd, ares_socket_t write_fd);
   void reschedule_timeout();
   void pump();
+  /// pump() after the callbacks of this round of answers, once for all.
+  void pump_later();
+  void send(PendingQuery&& query);
+  void send_copy(InFlight* query);
   void adapt_window(bool lost);
   void mark_answered(std::uint64_t sequence);
-  void note_round_trip(const InFlight& query);
+  void note_round_trip(std::chrono::steady_clock::time_point sent);
   void arm_early_retry();
   void retry_late_queries();
   void release(InFlight* query);
   void unlist_all();
-  void send(InFlight* query);
   void refill_tokens();
   std::uint16_t next_query_id();
 
@@ -184,6 +211,41 @@ class Resolver {
   boost::asio::steady_timer retry_timer_;
   std::unordered_map<ares_socket_t, std::shared_ptr<Watcher>> watchers_;
   std::deque<PendingQuery> queue_;
+  /// InFlight records of answered queries, reused: no allocation per query.
+  std::vector<std::unique_ptr<InFlight>> spare_;
+  std::string packet_;  ///< the query being sent; its room is kept
+  /// When the current round of sends began: one clock read per round.
+  std::chrono::steady_clock::time_point round_now_{};
+  bool pump_posted_ = false;
+  struct Datagram {
+    ares_socket_t fd;  ///< ARES_SOCKET_BAD once c-ares closed the socket
+    std::size_t offset;
+    std::size_t size;
+  };
+  std::vector<Datagram> outbox_;
+  bool flush_posted_ = false;
+  std::string outbox_bytes_;  ///< the outbox's datagrams, one after the other
+  std::vector<ares_socket_t> udp_sockets_;
+  /// Sockets whose send reported an ICMP error (ECONNREFUSED): their next
+  /// receive reports it to c-ares, as its own send would have.
+  std::vector<ares_socket_t> refused_;
+  std::vector<mmsghdr> messages_;  ///< sendmmsg()'s arguments, their room kept
+  std::vector<iovec> vectors_;
+  /// Datagrams read ahead from one UDP socket, handed to c-ares one per
+  /// receive() as if read one by one.
+  struct Inbox {
+    static constexpr std::size_t kSlots = 64;
+    static constexpr std::size_t kSlotSize = 4097;  ///< c-ares 1.18's own read buffer
+    ares_socket_t fd = ARES_SOCKET_BAD;
+    std::size_t next = 0;
+    std::size_t count = 0;
+    std::vector<char> bytes = std::vector<char>(kSlots * kSlotSize);
+    std::array<mmsghdr, kSlots> messages{};
+    std::array<iovec, kSlots> vectors{};
+    std::array<sockaddr_storage, kSlots> senders{};
+  };
+  Inbox inbox_;
+  Screen screen_;
   std::size_t max_in_flight_;
   double ceiling_;  ///< the window never grows past this
   double max_qps_;

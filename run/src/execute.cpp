@@ -252,27 +252,33 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
   }
   const auto started = std::chrono::steady_clock::now();
 
-  // Results leave the loop for the sink's thread; while its queue is full no
-  // new address starts, and its first error ends the run.
+  // Results leave the loop for the sink's thread, which turns them into
+  // records, judges them against --fail-on, prints and stores them; while
+  // its queue is full no new address starts, and its first error ends the
+  // run. `reached` and `outcome` are the sink thread's until close().
+  const auto judge = [&](const db::ResultRecord& record) {
+    reached = reached || any_reaches(record.findings, options.fail_on);
+    count_findings(outcome.metrics, record.findings);
+    if (record.status == Status::fail && outcome.failing.size() < kFailingListed) {
+      FailingAddress& failing = outcome.failing.emplace_back();
+      failing.ip = record.ip;
+      for (const auto& finding : record.findings) failing.codes.push_back(finding.code);
+    }
+  };
   ResultSink sink(*observer, writer ? &*writer : nullptr,
-                  {.on_room = [&] { auditor->wake(); }, .on_failure = [&] { auditor->stop(); }});
+                  {.on_room = [&] { auditor->wake(); },
+                   .on_failure = [&] { auditor->stop(); },
+                   .on_record = judge});
   auditor->set_admission([&] { return sink.has_room(); });
+  auditor->set_round_end([&] { sink.hand_over(); });
   if (hooks.warning) auditor->set_warning(hooks.warning);
   audit::AuditSummary summary;
   try {
     summary = auditor->run(
         plan.targets,
         [&](audit::IpResult&& result) {
-          db::ResultRecord record = audit::to_record(result);
-          counts.add(record.status);
-          reached = reached || any_reaches(record.findings, options.fail_on);
-          count_findings(outcome.metrics, record.findings);
-          if (record.status == Status::fail && outcome.failing.size() < kFailingListed) {
-            FailingAddress& failing = outcome.failing.emplace_back();
-            failing.ip = record.ip;
-            for (const auto& finding : record.findings) failing.codes.push_back(finding.code);
-          }
-          sink.push(std::move(record));
+          counts.add(result.verdict.status);
+          sink.push(std::move(result));
         },
         &plan.sources);
     clear_progress();

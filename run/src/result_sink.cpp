@@ -12,27 +12,46 @@ ResultSink::ResultSink(ResultObserver& observer, db::ResultWriter* writer, Callb
       writer_(writer),
       callbacks_(std::move(callbacks)),
       capacity_(capacity == 0 ? 1 : capacity),
-      thread_([this] { drain(); }) {}
+      thread_([this] { drain(); }) {
+  collected_.reserve(kHandOverBatch);
+}
 
 ResultSink::~ResultSink() {
   stop_thread();
 }
 
-void ResultSink::push(db::ResultRecord record) {
-  std::size_t waiting = 0;
+void ResultSink::push(audit::IpResult result) {
+  if (failed_.load(std::memory_order_relaxed)) return;
+  collected_.push_back(std::move(result));
+  if (collected_.size() >= std::min(kHandOverBatch, capacity_)) hand_over();
+}
+
+void ResultSink::hand_over() {
+  if (collected_.empty()) return;
+  const std::size_t wake_at = std::min(kWakeBatch, capacity_);
+  bool crossed = false;
   {
     const std::lock_guard lock(mutex_);
-    if (failed_) return;
-    queue_.push_back(std::move(record));
-    waiting = queue_.size();
+    if (failed_) {
+      collected_.clear();
+      return;
+    }
+    const std::size_t before = queue_.size();
+    std::move(collected_.begin(), collected_.end(), std::back_inserter(queue_));
+    queued_.store(queue_.size(), std::memory_order_relaxed);
+    crossed = before < wake_at && queue_.size() >= wake_at;
   }
-  // Otherwise the thread wakes by itself within kMaxDelay.
-  if (waiting == std::min(kWakeBatch, capacity_)) wake_.notify_one();
+  collected_.clear();
+  // One wake-up per batch the thread waits for; otherwise it wakes by
+  // itself within kMaxDelay.
+  if (crossed) wake_.notify_one();
 }
 
 bool ResultSink::has_room() const {
-  const std::lock_guard lock(mutex_);
-  return !failed_ && queue_.size() < capacity_;
+  const bool room = !failed_.load(std::memory_order_relaxed) &&
+                    queued_.load(std::memory_order_relaxed) + collected_.size() < capacity_;
+  if (!room) refused_.store(true);
+  return room;
 }
 
 void ResultSink::stop_thread() {
@@ -48,25 +67,23 @@ void ResultSink::drain() {
   // Bounded loss on a crash: what is not stored is audited again on resume.
   constexpr auto kFlushInterval = std::chrono::seconds(1);
   auto last_flush = std::chrono::steady_clock::now();
-  std::vector<db::ResultRecord> batch;
+  std::vector<audit::IpResult> batch;
   std::unique_lock lock(mutex_);
   const std::size_t batch_size = std::min(kWakeBatch, capacity_);
   for (;;) {
     wake_.wait_for(lock, kMaxDelay,
                    [this, batch_size] { return queue_.size() >= batch_size || closing_; });
     if (failed_ || (closing_ && queue_.empty())) return;
-    const bool was_full = queue_.size() >= capacity_;
     batch.swap(queue_);
+    queued_.store(0, std::memory_order_relaxed);
     lock.unlock();
-    // The queue is empty again: the loop may go on auditing while this batch
-    // is written, instead of idling until it is.
-    if (was_full && callbacks_.on_room) callbacks_.on_room();
+    // The queue is empty again: a producer held back may go on auditing
+    // while this batch is written, instead of idling until it is. Asked
+    // after every wake-up, so a refusal that raced with the swap waits at
+    // most kMaxDelay.
+    if (refused_.exchange(false) && callbacks_.on_room) callbacks_.on_room();
     try {
-      for (db::ResultRecord& record : batch) {
-        observer_.add(record);
-        if (writer_ != nullptr) writer_->add(std::move(record));
-      }
-      batch.clear();
+      write(batch);
       const auto now = std::chrono::steady_clock::now();
       if (writer_ != nullptr && now - last_flush >= kFlushInterval) {
         writer_->flush();
@@ -77,6 +94,7 @@ void ResultSink::drain() {
       failed_ = true;
       error_ = std::current_exception();
       queue_.clear();
+      queued_.store(0, std::memory_order_relaxed);
       lock.unlock();
       if (callbacks_.on_failure) callbacks_.on_failure();
       return;
@@ -85,7 +103,18 @@ void ResultSink::drain() {
   }
 }
 
+void ResultSink::write(std::vector<audit::IpResult>& batch) {
+  for (const audit::IpResult& result : batch) {
+    db::ResultRecord record = audit::to_record(result);
+    if (callbacks_.on_record) callbacks_.on_record(record);
+    observer_.add(record);
+    if (writer_ != nullptr) writer_->add(std::move(record));
+  }
+  batch.clear();
+}
+
 void ResultSink::close(const db::RunCounts& counts) {
+  hand_over();
   stop_thread();
   if (error_) std::rethrow_exception(error_);
   // The thread has ended: the observer and the writer are this thread's now.

@@ -17,6 +17,7 @@
 #include <db/result_writer.hpp>
 #include <run/result_sink.hpp>
 #include <util/error.hpp>
+#include <util/verdict.hpp>
 
 #include "../cli/run_rdnsctl.hpp"
 
@@ -24,12 +25,15 @@ namespace {
 
 using rdns::run::ResultSink;
 
-rdns::db::ResultRecord record_for(std::uint32_t index) {
-  rdns::db::ResultRecord record;
-  record.ip = "10.0." + std::to_string(index / 256) + "." + std::to_string(index % 256);
-  record.family = "ipv4";
-  record.status = rdns::Status::pass;
-  return record;
+std::string address_for(std::uint32_t index) {
+  return "10.0." + std::to_string(index / 256) + "." + std::to_string(index % 256);
+}
+
+rdns::audit::IpResult result_for(std::uint32_t index) {
+  rdns::audit::IpResult result;
+  result.observation.ip = *rdns::audit::IpAddress::parse(address_for(index));
+  result.verdict.status = rdns::Status::pass;
+  return result;
 }
 
 /// Keeps the addresses handed over; throws at the `fail_at`-th one when set.
@@ -71,8 +75,8 @@ TEST_CASE("the result sink stores every result in order, woken per batch", "[run
     const std::uint32_t count = 3 * ResultSink::kWakeBatch + 17;
     std::vector<std::string> pushed;
     for (std::uint32_t i = 0; i < count; ++i) {
-      pushed.push_back(record_for(i).ip);
-      sink.push(record_for(i));
+      pushed.push_back(address_for(i));
+      sink.push(result_for(i));
     }
     sink.close({});
     CHECK(observer.seen() == pushed);
@@ -84,8 +88,9 @@ TEST_CASE("the result sink stores every result in order, woken per batch", "[run
 TEST_CASE("the result sink hands over a batch that never fills within its delay", "[run]") {
   ListObserver observer;
   ResultSink sink(observer, nullptr, {});
-  sink.push(record_for(1));
-  sink.push(record_for(2));
+  sink.push(result_for(1));
+  sink.push(result_for(2));
+  sink.hand_over();
   // No more results come (the run's tail waits on slow lookups): the thread
   // wakes by itself instead of holding them until close().
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -99,8 +104,9 @@ TEST_CASE("the result sink hands over a batch that never fills within its delay"
 TEST_CASE("the result sink's first error stops it, refuses more and reaches close()", "[run]") {
   ListObserver observer(5);
   std::atomic<int> failures{0};
-  ResultSink sink(observer, nullptr, {.on_room = {}, .on_failure = [&] { ++failures; }});
-  for (std::uint32_t i = 0; i < 2 * ResultSink::kWakeBatch; ++i) sink.push(record_for(i));
+  ResultSink sink(observer, nullptr,
+                  {.on_room = {}, .on_failure = [&] { ++failures; }, .on_record = {}});
+  for (std::uint32_t i = 0; i < 2 * ResultSink::kWakeBatch; ++i) sink.push(result_for(i));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (failures == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -110,4 +116,49 @@ TEST_CASE("the result sink's first error stops it, refuses more and reaches clos
   CHECK_THROWS_WITH(sink.close({}), Catch::Contains("No space left on device"));
   CHECK(observer.seen().size() == 4);
   CHECK_FALSE(observer.finished());
+}
+
+TEST_CASE("the result sink hands over a full collection by itself and records each result",
+          "[run]") {
+  ListObserver observer;
+  std::vector<std::string> recorded;  // the writer thread's until close()
+  ResultSink sink(
+      observer, nullptr,
+      {.on_room = {}, .on_failure = {}, .on_record = [&](const rdns::db::ResultRecord& record) {
+         recorded.push_back(record.ip + " " + std::string(rdns::status_name(record.status)));
+       }});
+  // Exactly one collection, and no hand_over(): the producer need not say
+  // when a batch is full.
+  for (std::uint32_t i = 0; i < ResultSink::kHandOverBatch; ++i) sink.push(result_for(i));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (observer.seen().size() < ResultSink::kHandOverBatch &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(observer.seen().size() == ResultSink::kHandOverBatch);
+  sink.close({});
+  REQUIRE(recorded.size() == ResultSink::kHandOverBatch);
+  CHECK(recorded.front() == "10.0.0.0 pass");
+}
+
+TEST_CASE("a full result sink refuses room, then calls on_room once it has taken the results",
+          "[run]") {
+  ListObserver observer;
+  std::atomic<int> rooms{0};
+  constexpr std::size_t kCapacity = 8;
+  ResultSink sink(observer, nullptr,
+                  {.on_room = [&] { ++rooms; }, .on_failure = {}, .on_record = {}}, kCapacity);
+  for (std::uint32_t i = 0; i < kCapacity - 1; ++i) sink.push(result_for(i));
+  CHECK(sink.has_room());  // results collected, not handed over yet, count too
+  sink.push(result_for(kCapacity - 1));
+  // The collection reached the capacity and was handed over by push().
+  CHECK_FALSE(sink.has_room());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (rooms == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(rooms == 1);
+  CHECK(sink.has_room());
+  sink.close({});
+  CHECK(observer.seen().size() == kCapacity);
 }

@@ -120,6 +120,12 @@ class Auditor {
   /// From any thread: asks `may_start` again and starts what it allows.
   void wake();
 
+  /// Called on the run's thread once the results of one round of the event
+  /// loop (the answers that arrived together) went to `on_result`, before
+  /// the loop waits again: a consumer that collects results hands them on
+  /// here, in one go instead of one at a time.
+  void set_round_end(std::function<void()> on_round_end);
+
   /// From any thread: no new address starts; those in progress finish and
   /// are handed over, then run() returns.
   void stop();
