@@ -215,6 +215,7 @@ void Resolver::send(PendingQuery&& query) {
   // and a listed query outlives that.
   if (early_retry_) {
     context->sent = round_now_;
+    context->first_sent = round_now_;
     context->in_age_list = true;
     age_list_.push_back(context);
   }
@@ -441,15 +442,28 @@ void Resolver::retry_late_queries() {
   const bool allowed = round_trips_->samples() >= kMinRttSamples &&
                        delay <= first_try_timeout_ / 2 &&
                        now - last_decrease_ >= first_try_timeout_;
-  const auto retry = [this](InFlight* query) {
+  const auto retry = [this, now, delay](InFlight* query) {
     // Ahead of the queries waiting to be sent: it borrows from the bucket,
     // which the next ones then wait to refill.
     if (max_qps_ > 0) tokens_ -= 1;
     query->retried = true;
+    ++query->early_copies;
     ++query->copies;
     ++early_retries_;
     ++queries_sent_;
     send_copy(query);
+    // A retry may be lost too (the burst that lost the first copy may not
+    // be over): it waits twice as long for its answer before the next, as
+    // TCP backs off, while c-ares' own retry is still far.
+    query->sent = now;
+    const auto next = delay * (1 << query->early_copies);
+    if (query->early_copies < kMaxEarlyRetries &&
+        now + next - query->first_sent < first_try_timeout_) {
+      age_list_.push_back(query);
+    } else {
+      query->in_age_list = false;
+      release(query);
+    }
   };
   const auto unlist = [this](InFlight* query) {
     query->in_age_list = false;
@@ -462,18 +476,24 @@ void Resolver::retry_late_queries() {
          (allowed || late_.front()->delivered || now - late_.front()->sent >= first_try_timeout_)) {
     InFlight* query = late_.front();
     late_.pop_front();
-    if (!query->delivered && allowed) retry(query);
-    unlist(query);
+    if (!query->delivered && allowed) {
+      retry(query);
+    } else {
+      unlist(query);
+    }
   }
-  while (!age_list_.empty()) {
+  // Retried queries go back to the end with a longer wait; the scan stops
+  // at the first that is not due, which may hold a few newer ones up to
+  // one more delay.
+  const std::size_t due = age_list_.size();
+  for (std::size_t scanned = 0; scanned < due && !age_list_.empty(); ++scanned) {
     InFlight* query = age_list_.front();
-    if (!query->delivered && now - query->sent < delay) break;
+    if (!query->delivered && now - query->sent < delay * (1 << query->early_copies)) break;
     age_list_.pop_front();
     if (query->delivered) {
       unlist(query);
     } else if (allowed) {
       retry(query);
-      unlist(query);
     } else {
       late_.push_back(query);
     }

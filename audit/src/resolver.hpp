@@ -152,10 +152,12 @@ class Resolver {
   struct InFlight {
     Resolver* resolver;
     PendingQuery query;
-    std::chrono::steady_clock::time_point sent{};
-    int copies = 1;              ///< sent copies c-ares has not ended yet
-    int tries = 0;               ///< the most timeouts any copy counted
-    bool retried = false;        ///< an early retry was sent
+    std::chrono::steady_clock::time_point sent{};  ///< its latest copy
+    int copies = 1;                                ///< sent copies c-ares has not ended yet
+    int tries = 0;                                 ///< the most timeouts any copy counted
+    bool retried = false;                          ///< an early retry was sent
+    int early_copies = 0;                          ///< early retries sent
+    std::chrono::steady_clock::time_point first_sent{};
     bool delivered = false;      ///< answered or given up (or the run was cancelled)
     bool in_age_list = false;    ///< on age_list_ or late_
     std::uint64_t sequence = 0;  ///< its place in sent_, when it counts for congestion
@@ -309,6 +311,9 @@ class Resolver {
   /// the retry could not come before half the first try's timeout.
   static constexpr std::uint64_t kMinRttSamples = 16;
   static constexpr std::chrono::milliseconds kMinRetryDelay{100};
+  /// Each waits twice as long as the one before, and all come before
+  /// c-ares' own retry.
+  static constexpr int kMaxEarlyRetries = 3;
   std::uint64_t early_retries_ = 0;
   std::uint64_t halvings_ = 0;
   /// The send times of queries whose losses count, oldest first; the
