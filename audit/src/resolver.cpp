@@ -314,11 +314,10 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   --context->copies;
   context->tries = std::max(context->tries, timeouts);
   const bool ended = status == ARES_EDESTRUCTION || status == ARES_ECANCELLED;
-  const bool answered =
-      status == ARES_SUCCESS || status == ARES_EBADRESP || status == ARES_ECONNREFUSED;
-  // The first copy to bring a response decides; a copy that gave up waits
-  // for the other one still on its way.
-  if (context->delivered || (!ended && !answered && context->copies > 0)) {
+  // The first copy to bring a response decides, and so does the first to
+  // give up: that is the one sent first, so its whole timeout schedule has
+  // passed and the early retries' would only add their head start to it.
+  if (context->delivered) {
     self.release(context);
     return;
   }
