@@ -239,13 +239,15 @@ void Resolver::release(InFlight* query) {
   if (query->copies == 0 && !query->in_age_list) spare_.emplace_back(query);
 }
 
-void Resolver::unlist_all() {
+void Resolver::unlist(InFlight* query) {
   // A query c-ares still has a copy of is released when that copy ends.
+  query->in_age_list = false;
+  release(query);
+}
+
+void Resolver::unlist_all() {
   for (auto* list : {&age_list_, &late_}) {
-    for (InFlight* query : *list) {
-      query->in_age_list = false;
-      release(query);
-    }
+    for (InFlight* query : *list) unlist(query);
     list->clear();
   }
 }
@@ -312,7 +314,6 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   auto* context = static_cast<InFlight*>(arg);
   Resolver& self = *context->resolver;
   --context->copies;
-  context->tries = std::max(context->tries, timeouts);
   const bool ended = status == ARES_EDESTRUCTION || status == ARES_ECANCELLED;
   // The first copy to bring a response decides, and so does the first to
   // give up: that is the one sent first, so its whole timeout schedule has
@@ -328,14 +329,13 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   // bookkeeping until the early-retry scan passes it, then goes back for
   // the next query.
   const PendingQuery query = std::move(context->query);
-  const bool timed = timeouts == 0 && !context->retried;
+  const bool timed = timeouts == 0 && context->early_copies == 0;
   const auto sent = context->sent;
-  const int tries = context->tries;
   self.release(context);
   if (self.destroying_ || self.cancelling_ || ended) return;
 
   Reply reply;
-  reply.tries = tries;
+  reply.tries = timeouts;
   if (status == ARES_SUCCESS && abuf != nullptr) {
     ++self.responses_;
     if (timed) self.note_round_trip(sent);
@@ -358,7 +358,7 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   // list full of queries waiting on dead servers) as it is answering about
   // the name, so it counts as a loss, like a timeout.
   if (query.congestion) {
-    self.adapt_window(tries > 0 || reply.status == ReplyStatus::timeout ||
+    self.adapt_window(timeouts > 0 || reply.status == ReplyStatus::timeout ||
                       reply.status == ReplyStatus::servfail);
   }
   if (!query.screened || !self.screen_ || self.screen_(reply, query.type, query.congestion)) {
@@ -445,7 +445,6 @@ void Resolver::retry_late_queries() {
     // Ahead of the queries waiting to be sent: it borrows from the bucket,
     // which the next ones then wait to refill.
     if (max_qps_ > 0) tokens_ -= 1;
-    query->retried = true;
     ++query->early_copies;
     ++query->copies;
     ++early_retries_;
@@ -460,13 +459,8 @@ void Resolver::retry_late_queries() {
         now + next - query->first_sent < first_try_timeout_) {
       age_list_.push_back(query);
     } else {
-      query->in_age_list = false;
-      release(query);
+      unlist(query);
     }
-  };
-  const auto unlist = [this](InFlight* query) {
-    query->in_age_list = false;
-    release(query);
   };
   // Late queries found while retries were held back wait apart (few: the
   // lost ones), so the answered ones sent after them need not stay listed;

@@ -154,8 +154,6 @@ class Resolver {
     PendingQuery query;
     std::chrono::steady_clock::time_point sent{};  ///< its latest copy
     int copies = 1;                                ///< sent copies c-ares has not ended yet
-    int tries = 0;                                 ///< the most timeouts any copy counted
-    bool retried = false;                          ///< an early retry was sent
     int early_copies = 0;                          ///< early retries sent
     std::chrono::steady_clock::time_point first_sent{};
     bool delivered = false;      ///< answered or given up (or the run was cancelled)
@@ -202,6 +200,7 @@ class Resolver {
   void arm_early_retry();
   void retry_late_queries();
   void release(InFlight* query);
+  void unlist(InFlight* query);
   void unlist_all();
   void refill_tokens();
   std::uint16_t next_query_id();
