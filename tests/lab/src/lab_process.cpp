@@ -56,16 +56,16 @@ class Fd {
 };
 
 // Binds a socket of the given type to 127.0.0.1:port; returns the bound port or 0.
-std::uint16_t bind_loopback(const Fd& socket_fd, std::uint16_t port) {
+std::uint16_t bind_loopback(int socket_fd, std::uint16_t port) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(socket_fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+  if (::bind(socket_fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     return 0;
   }
   socklen_t length = sizeof address;
-  if (::getsockname(socket_fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+  if (::getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
     return 0;
   }
   return ntohs(address.sin_port);
@@ -81,10 +81,22 @@ std::uint16_t free_port(std::uint16_t avoid) {
     Fd udp(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     Fd tcp(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (udp.get() < 0 || tcp.get() < 0) throw std::runtime_error(system_error_text("socket"));
-    const std::uint16_t port = bind_loopback(udp, 0);
-    if (port != 0 && port != avoid && bind_loopback(tcp, port) == port) return port;
+    const std::uint16_t port = bind_loopback(udp.get(), 0);
+    if (port != 0 && port != avoid && bind_loopback(tcp.get(), port) == port) return port;
   }
   throw std::runtime_error("no free UDP+TCP port on 127.0.0.1");
+}
+
+int loopback_udp_socket(std::uint16_t& port) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(system_error_text("socket"));
+  port = bind_loopback(fd, 0);
+  if (port == 0) {
+    const std::string error = system_error_text("binding a UDP socket to 127.0.0.1");
+    ::close(fd);
+    throw std::runtime_error(error);
+  }
+  return fd;
 }
 
 // Finds a server binary; sbin directories are searched too because they are

@@ -20,6 +20,10 @@ std::string system_error_text(const std::string& what);
 /// A port free for both UDP and TCP on 127.0.0.1 right now, other than avoid.
 std::uint16_t free_port(std::uint16_t avoid);
 
+/// A UDP socket bound to a free port on 127.0.0.1 (set in `port`); the
+/// caller closes it. Throws std::runtime_error.
+int loopback_udp_socket(std::uint16_t& port);
+
 /// A server binary from PATH or the sbin directories; override_variable
 /// (RDNS_KNOTD, ...) names one explicitly. Throws std::runtime_error.
 std::string find_program(const char* name, const char* override_variable);

@@ -13,6 +13,8 @@
 
 #include <lab/lossy_relay.hpp>
 
+#include "lab_process.hpp"
+
 namespace rdns::lab {
 
 namespace {
@@ -35,20 +37,16 @@ LossyRelay::LossyRelay(const std::string& upstream, unsigned every)
   }
   const auto upstream_address =
       loopback(static_cast<std::uint16_t>(std::stoi(upstream.substr(colon + 1))));
-  client_fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-  upstream_fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-  auto address = loopback(0);
-  socklen_t length = sizeof address;
-  if (client_fd_ < 0 || upstream_fd_ < 0 ||
-      ::bind(client_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(client_fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
+  client_fd_ = detail::loopback_udp_socket(port_);
+  upstream_fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (upstream_fd_ < 0 ||
       ::connect(upstream_fd_, reinterpret_cast<const sockaddr*>(&upstream_address),
                 sizeof upstream_address) != 0) {
-    if (client_fd_ >= 0) ::close(client_fd_);
+    const std::string error = detail::system_error_text("LossyRelay: connecting to " + upstream);
+    ::close(client_fd_);
     if (upstream_fd_ >= 0) ::close(upstream_fd_);
-    throw std::runtime_error("LossyRelay: cannot set up its loopback UDP sockets");
+    throw std::runtime_error(error);
   }
-  port_ = ntohs(address.sin_port);
   thread_ = std::thread([this] { relay(); });
 }
 

@@ -8,20 +8,12 @@
 
 #include <lab/scripted_resolver.hpp>
 
+#include "lab_process.hpp"
+
 namespace rdns::lab {
 
 ScriptedResolver::ScriptedResolver(Behaviour behaviour) : behaviour_(behaviour) {
-  fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    if (fd_ >= 0) ::close(fd_);
-    throw std::runtime_error("ScriptedResolver: cannot bind a loopback UDP socket");
-  }
-  port_ = ntohs(address.sin_port);
+  fd_ = detail::loopback_udp_socket(port_);
   thread_ = std::thread([this] { serve(); });
 }
 
