@@ -609,6 +609,56 @@ TEST_CASE("a version 8 database gains named runs, its old sharded runs unnamed",
   CHECK(upgraded.list_runs(10).size() == 2);
 }
 
+TEST_CASE("a version 9 database keeps every result and its checks when results is rebuilt",
+          "[db]") {
+  TempDir dir;
+  const fs::path path = dir / "v9.db";
+  run_plain_sqlite(
+      path, rdns::test::schema_at_version(9) +
+                "INSERT INTO runs (id, command, started_at, state, arguments, "
+                "resolvers, tool_version) VALUES (4, 'audit', '2026-01-01T00:00:00Z', "
+                "'complete', '[]', '[]', 'old');"
+                "INSERT INTO results (run_id, ip, family, address, status, ptr, "
+                "forward, sources, findings, smtp) VALUES (4, '192.0.2.9', 'ipv4', "
+                "x'c0000209', 'warn', '[\"mx.example\"]', '[]', '[]', "
+                "'[{\"code\":\"GENERIC_PTR\",\"severity\":\"warning\",\"detail\":\"d\"}]', "
+                "NULL),"
+                "(4, '2001:db8::3', 'ipv6', x'20010db8000000000000000000000003', "
+                "'pass', '[]', '[]', '[]', '[]', '{\"greeted\":true,\"greeting_name\":\"mx\","
+                "\"ehlo_name\":\"mx\",\"failure\":\"\"}');");
+  {
+    Database upgraded = Database::open(path);
+    CHECK(upgraded.schema_version() == Database::latest_schema_version());
+    const auto results = upgraded.results(4);
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].ip == "192.0.2.9");
+    CHECK(results[0].status == Status::warn);
+    CHECK(results[0].ptr == std::vector<std::string>{"mx.example"});
+    CHECK(results[0].findings ==
+          std::vector<FindingRecord>{{"GENERIC_PTR", Severity::warning, "d"}});
+    CHECK(results[1].ip == "2001:db8::3");
+    CHECK(results[1].family == "ipv6");
+    REQUIRE(results[1].smtp);
+    CHECK(results[1].smtp->ehlo_name == "mx");
+    CHECK(upgraded.address_results("192.0.2.9", 10).size() == 1);
+  }
+  // The rebuilt table still refuses what the old one refused.
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &handle) == SQLITE_OK);
+  for (const char* invalid :
+       {"INSERT INTO results (run_id, ip, family, address, status, ptr, forward) VALUES "
+        "(4, '192.0.2.10', 'ipv5', x'c000020a', 'pass', '[]', '[]')",
+        "INSERT INTO results (run_id, ip, family, address, status, ptr, forward) VALUES "
+        "(4, '192.0.2.10', 'ipv4', x'c000020a', 'fine', '[]', '[]')"}) {
+    CHECK(sqlite3_exec(handle, invalid, nullptr, nullptr, nullptr) == SQLITE_CONSTRAINT);
+  }
+  CHECK(sqlite3_exec(handle,
+                     "INSERT INTO results (run_id, ip, family, address, status, ptr, forward) "
+                     "VALUES (4, '192.0.2.10', 'ipv4', x'c000020a', 'unknown', '[]', '[]')",
+                     nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(handle);
+}
+
 namespace {
 
 /// The first column of the first row `sql` returns, read with the plain
