@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <db/result_json.hpp>
 #include <db/scratch_run.hpp>
 #include <util/csv.hpp>
 #include <util/error.hpp>
@@ -58,38 +59,13 @@ json record_json(const db::ResultRecord& record) {
 /// one per audited IP, and a JSON tree per line cost more than the rest of
 /// the output path.
 std::string record_json_line(const db::ResultRecord& record) {
+  const db::ResultJson fields = db::result_json(record);
   JsonWriter out("the result", record.ip);
   out.raw("{").key("ip").string(record.ip).raw(",").key("family").string(record.family);
   out.raw(",").key("status").string(status_name(record.status));
-  out.raw(",").key("ptr").strings(record.ptr);
-  out.raw(",").key("forward").raw("[");
-  for (std::size_t i = 0; i < record.forward.size(); ++i) {
-    if (i > 0) out.raw(",");
-    out.raw("{").key("name").string(record.forward[i].name).raw(",").key("addresses");
-    out.strings(record.forward[i].addresses).raw("}");
-  }
-  out.raw("],").key("findings").raw("[");
-  for (std::size_t i = 0; i < record.findings.size(); ++i) {
-    const auto& finding = record.findings[i];
-    if (i > 0) out.raw(",");
-    out.raw("{").key("code").string(finding.code).raw(",").key("severity");
-    out.string(severity_name(finding.severity)).raw(",").key("detail").string(finding.detail);
-    out.raw("}");
-  }
-  out.raw("],").key("sources").raw("[");
-  for (std::size_t i = 0; i < record.sources.size(); ++i) {
-    const auto& source = record.sources[i];
-    if (i > 0) out.raw(",");
-    out.raw("{").key("domain").string(source.domain).raw(",").key("via").string(source.via);
-    out.raw(",").key("expected").string(source.expected).raw("}");
-  }
-  out.raw("]");
-  if (record.smtp) {
-    out.raw(",").key("smtp").raw("{").key("greeted").raw(record.smtp->greeted ? "true" : "false");
-    out.raw(",").key("greeting_name").string(record.smtp->greeting_name);
-    out.raw(",").key("ehlo_name").string(record.smtp->ehlo_name);
-    out.raw(",").key("failure").string(record.smtp->failure).raw("}");
-  }
+  out.raw(",").key("ptr").raw(fields.ptr).raw(",").key("forward").raw(fields.forward);
+  out.raw(",").key("findings").raw(fields.findings).raw(",").key("sources").raw(fields.sources);
+  if (fields.smtp) out.raw(",").key("smtp").raw(*fields.smtp);
   return out.raw("}\n").take();
 }
 

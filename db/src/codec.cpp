@@ -186,13 +186,27 @@ EncodedResult encode_result(const ResultRecord& result) {
                                             encoded.address.family, result.family));
   }
   encoded.status = status_name(result.status);
-  encoded.ptr = JsonWriter("the PTR names", result.ip).strings(result.ptr).take();
-  encoded.forward = forward_text(result.forward, result.ip);
-  encoded.sources = sources_text(result.sources, result.ip);
-  encoded.findings = findings_text(result.findings, result.ip);
-  encoded.smtp = smtp_text(result.smtp, result.ip);
+  encoded.json = result_json(result);
   return encoded;
 }
+
+}  // namespace rdns::db::detail
+
+namespace rdns::db {
+
+ResultJson result_json(const ResultRecord& result) {
+  ResultJson encoded;
+  encoded.ptr = JsonWriter("the PTR names", result.ip).strings(result.ptr).take();
+  encoded.forward = detail::forward_text(result.forward, result.ip);
+  encoded.sources = detail::sources_text(result.sources, result.ip);
+  encoded.findings = detail::findings_text(result.findings, result.ip);
+  encoded.smtp = detail::smtp_text(result.smtp, result.ip);
+  return encoded;
+}
+
+}  // namespace rdns::db
+
+namespace rdns::db::detail {
 
 void Decoder::damaged(std::int64_t run_id, std::string_view what) const {
   throw Error(Errc::database,

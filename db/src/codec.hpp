@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <db/database.hpp>
+#include <db/result_json.hpp>
 #include <util/error.hpp>
 
 namespace rdns::db::detail {
@@ -47,11 +48,7 @@ ParsedAddress parse_address(const std::string& ip);
 struct EncodedResult {
   ParsedAddress address;
   std::string status;
-  std::string ptr;                  ///< JSON array
-  std::string forward;              ///< JSON array
-  std::string sources;              ///< JSON array
-  std::string findings;             ///< JSON array
-  std::optional<std::string> smtp;  ///< JSON object; none when SMTP was not checked
+  ResultJson json;
 };
 
 /// The resolver list as runs.resolvers stores it (a JSON array).

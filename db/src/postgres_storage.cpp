@@ -155,13 +155,13 @@ void append_copy_row(std::string& out, std::int64_t run_id, const detail::Encode
     out += kHex[byte & 0x0f];
   }
   for (const std::string* column :
-       {&row.status, &row.ptr, &row.forward, &row.sources, &row.findings}) {
+       {&row.status, &row.json.ptr, &row.json.forward, &row.json.sources, &row.json.findings}) {
     out += '\t';
     append_copy_text(out, *column);
   }
   out += '\t';
-  if (row.smtp) {
-    append_copy_text(out, *row.smtp);
+  if (row.json.smtp) {
+    append_copy_text(out, *row.json.smtp);
   } else {
     out += "\\N";
   }

@@ -307,12 +307,12 @@ struct SqliteState {
     insert_result.bindNoCopy(3, encoded.address.family);
     insert_result.bindNoCopy(4, encoded.address.bytes.data(), encoded.address.size);
     insert_result.bindNoCopy(5, encoded.status);
-    insert_result.bindNoCopy(6, encoded.ptr);
-    insert_result.bindNoCopy(7, encoded.forward);
-    insert_result.bindNoCopy(8, encoded.sources);
-    insert_result.bindNoCopy(9, encoded.findings);
-    if (encoded.smtp) {
-      insert_result.bindNoCopy(10, *encoded.smtp);
+    insert_result.bindNoCopy(6, encoded.json.ptr);
+    insert_result.bindNoCopy(7, encoded.json.forward);
+    insert_result.bindNoCopy(8, encoded.json.sources);
+    insert_result.bindNoCopy(9, encoded.json.findings);
+    if (encoded.json.smtp) {
+      insert_result.bindNoCopy(10, *encoded.json.smtp);
     } else {
       insert_result.bind(10);  // NULL: SMTP not checked
     }
