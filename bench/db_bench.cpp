@@ -3,7 +3,10 @@
 // findings each through the same ResultWriter the audit uses, as a fresh
 // run, three times per backend (RDNS_BENCH_RUNS), and prints results/s and
 // findings/s for each run, their median, and the machine's load average
-// before and after (a figure taken on a busy machine says so).
+// before and after (a figure taken on a busy machine says so). For SQLite
+// it also prints the library's own floor: the same rows, encoded before
+// the clock starts, inserted with SQLite's API straight into the same
+// schema, so what rdnsctl adds on top of SQLite is visible.
 //
 //   build/release/bench/rdns_db_bench [N] [DIR] [URL]
 //
@@ -27,10 +30,13 @@
 #include <thread>
 #include <vector>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <db/database.hpp>
+#include <db/result_json.hpp>
 #include <db/result_writer.hpp>
 #ifdef RDNS_BENCH_WITH_LAB
 #include <lab/pg_server.hpp>
@@ -98,8 +104,9 @@ double measure(rdns::db::Database& database, std::vector<rdns::db::ResultRecord>
   database.finish_run(run, rdns::db::RunState::complete, database.count_results(run));
   fmt::print(
       "  run {}/{}: {} results in {:.3f} s: {:.0f} results/s, {:.0f} findings/s, "
-      "CPU (this process) {:.3f} s\n",
-      attempt, run_count(), records.size(), seconds, count / seconds, 2.0 * count / seconds, cpu);
+      "CPU (this process) {:.3f} s, {:.2f} µs per result\n",
+      attempt, run_count(), records.size(), seconds, count / seconds, 2.0 * count / seconds, cpu,
+      cpu * 1e6 / count);
   return count / seconds;
 }
 
@@ -111,6 +118,60 @@ void print_median(std::vector<double> rates) {
       "  median            {:.0f} results/s, {:.0f} findings/s of {} runs "
       "(target >= 100,000 results/s)\n",
       median, 2.0 * median, rates.size());
+}
+
+/// The library's floor: CPU seconds SQLite itself takes to insert the
+/// records, already encoded, into a fresh run of the schema at `path`, in
+/// transactions of the writer's batch size.
+double sqlite_floor_cpu(const std::filesystem::path& path,
+                        const std::vector<rdns::db::ResultRecord>& records) {
+  struct Row {
+    std::array<unsigned char, 4> address{};
+    std::string status;
+    rdns::db::ResultJson json;
+  };
+  std::vector<Row> rows;
+  rows.reserve(records.size());
+  for (const auto& record : records) {
+    Row row;
+    ::inet_pton(AF_INET, record.ip.c_str(), row.address.data());
+    row.status = "fail";
+    row.json = rdns::db::result_json(record);
+    rows.push_back(std::move(row));
+  }
+  SQLite::Database connection(path.string(), SQLite::OPEN_READWRITE);
+  connection.exec("PRAGMA foreign_keys = ON");
+  connection.exec("PRAGMA cache_size = -16384");
+  connection.exec(
+      "INSERT INTO runs (command, started_at, state, arguments, resolvers, tool_version) "
+      "VALUES ('audit', '2026-01-01T00:00:00Z', 'running', '[]', '[]', 'floor')");
+  const std::int64_t run = connection.getLastInsertRowid();
+  SQLite::Statement insert(
+      connection,
+      "INSERT INTO results (run_id, ip, family, address, status, ptr, "
+      "forward, sources, findings, smtp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const std::clock_t cpu_start = std::clock();
+  const std::size_t batch = batch_size();
+  for (std::size_t first = 0; first < rows.size(); first += batch) {
+    SQLite::Transaction transaction(connection, SQLite::TransactionBehavior::IMMEDIATE);
+    for (std::size_t i = first; i < std::min(rows.size(), first + batch); ++i) {
+      const Row& row = rows[i];
+      insert.bind(1, run);
+      insert.bindNoCopy(2, records[i].ip);
+      insert.bindNoCopy(3, records[i].family);
+      insert.bindNoCopy(4, row.address.data(), static_cast<int>(row.address.size()));
+      insert.bindNoCopy(5, row.status);
+      insert.bindNoCopy(6, row.json.ptr);
+      insert.bindNoCopy(7, row.json.forward);
+      insert.bindNoCopy(8, row.json.sources);
+      insert.bindNoCopy(9, row.json.findings);
+      insert.bind(10);
+      insert.exec();
+      insert.reset();
+    }
+    transaction.commit();
+  }
+  return static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
 }
 
 void bench_sqlite(long count, const std::filesystem::path& dir) {
@@ -130,6 +191,20 @@ void bench_sqlite(long count, const std::filesystem::path& dir) {
     }
   }
   print_median(rates);
+  std::vector<double> floors;
+  for (int i = 0; i < run_count(); ++i) {
+    static_cast<void>(rdns::db::Database::open(path));  // the schema, nothing else
+    floors.push_back(sqlite_floor_cpu(path, make_records(count)) * 1e6 /
+                     static_cast<double>(count));
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(path.string() + suffix);
+    }
+  }
+  std::sort(floors.begin(), floors.end());
+  fmt::print(
+      "  SQLite's floor    {:.2f} µs CPU per result (median of {}: the same rows encoded "
+      "beforehand, inserted with SQLite's API)\n",
+      floors[floors.size() / 2], floors.size());
 }
 
 void bench_postgres(long count, const std::string& url) {
