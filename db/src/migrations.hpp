@@ -224,6 +224,9 @@ CREATE TABLE run_shards (
     // SQLite evaluates a CHECK's `x IN ('a', 'b')` by building a temporary
     // index on every insert, which cost 1.8 µs of a stored result's 4.5;
     // an OR of equalities accepts the same values for a tenth of that.
+    // results_by_ip goes: keeping it cost 0.7 µs per insert, and `history
+    // IP` finds an address's rows just as well run by run through the
+    // primary key (one lookup per run, newest first).
     R"sql(
 CREATE TABLE results_checked (
   run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -244,7 +247,6 @@ INSERT INTO results_checked (run_id, ip, family, address, status, ptr, forward, 
   SELECT run_id, ip, family, address, status, ptr, forward, sources, findings, smtp FROM results;
 DROP TABLE results;
 ALTER TABLE results_checked RENAME TO results;
-CREATE INDEX results_by_ip ON results (ip, run_id);
 )sql",
 };
 
