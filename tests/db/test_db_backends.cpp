@@ -472,3 +472,17 @@ TEST_CASE("PostgreSQL refuses a database of another application", "[db][postgres
     CHECK(std::string(error.what()).find("another application") != std::string::npos);
   }
 }
+
+TEST_CASE("PostgreSQL keeps its results index, which its history query reads", "[db][postgresql]") {
+  const BackendLocation where("postgresql");
+  Database::open(where.location());
+  PGconn* connection = PQconnectdb(where.location().c_str());
+  REQUIRE(PQstatus(connection) == CONNECTION_OK);
+  PGresult* indexes = PQexec(connection,
+                             "SELECT count(*) FROM pg_indexes WHERE tablename = 'results' "
+                             "AND indexname = 'results_by_ip'");
+  REQUIRE(PQresultStatus(indexes) == PGRES_TUPLES_OK);
+  CHECK(std::string(PQgetvalue(indexes, 0, 0)) == "1");
+  PQclear(indexes);
+  PQfinish(connection);
+}
