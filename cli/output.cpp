@@ -58,8 +58,7 @@ json record_json(const db::ResultRecord& record) {
 /// The same object as record_json(), written directly: JSONL output writes
 /// one per audited IP, and a JSON tree per line cost more than the rest of
 /// the output path.
-std::string record_json_line(const db::ResultRecord& record) {
-  const db::ResultJson fields = db::result_json(record);
+std::string record_json_line(const db::ResultRecord& record, const db::ResultJson& fields) {
   JsonWriter out("the result", record.ip);
   out.raw("{").key("ip").string(record.ip).raw(",").key("family").string(record.family);
   out.raw(",").key("status").string(status_name(record.status));
@@ -129,7 +128,10 @@ class JsonLinesPrinter final : public ResultPrinter {
     write(out_, line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
   }
   void add(const db::ResultRecord& record) override {
-    write(out_, record_json_line(record));
+    add_encoded(record, db::result_json(record));
+  }
+  void add_encoded(const db::ResultRecord& record, const db::ResultJson& lists) override {
+    write(out_, record_json_line(record, lists));
     // A reader downstream sees results promptly, without a write(2) per line.
     const auto now = std::chrono::steady_clock::now();
     if (now - last_flush_ > std::chrono::milliseconds(100)) {

@@ -186,7 +186,6 @@ EncodedResult encode_result(const ResultRecord& result) {
                                             encoded.address.family, result.family));
   }
   encoded.status = status_name(result.status);
-  encoded.json = result_json(result);
   return encoded;
 }
 

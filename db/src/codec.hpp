@@ -44,11 +44,11 @@ struct ParsedAddress {
 /// Throws Errc::internal for text that is no IP address.
 ParsedAddress parse_address(const std::string& ip);
 
-/// One result as the columns of the results table hold it.
+/// A result's address and status as the results table holds them; its
+/// lists are result_json's.
 struct EncodedResult {
   ParsedAddress address;
   std::string status;
-  ResultJson json;
 };
 
 /// The resolver list as runs.resolvers stores it (a JSON array).

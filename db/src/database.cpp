@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <db/database.hpp>
+#include <db/result_json.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 
@@ -132,8 +133,19 @@ std::vector<ShardProgress> Database::run_shards(std::int64_t run_id) {
 }
 
 void Database::add_results(std::int64_t run_id, std::span<const ResultRecord> results) {
+  std::vector<ResultJson> lists;
+  lists.reserve(results.size());
+  for (const ResultRecord& result : results) lists.push_back(result_json(result));
+  add_results(run_id, results, lists);
+}
+
+void Database::add_results(std::int64_t run_id, std::span<const ResultRecord> results,
+                           std::span<const ResultJson> lists) {
   if (results.empty()) return;
-  storage_->add_results(run_id, results);
+  if (lists.size() != results.size()) {
+    throw Error(Errc::internal, "storing results: each result needs its encoded lists");
+  }
+  storage_->add_results(run_id, results, lists);
 }
 
 void Database::finish_run(std::int64_t run_id, RunState state, const RunCounts& counts) {

@@ -148,7 +148,8 @@ void append_copy_text(std::string& out, std::string_view text) {
 }
 
 /// One results row in COPY's text format (the bytea as \\x hex).
-void append_copy_row(std::string& out, std::int64_t run_id, const detail::EncodedResult& row) {
+void append_copy_row(std::string& out, std::int64_t run_id, const detail::EncodedResult& row,
+                     const ResultJson& lists) {
   constexpr std::string_view kHex = "0123456789abcdef";
   out += std::to_string(run_id);
   out += '\t';
@@ -162,13 +163,13 @@ void append_copy_row(std::string& out, std::int64_t run_id, const detail::Encode
     out += kHex[byte & 0x0f];
   }
   for (const std::string* column :
-       {&row.status, &row.json.ptr, &row.json.forward, &row.json.sources, &row.json.findings}) {
+       {&row.status, &lists.ptr, &lists.forward, &lists.sources, &lists.findings}) {
     out += '\t';
     append_copy_text(out, *column);
   }
   out += '\t';
-  if (row.json.smtp) {
-    append_copy_text(out, *row.json.smtp);
+  if (lists.smtp) {
+    append_copy_text(out, *lists.smtp);
   } else {
     out += "\\N";
   }
@@ -414,15 +415,16 @@ class PostgresStorage final : public detail::Storage {
   // a unique violation; the batch is one transaction, so nothing of it
   // stays, and it goes again through the staging merge, which keeps the
   // stored rows and adds only the new ones.
-  void add_results(std::int64_t run_id, std::span<const ResultRecord> results) override {
+  void add_results(std::int64_t run_id, std::span<const ResultRecord> results,
+                   std::span<const ResultJson> lists) override {
     std::string rows;
     rows.reserve(results.size() * kTypicalRowBytes);
     std::unordered_set<std::string> addresses;
     addresses.reserve(results.size());
-    for (const ResultRecord& result : results) {
-      const detail::EncodedResult encoded = detail::encode_result(result);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const detail::EncodedResult encoded = detail::encode_result(results[i]);
       addresses.insert(encoded.address.canonical);
-      append_copy_row(rows, run_id, encoded);
+      append_copy_row(rows, run_id, encoded, lists[i]);
     }
     send_batch(InFlightBatch{run_id, std::move(rows), std::move(addresses)});
   }

@@ -301,7 +301,7 @@ struct SqliteState {
     }
   }
 
-  void store(std::int64_t run_id, const ResultRecord& result) {
+  void store(std::int64_t run_id, const ResultRecord& result, const ResultJson& lists) {
     const detail::EncodedResult encoded = detail::encode_result(result);
     StatementUse use(insert_result);
     insert_result.bind(1, run_id);
@@ -309,12 +309,12 @@ struct SqliteState {
     insert_result.bindNoCopy(3, encoded.address.family);
     insert_result.bindNoCopy(4, encoded.address.bytes.data(), encoded.address.size);
     insert_result.bindNoCopy(5, encoded.status);
-    insert_result.bindNoCopy(6, encoded.json.ptr);
-    insert_result.bindNoCopy(7, encoded.json.forward);
-    insert_result.bindNoCopy(8, encoded.json.sources);
-    insert_result.bindNoCopy(9, encoded.json.findings);
-    if (encoded.json.smtp) {
-      insert_result.bindNoCopy(10, *encoded.json.smtp);
+    insert_result.bindNoCopy(6, lists.ptr);
+    insert_result.bindNoCopy(7, lists.forward);
+    insert_result.bindNoCopy(8, lists.sources);
+    insert_result.bindNoCopy(9, lists.findings);
+    if (lists.smtp) {
+      insert_result.bindNoCopy(10, *lists.smtp);
     } else {
       insert_result.bind(10);  // NULL: SMTP not checked
     }
@@ -445,7 +445,8 @@ class SqliteStorage final : public detail::Storage {
   ShardEnd finish_shard(std::int64_t run_id, std::int64_t shard_index, RunState state,
                         const RunCounts& counts) override;
   std::vector<ShardProgress> run_shards(std::int64_t run_id) override;
-  void add_results(std::int64_t run_id, std::span<const ResultRecord> results) override;
+  void add_results(std::int64_t run_id, std::span<const ResultRecord> results,
+                   std::span<const ResultJson> lists) override;
   void finish_run(std::int64_t run_id, RunState state, const RunCounts& counts) override;
   std::vector<RunInfo> list_runs(std::size_t limit, const RunFilter& filter) override;
   std::optional<RunInfo> previous_comparable_run(std::int64_t run_id) override;
@@ -696,12 +697,13 @@ std::vector<ShardProgress> SqliteStorage::run_shards(std::int64_t run_id) {
   });
 }
 
-void SqliteStorage::add_results(std::int64_t run_id, std::span<const ResultRecord> results) {
+void SqliteStorage::add_results(std::int64_t run_id, std::span<const ResultRecord> results,
+                                std::span<const ResultJson> lists) {
   impl_->guarded("storing results", [&] {
     SQLite::Transaction transaction(impl_->connection, SQLite::TransactionBehavior::IMMEDIATE);
     impl_->require_running(run_id);
-    for (const ResultRecord& result : results) {
-      impl_->store(run_id, result);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      impl_->store(run_id, results[i], lists[i]);
     }
     transaction.commit();
   });

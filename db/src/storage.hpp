@@ -41,8 +41,9 @@ class Storage {
   virtual ShardEnd finish_shard(std::int64_t run_id, std::int64_t shard_index, RunState state,
                                 const RunCounts& counts) = 0;
   virtual std::vector<ShardProgress> run_shards(std::int64_t run_id) = 0;
-  /// results is not empty.
-  virtual void add_results(std::int64_t run_id, std::span<const ResultRecord> results) = 0;
+  /// results is not empty; json[i] is results[i]'s lists, encoded.
+  virtual void add_results(std::int64_t run_id, std::span<const ResultRecord> results,
+                           std::span<const ResultJson> lists) = 0;
   /// state is not running.
   virtual void finish_run(std::int64_t run_id, RunState state, const RunCounts& counts) = 0;
   virtual std::vector<RunInfo> list_runs(std::size_t limit, const RunFilter& filter) = 0;

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <utility>
 
+#include <db/result_json.hpp>
 #include <run/result_sink.hpp>
 
 namespace rdns::run {
@@ -107,8 +108,14 @@ void ResultSink::write(std::vector<audit::IpResult>& batch) {
   for (const audit::IpResult& result : batch) {
     db::ResultRecord record = audit::to_record(result);
     if (callbacks_.on_record) callbacks_.on_record(record);
-    observer_.add(record);
-    if (writer_ != nullptr) writer_->add(std::move(record));
+    if (writer_ == nullptr) {
+      observer_.add(record);
+      continue;
+    }
+    // Encoded once, for the database and for a printer that shows JSON.
+    db::ResultJson lists = db::result_json(record);
+    observer_.add_encoded(record, lists);
+    writer_->add(std::move(record), std::move(lists));
   }
   batch.clear();
 }

@@ -162,3 +162,57 @@ TEST_CASE("a full result sink refuses room, then calls on_room once it has taken
   sink.close({});
   CHECK(observer.seen().size() == kCapacity);
 }
+
+namespace {
+
+/// Keeps the lists each record arrived with (none: it came through add()).
+class EncodedObserver : public rdns::run::ResultObserver {
+ public:
+  void add(const rdns::db::ResultRecord& record) override { plain_.push_back(record.ip); }
+  void add_encoded(const rdns::db::ResultRecord& record,
+                   const rdns::db::ResultJson& lists) override {
+    encoded_.push_back(record.ip + " " + lists.ptr + " " + lists.findings);
+  }
+  void finish(const rdns::db::RunCounts& /*counts*/) override {}
+  std::vector<std::string> plain_;
+  std::vector<std::string> encoded_;
+};
+
+rdns::audit::IpResult failing_result() {
+  rdns::audit::IpResult result = result_for(9);
+  result.verdict.status = rdns::Status::fail;
+  result.verdict.findings.push_back(
+      {rdns::audit::Code::no_ptr, rdns::Severity::error, "no \"PTR\""});
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("a stored run's observer gets the lists the database stores, encoded once", "[run]") {
+  const rdns::test::TempDir scratch;
+  auto database = rdns::db::Database::open(scratch.path() / "runs.db");
+  const std::int64_t run_id = database.begin_run("audit", "[]", {}, "test");
+  EncodedObserver observer;
+  {
+    rdns::db::ResultWriter writer(database, run_id);
+    ResultSink sink(observer, &writer, {});
+    sink.push(failing_result());
+    sink.close({});
+  }
+  CHECK(observer.plain_.empty());
+  REQUIRE(observer.encoded_.size() == 1);
+  CHECK(observer.encoded_[0] ==
+        R"(10.0.0.9 [] [{"code":"NO_PTR","severity":"error","detail":"no \"PTR\""}])");
+  const auto stored = database.results(run_id);
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].findings ==
+        std::vector<rdns::db::FindingRecord>{{"NO_PTR", rdns::Severity::error, "no \"PTR\""}});
+
+  // Nothing stored: the observer encodes what it needs itself.
+  EncodedObserver unstored;
+  ResultSink sink(unstored, nullptr, {});
+  sink.push(failing_result());
+  sink.close({});
+  CHECK(unstored.plain_ == std::vector<std::string>{"10.0.0.9"});
+  CHECK(unstored.encoded_.empty());
+}

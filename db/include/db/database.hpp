@@ -93,6 +93,15 @@ struct ResultRecord {
   bool operator==(const ResultRecord&) const = default;
 };
 
+/// A result's list fields as JSON text (db/result_json.hpp encodes them).
+struct ResultJson {
+  std::string ptr;                  ///< ["name", ...]
+  std::string forward;              ///< [{"name", "addresses"}, ...]
+  std::string sources;              ///< [{"domain", "via", "expected"}, ...]
+  std::string findings;             ///< [{"code", "severity", "detail"}, ...]
+  std::optional<std::string> smtp;  ///< {"greeted", ...}; none when SMTP was not checked
+};
+
 enum class RunState { running, complete, interrupted, failed };
 
 std::string_view to_string(RunState state);
@@ -301,6 +310,10 @@ class Database {
   /// Database (or the one after next add_results), which reports its
   /// failure if it failed.
   void add_results(std::int64_t run_id, std::span<const ResultRecord> results);
+  /// The same with each result's lists encoded already (lists[i] is
+  /// result_json(results[i])), for a caller that printed them too.
+  void add_results(std::int64_t run_id, std::span<const ResultRecord> results,
+                   std::span<const ResultJson> lists);
 
   /// Ends a run: state must not be running.
   void finish_run(std::int64_t run_id, RunState state, const RunCounts& counts);

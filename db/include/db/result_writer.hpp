@@ -26,6 +26,8 @@ class ResultWriter {
 
   /// Stores the buffer once it holds batch_size records; may throw as add_results.
   void add(ResultRecord record);
+  /// The same with the record's lists encoded already (result_json).
+  void add(ResultRecord record, ResultJson lists);
 
   /// Stores whatever is buffered. On failure the records stay buffered
   /// (with PostgreSQL the failure may be an earlier batch's, reported by
@@ -39,6 +41,7 @@ class ResultWriter {
   std::int64_t run_id_;
   std::size_t batch_size_;
   std::vector<ResultRecord> buffer_;
+  std::vector<ResultJson> lists_;  ///< lists_[i] belongs to buffer_[i]
 };
 
 }  // namespace rdns::db

@@ -25,6 +25,12 @@ class ResultObserver {
  public:
   virtual ~ResultObserver() = default;
   virtual void add(const db::ResultRecord& record) = 0;
+  /// The same with the record's lists encoded already (db::result_json),
+  /// when the run stores them: an observer that prints that JSON takes it
+  /// from here instead of encoding the record a second time.
+  virtual void add_encoded(const db::ResultRecord& record, const db::ResultJson& /*lists*/) {
+    add(record);
+  }
   /// Before any result, when the run's results are stored in `database`:
   /// an observer that shows results in address order reads them back from
   /// there in finish() instead of keeping every one in memory, those that
