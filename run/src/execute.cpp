@@ -149,9 +149,13 @@ StoredResultFilter part_results(const Plan& plan) {
 
 /// Ends a run of its own: its state and totals, and for a resumed run the
 /// verdict and metrics over all of it.
-void end_run(Plan& plan, db::RunState state, Outcome& outcome, bool& reached,
-             const RunHooks& hooks) {
-  const db::RunCounts totals = plan.database->count_results(*plan.run_id);
+void end_run(Plan& plan, db::RunState state, const db::RunCounts& this_attempt, Outcome& outcome,
+             bool& reached, const RunHooks& hooks) {
+  // A fresh run stored exactly what this attempt counted (the sink stores
+  // every result or fails the run); only a resumed one has earlier parts,
+  // which a pass over the stored rows adds up.
+  const db::RunCounts totals =
+      plan.resumed ? plan.database->count_results(*plan.run_id) : this_attempt;
   plan.database->finish_run(*plan.run_id, state, totals);
   outcome.metrics.counts = totals;
   if (plan.resumed) {
@@ -322,7 +326,7 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
       run_complete = end_part(plan, state, counts, outcome, reached, hooks);
     } else {
       run_complete = state == db::RunState::complete;
-      end_run(plan, state, outcome, reached, hooks);
+      end_run(plan, state, counts, outcome, reached, hooks);
     }
   }
   if (plan.database && outcome.metrics.success && run_complete) {

@@ -184,6 +184,10 @@ TEST_CASE("rdnsctl stores runs and shows them again") {
   REQUIRE(runs.size() == 1);
   CHECK(runs[0]["id"] == run_id);
   CHECK(runs[0]["state"] == "complete");
+  // The stored counts are the summary's, status by status.
+  for (const char* status : {"total", "pass", "warn", "fail", "unknown"}) {
+    CHECK(runs[0]["counts"][status] == document["summary"][status]);
+  }
   CHECK(runs[0]["counts"]["fail"] == 1);
   CHECK(runs[0]["resolvers"] ==
         nlohmann::json::array({rdns::lab::shared_lab().resolver_address()}));
