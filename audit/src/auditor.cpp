@@ -52,15 +52,13 @@ constexpr std::uint64_t kHealthCheckRefresh = 1024;
 /// in-addr.arpa ancestor below in-addr.arpa itself, and ip6.arpa ancestors
 /// on 16-bit boundaries.
 std::vector<DnsName> probe_names(const DnsName& name) {
-  const auto& labels = name.labels();
+  const std::size_t count = name.label_count();
   std::vector<DnsName> probes;
-  const bool ip6 = labels.size() >= 2 && DnsName({labels[labels.size() - 2], labels.back()}) ==
-                                             DnsName::from_dotted("ip6.arpa");
-  for (std::size_t drop = 1; drop + 3 <= labels.size() && probes.size() < 6; ++drop) {
-    const std::size_t remaining = labels.size() - drop;
+  const bool ip6 = count >= 2 && name.parent(count - 2) == DnsName::from_dotted("ip6.arpa");
+  for (std::size_t drop = 1; drop + 3 <= count && probes.size() < 6; ++drop) {
+    const std::size_t remaining = count - drop;
     if (ip6 && (remaining - 2) % 4 != 0) continue;
-    probes.emplace_back(
-        std::vector<std::string>(labels.begin() + static_cast<long>(drop), labels.end()));
+    probes.push_back(name.parent(drop));
   }
   return probes;
 }
@@ -68,11 +66,10 @@ std::vector<DnsName> probe_names(const DnsName& name) {
 /// The zone cut an address's reverse name most likely sits under: its /24
 /// (in-addr.arpa) or /64 (ip6.arpa), the usual delegation boundaries.
 std::string cut_key(const DnsName& reverse) {
-  const auto& labels = reverse.labels();
-  const std::size_t drop = labels.size() == 34 ? 16 : 1;
-  if (labels.size() < drop + 3) return reverse.key();
-  return DnsName(std::vector<std::string>(labels.begin() + static_cast<long>(drop), labels.end()))
-      .key();
+  const std::size_t count = reverse.label_count();
+  const std::size_t drop = count == 34 ? 16 : 1;
+  if (count < drop + 3) return reverse.key();
+  return reverse.parent(drop).key();
 }
 
 /// An answer about the name: the resolver works and the zone answered.
@@ -404,7 +401,7 @@ class Auditor::Engine {
     }
     health_check_running_ = true;
     const auto [check_name, check_type] =
-        last_answered_.value_or(std::make_pair(DnsName(std::vector<std::string>{}), RrType::ns));
+        last_answered_.value_or(std::make_pair(DnsName(), RrType::ns));
     resolver_.query(
         check_name, check_type,
         [this, started = now](Reply&& check) {

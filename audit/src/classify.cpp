@@ -347,8 +347,8 @@ class Classifier {
     const std::string shown = escape_text(name);
     if (!name.empty() && name.back() == '.') name.pop_back();
     const DnsName parsed = DnsName::from_dotted(name);
-    if (name.empty() || name.front() == '[' || IpAddress::parse(name) ||
-        parsed.labels().size() < 2 || parsed.key() == "localhost.localdomain") {
+    if (name.empty() || name.front() == '[' || IpAddress::parse(name) || parsed.label_count() < 2 ||
+        parsed.key() == "localhost.localdomain") {
       add(Code::helo_invalid,
           fmt::format("SMTP {} name '{}' is a bare address, localhost or a single label", where,
                       shown));
@@ -374,31 +374,55 @@ class Classifier {
   std::vector<Finding> findings_;
 };
 
+/// Whether the labels joined by dots could be IP address text: only then is
+/// the joined text built and parsed.
+bool may_be_address(const DnsName& name) {
+  for (const std::string_view label : name.labels()) {
+    for (const char c : label) {
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!hex && c != ':') return false;
+    }
+  }
+  return true;
+}
+
+bool is_address_text(const DnsName& name) {
+  if (!may_be_address(name)) return false;
+  std::string dotted;
+  dotted.reserve(name.wire_length());
+  for (const std::string_view label : name.labels()) {
+    if (!dotted.empty()) dotted += '.';
+    dotted += label;
+  }
+  return IpAddress::parse(dotted).has_value();
+}
+
 }  // namespace
 
 std::optional<std::string> host_name_problem(const DnsName& name) {
-  const auto& labels = name.labels();
-  if (labels.empty()) return std::string("the root name is not a host name");
-  if (labels.size() == 1) return std::string("a single label is not a fully qualified host name");
-  std::string dotted;
-  for (const std::string& label : labels) dotted += (dotted.empty() ? "" : ".") + label;
-  if (IpAddress::parse(dotted)) return std::string("an IP address is not a host name");
+  const std::size_t count = name.label_count();
+  if (count == 0) return std::string("the root name is not a host name");
+  if (count == 1) return std::string("a single label is not a fully qualified host name");
+  if (is_address_text(name)) return std::string("an IP address is not a host name");
   if (name.wire_length() - 2 > 253) return std::string("longer than 253 characters");
-  for (const std::string& label : labels) {
+  std::string_view last;
+  for (const std::string_view label : name.labels()) {
     if (label.empty()) return std::string("has an empty label");
     if (label.size() > 63) return std::string("has a label longer than 63 characters");
     for (const char c : label) {
       if (!is_ldh(c)) {
-        const std::string shown = DnsName({std::string(1, c)}).presentation();
-        return fmt::format("'{}' is not allowed in a host name (letters, digits, hyphens)", shown);
+        DnsName one;
+        one.append_label(std::string_view(&c, 1));
+        return fmt::format("'{}' is not allowed in a host name (letters, digits, hyphens)",
+                           one.presentation());
       }
     }
     if (label.front() == '-' || label.back() == '-') {
       return std::string("a label starts or ends with a hyphen");
     }
+    last = label;
   }
-  if (std::all_of(labels.back().begin(), labels.back().end(),
-                  [](char c) { return c >= '0' && c <= '9'; })) {
+  if (std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::string("the top-level label is all digits");
   }
   return std::nullopt;

@@ -55,9 +55,9 @@ class WireReader {
   /// before itself and at most kMaxPointers are followed, so a hostile loop
   /// ends; the name may be at most 255 bytes uncompressed. Leaves the
   /// position after the name as it appears here (after its first pointer).
+  /// On failure `out` holds part of the name.
   bool name(DnsName& out) {
-    std::vector<std::string> labels;
-    labels.reserve(kTypicalLabels);
+    out.clear();  // its room is kept for the labels
     std::size_t at = position_;
     std::size_t resume = 0;  // where reading goes on after the first pointer
     std::size_t length = 1;
@@ -77,18 +77,15 @@ class WireReader {
       if (octet == 0) break;
       length += 1 + octet;
       if (length > kMaxNameLength || size_ - at - 1 < octet) return false;
-      labels.emplace_back(reinterpret_cast<const char*>(data_ + at + 1), octet);
+      out.append_label({reinterpret_cast<const char*>(data_ + at + 1), octet});
       at += 1 + octet;
     }
     position_ = resume != 0 ? resume : at + 1;
-    out = DnsName(std::move(labels));
     return true;
   }
 
  private:
   static constexpr int kMaxPointers = 126;
-  /// Room for a reverse IPv4 name (6 labels) or a host name without growing.
-  static constexpr std::size_t kTypicalLabels = 8;
   static constexpr std::size_t kMaxNameLength = 255;
   const unsigned char* data_;
   std::size_t size_;
@@ -181,11 +178,7 @@ void build_query(const DnsName& name, RrType type, std::string& query) {
   put16(query, 0);       // ANCOUNT
   put16(query, 0);       // NSCOUNT
   put16(query, 1);       // ARCOUNT: the OPT record
-  for (const std::string& label : name.labels()) {
-    query += static_cast<char>(label.size());
-    query += label;
-  }
-  query += '\0';
+  name.append_wire(query);
   put16(query, static_cast<std::uint16_t>(type));
   put16(query, kClassIn);
   query += '\0';  // OPT owner: root

@@ -29,7 +29,7 @@ bool is_alpha(char c) {
 /// letter or digit, and between letters and digits ("host20" -> host, 20).
 std::vector<std::string> tokens_of(const DnsName& name) {
   std::vector<std::string> tokens;
-  for (const std::string& label : name.labels()) {
+  for (const std::string_view label : name.labels()) {
     std::string current;
     const auto flush = [&] {
       if (!current.empty()) tokens.push_back(ascii_lower(std::move(current)));
@@ -369,8 +369,8 @@ std::optional<std::string> Rules::generic_reason(const DnsName& name, const IpAd
     if (embedded_hex_ip) {
       const std::string hex =
           fmt::format("{:02x}{:02x}{:02x}{:02x}", octets[0], octets[1], octets[2], octets[3]);
-      for (const std::string& label : name.labels()) {
-        if (ascii_lower(label).find(hex) != std::string::npos) {
+      for (const std::string_view label : name.labels()) {
+        if (ascii_lower(std::string(label)).find(hex) != std::string::npos) {
           return std::string("embeds the address in hex");
         }
       }

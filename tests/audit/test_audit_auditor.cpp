@@ -154,7 +154,7 @@ TEST_CASE("Auditor::run records what DNS said: names, aliases and addresses") {
 
   const IpObservation& hostile = results.at("192.0.2.23").observation;
   REQUIRE(hostile.ptr.names.size() == 1);
-  CHECK(hostile.ptr.names[0].labels().front() == "<img src=x onerror=alert(1)>");
+  CHECK(hostile.ptr.names[0].label(0) == "<img src=x onerror=alert(1)>");
   CHECK(hostile.ptr.names[0].presentation() ==
         "<img\\032src=x\\032onerror=alert\\(1\\)>.example.com");
   CHECK(hostile.forward[0].outcome == Outcome::skipped);
