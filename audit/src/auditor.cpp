@@ -64,12 +64,28 @@ std::vector<DnsName> probe_names(const DnsName& name) {
 }
 
 /// The zone cut an address's reverse name most likely sits under: its /24
-/// (in-addr.arpa) or /64 (ip6.arpa), the usual delegation boundaries.
-std::string cut_key(const DnsName& reverse) {
-  const std::size_t count = reverse.label_count();
-  const std::size_t drop = count == 34 ? 16 : 1;
-  if (count < drop + 3) return reverse.key();
-  return reverse.parent(drop).key();
+/// (in-addr.arpa) or /64 (ip6.arpa), the usual delegation boundaries. Kept
+/// as the address's first 3 or 8 bytes, not as the cut's name: it is looked
+/// up for every address.
+struct CutKey {
+  std::uint64_t prefix = 0;
+  bool ip6 = false;
+  friend bool operator==(const CutKey&, const CutKey&) = default;
+};
+
+struct CutKeyHash {
+  std::size_t operator()(const CutKey& key) const noexcept {
+    // Fibonacci hashing spreads neighbouring prefixes over the buckets.
+    return static_cast<std::size_t>((key.prefix ^ (key.ip6 ? 1ULL << 63 : 0)) *
+                                    0x9e3779b97f4a7c15ULL);
+  }
+};
+
+CutKey cut_key(const IpAddress& ip) {
+  const bool ip6 = ip.family() == Family::ipv6;
+  CutKey key{0, ip6};
+  for (std::size_t i = 0; i < (ip6 ? 8 : 3); ++i) key.prefix = key.prefix << 8 | ip.bytes()[i];
+  return key;
 }
 
 /// An answer about the name: the resolver works and the zone answered.
@@ -250,20 +266,70 @@ class Auditor::Engine {
   }
 
  private:
-  /// The lookups of one IP; shared by its outstanding callbacks.
+  class JobPool;
+
+  /// The lookups of one IP; shared by its outstanding callbacks, and reused
+  /// for a later IP once the last of them is done with it.
   struct Job {
     IpObservation observation;
     std::vector<TargetSource> sources;
     std::size_t forwards_pending = 0;
     DnsName reverse;  ///< the PTR name asked first
-    std::string cut;  ///< cut_key() of `reverse`
+    CutKey cut;       ///< cut_key() of the address
     std::chrono::steady_clock::time_point started;
     bool active = false;         ///< counted in active_
     bool retried = false;        ///< this is the later, gentler attempt
     bool lookup_failed = false;  ///< a SERVFAIL or timeout on the way: worth another try
     bool blocklisted = false;    ///< the blocklists were asked
+    std::size_t references = 0;  ///< JobPtr handles to it
+    JobPool* pool = nullptr;     ///< where it goes when the last handle does
   };
-  using JobPtr = std::shared_ptr<Job>;
+
+  /// A counted handle to a Job, as shared_ptr but with no allocation per
+  /// Job and no atomic count (everything runs on the loop's thread): the
+  /// last handle to go hands the Job back to its pool.
+  class JobPtr {
+   public:
+    JobPtr() = default;
+    explicit JobPtr(Job* job) : job_(job) {
+      if (job_ != nullptr) ++job_->references;
+    }
+    JobPtr(const JobPtr& other) : JobPtr(other.job_) {}
+    JobPtr(JobPtr&& other) noexcept : job_(std::exchange(other.job_, nullptr)) {}
+    JobPtr& operator=(JobPtr other) noexcept {
+      std::swap(job_, other.job_);
+      return *this;
+    }
+    ~JobPtr() {
+      if (job_ != nullptr && --job_->references == 0) job_->pool->recycle(job_);
+    }
+    Job* operator->() const { return job_; }
+
+   private:
+    Job* job_ = nullptr;
+  };
+
+  /// Jobs no address uses, with the room their names and lists had.
+  class JobPool {
+   public:
+    JobPtr take() {
+      if (spare_.empty()) spare_.push_back(std::make_unique<Job>());
+      Job* job = spare_.back().release();
+      spare_.pop_back();
+      job->pool = this;
+      return JobPtr(job);
+    }
+    void recycle(Job* job) {
+      job->observation = {};
+      job->sources.clear();
+      job->forwards_pending = 0;
+      job->active = job->retried = job->lookup_failed = job->blocklisted = false;
+      spare_.emplace_back(job);
+    }
+
+   private:
+    std::vector<std::unique_ptr<Job>> spare_;
+  };
 
   /// What the run has learnt about one presumed zone cut.
   struct Cut {
@@ -436,7 +502,7 @@ class Auditor::Engine {
     // After stop_starting(), what has not started is left for --resume.
     if (!no_new_ && !suspects_.empty()) {
       gentle_ = true;
-      for (const std::string& key : suspects_) {
+      for (const CutKey& key : suspects_) {
         Cut& cut = cuts_[key];
         cut.state = Cut::State::confirming;
         retry(cut.pioneer);
@@ -507,18 +573,14 @@ class Auditor::Engine {
     return std::max(max_jobs_, static_cast<std::size_t>(resolver_.window()));
   }
 
-  JobPtr make_job(const IpAddress& ip) {
-    DnsName reverse = DnsName::from_dotted(ip.reverse_name());
-    std::string cut = cut_key(reverse);
-    return make_job(ip, std::move(reverse), std::move(cut));
-  }
+  JobPtr make_job(const IpAddress& ip) { return make_job(ip, cut_key(ip)); }
 
-  /// `reverse` and `cut` as dispatch() computed them: once per address.
-  JobPtr make_job(const IpAddress& ip, DnsName reverse, std::string cut) {
-    auto job = std::make_shared<Job>();
+  /// `cut` as dispatch() computed it: once per address.
+  JobPtr make_job(const IpAddress& ip, CutKey cut) {
+    JobPtr job = jobs_.take();
     job->observation.ip = ip;
-    job->reverse = std::move(reverse);
-    job->cut = std::move(cut);
+    DnsName::assign_reverse(ip, job->reverse);
+    job->cut = cut;
     if (sources_ != nullptr) {
       job->sources = sources_->find(ip);
       for (const TargetSource& source : job->sources) {
@@ -534,17 +596,16 @@ class Auditor::Engine {
 
   /// Starts a new address, or holds it back while its cut is unproven.
   void dispatch(const IpAddress& ip) {
-    DnsName reverse = DnsName::from_dotted(ip.reverse_name());
-    std::string key = cut_key(reverse);
+    const CutKey key = cut_key(ip);
     Cut& cut = cuts_[key];
     switch (cut.state) {
       case Cut::State::unproven:
         cut.state = Cut::State::pioneering;
-        return begin(make_job(ip, std::move(reverse), std::move(key)));
+        return begin(make_job(ip, key));
       case Cut::State::healthy:
-        return begin(make_job(ip, std::move(reverse), std::move(key)));
+        return begin(make_job(ip, key));
       case Cut::State::lame:
-        return settle_lame(make_job(ip, std::move(reverse), std::move(key)), cut);
+        return settle_lame(make_job(ip, key), cut);
       case Cut::State::pioneering:
       case Cut::State::suspect:
       case Cut::State::confirming:
@@ -933,6 +994,9 @@ class Auditor::Engine {
     deactivate(job);
   }
 
+  /// First: the handles that the loop's handlers and the members below
+  /// hold give their Jobs back to it when they go.
+  JobPool jobs_;
   asio::io_context io_;
   Rules rules_;
   /// Both channels ask the same resolvers: the confirmations, a handful,
@@ -949,12 +1013,12 @@ class Auditor::Engine {
   bool stopping_ = false;
   bool no_new_ = false;  ///< stop_starting() was called
   bool gentle_ = false;
-  std::unordered_map<std::string, Cut> cuts_;
+  std::unordered_map<CutKey, Cut, CutKeyHash> cuts_;
   std::size_t parked_ = 0;
-  std::deque<JobPtr> ready_;           ///< to start before new addresses
-  std::deque<IpAddress> released_;     ///< parked under a cut that answered
-  std::vector<std::string> suspects_;  ///< cuts to confirm in the next pass
-  std::vector<JobPtr> retry_;          ///< addresses for the later pass
+  std::deque<JobPtr> ready_;        ///< to start before new addresses
+  std::deque<IpAddress> released_;  ///< parked under a cut that answered
+  std::vector<CutKey> suspects_;    ///< cuts to confirm in the next pass
+  std::vector<JobPtr> retry_;       ///< addresses for the later pass
   std::uint64_t failures_in_row_ = 0;
   std::chrono::steady_clock::time_point last_usable_time_;
   /// The last SERVFAIL or timeout of a lookup expected to work.

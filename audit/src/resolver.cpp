@@ -328,7 +328,7 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   // What the callback needs moves out; a listed record keeps only its
   // bookkeeping until the early-retry scan passes it, then goes back for
   // the next query.
-  const PendingQuery query = std::move(context->query);
+  PendingQuery query = std::move(context->query);
   const bool timed = timeouts == 0 && context->early_copies == 0;
   const auto sent = context->sent;
   self.release(context);

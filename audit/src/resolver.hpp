@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 
 #include "dns_message.hpp"
+#include "inline_function.hpp"
 
 namespace rdns::audit {
 
@@ -91,7 +92,9 @@ std::string normalize_resolver(const std::string& text);
 /// A c-ares channel on an io_context.
 class Resolver {
  public:
-  using Callback = std::function<void(Reply&&)>;
+  /// Small captures (a few pointers and numbers) are kept inline: a query
+  /// costs no allocation for its callback.
+  using Callback = InlineFunction<void(Reply&&)>;
 
   Resolver(boost::asio::io_context& io, const ResolverOptions& options);
   ~Resolver();
