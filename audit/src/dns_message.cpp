@@ -143,6 +143,12 @@ bool read_rdata(WireReader& in, std::size_t end, Record& record) {
 }
 
 bool read_answer(WireReader& in, Record& record) {
+  // The record may be one of a reused message: what its type does not set
+  // must not stay from the last one.
+  record.target.clear();
+  record.preference = 0;
+  record.text.clear();
+  record.address.reset();
   RecordHeader header;
   if (!in.name(record.owner) || !read_header(in, header)) return false;
   const std::size_t end = in.position() + header.length;
@@ -202,10 +208,10 @@ bool parse_message(const unsigned char* data, std::size_t size, Message& out) {
   out.opcode = (flags >> 11) & 0xf;
   out.truncated = (flags & 0x0200) != 0;
   out.rcode = flags & 0xf;
-  out.questions.clear();
   // A question takes at least 5 bytes and a record at least 11: a count
   // beyond what the message can hold is rejected before anything is
-  // allocated for it.
+  // allocated for it. Entries already there are overwritten, so a reused
+  // message keeps the room of its names.
   if (counts[0] > (size - in.position()) / 5) return false;
   out.questions.resize(counts[0]);
   for (Message::Question& question : out.questions) {
@@ -213,7 +219,6 @@ bool parse_message(const unsigned char* data, std::size_t size, Message& out) {
       return false;
     }
   }
-  out.answers.clear();
   if (counts[1] > (size - in.position()) / 11) return false;
   out.answers.resize(counts[1]);
   for (Record& record : out.answers) {

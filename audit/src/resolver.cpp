@@ -334,12 +334,15 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   self.release(context);
   if (self.destroying_ || self.cancelling_ || ended) return;
 
-  Reply reply;
+  std::unique_ptr<Reply> held = self.take_reply();
+  Reply& reply = *held;
   reply.tries = timeouts;
+  bool parsed = false;
   if (status == ARES_SUCCESS && abuf != nullptr) {
     ++self.responses_;
     if (timed) self.note_round_trip(sent);
-    if (dns::parse_message(abuf, static_cast<std::size_t>(alen), reply.message)) {
+    parsed = dns::parse_message(abuf, static_cast<std::size_t>(alen), reply.message);
+    if (parsed) {
       const auto problem = dns::reply_problem(reply.message, query.name, query.type);
       reply.status = problem ? ReplyStatus::malformed : status_from_rcode(reply.message.rcode);
       if (problem) reply.problem = *problem;
@@ -361,9 +364,16 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
     self.adapt_window(timeouts > 0 || reply.status == ReplyStatus::timeout ||
                       reply.status == ReplyStatus::servfail);
   }
+  if (!parsed) {
+    // Nothing of an earlier reply may show through.
+    reply.message.questions.clear();
+    reply.message.answers.clear();
+    reply.message.rcode = 0;
+  }
   if (!query.screened || !self.screen_ || self.screen_(reply, query.type, query.congestion)) {
     query.done(std::move(reply));
   }
+  self.spare_replies_.push_back(std::move(held));
   if (self.in_flight_ == 0 && self.queue_.empty()) {
     // An armed timer is the only thing that would keep the event loop alive
     // once the last answer is in: stop them, or the run ends up to one
@@ -383,6 +393,16 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   }
   // Deferred: c-ares must not be re-entered from inside its own callback.
   self.pump_later();
+}
+
+std::unique_ptr<Reply> Resolver::take_reply() {
+  if (spare_replies_.empty()) return std::make_unique<Reply>();
+  std::unique_ptr<Reply> reply = std::move(spare_replies_.back());
+  spare_replies_.pop_back();
+  reply->status = ReplyStatus::timeout;
+  reply->tries = 0;
+  reply->problem.clear();
+  return reply;
 }
 
 void Resolver::note_round_trip(std::chrono::steady_clock::time_point sent) {

@@ -217,6 +217,11 @@ class Resolver {
   std::deque<PendingQuery> queue_;
   /// InFlight records of answered queries, reused: no allocation per query.
   std::vector<std::unique_ptr<InFlight>> spare_;
+  /// A reply for on_reply() to fill, with the room of the names and lists
+  /// of an earlier one (one per callback running at once: a callback's
+  /// query may end another inside c-ares).
+  std::unique_ptr<Reply> take_reply();
+  std::vector<std::unique_ptr<Reply>> spare_replies_;
   std::string packet_;  ///< the query being sent; its room is kept
   /// When the current round of sends began: one clock read per round.
   std::chrono::steady_clock::time_point round_now_{};
