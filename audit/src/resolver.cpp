@@ -192,10 +192,18 @@ std::vector<std::string> Resolver::servers() const {
 
 void Resolver::query(const DnsName& name, dns::RrType type, Callback done, bool congestion,
                      bool screened) {
-  queue_.push_back(PendingQuery{std::move(done), name, type, congestion, screened});
+  queue_.push_back(PendingQuery{std::move(done), copy_name(name), type, congestion, screened});
   // At once, so c-ares counts it in flight (with none, it closes its
   // sockets); its datagram leaves with the round's others (flush_later).
   pump();
+}
+
+DnsName Resolver::copy_name(const DnsName& name) {
+  if (spare_names_.empty()) return name;
+  DnsName copy = std::move(spare_names_.back());
+  spare_names_.pop_back();
+  copy = name;
+  return copy;
 }
 
 void Resolver::send(PendingQuery&& query) {
@@ -374,6 +382,7 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
     query.done(std::move(reply));
   }
   self.spare_replies_.push_back(std::move(held));
+  self.spare_names_.push_back(std::move(query.name));
   if (self.in_flight_ == 0 && self.queue_.empty()) {
     // An armed timer is the only thing that would keep the event loop alive
     // once the last answer is in: stop them, or the run ends up to one

@@ -222,6 +222,9 @@ class Resolver {
   /// query may end another inside c-ares).
   std::unique_ptr<Reply> take_reply();
   std::vector<std::unique_ptr<Reply>> spare_replies_;
+  /// A copy of `name` in the room of an ended query's name.
+  DnsName copy_name(const DnsName& name);
+  std::vector<DnsName> spare_names_;
   std::string packet_;  ///< the query being sent; its room is kept
   /// When the current round of sends began: one clock read per round.
   std::chrono::steady_clock::time_point round_now_{};

@@ -1,8 +1,11 @@
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <fstream>
+#include <span>
 #include <sstream>
 
+#include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
 #include <fnmatch.h>
 #include <toml++/toml.h>
@@ -25,10 +28,13 @@ bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/// A name's tokens: a name has a few, which are held without allocating.
+using Tokens = boost::container::small_vector<std::string, 8>;
+
 /// Splits a name into lower-case tokens at every character that is not a
 /// letter or digit, and between letters and digits ("host20" -> host, 20).
-std::vector<std::string> tokens_of(const DnsName& name) {
-  std::vector<std::string> tokens;
+Tokens tokens_of(const DnsName& name) {
+  Tokens tokens;
   for (const std::string_view label : name.labels()) {
     std::string current;
     const auto flush = [&] {
@@ -46,6 +52,21 @@ std::vector<std::string> tokens_of(const DnsName& name) {
     flush();
   }
   return tokens;
+}
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+/// Whether `text` holds `needle` (lower case), ignoring the case of `text`.
+bool contains_folded(std::string_view text, std::string_view needle) {
+  if (needle.size() > text.size()) return false;
+  for (std::size_t at = 0; at + needle.size() <= text.size(); ++at) {
+    std::size_t i = 0;
+    while (i < needle.size() && lower(text[at + i]) == needle[i]) ++i;
+    if (i == needle.size()) return true;
+  }
+  return false;
 }
 
 class Parser {
@@ -301,7 +322,7 @@ class Parser {
 
 /// Whether `numbers` holds `min_run` consecutive entries equal to a run of
 /// `octets` in the same order.
-bool has_octet_run(const std::vector<int>& numbers, const std::vector<int>& octets, int min_run) {
+bool has_octet_run(std::span<const int> numbers, std::span<const int> octets, int min_run) {
   const auto n = static_cast<int>(numbers.size());
   const auto m = static_cast<int>(octets.size());
   for (int start = 0; start + min_run <= n; ++start) {
@@ -347,32 +368,31 @@ Rules Rules::load(const std::string& path) {
 }
 
 std::optional<std::string> Rules::generic_reason(const DnsName& name, const IpAddress& ip) const {
-  const std::vector<std::string> tokens = tokens_of(name);
+  const Tokens tokens = tokens_of(name);
   for (const std::string& token : tokens) {
     if (std::find(exempt_tokens.begin(), exempt_tokens.end(), token) != exempt_tokens.end()) {
       return std::nullopt;
     }
   }
   if (ip.family() == Family::ipv4) {
-    std::vector<int> numbers;
+    boost::container::small_vector<int, 8> numbers;
     for (const std::string& token : tokens) {
       if (token.size() > 3 || !is_digit(token.front())) continue;
       numbers.push_back(std::stoi(token));
     }
-    std::vector<int> octets;
-    for (std::size_t i = 0; i < 4; ++i) octets.push_back(ip.bytes()[i]);
-    std::vector<int> reversed(octets.rbegin(), octets.rend());
-    if (has_octet_run(numbers, octets, embedded_ip_min_octets) ||
-        has_octet_run(numbers, reversed, embedded_ip_min_octets)) {
+    const auto& bytes = ip.bytes();
+    const std::array<int, 4> octets{bytes[0], bytes[1], bytes[2], bytes[3]};
+    const std::array<int, 4> reversed{bytes[3], bytes[2], bytes[1], bytes[0]};
+    const std::span<const int> found(numbers.data(), numbers.size());
+    if (has_octet_run(found, octets, embedded_ip_min_octets) ||
+        has_octet_run(found, reversed, embedded_ip_min_octets)) {
       return std::string("embeds the address");
     }
     if (embedded_hex_ip) {
       const std::string hex =
           fmt::format("{:02x}{:02x}{:02x}{:02x}", octets[0], octets[1], octets[2], octets[3]);
       for (const std::string_view label : name.labels()) {
-        if (ascii_lower(std::string(label)).find(hex) != std::string::npos) {
-          return std::string("embeds the address in hex");
-        }
+        if (contains_folded(label, hex)) return std::string("embeds the address in hex");
       }
     }
   }
