@@ -291,10 +291,12 @@ class Auditor::Engine {
   class JobPtr {
    public:
     JobPtr() = default;
-    explicit JobPtr(Job* job) : job_(job) {
+    explicit JobPtr(Job* job) noexcept : job_(job) {
       if (job_ != nullptr) ++job_->references;
     }
-    JobPtr(const JobPtr& other) : JobPtr(other.job_) {}
+    // noexcept: a lambda that captures a `const JobPtr&` copies it when moved,
+    // and only a lambda that moves without throwing is kept inline.
+    JobPtr(const JobPtr& other) noexcept : JobPtr(other.job_) {}
     JobPtr(JobPtr&& other) noexcept : job_(std::exchange(other.job_, nullptr)) {}
     JobPtr& operator=(JobPtr other) noexcept {
       std::swap(job_, other.job_);

@@ -1,6 +1,7 @@
 #include "dns_message.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -177,22 +178,26 @@ bool skip_record(WireReader& in, bool& soa) {
 }  // namespace
 
 void build_query(const DnsName& name, RrType type, std::string& query) {
-  query.clear();
-  put16(query, 0);       // ID, set by c-ares
-  put16(query, 0x0100);  // RD
-  put16(query, 1);       // QDCOUNT
-  put16(query, 0);       // ANCOUNT
-  put16(query, 0);       // NSCOUNT
-  put16(query, 1);       // ARCOUNT: the OPT record
+  // ID (set by c-ares), flags RD, QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 1
+  // (the OPT record): appended whole, not byte by byte.
+  static constexpr std::string_view kHeader("\0\0\1\0\0\1\0\0\0\0\0\1", 12);
+  // After the type: class IN, then the OPT record: root owner, type OPT
+  // (41), payload size kEdnsPayload (1232), extended RCODE and version 0,
+  // no flags, no data.
+  static constexpr std::string_view kTail(
+      "\0\1"
+      "\0"
+      "\0\x29"
+      "\x04\xd0"
+      "\0\0"
+      "\0\0"
+      "\0\0",
+      13);
+  static_assert(kTypeOpt == 0x29 && kEdnsPayload == 0x04d0 && kClassIn == 1);
+  query.assign(kHeader);
   name.append_wire(query);
   put16(query, static_cast<std::uint16_t>(type));
-  put16(query, kClassIn);
-  query += '\0';  // OPT owner: root
-  put16(query, kTypeOpt);
-  put16(query, kEdnsPayload);
-  put16(query, 0);  // extended RCODE and version
-  put16(query, 0);  // flags
-  put16(query, 0);  // RDLENGTH
+  query.append(kTail);
 }
 
 bool parse_message(const unsigned char* data, std::size_t size, Message& out) {

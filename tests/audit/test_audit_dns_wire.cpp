@@ -172,3 +172,13 @@ TEST_CASE("a message parsed over an earlier one keeps nothing of it") {
   REQUIRE(parse(header(1, 0) + question(), message));
   CHECK(message.answers.empty());
 }
+
+TEST_CASE("a query asks recursively for one question with an EDNS0 OPT record") {
+  std::string query = "left over from an earlier, longer query of the same buffer";
+  dns::build_query(DnsName::from_dotted("10.2.0.192.in-addr.arpa"), dns::RrType::ptr, query);
+  const std::string opt = std::string(1, '\0') + u16(41) + u16(1232) + u16(0) + u16(0) + u16(0);
+  CHECK(query == u16(0) + u16(0x0100) + u16(1) + u16(0) + u16(0) + u16(1) + question() + opt);
+  dns::build_query(DnsName(), dns::RrType::ns, query);
+  CHECK(query == u16(0) + u16(0x0100) + u16(1) + u16(0) + u16(0) + u16(1) + std::string(1, '\0') +
+                     u16(2) + u16(1) + opt);
+}
