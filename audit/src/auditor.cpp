@@ -446,7 +446,7 @@ class Auditor::Engine {
   /// more for something it answered before (or the root); if that fails
   /// too, the run stops instead of judging every address on non-answers.
   void observe(const Reply& reply, RrType type) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = resolver_.round_time();
     if (usable(reply)) {
       ++summary_.usable;
       failures_in_row_ = 0;

@@ -264,7 +264,7 @@ void Resolver::pump() {
   if (pumping_ || destroying_) return;
   pumping_ = true;
   refill_tokens();
-  round_now_ = std::chrono::steady_clock::now();
+  round_now_ = round_time();
   const auto window = static_cast<std::size_t>(window_);
   while (!queue_.empty() && in_flight_ < window && (max_qps_ <= 0 || tokens_ >= 1)) {
     PendingQuery next = std::move(queue_.front());
@@ -416,7 +416,7 @@ std::unique_ptr<Reply> Resolver::take_reply() {
 
 void Resolver::note_round_trip(std::chrono::steady_clock::time_point sent) {
   if (sent == std::chrono::steady_clock::time_point{}) return;  // not timed
-  round_trips_->add(std::chrono::steady_clock::now() - sent);
+  round_trips_->add(round_time() - sent);
 }
 
 void RoundTripEstimate::add(std::chrono::steady_clock::duration sample) {
@@ -571,7 +571,7 @@ void Resolver::note_probe_answer() {
   // window is tried only after a smaller one has shown a gain: one round
   // past a limit is as far as probing goes (a server whose socket buffer
   // overflows says so only a timeout later).
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = round_time();
   round_.fullest = std::max(round_.fullest, in_flight_ + 1);
   ++round_.answers;
   const auto elapsed = now - round_.started;
@@ -675,8 +675,17 @@ void Resolver::arm(const std::shared_ptr<Watcher>& watcher) {
   }
 }
 
+std::chrono::steady_clock::time_point Resolver::round_time() const {
+  return in_round_ ? round_now_ : std::chrono::steady_clock::now();
+}
+
 void Resolver::process(ares_socket_t read_fd, ares_socket_t write_fd) {
+  // What was read in this call had arrived by now: its answers, and the
+  // queries their callbacks send, are timed from here.
+  round_now_ = std::chrono::steady_clock::now();
+  in_round_ = true;
   ares_process_fd(channel_, read_fd, write_fd);
+  in_round_ = false;
   // c-ares stops reading at an answer from an unexpected address: what it
   // left in the inbox, the socket no longer reports as readable.
   if (inbox_.next < inbox_.count && read_fd == inbox_.fd) {
@@ -843,8 +852,10 @@ void Resolver::reschedule_timeout() {
   if (destroying_) return;
   // ares_timeout() walks every query in flight, so it is asked only when the
   // armed timer could be late: a query sent now expires no earlier than
-  // now + the first-try timeout, and retries only expire later.
-  const auto now = std::chrono::steady_clock::now();
+  // now + the first-try timeout, and retries only expire later. An
+  // earlier time from round_time() only makes the timer fire a little
+  // early, when c-ares finds nothing due and it is armed again.
+  const auto now = round_time();
   if (timer_armed_ && timeout_timer_.expiry() <= now + first_try_timeout_) return;
   timeval wait{};
   if (ares_timeout(channel_, nullptr, &wait) == nullptr) return;

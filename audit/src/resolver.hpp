@@ -120,6 +120,10 @@ class Resolver {
   /// Queries answered with any DNS response (the resolver is alive).
   std::uint64_t responses() const { return responses_; }
   std::size_t in_flight() const { return in_flight_; }
+  /// The time the current round of answers began to be read: one clock
+  /// read for all of them, not one per answer (the round takes well under
+  /// a millisecond). Outside such a round, now.
+  std::chrono::steady_clock::time_point round_time() const;
   /// The current adaptive limit on queries in flight (at most the ceiling:
   /// window_ceiling when that is above max_in_flight, else max_in_flight).
   double window() const { return window_; }
@@ -228,6 +232,8 @@ class Resolver {
   std::string packet_;  ///< the query being sent; its room is kept
   /// When the current round of sends began: one clock read per round.
   std::chrono::steady_clock::time_point round_now_{};
+  /// Inside process(): round_now_ is when its round of answers began.
+  bool in_round_ = false;
   bool pump_posted_ = false;
   struct Datagram {
     ares_socket_t fd;  ///< ARES_SOCKET_BAD once c-ares closed the socket
