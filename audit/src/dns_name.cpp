@@ -128,22 +128,35 @@ DnsName DnsName::parent(std::size_t drop) const {
 }
 
 std::string DnsName::presentation() const {
-  if (count_ == 0) return ".";
   std::string text;
-  text.reserve(data_.size());
-  bool first = true;
-  for (const std::string_view label : labels()) {
-    if (!first) text += '.';
-    first = false;
-    append_escaped_label(text, label);
-  }
+  append_presentation(text);
   return text;
 }
 
+void DnsName::append_presentation(std::string& out) const {
+  if (count_ == 0) {
+    out += '.';
+    return;
+  }
+  out.reserve(out.size() + data_.size());
+  bool first = true;
+  for (const std::string_view label : labels()) {
+    if (!first) out += '.';
+    first = false;
+    append_escaped_label(out, label);
+  }
+}
+
 std::string DnsName::key() const {
-  std::string text = presentation();
-  for (char& c : text) c = ascii_lower(c);
+  std::string text;
+  key_into(text);
   return text;
+}
+
+void DnsName::key_into(std::string& out) const {
+  out.clear();
+  append_presentation(out);
+  for (char& c : out) c = ascii_lower(c);
 }
 
 std::string DnsName::wire() const {

@@ -218,7 +218,34 @@ class Resolver {
   boost::asio::steady_timer rate_timer_;
   boost::asio::steady_timer retry_timer_;
   std::unordered_map<ares_socket_t, std::shared_ptr<Watcher>> watchers_;
-  std::deque<PendingQuery> queue_;
+  /// Queries waiting for room in the window, first in first out: a vector
+  /// and the place of its front, so its room is kept (a deque allocates a
+  /// block every few queries as the queue moves along).
+  class QueryQueue {
+   public:
+    bool empty() const { return front_ == items_.size(); }
+    std::size_t size() const { return items_.size() - front_; }
+    PendingQuery& front() { return items_[front_]; }
+    void push_back(PendingQuery&& query) { items_.push_back(std::move(query)); }
+    void pop_front() {
+      if (++front_ == items_.size()) return clear();
+      // A queue that never empties drops what it has passed now and then.
+      if (front_ >= kCompactAfter && 2 * front_ >= items_.size()) {
+        items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(front_));
+        front_ = 0;
+      }
+    }
+    void clear() {
+      items_.clear();
+      front_ = 0;
+    }
+
+   private:
+    static constexpr std::size_t kCompactAfter = 1024;
+    std::vector<PendingQuery> items_;
+    std::size_t front_ = 0;
+  };
+  QueryQueue queue_;
   /// InFlight records of answered queries, reused: no allocation per query.
   std::vector<std::unique_ptr<InFlight>> spare_;
   /// A reply for on_reply() to fill, with the room of the names and lists

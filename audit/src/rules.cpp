@@ -405,7 +405,10 @@ std::optional<std::string> Rules::generic_reason(const DnsName& name, const IpAd
 }
 
 std::optional<std::string> Rules::provider_default(const DnsName& name, const IpAddress& ip) const {
-  const std::string candidate = name.key();
+  // Asked for every PTR name: the key is written into this thread's
+  // buffer, which keeps its room, instead of a new string each time.
+  thread_local std::string candidate;
+  name.key_into(candidate);
   for (const ProviderPattern& provider : providers) {
     for (std::size_t i = 0; i < provider.patterns.size(); ++i) {
       const std::string& suffix = provider.literal_suffixes[i];

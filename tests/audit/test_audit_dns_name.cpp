@@ -114,3 +114,14 @@ TEST_CASE("DnsName::from_wire refuses a name without its root label") {
   CHECK(name.presentation() == "Mail.com");
   CHECK(name.wire() == std::string(reinterpret_cast<const char*>(good), sizeof good));
 }
+
+TEST_CASE("DnsName::key_into replaces what the buffer held") {
+  std::string buffer = "a much longer key that was written here by an earlier name";
+  DnsName::from_dotted("Mail.Example.COM").key_into(buffer);
+  CHECK(buffer == "mail.example.com");
+  DnsName().key_into(buffer);
+  CHECK(buffer == ".");
+  std::string shown = "PTR ";
+  DnsName({"a.b", "Example"}).append_presentation(shown);
+  CHECK(shown == "PTR a\\.b.Example");
+}

@@ -89,8 +89,12 @@ class DnsName {
 
   /// RFC 1035 presentation form without the trailing dot ("." for the root).
   std::string presentation() const;
+  /// presentation() appended to `out`.
+  void append_presentation(std::string& out) const;
   /// Lower-cased presentation form, used as a case-insensitive key.
   std::string key() const;
+  /// key() into `out`, replacing its content and keeping its room.
+  void key_into(std::string& out) const;
   /// Uncompressed wire format, for building queries.
   std::string wire() const;
   /// Appends the uncompressed wire format to `out`.
