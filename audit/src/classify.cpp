@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <span>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -13,24 +14,30 @@ bool is_ldh(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
 }
 
-std::string join_names(const std::vector<DnsName>& names) {
+std::string join_names(std::span<const DnsName> names) {
   std::string text;
   for (const DnsName& name : names) {
     if (!text.empty()) text += ", ";
-    text += name.presentation();
+    name.append_presentation(text);
   }
   return text;
 }
 
 /// At most `shown` names, then how many more: a finding stays readable when
 /// an address has hundreds of PTR values.
-std::string join_some_names(const std::vector<DnsName>& names, std::size_t shown = 10) {
+std::string join_some_names(std::span<const DnsName> names, std::size_t shown = 10) {
   if (names.size() <= shown) return join_names(names);
-  const std::vector<DnsName> head(names.begin(), names.begin() + static_cast<long>(shown));
-  return fmt::format("{} and {} more", join_names(head), names.size() - shown);
+  return fmt::format("{} and {} more", join_names(names.first(shown)), names.size() - shown);
 }
 
-std::string join_addresses(const std::vector<IpAddress>& addresses) {
+/// A list as a span: boost's small_vector is contiguous, but its iterators
+/// do not say so to std::span.
+template <typename List>
+std::span<const typename List::value_type> all(const List& list) {
+  return {list.data(), list.size()};
+}
+
+std::string join_addresses(std::span<const IpAddress> addresses) {
   std::string text;
   for (const IpAddress& address : addresses) {
     if (!text.empty()) text += ", ";
@@ -140,7 +147,7 @@ class Classifier {
   }
 
   void names() {
-    const std::vector<DnsName>& names = observation_.ptr.names;
+    const auto& names = observation_.ptr.names;
     for (const DnsName& name : names) {
       if (const auto problem = host_name_problem(name)) {
         add(Code::invalid_ptr_name, fmt::format("{}: {}", name.presentation(), *problem));
@@ -173,7 +180,7 @@ class Classifier {
     const std::size_t total = std::max(names.size(), observation_.ptr.names_total);
     if (total > 1) {
       std::string detail = fmt::format("{} PTR values ({}); receivers pick one at random", total,
-                                       join_some_names(names));
+                                       join_some_names(all(names)));
       if (total > names.size()) {
         detail += fmt::format(" (the list was cut at the audit's bound: only the first {} checked)",
                               names.size());
@@ -207,7 +214,7 @@ class Classifier {
       if (f.outcome == Outcome::skipped) continue;
       if (!f.addresses.empty()) {
         add(Code::forward_mismatch, fmt::format("{} resolves to {}, not {}", f.name.presentation(),
-                                                join_addresses(f.addresses), ip_.to_string()));
+                                                join_addresses(all(f.addresses)), ip_.to_string()));
       } else if (f.other_family == Outcome::found) {
         add(Code::family_mismatch,
             fmt::format("{} has {} but no {} record for {}", f.name.presentation(), other_type(ip_),
@@ -288,7 +295,7 @@ class Classifier {
               "the certificate names {} but not {}",
               names.empty() ? std::string("no host") : fmt::format("{}", fmt::join(names, ", ")),
               observation_.expected_names.empty()
-                  ? join_names(observation_.ptr.names)
+                  ? join_names(all(observation_.ptr.names))
                   : fmt::format("{}", fmt::join(observation_.expected_names, " or "))));
     }
     if (tls.days_left && *tls.days_left < 0) {
@@ -358,8 +365,9 @@ class Classifier {
     const auto named = std::find_if(forwards.begin(), forwards.end(),
                                     [&](const ForwardObservation& f) { return f.name == parsed; });
     if (named == forwards.end()) {
-      const std::string ptr = observation_.ptr.names.empty() ? std::string("(none)")
-                                                             : join_names(observation_.ptr.names);
+      const std::string ptr = observation_.ptr.names.empty()
+                                  ? std::string("(none)")
+                                  : join_names(all(observation_.ptr.names));
       add(Code::helo_mismatch,
           fmt::format("SMTP {} name '{}' differs from the PTR name {}", where, shown, ptr));
     } else if (!confirms(*named, ip_)) {
