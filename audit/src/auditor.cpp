@@ -267,6 +267,7 @@ class Auditor::Engine {
 
  private:
   class JobPool;
+  struct Cut;
 
   /// The lookups of one IP; shared by its outstanding callbacks, and reused
   /// for a later IP once the last of them is done with it.
@@ -274,8 +275,9 @@ class Auditor::Engine {
     IpObservation observation;
     std::vector<TargetSource> sources;
     std::size_t forwards_pending = 0;
-    DnsName reverse;  ///< the PTR name asked first
-    CutKey cut;       ///< cut_key() of the address
+    DnsName reverse;      ///< the PTR name asked first
+    CutKey cut;           ///< cut_key() of the address
+    Cut* zone = nullptr;  ///< cuts_[cut]: the map's entries stay where they are
     std::chrono::steady_clock::time_point started;
     bool active = false;         ///< counted in active_
     bool retried = false;        ///< this is the later, gentler attempt
@@ -575,14 +577,18 @@ class Auditor::Engine {
     return std::max(max_jobs_, static_cast<std::size_t>(resolver_.window()));
   }
 
-  JobPtr make_job(const IpAddress& ip) { return make_job(ip, cut_key(ip)); }
+  JobPtr make_job(const IpAddress& ip) {
+    const CutKey key = cut_key(ip);
+    return make_job(ip, key, cuts_[key]);
+  }
 
-  /// `cut` as dispatch() computed it: once per address.
-  JobPtr make_job(const IpAddress& ip, CutKey cut) {
+  /// `key` and `cut` as dispatch() found them: once per address.
+  JobPtr make_job(const IpAddress& ip, CutKey key, Cut& cut) {
     JobPtr job = jobs_.take();
     job->observation.ip = ip;
     DnsName::assign_reverse(ip, job->reverse);
-    job->cut = cut;
+    job->cut = key;
+    job->zone = &cut;
     if (sources_ != nullptr) {
       job->sources = sources_->find(ip);
       for (const TargetSource& source : job->sources) {
@@ -603,11 +609,11 @@ class Auditor::Engine {
     switch (cut.state) {
       case Cut::State::unproven:
         cut.state = Cut::State::pioneering;
-        return begin(make_job(ip, key));
+        return begin(make_job(ip, key, cut));
       case Cut::State::healthy:
-        return begin(make_job(ip, key));
+        return begin(make_job(ip, key, cut));
       case Cut::State::lame:
-        return settle_lame(make_job(ip, key), cut);
+        return settle_lame(make_job(ip, key, cut), cut);
       case Cut::State::pioneering:
       case Cut::State::suspect:
       case Cut::State::confirming:
@@ -673,7 +679,7 @@ class Auditor::Engine {
   }
 
   void query_ptr(const JobPtr& job, const DnsName& qname, int depth) {
-    const Cut& cut = cuts_[job->cut];
+    const Cut& cut = *job->zone;
     const bool proven = depth > 0 || cut.state == Cut::State::healthy;
     const bool quick = depth == 0 && cut.state == Cut::State::confirming && cut.quick;
     ask(
@@ -706,7 +712,7 @@ class Auditor::Engine {
     const DnsName& qname = asked(reply, job->reverse);
     PtrObservation& ptr = job->observation.ptr;
     // Any reply but a SERVFAIL or timeout shows the cut is not dead.
-    if (depth == 0 && !retryable(reply)) cut_answered(cuts_[job->cut]);
+    if (depth == 0 && !retryable(reply)) cut_answered(*job->zone);
     if (reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain) {
       const dns::Chain chain = dns::follow_chain(reply.message, qname, RrType::ptr);
       ptr.aliases.insert(ptr.aliases.end(), chain.aliases.begin(), chain.aliases.end());
@@ -756,7 +762,7 @@ class Auditor::Engine {
     ptr.failure = describe_failure(reply);
     // REFUSED and the like are the resolver's own policy: no retry helps.
     if (!retryable(reply)) return finish(job);
-    Cut& cut = cuts_[job->cut];
+    Cut& cut = *job->zone;
     if (depth == 0 && cut.state == Cut::State::pioneering) {
       if (!congested_since(job->started)) return confirm_now(job, cut);
       // The cut's first lookup failed while the resolver struggled: it and
@@ -778,7 +784,7 @@ class Auditor::Engine {
   /// When the nearest answers, the zone works and the failure belongs to
   /// this one name (a CNAME loop, a broken chain).
   void diagnose_lame(const JobPtr& job, const DnsName& qname) {
-    const bool quick = cuts_[job->cut].quick;
+    const bool quick = job->zone->quick;
     auto answers = std::make_shared<ProbeAnswers>();
     answers->probes = probe_names(qname);
     answers->answered.assign(answers->probes.size(), false);
@@ -796,7 +802,7 @@ class Auditor::Engine {
   }
 
   void judge_cut(const JobPtr& job, const ProbeAnswers& answers) {
-    Cut& cut = cuts_[job->cut];
+    Cut& cut = *job->zone;
     const auto first = std::find(answers.answered.begin(), answers.answered.end(), true);
     const bool nearest_silent = first != answers.answered.begin();
     if (cut.quick && (first == answers.answered.end() ||
