@@ -18,7 +18,6 @@ template <typename Result, typename... Args, std::size_t Capacity>
 class InlineFunction<Result(Args...), Capacity> {
  public:
   InlineFunction() = default;
-  InlineFunction(std::nullptr_t) {}  // NOLINT(google-explicit-constructor)
 
   template <typename F, typename Callable = std::decay_t<F>,
             typename = std::enable_if_t<!std::is_same_v<Callable, InlineFunction> &&

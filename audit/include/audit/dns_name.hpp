@@ -4,7 +4,6 @@
 /// way a name is shown, and it escapes.
 
 #include <cstddef>
-#include <cstdint>
 #include <iterator>
 #include <string>
 #include <string_view>
