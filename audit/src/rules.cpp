@@ -28,28 +28,27 @@ bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/// A name's tokens: a name has a few, which are held without allocating.
-using Tokens = boost::container::small_vector<std::string, 8>;
+/// A name's tokens, as views into its labels: a name has a few, which are
+/// held without allocating.
+using Tokens = boost::container::small_vector<std::string_view, 8>;
 
-/// Splits a name into lower-case tokens at every character that is not a
-/// letter or digit, and between letters and digits ("host20" -> host, 20).
+/// Splits a name into tokens at every character that is not a letter or
+/// digit, and between letters and digits ("host20" -> host, 20).
 Tokens tokens_of(const DnsName& name) {
   Tokens tokens;
   for (const std::string_view label : name.labels()) {
-    std::string current;
-    const auto flush = [&] {
-      if (!current.empty()) tokens.push_back(ascii_lower(std::move(current)));
-      current.clear();
-    };
-    for (const char c : label) {
+    std::size_t start = 0;  // where the current token began
+    for (std::size_t i = 0; i < label.size(); ++i) {
+      const char c = label[i];
       if (!is_digit(c) && !is_alpha(c)) {
-        flush();
-      } else {
-        if (!current.empty() && is_digit(current.back()) != is_digit(c)) flush();
-        current += c;
+        if (i > start) tokens.push_back(label.substr(start, i - start));
+        start = i + 1;
+      } else if (i > start && is_digit(label[i - 1]) != is_digit(c)) {
+        tokens.push_back(label.substr(start, i - start));
+        start = i;
       }
     }
-    flush();
+    if (label.size() > start) tokens.push_back(label.substr(start));
   }
   return tokens;
 }
@@ -58,13 +57,29 @@ char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+/// Whether `text` equals `folded` (lower case), ignoring the case of `text`.
+bool equals_folded(std::string_view text, std::string_view folded) {
+  if (text.size() != folded.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (lower(text[i]) != folded[i]) return false;
+  }
+  return true;
+}
+
+/// The rule token (lower case, as the rules keep them) that `token` is,
+/// ignoring its case; null when none.
+const std::string* find_token(const std::vector<std::string>& rule_tokens, std::string_view token) {
+  for (const std::string& rule_token : rule_tokens) {
+    if (equals_folded(token, rule_token)) return &rule_token;
+  }
+  return nullptr;
+}
+
 /// Whether `text` holds `needle` (lower case), ignoring the case of `text`.
 bool contains_folded(std::string_view text, std::string_view needle) {
   if (needle.size() > text.size()) return false;
   for (std::size_t at = 0; at + needle.size() <= text.size(); ++at) {
-    std::size_t i = 0;
-    while (i < needle.size() && lower(text[at + i]) == needle[i]) ++i;
-    if (i == needle.size()) return true;
+    if (equals_folded(text.substr(at, needle.size()), needle)) return true;
   }
   return false;
 }
@@ -369,16 +384,17 @@ Rules Rules::load(const std::string& path) {
 
 std::optional<std::string> Rules::generic_reason(const DnsName& name, const IpAddress& ip) const {
   const Tokens tokens = tokens_of(name);
-  for (const std::string& token : tokens) {
-    if (std::find(exempt_tokens.begin(), exempt_tokens.end(), token) != exempt_tokens.end()) {
-      return std::nullopt;
-    }
+  for (const std::string_view token : tokens) {
+    if (find_token(exempt_tokens, token) != nullptr) return std::nullopt;
   }
   if (ip.family() == Family::ipv4) {
     boost::container::small_vector<int, 8> numbers;
-    for (const std::string& token : tokens) {
+    for (const std::string_view token : tokens) {
+      // A token is all digits or all letters.
       if (token.size() > 3 || !is_digit(token.front())) continue;
-      numbers.push_back(std::stoi(token));
+      int number = 0;
+      std::from_chars(token.data(), token.data() + token.size(), number);
+      numbers.push_back(number);
     }
     const auto& bytes = ip.bytes();
     const std::array<int, 4> octets{bytes[0], bytes[1], bytes[2], bytes[3]};
@@ -389,16 +405,22 @@ std::optional<std::string> Rules::generic_reason(const DnsName& name, const IpAd
       return std::string("embeds the address");
     }
     if (embedded_hex_ip) {
-      const std::string hex =
-          fmt::format("{:02x}{:02x}{:02x}{:02x}", octets[0], octets[1], octets[2], octets[3]);
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::array<char, 8> hex{};
+      for (std::size_t i = 0; i < 4; ++i) {
+        hex[2 * i] = kHex[bytes[i] >> 4];
+        hex[2 * i + 1] = kHex[bytes[i] & 0x0f];
+      }
       for (const std::string_view label : name.labels()) {
-        if (contains_folded(label, hex)) return std::string("embeds the address in hex");
+        if (contains_folded(label, {hex.data(), hex.size()})) {
+          return std::string("embeds the address in hex");
+        }
       }
     }
   }
-  for (const std::string& token : tokens) {
-    if (std::find(generic_tokens.begin(), generic_tokens.end(), token) != generic_tokens.end()) {
-      return fmt::format("has the dynamic-pool token '{}'", token);
+  for (const std::string_view token : tokens) {
+    if (const std::string* generic = find_token(generic_tokens, token)) {
+      return fmt::format("has the dynamic-pool token '{}'", *generic);
     }
   }
   return std::nullopt;
