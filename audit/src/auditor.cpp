@@ -52,27 +52,40 @@ constexpr std::uint64_t kHealthCheckRefresh = 1024;
 /// in-addr.arpa ancestor below in-addr.arpa itself, and ip6.arpa ancestors
 /// on 16-bit boundaries.
 std::vector<DnsName> probe_names(const DnsName& name) {
-  const auto& labels = name.labels();
+  const std::size_t count = name.label_count();
   std::vector<DnsName> probes;
-  const bool ip6 = labels.size() >= 2 && DnsName({labels[labels.size() - 2], labels.back()}) ==
-                                             DnsName::from_dotted("ip6.arpa");
-  for (std::size_t drop = 1; drop + 3 <= labels.size() && probes.size() < 6; ++drop) {
-    const std::size_t remaining = labels.size() - drop;
+  const bool ip6 = count >= 2 && name.parent(count - 2) == DnsName::from_dotted("ip6.arpa");
+  for (std::size_t drop = 1; drop + 3 <= count && probes.size() < 6; ++drop) {
+    const std::size_t remaining = count - drop;
     if (ip6 && (remaining - 2) % 4 != 0) continue;
-    probes.emplace_back(
-        std::vector<std::string>(labels.begin() + static_cast<long>(drop), labels.end()));
+    probes.push_back(name.parent(drop));
   }
   return probes;
 }
 
 /// The zone cut an address's reverse name most likely sits under: its /24
-/// (in-addr.arpa) or /64 (ip6.arpa), the usual delegation boundaries.
-std::string cut_key(const DnsName& reverse) {
-  const auto& labels = reverse.labels();
-  const std::size_t drop = labels.size() == 34 ? 16 : 1;
-  if (labels.size() < drop + 3) return reverse.key();
-  return DnsName(std::vector<std::string>(labels.begin() + static_cast<long>(drop), labels.end()))
-      .key();
+/// (in-addr.arpa) or /64 (ip6.arpa), the usual delegation boundaries. Kept
+/// as the address's first 3 or 8 bytes, not as the cut's name: it is looked
+/// up for every address.
+struct CutKey {
+  std::uint64_t prefix = 0;
+  bool ip6 = false;
+  friend bool operator==(const CutKey&, const CutKey&) = default;
+};
+
+struct CutKeyHash {
+  std::size_t operator()(const CutKey& key) const noexcept {
+    // Fibonacci hashing spreads neighbouring prefixes over the buckets.
+    return static_cast<std::size_t>((key.prefix ^ (key.ip6 ? 1ULL << 63 : 0)) *
+                                    0x9e3779b97f4a7c15ULL);
+  }
+};
+
+CutKey cut_key(const IpAddress& ip) {
+  const bool ip6 = ip.family() == Family::ipv6;
+  CutKey key{0, ip6};
+  for (std::size_t i = 0; i < (ip6 ? 8 : 3); ++i) key.prefix = key.prefix << 8 | ip.bytes()[i];
+  return key;
 }
 
 /// An answer about the name: the resolver works and the zone answered.
@@ -253,20 +266,74 @@ class Auditor::Engine {
   }
 
  private:
-  /// The lookups of one IP; shared by its outstanding callbacks.
+  class JobPool;
+  struct Cut;
+
+  /// The lookups of one IP; shared by its outstanding callbacks, and reused
+  /// for a later IP once the last of them is done with it.
   struct Job {
     IpObservation observation;
     std::vector<TargetSource> sources;
     std::size_t forwards_pending = 0;
-    DnsName reverse;  ///< the PTR name asked first
-    std::string cut;  ///< cut_key() of `reverse`
+    DnsName reverse;      ///< the PTR name asked first
+    CutKey cut;           ///< cut_key() of the address
+    Cut* zone = nullptr;  ///< cuts_[cut]: the map's entries stay where they are
     std::chrono::steady_clock::time_point started;
     bool active = false;         ///< counted in active_
     bool retried = false;        ///< this is the later, gentler attempt
     bool lookup_failed = false;  ///< a SERVFAIL or timeout on the way: worth another try
     bool blocklisted = false;    ///< the blocklists were asked
+    std::size_t references = 0;  ///< JobPtr handles to it
+    JobPool* pool = nullptr;     ///< where it goes when the last handle does
   };
-  using JobPtr = std::shared_ptr<Job>;
+
+  /// A counted handle to a Job, as shared_ptr but with no allocation per
+  /// Job and no atomic count (everything runs on the loop's thread): the
+  /// last handle to go hands the Job back to its pool.
+  class JobPtr {
+   public:
+    JobPtr() = default;
+    explicit JobPtr(Job* job) noexcept : job_(job) {
+      if (job_ != nullptr) ++job_->references;
+    }
+    // noexcept: a lambda that captures a `const JobPtr&` copies it when moved,
+    // and only a lambda that moves without throwing is kept inline.
+    JobPtr(const JobPtr& other) noexcept : JobPtr(other.job_) {}
+    JobPtr(JobPtr&& other) noexcept : job_(std::exchange(other.job_, nullptr)) {}
+    JobPtr& operator=(JobPtr other) noexcept {
+      std::swap(job_, other.job_);
+      return *this;
+    }
+    ~JobPtr() {
+      if (job_ != nullptr && --job_->references == 0) job_->pool->recycle(job_);
+    }
+    Job* operator->() const { return job_; }
+
+   private:
+    Job* job_ = nullptr;
+  };
+
+  /// Jobs no address uses, with the room their names and lists had.
+  class JobPool {
+   public:
+    JobPtr take() {
+      if (spare_.empty()) spare_.push_back(std::make_unique<Job>());
+      Job* job = spare_.back().release();
+      spare_.pop_back();
+      job->pool = this;
+      return JobPtr(job);
+    }
+    void recycle(Job* job) {
+      job->observation = {};
+      job->sources.clear();
+      job->forwards_pending = 0;
+      job->active = job->retried = job->lookup_failed = job->blocklisted = false;
+      spare_.emplace_back(job);
+    }
+
+   private:
+    std::vector<std::unique_ptr<Job>> spare_;
+  };
 
   /// What the run has learnt about one presumed zone cut.
   struct Cut {
@@ -381,7 +448,7 @@ class Auditor::Engine {
   /// more for something it answered before (or the root); if that fails
   /// too, the run stops instead of judging every address on non-answers.
   void observe(const Reply& reply, RrType type) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = resolver_.round_time();
     if (usable(reply)) {
       ++summary_.usable;
       failures_in_row_ = 0;
@@ -404,7 +471,7 @@ class Auditor::Engine {
     }
     health_check_running_ = true;
     const auto [check_name, check_type] =
-        last_answered_.value_or(std::make_pair(DnsName(std::vector<std::string>{}), RrType::ns));
+        last_answered_.value_or(std::make_pair(DnsName(), RrType::ns));
     resolver_.query(
         check_name, check_type,
         [this, started = now](Reply&& check) {
@@ -439,7 +506,7 @@ class Auditor::Engine {
     // After stop_starting(), what has not started is left for --resume.
     if (!no_new_ && !suspects_.empty()) {
       gentle_ = true;
-      for (const std::string& key : suspects_) {
+      for (const CutKey& key : suspects_) {
         Cut& cut = cuts_[key];
         cut.state = Cut::State::confirming;
         retry(cut.pioneer);
@@ -511,17 +578,17 @@ class Auditor::Engine {
   }
 
   JobPtr make_job(const IpAddress& ip) {
-    DnsName reverse = DnsName::from_dotted(ip.reverse_name());
-    std::string cut = cut_key(reverse);
-    return make_job(ip, std::move(reverse), std::move(cut));
+    const CutKey key = cut_key(ip);
+    return make_job(ip, key, cuts_[key]);
   }
 
-  /// `reverse` and `cut` as dispatch() computed them: once per address.
-  JobPtr make_job(const IpAddress& ip, DnsName reverse, std::string cut) {
-    auto job = std::make_shared<Job>();
+  /// `key` and `cut` as dispatch() found them: once per address.
+  JobPtr make_job(const IpAddress& ip, CutKey key, Cut& cut) {
+    JobPtr job = jobs_.take();
     job->observation.ip = ip;
-    job->reverse = std::move(reverse);
-    job->cut = std::move(cut);
+    DnsName::assign_reverse(ip, job->reverse);
+    job->cut = key;
+    job->zone = &cut;
     if (sources_ != nullptr) {
       job->sources = sources_->find(ip);
       for (const TargetSource& source : job->sources) {
@@ -537,17 +604,16 @@ class Auditor::Engine {
 
   /// Starts a new address, or holds it back while its cut is unproven.
   void dispatch(const IpAddress& ip) {
-    DnsName reverse = DnsName::from_dotted(ip.reverse_name());
-    std::string key = cut_key(reverse);
+    const CutKey key = cut_key(ip);
     Cut& cut = cuts_[key];
     switch (cut.state) {
       case Cut::State::unproven:
         cut.state = Cut::State::pioneering;
-        return begin(make_job(ip, std::move(reverse), std::move(key)));
+        return begin(make_job(ip, key, cut));
       case Cut::State::healthy:
-        return begin(make_job(ip, std::move(reverse), std::move(key)));
+        return begin(make_job(ip, key, cut));
       case Cut::State::lame:
-        return settle_lame(make_job(ip, std::move(reverse), std::move(key)), cut);
+        return settle_lame(make_job(ip, key, cut), cut);
       case Cut::State::pioneering:
       case Cut::State::suspect:
       case Cut::State::confirming:
@@ -613,7 +679,7 @@ class Auditor::Engine {
   }
 
   void query_ptr(const JobPtr& job, const DnsName& qname, int depth) {
-    const Cut& cut = cuts_[job->cut];
+    const Cut& cut = *job->zone;
     const bool proven = depth > 0 || cut.state == Cut::State::healthy;
     const bool quick = depth == 0 && cut.state == Cut::State::confirming && cut.quick;
     ask(
@@ -646,7 +712,7 @@ class Auditor::Engine {
     const DnsName& qname = asked(reply, job->reverse);
     PtrObservation& ptr = job->observation.ptr;
     // Any reply but a SERVFAIL or timeout shows the cut is not dead.
-    if (depth == 0 && !retryable(reply)) cut_answered(cuts_[job->cut]);
+    if (depth == 0 && !retryable(reply)) cut_answered(*job->zone);
     if (reply.status == ReplyStatus::noerror || reply.status == ReplyStatus::nxdomain) {
       const dns::Chain chain = dns::follow_chain(reply.message, qname, RrType::ptr);
       ptr.aliases.insert(ptr.aliases.end(), chain.aliases.begin(), chain.aliases.end());
@@ -696,7 +762,7 @@ class Auditor::Engine {
     ptr.failure = describe_failure(reply);
     // REFUSED and the like are the resolver's own policy: no retry helps.
     if (!retryable(reply)) return finish(job);
-    Cut& cut = cuts_[job->cut];
+    Cut& cut = *job->zone;
     if (depth == 0 && cut.state == Cut::State::pioneering) {
       if (!congested_since(job->started)) return confirm_now(job, cut);
       // The cut's first lookup failed while the resolver struggled: it and
@@ -718,7 +784,7 @@ class Auditor::Engine {
   /// When the nearest answers, the zone works and the failure belongs to
   /// this one name (a CNAME loop, a broken chain).
   void diagnose_lame(const JobPtr& job, const DnsName& qname) {
-    const bool quick = cuts_[job->cut].quick;
+    const bool quick = job->zone->quick;
     auto answers = std::make_shared<ProbeAnswers>();
     answers->probes = probe_names(qname);
     answers->answered.assign(answers->probes.size(), false);
@@ -736,7 +802,7 @@ class Auditor::Engine {
   }
 
   void judge_cut(const JobPtr& job, const ProbeAnswers& answers) {
-    Cut& cut = cuts_[job->cut];
+    Cut& cut = *job->zone;
     const auto first = std::find(answers.answered.begin(), answers.answered.end(), true);
     const bool nearest_silent = first != answers.answered.begin();
     if (cut.quick && (first == answers.answered.end() ||
@@ -936,6 +1002,9 @@ class Auditor::Engine {
     deactivate(job);
   }
 
+  /// First: the handles that the loop's handlers and the members below
+  /// hold give their Jobs back to it when they go.
+  JobPool jobs_;
   asio::io_context io_;
   Rules rules_;
   /// Both channels ask the same resolvers: the confirmations, a handful,
@@ -952,12 +1021,12 @@ class Auditor::Engine {
   bool stopping_ = false;
   bool no_new_ = false;  ///< stop_starting() was called
   bool gentle_ = false;
-  std::unordered_map<std::string, Cut> cuts_;
+  std::unordered_map<CutKey, Cut, CutKeyHash> cuts_;
   std::size_t parked_ = 0;
-  std::deque<JobPtr> ready_;           ///< to start before new addresses
-  std::deque<IpAddress> released_;     ///< parked under a cut that answered
-  std::vector<std::string> suspects_;  ///< cuts to confirm in the next pass
-  std::vector<JobPtr> retry_;          ///< addresses for the later pass
+  std::deque<JobPtr> ready_;        ///< to start before new addresses
+  std::deque<IpAddress> released_;  ///< parked under a cut that answered
+  std::vector<CutKey> suspects_;    ///< cuts to confirm in the next pass
+  std::vector<JobPtr> retry_;       ///< addresses for the later pass
   std::uint64_t failures_in_row_ = 0;
   std::chrono::steady_clock::time_point last_usable_time_;
   /// The last SERVFAIL or timeout of a lookup expected to work.

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <span>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -13,24 +14,30 @@ bool is_ldh(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
 }
 
-std::string join_names(const std::vector<DnsName>& names) {
+std::string join_names(std::span<const DnsName> names) {
   std::string text;
   for (const DnsName& name : names) {
     if (!text.empty()) text += ", ";
-    text += name.presentation();
+    name.append_presentation(text);
   }
   return text;
 }
 
 /// At most `shown` names, then how many more: a finding stays readable when
 /// an address has hundreds of PTR values.
-std::string join_some_names(const std::vector<DnsName>& names, std::size_t shown = 10) {
+std::string join_some_names(std::span<const DnsName> names, std::size_t shown = 10) {
   if (names.size() <= shown) return join_names(names);
-  const std::vector<DnsName> head(names.begin(), names.begin() + static_cast<long>(shown));
-  return fmt::format("{} and {} more", join_names(head), names.size() - shown);
+  return fmt::format("{} and {} more", join_names(names.first(shown)), names.size() - shown);
 }
 
-std::string join_addresses(const std::vector<IpAddress>& addresses) {
+/// A list as a span: boost's small_vector is contiguous, but its iterators
+/// do not say so to std::span.
+template <typename List>
+std::span<const typename List::value_type> all(const List& list) {
+  return {list.data(), list.size()};
+}
+
+std::string join_addresses(std::span<const IpAddress> addresses) {
   std::string text;
   for (const IpAddress& address : addresses) {
     if (!text.empty()) text += ", ";
@@ -140,7 +147,7 @@ class Classifier {
   }
 
   void names() {
-    const std::vector<DnsName>& names = observation_.ptr.names;
+    const auto& names = observation_.ptr.names;
     for (const DnsName& name : names) {
       if (const auto problem = host_name_problem(name)) {
         add(Code::invalid_ptr_name, fmt::format("{}: {}", name.presentation(), *problem));
@@ -173,7 +180,7 @@ class Classifier {
     const std::size_t total = std::max(names.size(), observation_.ptr.names_total);
     if (total > 1) {
       std::string detail = fmt::format("{} PTR values ({}); receivers pick one at random", total,
-                                       join_some_names(names));
+                                       join_some_names(all(names)));
       if (total > names.size()) {
         detail += fmt::format(" (the list was cut at the audit's bound: only the first {} checked)",
                               names.size());
@@ -207,7 +214,7 @@ class Classifier {
       if (f.outcome == Outcome::skipped) continue;
       if (!f.addresses.empty()) {
         add(Code::forward_mismatch, fmt::format("{} resolves to {}, not {}", f.name.presentation(),
-                                                join_addresses(f.addresses), ip_.to_string()));
+                                                join_addresses(all(f.addresses)), ip_.to_string()));
       } else if (f.other_family == Outcome::found) {
         add(Code::family_mismatch,
             fmt::format("{} has {} but no {} record for {}", f.name.presentation(), other_type(ip_),
@@ -288,7 +295,7 @@ class Classifier {
               "the certificate names {} but not {}",
               names.empty() ? std::string("no host") : fmt::format("{}", fmt::join(names, ", ")),
               observation_.expected_names.empty()
-                  ? join_names(observation_.ptr.names)
+                  ? join_names(all(observation_.ptr.names))
                   : fmt::format("{}", fmt::join(observation_.expected_names, " or "))));
     }
     if (tls.days_left && *tls.days_left < 0) {
@@ -347,8 +354,8 @@ class Classifier {
     const std::string shown = escape_text(name);
     if (!name.empty() && name.back() == '.') name.pop_back();
     const DnsName parsed = DnsName::from_dotted(name);
-    if (name.empty() || name.front() == '[' || IpAddress::parse(name) ||
-        parsed.labels().size() < 2 || parsed.key() == "localhost.localdomain") {
+    if (name.empty() || name.front() == '[' || IpAddress::parse(name) || parsed.label_count() < 2 ||
+        parsed.key() == "localhost.localdomain") {
       add(Code::helo_invalid,
           fmt::format("SMTP {} name '{}' is a bare address, localhost or a single label", where,
                       shown));
@@ -358,8 +365,9 @@ class Classifier {
     const auto named = std::find_if(forwards.begin(), forwards.end(),
                                     [&](const ForwardObservation& f) { return f.name == parsed; });
     if (named == forwards.end()) {
-      const std::string ptr = observation_.ptr.names.empty() ? std::string("(none)")
-                                                             : join_names(observation_.ptr.names);
+      const std::string ptr = observation_.ptr.names.empty()
+                                  ? std::string("(none)")
+                                  : join_names(all(observation_.ptr.names));
       add(Code::helo_mismatch,
           fmt::format("SMTP {} name '{}' differs from the PTR name {}", where, shown, ptr));
     } else if (!confirms(*named, ip_)) {
@@ -374,31 +382,55 @@ class Classifier {
   std::vector<Finding> findings_;
 };
 
+/// Whether the labels joined by dots could be IP address text: only then is
+/// the joined text built and parsed.
+bool may_be_address(const DnsName& name) {
+  for (const std::string_view label : name.labels()) {
+    for (const char c : label) {
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!hex && c != ':') return false;
+    }
+  }
+  return true;
+}
+
+bool is_address_text(const DnsName& name) {
+  if (!may_be_address(name)) return false;
+  std::string dotted;
+  dotted.reserve(name.wire_length());
+  for (const std::string_view label : name.labels()) {
+    if (!dotted.empty()) dotted += '.';
+    dotted += label;
+  }
+  return IpAddress::parse(dotted).has_value();
+}
+
 }  // namespace
 
 std::optional<std::string> host_name_problem(const DnsName& name) {
-  const auto& labels = name.labels();
-  if (labels.empty()) return std::string("the root name is not a host name");
-  if (labels.size() == 1) return std::string("a single label is not a fully qualified host name");
-  std::string dotted;
-  for (const std::string& label : labels) dotted += (dotted.empty() ? "" : ".") + label;
-  if (IpAddress::parse(dotted)) return std::string("an IP address is not a host name");
+  const std::size_t count = name.label_count();
+  if (count == 0) return std::string("the root name is not a host name");
+  if (count == 1) return std::string("a single label is not a fully qualified host name");
+  if (is_address_text(name)) return std::string("an IP address is not a host name");
   if (name.wire_length() - 2 > 253) return std::string("longer than 253 characters");
-  for (const std::string& label : labels) {
+  std::string_view last;
+  for (const std::string_view label : name.labels()) {
     if (label.empty()) return std::string("has an empty label");
     if (label.size() > 63) return std::string("has a label longer than 63 characters");
     for (const char c : label) {
       if (!is_ldh(c)) {
-        const std::string shown = DnsName({std::string(1, c)}).presentation();
-        return fmt::format("'{}' is not allowed in a host name (letters, digits, hyphens)", shown);
+        DnsName one;
+        one.append_label(std::string_view(&c, 1));
+        return fmt::format("'{}' is not allowed in a host name (letters, digits, hyphens)",
+                           one.presentation());
       }
     }
     if (label.front() == '-' || label.back() == '-') {
       return std::string("a label starts or ends with a hyphen");
     }
+    last = label;
   }
-  if (std::all_of(labels.back().begin(), labels.back().end(),
-                  [](char c) { return c >= '0' && c <= '9'; })) {
+  if (std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::string("the top-level label is all digits");
   }
   return std::nullopt;

@@ -1,6 +1,7 @@
 #include "dns_message.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -55,9 +56,9 @@ class WireReader {
   /// before itself and at most kMaxPointers are followed, so a hostile loop
   /// ends; the name may be at most 255 bytes uncompressed. Leaves the
   /// position after the name as it appears here (after its first pointer).
+  /// On failure `out` holds part of the name.
   bool name(DnsName& out) {
-    std::vector<std::string> labels;
-    labels.reserve(kTypicalLabels);
+    out.clear();  // its room is kept for the labels
     std::size_t at = position_;
     std::size_t resume = 0;  // where reading goes on after the first pointer
     std::size_t length = 1;
@@ -77,18 +78,15 @@ class WireReader {
       if (octet == 0) break;
       length += 1 + octet;
       if (length > kMaxNameLength || size_ - at - 1 < octet) return false;
-      labels.emplace_back(reinterpret_cast<const char*>(data_ + at + 1), octet);
+      out.append_label({reinterpret_cast<const char*>(data_ + at + 1), octet});
       at += 1 + octet;
     }
     position_ = resume != 0 ? resume : at + 1;
-    out = DnsName(std::move(labels));
     return true;
   }
 
  private:
   static constexpr int kMaxPointers = 126;
-  /// Room for a reverse IPv4 name (6 labels) or a host name without growing.
-  static constexpr std::size_t kTypicalLabels = 8;
   static constexpr std::size_t kMaxNameLength = 255;
   const unsigned char* data_;
   std::size_t size_;
@@ -146,6 +144,12 @@ bool read_rdata(WireReader& in, std::size_t end, Record& record) {
 }
 
 bool read_answer(WireReader& in, Record& record) {
+  // The record may be one of a reused message: what its type does not set
+  // must not stay from the last one.
+  record.target.clear();
+  record.preference = 0;
+  record.text.clear();
+  record.address.reset();
   RecordHeader header;
   if (!in.name(record.owner) || !read_header(in, header)) return false;
   const std::size_t end = in.position() + header.length;
@@ -174,26 +178,26 @@ bool skip_record(WireReader& in, bool& soa) {
 }  // namespace
 
 void build_query(const DnsName& name, RrType type, std::string& query) {
-  query.clear();
-  put16(query, 0);       // ID, set by c-ares
-  put16(query, 0x0100);  // RD
-  put16(query, 1);       // QDCOUNT
-  put16(query, 0);       // ANCOUNT
-  put16(query, 0);       // NSCOUNT
-  put16(query, 1);       // ARCOUNT: the OPT record
-  for (const std::string& label : name.labels()) {
-    query += static_cast<char>(label.size());
-    query += label;
-  }
-  query += '\0';
+  // ID (set by c-ares), flags RD, QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 1
+  // (the OPT record): appended whole, not byte by byte.
+  static constexpr std::string_view kHeader("\0\0\1\0\0\1\0\0\0\0\0\1", 12);
+  // After the type: class IN, then the OPT record: root owner, type OPT
+  // (41), payload size kEdnsPayload (1232), extended RCODE and version 0,
+  // no flags, no data.
+  static constexpr std::string_view kTail(
+      "\0\1"
+      "\0"
+      "\0\x29"
+      "\x04\xd0"
+      "\0\0"
+      "\0\0"
+      "\0\0",
+      13);
+  static_assert(kTypeOpt == 0x29 && kEdnsPayload == 0x04d0 && kClassIn == 1);
+  query.assign(kHeader);
+  name.append_wire(query);
   put16(query, static_cast<std::uint16_t>(type));
-  put16(query, kClassIn);
-  query += '\0';  // OPT owner: root
-  put16(query, kTypeOpt);
-  put16(query, kEdnsPayload);
-  put16(query, 0);  // extended RCODE and version
-  put16(query, 0);  // flags
-  put16(query, 0);  // RDLENGTH
+  query.append(kTail);
 }
 
 bool parse_message(const unsigned char* data, std::size_t size, Message& out) {
@@ -209,10 +213,10 @@ bool parse_message(const unsigned char* data, std::size_t size, Message& out) {
   out.opcode = (flags >> 11) & 0xf;
   out.truncated = (flags & 0x0200) != 0;
   out.rcode = flags & 0xf;
-  out.questions.clear();
   // A question takes at least 5 bytes and a record at least 11: a count
   // beyond what the message can hold is rejected before anything is
-  // allocated for it.
+  // allocated for it. Entries already there are overwritten, so a reused
+  // message keeps the room of its names.
   if (counts[0] > (size - in.position()) / 5) return false;
   out.questions.resize(counts[0]);
   for (Message::Question& question : out.questions) {
@@ -220,7 +224,6 @@ bool parse_message(const unsigned char* data, std::size_t size, Message& out) {
       return false;
     }
   }
-  out.answers.clear();
   if (counts[1] > (size - in.position()) / 11) return false;
   out.answers.resize(counts[1]);
   for (Record& record : out.answers) {

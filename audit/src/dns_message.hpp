@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include <audit/dns_name.hpp>
 #include <audit/ip.hpp>
 
@@ -60,6 +62,7 @@ struct Message {
 void build_query(const DnsName& name, RrType type, std::string& query);
 
 /// Parses a response; false when it is not a well-formed DNS message.
+/// `out` may hold an earlier message: every part of it is replaced.
 bool parse_message(const unsigned char* data, std::size_t size, Message& out);
 
 /// Why `message` is not an answer to (qname, type, IN), or nullopt when it
@@ -76,7 +79,8 @@ struct Chain {
   /// qname, or the last CNAME target: points into the arguments of
   /// follow_chain(), so it lives as long as they do.
   const DnsName* final_name = nullptr;
-  std::vector<const Record*> records;
+  /// Room for a few records inline: most answers hold one.
+  boost::container::small_vector<const Record*, 4> records;
   /// True when the chain ends at a CNAME target with no data in this answer,
   /// so the target must be asked for separately.
   bool dangling = false;

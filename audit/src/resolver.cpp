@@ -192,10 +192,18 @@ std::vector<std::string> Resolver::servers() const {
 
 void Resolver::query(const DnsName& name, dns::RrType type, Callback done, bool congestion,
                      bool screened) {
-  queue_.push_back(PendingQuery{std::move(done), name, type, congestion, screened});
+  queue_.push_back(PendingQuery{std::move(done), copy_name(name), type, congestion, screened});
   // At once, so c-ares counts it in flight (with none, it closes its
   // sockets); its datagram leaves with the round's others (flush_later).
   pump();
+}
+
+DnsName Resolver::copy_name(const DnsName& name) {
+  if (spare_names_.empty()) return name;
+  DnsName copy = std::move(spare_names_.back());
+  spare_names_.pop_back();
+  copy = name;
+  return copy;
 }
 
 void Resolver::send(PendingQuery&& query) {
@@ -256,7 +264,7 @@ void Resolver::pump() {
   if (pumping_ || destroying_) return;
   pumping_ = true;
   refill_tokens();
-  round_now_ = std::chrono::steady_clock::now();
+  round_now_ = round_time();
   const auto window = static_cast<std::size_t>(window_);
   while (!queue_.empty() && in_flight_ < window && (max_qps_ <= 0 || tokens_ >= 1)) {
     PendingQuery next = std::move(queue_.front());
@@ -328,18 +336,21 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   // What the callback needs moves out; a listed record keeps only its
   // bookkeeping until the early-retry scan passes it, then goes back for
   // the next query.
-  const PendingQuery query = std::move(context->query);
+  PendingQuery query = std::move(context->query);
   const bool timed = timeouts == 0 && context->early_copies == 0;
   const auto sent = context->sent;
   self.release(context);
   if (self.destroying_ || self.cancelling_ || ended) return;
 
-  Reply reply;
+  std::unique_ptr<Reply> held = self.take_reply();
+  Reply& reply = *held;
   reply.tries = timeouts;
+  bool parsed = false;
   if (status == ARES_SUCCESS && abuf != nullptr) {
     ++self.responses_;
     if (timed) self.note_round_trip(sent);
-    if (dns::parse_message(abuf, static_cast<std::size_t>(alen), reply.message)) {
+    parsed = dns::parse_message(abuf, static_cast<std::size_t>(alen), reply.message);
+    if (parsed) {
       const auto problem = dns::reply_problem(reply.message, query.name, query.type);
       reply.status = problem ? ReplyStatus::malformed : status_from_rcode(reply.message.rcode);
       if (problem) reply.problem = *problem;
@@ -361,9 +372,17 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
     self.adapt_window(timeouts > 0 || reply.status == ReplyStatus::timeout ||
                       reply.status == ReplyStatus::servfail);
   }
+  if (!parsed) {
+    // Nothing of an earlier reply may show through.
+    reply.message.questions.clear();
+    reply.message.answers.clear();
+    reply.message.rcode = 0;
+  }
   if (!query.screened || !self.screen_ || self.screen_(reply, query.type, query.congestion)) {
     query.done(std::move(reply));
   }
+  self.spare_replies_.push_back(std::move(held));
+  self.spare_names_.push_back(std::move(query.name));
   if (self.in_flight_ == 0 && self.queue_.empty()) {
     // An armed timer is the only thing that would keep the event loop alive
     // once the last answer is in: stop them, or the run ends up to one
@@ -385,9 +404,19 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
   self.pump_later();
 }
 
+std::unique_ptr<Reply> Resolver::take_reply() {
+  if (spare_replies_.empty()) return std::make_unique<Reply>();
+  std::unique_ptr<Reply> reply = std::move(spare_replies_.back());
+  spare_replies_.pop_back();
+  reply->status = ReplyStatus::timeout;
+  reply->tries = 0;
+  reply->problem.clear();
+  return reply;
+}
+
 void Resolver::note_round_trip(std::chrono::steady_clock::time_point sent) {
   if (sent == std::chrono::steady_clock::time_point{}) return;  // not timed
-  round_trips_->add(std::chrono::steady_clock::now() - sent);
+  round_trips_->add(round_time() - sent);
 }
 
 void RoundTripEstimate::add(std::chrono::steady_clock::duration sample) {
@@ -542,7 +571,7 @@ void Resolver::note_probe_answer() {
   // window is tried only after a smaller one has shown a gain: one round
   // past a limit is as far as probing goes (a server whose socket buffer
   // overflows says so only a timeout later).
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = round_time();
   round_.fullest = std::max(round_.fullest, in_flight_ + 1);
   ++round_.answers;
   const auto elapsed = now - round_.started;
@@ -646,8 +675,17 @@ void Resolver::arm(const std::shared_ptr<Watcher>& watcher) {
   }
 }
 
+std::chrono::steady_clock::time_point Resolver::round_time() const {
+  return in_round_ ? round_now_ : std::chrono::steady_clock::now();
+}
+
 void Resolver::process(ares_socket_t read_fd, ares_socket_t write_fd) {
+  // What was read in this call had arrived by now: its answers, and the
+  // queries their callbacks send, are timed from here.
+  round_now_ = std::chrono::steady_clock::now();
+  in_round_ = true;
   ares_process_fd(channel_, read_fd, write_fd);
+  in_round_ = false;
   // c-ares stops reading at an answer from an unexpected address: what it
   // left in the inbox, the socket no longer reports as readable.
   if (inbox_.next < inbox_.count && read_fd == inbox_.fd) {
@@ -814,8 +852,10 @@ void Resolver::reschedule_timeout() {
   if (destroying_) return;
   // ares_timeout() walks every query in flight, so it is asked only when the
   // armed timer could be late: a query sent now expires no earlier than
-  // now + the first-try timeout, and retries only expire later.
-  const auto now = std::chrono::steady_clock::now();
+  // now + the first-try timeout, and retries only expire later. An
+  // earlier time from round_time() only makes the timer fire a little
+  // early, when c-ares finds nothing due and it is armed again.
+  const auto now = round_time();
   if (timer_armed_ && timeout_timer_.expiry() <= now + first_try_timeout_) return;
   timeval wait{};
   if (ares_timeout(channel_, nullptr, &wait) == nullptr) return;

@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 
 #include "dns_message.hpp"
+#include "inline_function.hpp"
 
 namespace rdns::audit {
 
@@ -91,7 +92,9 @@ std::string normalize_resolver(const std::string& text);
 /// A c-ares channel on an io_context.
 class Resolver {
  public:
-  using Callback = std::function<void(Reply&&)>;
+  /// Small captures (a few pointers and numbers) are kept inline: a query
+  /// costs no allocation for its callback.
+  using Callback = InlineFunction<void(Reply&&)>;
 
   Resolver(boost::asio::io_context& io, const ResolverOptions& options);
   ~Resolver();
@@ -117,6 +120,10 @@ class Resolver {
   /// Queries answered with any DNS response (the resolver is alive).
   std::uint64_t responses() const { return responses_; }
   std::size_t in_flight() const { return in_flight_; }
+  /// The time the current round of answers began to be read: one clock
+  /// read for all of them, not one per answer (the round takes well under
+  /// a millisecond). Outside such a round, now.
+  std::chrono::steady_clock::time_point round_time() const;
   /// The current adaptive limit on queries in flight (at most the ceiling:
   /// window_ceiling when that is above max_in_flight, else max_in_flight).
   double window() const { return window_; }
@@ -211,12 +218,49 @@ class Resolver {
   boost::asio::steady_timer rate_timer_;
   boost::asio::steady_timer retry_timer_;
   std::unordered_map<ares_socket_t, std::shared_ptr<Watcher>> watchers_;
-  std::deque<PendingQuery> queue_;
+  /// Queries waiting for room in the window, first in first out: a vector
+  /// and the place of its front, so its room is kept (a deque allocates a
+  /// block every few queries as the queue moves along).
+  class QueryQueue {
+   public:
+    bool empty() const { return front_ == items_.size(); }
+    std::size_t size() const { return items_.size() - front_; }
+    PendingQuery& front() { return items_[front_]; }
+    void push_back(PendingQuery&& query) { items_.push_back(std::move(query)); }
+    void pop_front() {
+      if (++front_ == items_.size()) return clear();
+      // A queue that never empties drops what it has passed now and then.
+      if (front_ >= kCompactAfter && 2 * front_ >= items_.size()) {
+        items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(front_));
+        front_ = 0;
+      }
+    }
+    void clear() {
+      items_.clear();
+      front_ = 0;
+    }
+
+   private:
+    static constexpr std::size_t kCompactAfter = 1024;
+    std::vector<PendingQuery> items_;
+    std::size_t front_ = 0;
+  };
+  QueryQueue queue_;
   /// InFlight records of answered queries, reused: no allocation per query.
   std::vector<std::unique_ptr<InFlight>> spare_;
+  /// A reply for on_reply() to fill, with the room of the names and lists
+  /// of an earlier one (one per callback running at once: a callback's
+  /// query may end another inside c-ares).
+  std::unique_ptr<Reply> take_reply();
+  std::vector<std::unique_ptr<Reply>> spare_replies_;
+  /// A copy of `name` in the room of an ended query's name.
+  DnsName copy_name(const DnsName& name);
+  std::vector<DnsName> spare_names_;
   std::string packet_;  ///< the query being sent; its room is kept
   /// When the current round of sends began: one clock read per round.
   std::chrono::steady_clock::time_point round_now_{};
+  /// Inside process(): round_now_ is when its round of answers began.
+  bool in_round_ = false;
   bool pump_posted_ = false;
   struct Datagram {
     ares_socket_t fd;  ///< ARES_SOCKET_BAD once c-ares closed the socket

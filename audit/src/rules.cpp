@@ -1,8 +1,11 @@
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <fstream>
+#include <span>
 #include <sstream>
 
+#include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
 #include <fnmatch.h>
 #include <toml++/toml.h>
@@ -25,27 +28,60 @@ bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/// Splits a name into lower-case tokens at every character that is not a
-/// letter or digit, and between letters and digits ("host20" -> host, 20).
-std::vector<std::string> tokens_of(const DnsName& name) {
-  std::vector<std::string> tokens;
-  for (const std::string& label : name.labels()) {
-    std::string current;
-    const auto flush = [&] {
-      if (!current.empty()) tokens.push_back(ascii_lower(std::move(current)));
-      current.clear();
-    };
-    for (const char c : label) {
+/// A name's tokens, as views into its labels: a name has a few, which are
+/// held without allocating.
+using Tokens = boost::container::small_vector<std::string_view, 8>;
+
+/// Splits a name into tokens at every character that is not a letter or
+/// digit, and between letters and digits ("host20" -> host, 20).
+Tokens tokens_of(const DnsName& name) {
+  Tokens tokens;
+  for (const std::string_view label : name.labels()) {
+    std::size_t start = 0;  // where the current token began
+    for (std::size_t i = 0; i < label.size(); ++i) {
+      const char c = label[i];
       if (!is_digit(c) && !is_alpha(c)) {
-        flush();
-      } else {
-        if (!current.empty() && is_digit(current.back()) != is_digit(c)) flush();
-        current += c;
+        if (i > start) tokens.push_back(label.substr(start, i - start));
+        start = i + 1;
+      } else if (i > start && is_digit(label[i - 1]) != is_digit(c)) {
+        tokens.push_back(label.substr(start, i - start));
+        start = i;
       }
     }
-    flush();
+    if (label.size() > start) tokens.push_back(label.substr(start));
   }
   return tokens;
+}
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+/// Whether `text` equals `folded` (lower case), ignoring the case of `text`.
+bool equals_folded(std::string_view text, std::string_view folded) {
+  if (text.size() != folded.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (lower(text[i]) != folded[i]) return false;
+  }
+  return true;
+}
+
+/// The rule token (lower case, as the rules keep them) that `token` is,
+/// ignoring its case; null when none.
+const std::string* find_token(const std::vector<std::string>& rule_tokens, std::string_view token) {
+  for (const std::string& rule_token : rule_tokens) {
+    if (equals_folded(token, rule_token)) return &rule_token;
+  }
+  return nullptr;
+}
+
+/// Whether `text` holds `needle` (lower case), ignoring the case of `text`.
+bool contains_folded(std::string_view text, std::string_view needle) {
+  if (needle.size() > text.size()) return false;
+  for (std::size_t at = 0; at + needle.size() <= text.size(); ++at) {
+    if (equals_folded(text.substr(at, needle.size()), needle)) return true;
+  }
+  return false;
 }
 
 class Parser {
@@ -301,7 +337,7 @@ class Parser {
 
 /// Whether `numbers` holds `min_run` consecutive entries equal to a run of
 /// `octets` in the same order.
-bool has_octet_run(const std::vector<int>& numbers, const std::vector<int>& octets, int min_run) {
+bool has_octet_run(std::span<const int> numbers, std::span<const int> octets, int min_run) {
   const auto n = static_cast<int>(numbers.size());
   const auto m = static_cast<int>(octets.size());
   for (int start = 0; start + min_run <= n; ++start) {
@@ -347,45 +383,54 @@ Rules Rules::load(const std::string& path) {
 }
 
 std::optional<std::string> Rules::generic_reason(const DnsName& name, const IpAddress& ip) const {
-  const std::vector<std::string> tokens = tokens_of(name);
-  for (const std::string& token : tokens) {
-    if (std::find(exempt_tokens.begin(), exempt_tokens.end(), token) != exempt_tokens.end()) {
-      return std::nullopt;
-    }
+  const Tokens tokens = tokens_of(name);
+  for (const std::string_view token : tokens) {
+    if (find_token(exempt_tokens, token) != nullptr) return std::nullopt;
   }
   if (ip.family() == Family::ipv4) {
-    std::vector<int> numbers;
-    for (const std::string& token : tokens) {
+    boost::container::small_vector<int, 8> numbers;
+    for (const std::string_view token : tokens) {
+      // A token is all digits or all letters.
       if (token.size() > 3 || !is_digit(token.front())) continue;
-      numbers.push_back(std::stoi(token));
+      int number = 0;
+      std::from_chars(token.data(), token.data() + token.size(), number);
+      numbers.push_back(number);
     }
-    std::vector<int> octets;
-    for (std::size_t i = 0; i < 4; ++i) octets.push_back(ip.bytes()[i]);
-    std::vector<int> reversed(octets.rbegin(), octets.rend());
-    if (has_octet_run(numbers, octets, embedded_ip_min_octets) ||
-        has_octet_run(numbers, reversed, embedded_ip_min_octets)) {
+    const auto& bytes = ip.bytes();
+    const std::array<int, 4> octets{bytes[0], bytes[1], bytes[2], bytes[3]};
+    const std::array<int, 4> reversed{bytes[3], bytes[2], bytes[1], bytes[0]};
+    const std::span<const int> found(numbers.data(), numbers.size());
+    if (has_octet_run(found, octets, embedded_ip_min_octets) ||
+        has_octet_run(found, reversed, embedded_ip_min_octets)) {
       return std::string("embeds the address");
     }
     if (embedded_hex_ip) {
-      const std::string hex =
-          fmt::format("{:02x}{:02x}{:02x}{:02x}", octets[0], octets[1], octets[2], octets[3]);
-      for (const std::string& label : name.labels()) {
-        if (ascii_lower(label).find(hex) != std::string::npos) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::array<char, 8> hex{};
+      for (std::size_t i = 0; i < 4; ++i) {
+        hex[2 * i] = kHex[bytes[i] >> 4];
+        hex[2 * i + 1] = kHex[bytes[i] & 0x0f];
+      }
+      for (const std::string_view label : name.labels()) {
+        if (contains_folded(label, {hex.data(), hex.size()})) {
           return std::string("embeds the address in hex");
         }
       }
     }
   }
-  for (const std::string& token : tokens) {
-    if (std::find(generic_tokens.begin(), generic_tokens.end(), token) != generic_tokens.end()) {
-      return fmt::format("has the dynamic-pool token '{}'", token);
+  for (const std::string_view token : tokens) {
+    if (const std::string* generic = find_token(generic_tokens, token)) {
+      return fmt::format("has the dynamic-pool token '{}'", *generic);
     }
   }
   return std::nullopt;
 }
 
 std::optional<std::string> Rules::provider_default(const DnsName& name, const IpAddress& ip) const {
-  const std::string candidate = name.key();
+  // Asked for every PTR name: the key is written into this thread's
+  // buffer, which keeps its room, instead of a new string each time.
+  thread_local std::string candidate;
+  name.key_into(candidate);
   for (const ProviderPattern& provider : providers) {
     for (std::size_t i = 0; i < provider.patterns.size(); ++i) {
       const std::string& suffix = provider.literal_suffixes[i];

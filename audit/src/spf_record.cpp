@@ -260,19 +260,17 @@ Term parse_term(std::string text) {
 std::optional<DnsName> domain_name(std::string_view text) {
   if (!text.empty() && text.back() == '.') text.remove_suffix(1);
   if (text.empty()) return std::nullopt;
-  std::vector<std::string> labels;
-  std::size_t wire_length = 1;
+  DnsName name;
   for (;;) {
     const auto dot = text.find('.');
     const std::string_view label = text.substr(0, dot);
     if (label.empty() || label.size() > 63) return std::nullopt;
-    wire_length += 1 + label.size();
-    labels.emplace_back(label);
+    name.append_label(label);
     if (dot == std::string_view::npos) break;
     text.remove_prefix(dot + 1);
   }
-  if (wire_length > 255) return std::nullopt;
-  return DnsName(std::move(labels));
+  if (name.wire_length() > 255) return std::nullopt;
+  return name;
 }
 
 bool is_spf_record(std::string_view text) {

@@ -174,6 +174,14 @@ TEST_CASE("Rules::generic_reason finds embedded addresses and pool tokens") {
   CHECK_FALSE(rules().generic_reason(name("mail-192-0-2-19.example.net"), address));
   CHECK_FALSE(rules().generic_reason(name("static-192-0-2-19.example.net"), address));
   CHECK_FALSE(rules().generic_reason(name("mx2.example.com"), address));
+  // Tokens, exemptions and the hex form match whatever the case in the name.
+  CHECK(*rules().generic_reason(name("HOST-C0000213.example.net"), address) ==
+        "embeds the address in hex");
+  CHECK(*rules().generic_reason(name("19.2.0.192.Example.Net"), address) == "embeds the address");
+  CHECK_FALSE(rules().generic_reason(name("STATIC-192-0-2-19.example.net"), address));
+  CHECK_FALSE(rules().generic_reason(name("Mail-192-0-2-19.example.net"), address));
+  // Numbers are split from letters: "pool20" is the token "pool" and 20.
+  CHECK(rules().generic_reason(name("Pool20.example.net"), ip("192.0.2.20")));
 }
 
 TEST_CASE("Rules::provider_default matches provider patterns with octets") {

@@ -137,3 +137,48 @@ TEST_CASE("the wire parser finds the SOA of a negative answer") {
   CHECK(message.authority_soa);
   CHECK_FALSE(dns::reply_problem(message, message.questions[0].name, dns::RrType::ptr));
 }
+
+TEST_CASE("a message parsed over an earlier one keeps nothing of it") {
+  // The resolver parses every reply into a message it reuses: the fields
+  // one record type sets must not stay for a record of another type.
+  const std::string txt = "\x05hello";
+  const std::string mail = wire_name("mail.example.com");
+  dns::Message message;
+  REQUIRE(parse(header(1, 3) + question() + u16(0xc00c) + fixed(1, 4) +
+                    std::string("\xc0\x00\x02\x01", 4) + u16(0xc00c) +
+                    fixed(16, static_cast<unsigned>(txt.size())) + txt + u16(0xc00c) +
+                    fixed(15, static_cast<unsigned>(2 + mail.size())) + u16(10) + mail,
+                message));
+  REQUIRE(message.answers.size() == 3);
+  CHECK(message.answers[0].address);
+  CHECK(message.answers[1].text == "hello");
+  CHECK(message.answers[2].preference == 10);
+
+  const std::string target = wire_name("relay.example.org");
+  REQUIRE(parse(header(1, 3) + question() + u16(0xc00c) +
+                    fixed(12, static_cast<unsigned>(target.size())) + target + u16(0xc00c) +
+                    fixed(99, 2) + "xy" + u16(0xc00c) + fixed(5, 2) + u16(0xc00c),
+                message));
+  REQUIRE(message.answers.size() == 3);
+  CHECK(message.answers[0].type == 12);
+  CHECK_FALSE(message.answers[0].address);
+  CHECK(message.answers[0].target.presentation() == "relay.example.org");
+  CHECK(message.answers[1].text.empty());
+  CHECK(message.answers[1].target.is_root());
+  CHECK(message.answers[2].preference == 0);
+  CHECK(message.answers[2].target == message.questions[0].name);
+  CHECK_FALSE(message.authority_soa);
+
+  REQUIRE(parse(header(1, 0) + question(), message));
+  CHECK(message.answers.empty());
+}
+
+TEST_CASE("a query asks recursively for one question with an EDNS0 OPT record") {
+  std::string query = "left over from an earlier, longer query of the same buffer";
+  dns::build_query(DnsName::from_dotted("10.2.0.192.in-addr.arpa"), dns::RrType::ptr, query);
+  const std::string opt = std::string(1, '\0') + u16(41) + u16(1232) + u16(0) + u16(0) + u16(0);
+  CHECK(query == u16(0) + u16(0x0100) + u16(1) + u16(0) + u16(0) + u16(1) + question() + opt);
+  dns::build_query(DnsName(), dns::RrType::ns, query);
+  CHECK(query == u16(0) + u16(0x0100) + u16(1) + u16(0) + u16(0) + u16(1) + std::string(1, '\0') +
+                     u16(2) + u16(1) + opt);
+}

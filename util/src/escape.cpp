@@ -18,6 +18,11 @@ bool is_printable_ascii(unsigned char byte) {
 std::string escape_label(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
+  append_escaped_label(out, raw);
+  return out;
+}
+
+void append_escaped_label(std::string& out, std::string_view raw) {
   for (const char c : raw) {
     const auto byte = static_cast<unsigned char>(c);
     switch (c) {
@@ -38,7 +43,6 @@ std::string escape_label(std::string_view raw) {
         }
     }
   }
-  return out;
 }
 
 std::string escape_text(std::string_view raw) {

@@ -7,10 +7,18 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include <audit/dns_name.hpp>
 #include <audit/ip.hpp>
 
 namespace rdns::audit {
+
+/// A list that nearly always holds one or two entries keeps them inline:
+/// an address's observation is built on the event loop and freed on the
+/// writer thread, and each allocation handed across costs more than a copy.
+template <typename T, std::size_t N>
+using InlineList = boost::container::small_vector<T, N>;
 
 /// How one lookup step ended.
 enum class Outcome {
@@ -26,7 +34,7 @@ struct PtrObservation {
   Outcome outcome = Outcome::tempfail;
   std::string failure;           ///< for tempfail: "SERVFAIL", "REFUSED", "timeout", ...
   std::vector<DnsName> aliases;  ///< CNAMEs traversed from the reverse name (RFC 2317)
-  std::vector<DnsName> names;    ///< PTR values, in answer order, duplicates removed
+  InlineList<DnsName, 1> names;  ///< PTR values, in answer order, duplicates removed
   /// Distinct PTR values in the answer; more than names.size() when the
   /// audit's bound (docs/jsonl.md) cut the list.
   std::size_t names_total = 0;
@@ -41,8 +49,8 @@ struct ForwardObservation {
   DnsName name;
   Outcome outcome = Outcome::tempfail;
   std::string failure;
-  std::vector<DnsName> aliases;      ///< CNAMEs traversed from the PTR name
-  std::vector<IpAddress> addresses;  ///< addresses of the IP's family
+  std::vector<DnsName> aliases;        ///< CNAMEs traversed from the PTR name
+  InlineList<IpAddress, 2> addresses;  ///< addresses of the IP's family
   std::uint32_t ttl = 0;
   /// When no address of the family exists: whether the other family has one.
   Outcome other_family = Outcome::skipped;
@@ -89,7 +97,7 @@ struct IpObservation {
   /// findings as the PTR name to set. Presentation form.
   std::vector<std::string> expected_names;
   PtrObservation ptr;
-  std::vector<ForwardObservation> forward;  ///< one per PTR name, same order
+  InlineList<ForwardObservation, 1> forward;  ///< one per PTR name, same order
   /// The forward step was left out on purpose (--ptr-only): `forward` is
   /// empty although PTR names were found.
   bool forward_skipped = false;

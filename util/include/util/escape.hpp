@@ -11,6 +11,8 @@ namespace rdns {
 /// printable ASCII kept; '.', '\\', '"', ';', '(', ')' and ' ' escaped with a
 /// backslash or as \DDD; every control or non-ASCII byte as \DDD.
 std::string escape_label(std::string_view raw);
+/// escape_label() appended to `out`: a name is escaped into one string.
+void append_escaped_label(std::string& out, std::string_view raw);
 
 /// Arbitrary text made safe for a terminal or a log line: control bytes,
 /// DEL and non-ASCII bytes become \DDD and a backslash is doubled.
