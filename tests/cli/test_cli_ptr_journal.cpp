@@ -40,15 +40,24 @@ void slow_creates(const ApplyFixture& f) {
                    R"("count":-1}]})");
 }
 
-/// Waits until the newest journaled operation is number `id` and pending.
-bool wait_pending(const ApplyFixture& f, std::int64_t id) {
+/// Waits until the newest journaled operation is number `id` and pending;
+/// fails the test with what the journal and the command `name` (spawned
+/// with that name) said when it does not come.
+void wait_pending(const ApplyFixture& f, std::int64_t id, const std::string& name) {
   const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string seen;
   while (std::chrono::steady_clock::now() < deadline) {
     const auto ops = f.operations();
-    if (!ops.empty() && ops.front().id == id && ops.front().state == "pending") return true;
+    if (!ops.empty() && ops.front().id == id && ops.front().state == "pending") return;
+    seen.clear();
+    for (const auto& op : ops) {
+      seen += std::to_string(op.id) + " " + op.state + " " + op.action + " " + op.ip + "\n";
+    }
     std::this_thread::sleep_for(20ms);
   }
-  return false;
+  FAIL("operation " << id << " never pending; journal:\n"
+                    << seen << name << ".err:\n"
+                    << rdns::test::read_file(f.dir.path() / (name + ".err")));
 }
 
 bool has(const std::vector<std::string>& list, const std::string& item) {
@@ -61,7 +70,7 @@ TEST_CASE("rdnsctl ptr commands on one database take turns", "[cli][ptr][journal
   ApplyFixture f;
   slow_creates(f);
   const pid_t pid = f.spawn("apply", {"apply", "--yes", f.file("desired.csv", kThree)});
-  REQUIRE(wait_pending(f, 1));
+  wait_pending(f, 1, "apply");
 
   // risk (the docs suggest cron for it) must not settle the apply's write.
   const ProcessResult risk = f.ptr({"risk"});
@@ -97,7 +106,7 @@ TEST_CASE("rdnsctl ptr apply killed during a create, re-run at once: the create 
   const std::string desired = f.file("desired.csv", kThree);
   slow_creates(f);
   const pid_t pid = f.spawn("apply", {"apply", "--yes", desired});
-  REQUIRE(wait_pending(f, 1));
+  wait_pending(f, 1, "apply");
   ::kill(pid, SIGKILL);
   CHECK(rdns::test::wait_exit(pid) == 128 + SIGKILL);
 
@@ -286,7 +295,7 @@ TEST_CASE("rdnsctl ptr keeps its journal in PostgreSQL: one writer, a killed cre
   const std::string desired = f.file("desired.csv", kThree);
   slow_creates(f);
   const pid_t pid = f.spawn("apply", {"apply", "--yes", desired});
-  REQUIRE(wait_pending(f, 1));
+  wait_pending(f, 1, "apply");
 
   // The advisory lock keeps a second writer out, as the lock file does.
   const ProcessResult set = f.ptr({"set", "198.51.100.21", "mx3.mailcorp.test", "--ttl", "1"});
