@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <audit/dns_name.hpp>
 #include <audit/ip.hpp>
 
 namespace rdns::audit {
@@ -66,22 +67,9 @@ std::string IpAddress::to_string() const {
 }
 
 std::string IpAddress::reverse_name() const {
-  std::string name;
-  if (family_ == Family::ipv4) {
-    name = fmt::format("{}.{}.{}.{}.in-addr.arpa", bytes_[3], bytes_[2], bytes_[1], bytes_[0]);
-    return name;
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  name.reserve(72);
-  for (int i = 15; i >= 0; --i) {
-    const unsigned char byte = bytes_[static_cast<std::size_t>(i)];
-    name += kHex[byte & 0x0f];
-    name += '.';
-    name += kHex[byte >> 4];
-    name += '.';
-  }
-  name += "ip6.arpa";
-  return name;
+  DnsName name;
+  DnsName::assign_reverse(*this, name);
+  return name.presentation();
 }
 
 uint128 IpRange::size() const {

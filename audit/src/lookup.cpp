@@ -29,7 +29,7 @@ LookupAnswer LookupClient::ask(const std::string& name, LookupType type) {
   if (type == LookupType::ptr) {
     const auto address = IpAddress::parse(name);
     if (!address) throw Error(Errc::input, "not an IP address: " + name);
-    qname = DnsName::from_dotted(address->reverse_name());
+    DnsName::assign_reverse(*address, qname);
     rr = dns::RrType::ptr;
   } else {
     qname = DnsName::from_dotted(name);

@@ -2,6 +2,7 @@
 // case-insensitively, and cut into the ancestors the audit asks about.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -93,13 +94,24 @@ TEST_CASE("DnsName::parent drops labels from the left") {
 }
 
 TEST_CASE("DnsName::assign_reverse gives the reverse name of an address") {
-  for (const char* text : {"192.0.2.1", "0.0.0.0", "255.255.255.255", "100.64.10.200",
-                           "2001:db8::1", "::", "fe80::abcd:ef01:2345:6789"}) {
+  const std::string zeros = "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.";
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"192.0.2.1", "1.2.0.192.in-addr.arpa"},
+      {"0.0.0.0", "0.0.0.0.in-addr.arpa"},
+      {"255.255.255.255", "255.255.255.255.in-addr.arpa"},
+      {"100.64.10.200", "200.10.64.100.in-addr.arpa"},
+      {"2001:db8::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"},
+      {"::", zeros + "ip6.arpa"},
+      {"fe80::abcd:ef01:2345:6789",
+       "9.8.7.6.5.4.3.2.1.0.f.e.d.c.b.a.0.0.0.0.0.0.0.0.0.0.0.0.0.8.e.f.ip6.arpa"}};
+  for (const auto& [text, name] : expected) {
+    INFO(text);
     const IpAddress ip = *IpAddress::parse(text);
     DnsName reverse = DnsName::from_dotted("a.much.longer.name.that.was.here.before.example");
     DnsName::assign_reverse(ip, reverse);
-    CHECK(reverse == DnsName::from_dotted(ip.reverse_name()));
-    CHECK(reverse.presentation() == ip.reverse_name());
+    CHECK(reverse == DnsName::from_dotted(name));
+    CHECK(reverse.presentation() == name);
+    CHECK(ip.reverse_name() == name);
   }
 }
 
