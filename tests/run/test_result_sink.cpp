@@ -36,6 +36,16 @@ rdns::audit::IpResult result_for(std::uint32_t index) {
   return result;
 }
 
+/// Waits up to 5 s for the writer thread to make `done` true; the caller's
+/// checks that follow say what was expected.
+template <typename Done>
+void wait_until(const Done& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 /// Keeps the addresses handed over; throws at the `fail_at`-th one when set.
 class ListObserver : public rdns::run::ResultObserver {
  public:
@@ -93,10 +103,7 @@ TEST_CASE("the result sink hands over a batch that never fills within its delay"
   sink.hand_over();
   // No more results come (the run's tail waits on slow lookups): the thread
   // wakes by itself instead of holding them until close().
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (observer.seen().size() < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  wait_until([&] { return observer.seen().size() >= 2; });
   CHECK(observer.seen() == std::vector<std::string>{"10.0.0.1", "10.0.0.2"});
   sink.close({});
 }
@@ -107,10 +114,7 @@ TEST_CASE("the result sink's first error stops it, refuses more and reaches clos
   ResultSink sink(observer, nullptr,
                   {.on_room = {}, .on_failure = [&] { ++failures; }, .on_record = {}});
   for (std::uint32_t i = 0; i < 2 * ResultSink::kWakeBatch; ++i) sink.push(result_for(i));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (failures == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  wait_until([&] { return failures != 0; });
   CHECK(failures == 1);
   CHECK_FALSE(sink.has_room());
   CHECK_THROWS_WITH(sink.close({}), Catch::Contains("No space left on device"));
@@ -130,11 +134,7 @@ TEST_CASE("the result sink hands over a full collection by itself and records ea
   // Exactly one collection, and no hand_over(): the producer need not say
   // when a batch is full.
   for (std::uint32_t i = 0; i < ResultSink::kHandOverBatch; ++i) sink.push(result_for(i));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (observer.seen().size() < ResultSink::kHandOverBatch &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  wait_until([&] { return observer.seen().size() >= ResultSink::kHandOverBatch; });
   CHECK(observer.seen().size() == ResultSink::kHandOverBatch);
   sink.close({});
   REQUIRE(recorded.size() == ResultSink::kHandOverBatch);
@@ -153,10 +153,7 @@ TEST_CASE("a full result sink refuses room, then calls on_room once it has taken
   sink.push(result_for(kCapacity - 1));
   // The collection reached the capacity and was handed over by push().
   CHECK_FALSE(sink.has_room());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (rooms == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  wait_until([&] { return rooms != 0; });
   CHECK(rooms == 1);
   CHECK(sink.has_room());
   sink.close({});
