@@ -41,7 +41,7 @@ class Storage {
   virtual ShardEnd finish_shard(std::int64_t run_id, std::int64_t shard_index, RunState state,
                                 const RunCounts& counts) = 0;
   virtual std::vector<ShardProgress> run_shards(std::int64_t run_id) = 0;
-  /// results is not empty; json[i] is results[i]'s lists, encoded.
+  /// results is not empty; lists[i] is results[i]'s lists, encoded.
   virtual void add_results(std::int64_t run_id, std::span<const ResultRecord> results,
                            std::span<const ResultJson> lists) = 0;
   /// state is not running.
