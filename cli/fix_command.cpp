@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include <audit/lookup.hpp>
 #include <audit/vocabulary.hpp>
 #include <provision/ptr_client.hpp>
+#include <util/ascii.hpp>
 #include <util/error.hpp>
 #include <util/escape.hpp>
 #include <util/output_file.hpp>
@@ -44,9 +46,7 @@ struct Candidate {
 };
 
 std::string lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  text = ascii_lower(std::move(text));
   if (!text.empty() && text.back() == '.') text.pop_back();
   return text;
 }

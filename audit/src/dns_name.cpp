@@ -2,14 +2,11 @@
 
 #include <audit/dns_name.hpp>
 #include <audit/ip.hpp>
+#include <util/ascii.hpp>
 #include <util/escape.hpp>
 
 namespace rdns::audit {
 namespace {
-
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 /// Reads a label length at `at` and moves `at` past it.
 std::size_t read_length(const char*& at) {

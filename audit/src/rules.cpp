@@ -53,15 +53,11 @@ Tokens tokens_of(const DnsName& name) {
   return tokens;
 }
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 /// Whether `text` equals `folded` (lower case), ignoring the case of `text`.
 bool equals_folded(std::string_view text, std::string_view folded) {
   if (text.size() != folded.size()) return false;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (lower(text[i]) != folded[i]) return false;
+    if (ascii_lower(text[i]) != folded[i]) return false;
   }
   return true;
 }
