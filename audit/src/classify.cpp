@@ -395,14 +395,9 @@ bool may_be_address(const DnsName& name) {
 }
 
 bool is_address_text(const DnsName& name) {
-  if (!may_be_address(name)) return false;
-  std::string dotted;
-  dotted.reserve(name.wire_length());
-  for (const std::string_view label : name.labels()) {
-    if (!dotted.empty()) dotted += '.';
-    dotted += label;
-  }
-  return IpAddress::parse(dotted).has_value();
+  // Hex digits and colons need no escaping: the presentation form is the
+  // labels joined by dots.
+  return may_be_address(name) && IpAddress::parse(name.presentation()).has_value();
 }
 
 }  // namespace
