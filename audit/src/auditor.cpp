@@ -19,6 +19,7 @@
 
 #include "blocklists.hpp"
 #include "dns_message.hpp"
+#include "post_once.hpp"
 #include "resolver.hpp"
 #include "smtp_probe.hpp"
 
@@ -251,8 +252,8 @@ class Auditor::Engine {
     advance();
     io_.run();
     // A stopped loop drops what was posted: the caller hands on the rest.
-    round_end_posted_ = false;
-    advance_posted_ = false;
+    round_end_post_.reset();
+    advance_post_.reset();
     signals_.reset();
     paused_.reset();
     cursor_ = nullptr;
@@ -635,12 +636,7 @@ class Auditor::Engine {
     job->active = false;
     --active_;
     // Once for every address of this round that ended.
-    if (advance_posted_) return;
-    advance_posted_ = true;
-    asio::post(io_, [this] {
-      advance_posted_ = false;
-      advance();
-    });
+    advance_post_.post(io_, [this] { advance(); });
   }
 
   /// Clears what the first attempt saw, for the later one.
@@ -989,15 +985,8 @@ class Auditor::Engine {
         failure_ = std::current_exception();
         stop();
       }
-      if (on_round_end_ && !round_end_posted_) {
-        // Runs after the handlers that are ready now: the rest of this
-        // round's answers.
-        round_end_posted_ = true;
-        asio::post(io_, [this] {
-          round_end_posted_ = false;
-          on_round_end_();
-        });
-      }
+      // After the rest of this round's answers.
+      if (on_round_end_) round_end_post_.post(io_, [this] { on_round_end_(); });
     }
     deactivate(job);
   }
@@ -1046,8 +1035,8 @@ class Auditor::Engine {
   std::function<void(std::uint64_t)> on_progress_;
   std::function<bool()> may_start_;
   std::function<void()> on_round_end_;
-  bool round_end_posted_ = false;
-  bool advance_posted_ = false;
+  PostOnce round_end_post_;
+  PostOnce advance_post_;
   std::function<void(const std::string&)> on_warning_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> paused_;
   std::exception_ptr failure_;

@@ -301,21 +301,12 @@ void Resolver::refill_tokens() {
 }
 
 void Resolver::flush_later() {
-  if (outbox_.empty() || flush_posted_) return;
-  flush_posted_ = true;
-  asio::post(io_, [this] {
-    flush_posted_ = false;
-    flush_outbox();
-  });
+  if (outbox_.empty()) return;
+  flush_post_.post(io_, [this] { flush_outbox(); });
 }
 
 void Resolver::pump_later() {
-  if (pump_posted_) return;
-  pump_posted_ = true;
-  asio::post(io_, [this] {
-    pump_posted_ = false;
-    pump();
-  });
+  pump_post_.post(io_, [this] { pump(); });
 }
 
 void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {

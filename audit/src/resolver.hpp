@@ -22,6 +22,7 @@
 
 #include "dns_message.hpp"
 #include "inline_function.hpp"
+#include "post_once.hpp"
 
 namespace rdns::audit {
 
@@ -261,14 +262,14 @@ class Resolver {
   std::chrono::steady_clock::time_point round_now_{};
   /// Inside process(): round_now_ is when its round of answers began.
   bool in_round_ = false;
-  bool pump_posted_ = false;
+  PostOnce pump_post_;
   struct Datagram {
     ares_socket_t fd;  ///< ARES_SOCKET_BAD once c-ares closed the socket
     std::size_t offset;
     std::size_t size;
   };
   std::vector<Datagram> outbox_;
-  bool flush_posted_ = false;
+  PostOnce flush_post_;
   std::string outbox_bytes_;  ///< the outbox's datagrams, one after the other
   std::vector<ares_socket_t> udp_sockets_;
   /// Sockets whose send reported an ICMP error (ECONNREFUSED): their next
