@@ -54,6 +54,14 @@ struct Message {
   std::vector<Question> questions;
   std::vector<Record> answers;
   bool authority_soa = false;  ///< an SOA in the authority section (RFC 2308 negative answer)
+
+  /// As a new Message, keeping the room of its lists for the next parse.
+  void clear() {
+    response = truncated = authority_soa = false;
+    opcode = rcode = 0;
+    questions.clear();
+    answers.clear();
+  }
 };
 
 /// A recursive query for (name, type, IN) with an EDNS0 OPT record, into

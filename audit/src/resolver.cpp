@@ -363,12 +363,8 @@ void Resolver::on_reply(void* arg, int status, int timeouts, unsigned char* abuf
     self.adapt_window(timeouts > 0 || reply.status == ReplyStatus::timeout ||
                       reply.status == ReplyStatus::servfail);
   }
-  if (!parsed) {
-    // Nothing of an earlier reply may show through.
-    reply.message.questions.clear();
-    reply.message.answers.clear();
-    reply.message.rcode = 0;
-  }
+  // Nothing of an earlier reply may show through.
+  if (!parsed) reply.message.clear();
   if (!query.screened || !self.screen_ || self.screen_(reply, query.type, query.congestion)) {
     query.done(std::move(reply));
   }

@@ -173,6 +173,27 @@ TEST_CASE("a message parsed over an earlier one keeps nothing of it") {
   CHECK(message.answers.empty());
 }
 
+TEST_CASE("a cleared message is as a new one") {
+  const std::string soa_data = u16(0xc00c) + u16(0xc00c) + std::string(20, '\0');
+  dns::Message message;
+  REQUIRE(parse(header(1, 1, 1) + question() + u16(0xc00c) + fixed(1, 4) +
+                    std::string("\xc0\x00\x02\x01", 4) + u16(0xc00c) +
+                    fixed(6, static_cast<unsigned>(soa_data.size())) + soa_data,
+                message));
+  REQUIRE(message.response);
+  REQUIRE(message.authority_soa);
+  REQUIRE(message.answers.size() == 1);
+  message.clear();
+  const dns::Message fresh;
+  CHECK(message.response == fresh.response);
+  CHECK(message.truncated == fresh.truncated);
+  CHECK(message.opcode == fresh.opcode);
+  CHECK(message.rcode == fresh.rcode);
+  CHECK(message.questions.empty());
+  CHECK(message.answers.empty());
+  CHECK(message.authority_soa == fresh.authority_soa);
+}
+
 TEST_CASE("a query asks recursively for one question with an EDNS0 OPT record") {
   std::string query = "left over from an earlier, longer query of the same buffer";
   dns::build_query(DnsName::from_dotted("10.2.0.192.in-addr.arpa"), dns::RrType::ptr, query);
