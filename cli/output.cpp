@@ -58,14 +58,19 @@ json record_json(const db::ResultRecord& record) {
 /// The same object as record_json(), written directly: JSONL output writes
 /// one per audited IP, and a JSON tree per line cost more than the rest of
 /// the output path.
-std::string record_json_line(const db::ResultRecord& record, const db::ResultJson& fields) {
-  JsonWriter out("the result", record.ip);
+/// Appends to `line`, whose capacity a printer keeps from line to line.
+void append_record_json_line(const db::ResultRecord& record, const db::ResultJson& fields,
+                             std::string& line) {
+  JsonWriter out("the result", record.ip, std::move(line));
+  const std::size_t smtp_bytes = fields.smtp ? fields.smtp->size() + 10 : 0;
+  out.reserve(record.ip.size() + fields.ptr.size() + fields.forward.size() +
+              fields.findings.size() + fields.sources.size() + smtp_bytes + 100);
   out.raw("{").key("ip").string(record.ip).raw(",").key("family").string(record.family);
   out.raw(",").key("status").string(status_name(record.status));
   out.raw(",").key("ptr").raw(fields.ptr).raw(",").key("forward").raw(fields.forward);
   out.raw(",").key("findings").raw(fields.findings).raw(",").key("sources").raw(fields.sources);
   if (fields.smtp) out.raw(",").key("smtp").raw(*fields.smtp);
-  return out.raw("}\n").take();
+  line = out.raw("}\n").take();
 }
 
 json domain_finding_json(const db::DomainFindingRecord& finding) {
@@ -131,7 +136,9 @@ class JsonLinesPrinter final : public ResultPrinter {
     add_encoded(record, db::result_json(record));
   }
   void add_encoded(const db::ResultRecord& record, const db::ResultJson& lists) override {
-    write(out_, record_json_line(record, lists));
+    line_.clear();
+    append_record_json_line(record, lists, line_);
+    write(out_, line_);
     // A reader downstream sees results promptly, without a write(2) per line.
     const auto now = std::chrono::steady_clock::now();
     if (now - last_flush_ > std::chrono::milliseconds(100)) {
@@ -143,6 +150,7 @@ class JsonLinesPrinter final : public ResultPrinter {
 
  private:
   std::FILE* out_;
+  std::string line_;
   std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
 };
 

@@ -118,10 +118,10 @@ void TargetSet::add(std::string_view text, std::string_view origin) {
     throw Error(Errc::input, fmt::format("{}: '{}' is not an IP address or CIDR range: {}", origin,
                                          quoted_input(trimmed), parsed.error));
   }
-  insert(*parsed.range, trimmed, origin);
+  if (!insert(*parsed.range)) throw_too_many(origin, trimmed);
 }
 
-void TargetSet::insert(const IpRange& range, std::string_view text, std::string_view origin) {
+bool TargetSet::insert(const IpRange& range) {
   if (range.first.family() == Family::ipv4) {
     v4_.push_back({static_cast<std::uint32_t>(range.first.value()),
                    static_cast<std::uint32_t>(range.last.value())});
@@ -136,14 +136,16 @@ void TargetSet::insert(const IpRange& range, std::string_view text, std::string_
   // Merging as the list grows keeps memory proportional to the distinct
   // ranges, not to the input lines (a sorted file of 1M IPs is one range).
   if (v4_.size() + v6_.size() > 2 * entries_after_compaction_ + 65536) compact();
-  if (raw_size_ <= max_addresses_) return;
+  if (raw_size_ <= max_addresses_) return true;
   compact();
-  if (size_ > max_addresses_) {
-    throw Error(Errc::input,
-                fmt::format("{}: '{}' would bring the audit to more than {} addresses "
-                            "(raise --max-ips to allow it)",
-                            origin, quoted_input(text), uint128_to_string(max_addresses_)));
-  }
+  return size_ <= max_addresses_;
+}
+
+void TargetSet::throw_too_many(std::string_view origin, std::string_view text) const {
+  throw Error(Errc::input,
+              fmt::format("{}: '{}' would bring the audit to more than {} addresses "
+                          "(raise --max-ips to allow it)",
+                          origin, quoted_input(text), uint128_to_string(max_addresses_)));
 }
 
 void TargetSet::compact() const {
@@ -154,10 +156,11 @@ void TargetSet::compact() const {
 }
 
 void TargetSet::add_range(const IpRange& range, std::string_view origin) {
+  if (insert(range)) return;
   const std::string text = range.first == range.last
                                ? range.first.to_string()
                                : range.first.to_string() + "-" + range.last.to_string();
-  insert(range, text, origin);
+  throw_too_many(origin, text);
 }
 
 bool TargetSet::add_range_within_limit(const IpRange& range, std::string_view origin) {
@@ -189,16 +192,16 @@ void TargetSet::add_lines(std::istream& in, std::string_view source_name, Invali
     }
     content = trim(content);
     if (content.empty()) continue;
-    const std::string origin = fmt::format("{}:{}", source_name, number);
     const ParsedRange parsed = parse_range(content);
     if (!parsed.range) {
-      const std::string message = fmt::format("{}: '{}' is not an IP address or CIDR range: {}",
-                                              origin, quoted_input(content), parsed.error);
+      const std::string message =
+          fmt::format("{}:{}: '{}' is not an IP address or CIDR range: {}", source_name, number,
+                      quoted_input(content), parsed.error);
       if (on_invalid == InvalidInput::fail) throw Error(Errc::input, message);
       warn(message + " (skipped)");
       continue;
     }
-    insert(*parsed.range, content, origin);
+    if (!insert(*parsed.range)) throw_too_many(fmt::format("{}:{}", source_name, number), content);
   }
   if (in.bad()) {
     throw Error(Errc::input, fmt::format("{}: read error after line {}: {}", source_name, number,

@@ -29,7 +29,13 @@ std::string json_text(const json& value, std::string_view what, const std::strin
 
 std::string forward_text(const std::vector<ForwardRecord>& forward, const std::string& ip) {
   JsonWriter out("the forward names", ip);
-  out.raw("[");
+  if (forward.empty()) return "[]";
+  std::size_t bytes = 2;
+  for (const ForwardRecord& entry : forward) {
+    bytes += entry.name.size() + 30;
+    for (const std::string& address : entry.addresses) bytes += address.size() + 3;
+  }
+  out.reserve(bytes).raw("[");
   for (std::size_t i = 0; i < forward.size(); ++i) {
     if (i > 0) out.raw(",");
     out.raw("{").key("name").string(forward[i].name).raw(",").key("addresses");
@@ -40,7 +46,12 @@ std::string forward_text(const std::vector<ForwardRecord>& forward, const std::s
 
 std::string sources_text(const std::vector<SourceRecord>& sources, const std::string& ip) {
   JsonWriter out("the sources", ip);
-  out.raw("[");
+  if (sources.empty()) return "[]";
+  std::size_t bytes = 2;
+  for (const SourceRecord& source : sources) {
+    bytes += source.domain.size() + source.via.size() + source.expected.size() + 40;
+  }
+  out.reserve(bytes).raw("[");
   for (std::size_t i = 0; i < sources.size(); ++i) {
     if (i > 0) out.raw(",");
     out.raw("{").key("domain").string(sources[i].domain).raw(",").key("via");
@@ -52,6 +63,7 @@ std::string sources_text(const std::vector<SourceRecord>& sources, const std::st
 std::optional<std::string> smtp_text(const std::optional<SmtpRecord>& smtp, const std::string& ip) {
   if (!smtp) return std::nullopt;
   JsonWriter out("the SMTP names", ip);
+  out.reserve(smtp->greeting_name.size() + smtp->ehlo_name.size() + smtp->failure.size() + 80);
   out.raw("{").key("greeted").raw(smtp->greeted ? "true" : "false").raw(",");
   out.key("greeting_name").string(smtp->greeting_name).raw(",");
   out.key("ehlo_name").string(smtp->ehlo_name).raw(",");
@@ -61,7 +73,12 @@ std::optional<std::string> smtp_text(const std::optional<SmtpRecord>& smtp, cons
 
 std::string findings_text(const std::vector<FindingRecord>& findings, const std::string& ip) {
   JsonWriter out("the findings", ip);
-  out.raw("[");
+  if (findings.empty()) return "[]";
+  std::size_t bytes = 2;
+  for (const FindingRecord& finding : findings) {
+    bytes += finding.code.size() + finding.detail.size() + 50;
+  }
+  out.reserve(bytes).raw("[");
   for (std::size_t i = 0; i < findings.size(); ++i) {
     const FindingRecord& finding = findings[i];
     if (i > 0) out.raw(",");

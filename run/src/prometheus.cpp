@@ -63,7 +63,12 @@ double previous_last_success(const std::filesystem::path& path) {
 
 void count_findings(RunMetrics& metrics, const std::vector<db::FindingRecord>& findings) {
   for (const db::FindingRecord& finding : findings) {
-    ++metrics.findings[{finding.code, finding.severity}];
+    const std::pair<std::string_view, Severity> key(finding.code, finding.severity);
+    auto found = metrics.findings.find(key);
+    if (found == metrics.findings.end()) {
+      found = metrics.findings.emplace(std::pair(finding.code, finding.severity), 0).first;
+    }
+    ++found->second;
   }
 }
 

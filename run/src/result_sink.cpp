@@ -1,11 +1,16 @@
 #include <algorithm>
 #include <chrono>
+#include <type_traits>
 #include <utility>
 
 #include <db/result_json.hpp>
 #include <run/result_sink.hpp>
 
 namespace rdns::run {
+
+// The queue grows by moving its results; a result whose move might throw
+// would be copied whole, allocations and all, each time it grew.
+static_assert(std::is_nothrow_move_constructible_v<audit::IpResult>);
 
 ResultSink::ResultSink(ResultObserver& observer, db::ResultWriter* writer, Callbacks callbacks,
                        std::size_t capacity)

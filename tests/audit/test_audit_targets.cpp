@@ -87,6 +87,16 @@ TEST_CASE("TargetSet refuses ranges beyond the address limit, naming the input")
     CHECK_THAT(error.what(), Catch::Contains("ips.txt:4") && Catch::Contains("198.51.100.0/31") &&
                                  Catch::Contains("--max-ips"));
   }
+  TargetSet from_file(256);
+  std::istringstream lines("192.0.2.0/25\n# a comment\n192.0.2.128/25\n\n  198.51.100.0/30  \n");
+  CHECK_THROWS_WITH(from_file.add_lines(lines, "ips.txt", InvalidInput::fail, {}),
+                    Catch::StartsWith("ips.txt:5: '198.51.100.0/30' would bring the audit to more "
+                                      "than 256 addresses"));
+  TargetSet ranges(2);
+  ranges.add_range(*rdns::audit::parse_range("192.0.2.0/31").range, "MX of example.com");
+  CHECK_THROWS_WITH(
+      ranges.add_range(*rdns::audit::parse_range("192.0.2.9").range, "SPF of example.com"),
+      Catch::StartsWith("SPF of example.com: '192.0.2.9' would bring"));
   TargetSet huge(1u << 20);
   CHECK_THROWS_WITH(huge.add("2001:db8::/64", "argument"), Catch::Contains("more than 1048576"));
   CHECK_THROWS_WITH(huge.add("0.0.0.0/0", "argument"), Catch::Contains("0.0.0.0/0"));

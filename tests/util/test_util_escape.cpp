@@ -1,4 +1,5 @@
 #include <string>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -47,6 +48,19 @@ TEST_CASE("JsonWriter escapes per RFC 8259 and refuses invalid UTF-8") {
         "{\"name\":\"a\\\"b\\\\c\\u0001\",\"list\":[\"x\",\"caf\xc3\xa9\"]}");
   rdns::JsonWriter bad("a test value", "here");
   CHECK_THROWS_WITH(bad.string("\xff"), Catch::StartsWith("cannot write a test value of here"));
+}
+
+TEST_CASE("JsonWriter appends to a buffer handed to it, which keeps its capacity") {
+  std::string buffer = "earlier,";
+  buffer.reserve(4096);
+  rdns::JsonWriter out("a test value", "here", std::move(buffer));
+  out.reserve(10).strings({"a", "b\n"});
+  buffer = out.take();
+  CHECK(buffer == "earlier,[\"a\",\"b\\u000a\"]");
+  CHECK(buffer.capacity() >= 4096);
+  buffer.clear();
+  rdns::JsonWriter again("a test value", "here", std::move(buffer));
+  CHECK(again.strings({}).take() == "[]");
 }
 
 TEST_CASE("JsonWriter keeps the plain text around each escape and restarts on non-ASCII text") {

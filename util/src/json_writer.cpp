@@ -46,6 +46,9 @@ JsonWriter& JsonWriter::non_ascii_string(std::string_view text) {
 }
 
 JsonWriter& JsonWriter::strings(const std::vector<std::string>& values) {
+  std::size_t bytes = 2;
+  for (const std::string& value : values) bytes += value.size() + 3;
+  reserve(bytes);
   raw("[");
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i > 0) raw(",");

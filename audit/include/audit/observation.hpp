@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/container/small_vector.hpp>
@@ -17,8 +19,26 @@ namespace rdns::audit {
 /// A list that nearly always holds one or two entries keeps them inline:
 /// an address's observation is built on the event loop and freed on the
 /// writer thread, and each allocation handed across costs more than a copy.
+/// Its move is declared noexcept, which boost's is not (moving entries that
+/// move without throwing cannot throw): a std::vector of results would
+/// otherwise copy every result each time it grows.
 template <typename T, std::size_t N>
-using InlineList = boost::container::small_vector<T, N>;
+class InlineList : public boost::container::small_vector<T, N> {
+  using Base = boost::container::small_vector<T, N>;
+  static_assert(std::is_nothrow_move_constructible_v<T> && std::is_nothrow_move_assignable_v<T>);
+
+ public:
+  using Base::Base;
+  InlineList() = default;
+  ~InlineList() = default;
+  InlineList(const InlineList&) = default;
+  InlineList& operator=(const InlineList&) = default;
+  InlineList(InlineList&& other) noexcept : Base(std::move(static_cast<Base&>(other))) {}
+  InlineList& operator=(InlineList&& other) noexcept {
+    Base::operator=(std::move(static_cast<Base&>(other)));
+    return *this;
+  }
+};
 
 /// How one lookup step ended.
 enum class Outcome {

@@ -75,7 +75,11 @@ class TargetSet {
   std::vector<IpRange> ranges() const;
 
  private:
-  void insert(const IpRange& range, std::string_view text, std::string_view origin);
+  /// Adds the range; false when the audit would then pass max_addresses.
+  /// Callers name the input only then: formatting "file:line" for every
+  /// line of a million-line file cost an allocation each.
+  bool insert(const IpRange& range);
+  [[noreturn]] void throw_too_many(std::string_view origin, std::string_view text) const;
   /// Sorts and merges the interval lists and recomputes the size.
   void compact() const;
 

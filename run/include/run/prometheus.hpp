@@ -7,17 +7,30 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <db/database.hpp>
 #include <reports/diff.hpp>
 
 namespace rdns::run {
 
+/// Orders (code, severity) keys, and finds one from a code held elsewhere:
+/// counting a result's findings then copies no code.
+struct FindingKeyLess {
+  using is_transparent = void;
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return std::pair<std::string_view, Severity>(a.first, a.second) <
+           std::pair<std::string_view, Severity>(b.first, b.second);
+  }
+};
+
 /// What one run tells the monitoring: counts over the whole run.
 struct RunMetrics {
   db::RunCounts counts;
   /// Findings by (code, severity): one per IP that has the finding.
-  std::map<std::pair<std::string, Severity>, std::int64_t> findings;
+  std::map<std::pair<std::string, Severity>, std::int64_t, FindingKeyLess> findings;
   double duration_seconds = 0;
   /// Completed with answers from the resolver (not interrupted, not failed).
   bool success = false;

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace rdns {
@@ -15,6 +16,17 @@ class JsonWriter {
  public:
   /// `what` and `subject` name the value in errors ("the findings", "192.0.2.1").
   JsonWriter(std::string_view what, std::string_view subject) : what_(what), subject_(subject) {}
+  /// Appends to `buffer`: a caller writing one value after another hands
+  /// back the string take() returned and keeps its capacity.
+  JsonWriter(std::string_view what, std::string_view subject, std::string&& buffer)
+      : what_(what), subject_(subject), out_(std::move(buffer)) {}
+
+  /// Room for `bytes` more: one allocation instead of the string doubling
+  /// its way up while a value is written.
+  JsonWriter& reserve(std::size_t bytes) {
+    out_.reserve(out_.size() + bytes);
+    return *this;
+  }
 
   /// A JSON string; throws rdns::Error(Errc::internal) for invalid UTF-8.
   JsonWriter& string(std::string_view text);
