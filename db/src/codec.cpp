@@ -6,6 +6,7 @@
 
 #include <util/error.hpp>
 #include <util/escape.hpp>
+#include <util/ipv4_text.hpp>
 #include <util/json_writer.hpp>
 #include <util/verdict.hpp>
 
@@ -175,18 +176,19 @@ std::optional<RunState> parse_run_state(std::string_view text) {
 
 ParsedAddress parse_address(const std::string& ip) {
   ParsedAddress parsed;
-  std::array<char, INET6_ADDRSTRLEN> text{};
   if (inet_pton(AF_INET, ip.c_str(), parsed.bytes.data()) == 1) {
     parsed.family = "ipv4";
     parsed.size = 4;
-    inet_ntop(AF_INET, parsed.bytes.data(), text.data(), text.size());
-  } else if (inet_pton(AF_INET6, ip.c_str(), parsed.bytes.data()) == 1) {
-    parsed.family = "ipv6";
-    parsed.size = 16;
-    inet_ntop(AF_INET6, parsed.bytes.data(), text.data(), text.size());
-  } else {
+    parsed.canonical = ipv4_text(parsed.bytes.data());
+    return parsed;
+  }
+  if (inet_pton(AF_INET6, ip.c_str(), parsed.bytes.data()) != 1) {
     throw Error(Errc::internal, fmt::format("cannot store result: '{}' is not an IP address", ip));
   }
+  parsed.family = "ipv6";
+  parsed.size = 16;
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  inet_ntop(AF_INET6, parsed.bytes.data(), text.data(), text.size());
   parsed.canonical = text.data();
   return parsed;
 }

@@ -1,7 +1,10 @@
+#include <array>
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
 
 #include <audit/targets.hpp>
@@ -26,6 +29,21 @@ void no_warning(const std::string& message) {
 }
 
 }  // namespace
+
+TEST_CASE("IpAddress::to_string writes IPv4 as inet_ntop does") {
+  // Every value of each byte, in every position, and the extremes.
+  std::vector<std::uint32_t> values = {0, 0xFFFFFFFF, 0x0A000001, 0x7F000001};
+  for (std::uint32_t byte = 0; byte < 256; ++byte) {
+    for (int shift = 0; shift < 32; shift += 8) values.push_back((byte << shift) | 0x01000000);
+  }
+  for (const std::uint32_t value : values) {
+    const IpAddress ip = IpAddress::from_v4(value);
+    const std::uint32_t network = htonl(value);
+    std::array<char, INET_ADDRSTRLEN> expected{};
+    inet_ntop(AF_INET, &network, expected.data(), expected.size());
+    CHECK(ip.to_string() == expected.data());
+  }
+}
 
 TEST_CASE("IpAddress::parse accepts canonical IPv4 and IPv6 only") {
   CHECK(IpAddress::parse("192.0.2.1")->to_string() == "192.0.2.1");
