@@ -6,7 +6,9 @@
 // before and after (a figure taken on a busy machine says so). For SQLite
 // it also prints the library's own floor: the same rows, encoded before
 // the clock starts, inserted with SQLite's API straight into the same
-// schema, so what rdnsctl adds on top of SQLite is visible.
+// schema, so what rdnsctl adds on top of SQLite is visible; and the same
+// floor for two layouts the schema does not use (every row appended without
+// a key; 512 records' bytes per row), for what a change of layout would save.
 //
 //   build/release/bench/rdns_db_bench [N] [DIR] [URL]
 //
@@ -17,7 +19,9 @@
 // batch size (default: ResultWriter's).
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -27,6 +31,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -120,11 +125,33 @@ void print_median(std::vector<double> rates) {
       median, 2.0 * median, rates.size());
 }
 
+/// How the floor stores the rows: the schema's table, or one of two layouts
+/// the schema does not use, measured for what they would save.
+enum class FloorLayout {
+  schema,  ///< results, keyed by (run_id, ip)
+  append,  ///< the same columns in a table without a key: each row appended
+  blocks,  ///< kBlockRecords rows' encoded bytes in one row, keyed by (run_id, block)
+};
+constexpr std::size_t kBlockRecords = 512;
+
+std::string_view layout_name(FloorLayout layout) {
+  switch (layout) {
+    case FloorLayout::schema:
+      return "the schema's results table";
+    case FloorLayout::append:
+      return "rows appended, no key";
+    case FloorLayout::blocks:
+      return "blocks of 512 records";
+  }
+  return "";
+}
+
 /// The library's floor: CPU seconds SQLite itself takes to insert the
-/// records, already encoded, into a fresh run of the schema at `path`, in
-/// transactions of the writer's batch size.
+/// records, already encoded, into a fresh run of the schema at `path` (or
+/// into a table of another layout beside it), in transactions of the
+/// writer's batch size.
 double sqlite_floor_cpu(const std::filesystem::path& path,
-                        const std::vector<rdns::db::ResultRecord>& records) {
+                        const std::vector<rdns::db::ResultRecord>& records, FloorLayout layout) {
   struct Row {
     std::array<unsigned char, 4> address{};
     std::string status;
@@ -146,16 +173,53 @@ double sqlite_floor_cpu(const std::filesystem::path& path,
       "INSERT INTO runs (command, started_at, state, arguments, resolvers, tool_version) "
       "VALUES ('audit', '2026-01-01T00:00:00Z', 'running', '[]', '[]', 'floor')");
   const std::int64_t run = connection.getLastInsertRowid();
+  connection.exec(
+      "CREATE TABLE appended (run_id INTEGER NOT NULL, ip TEXT NOT NULL, family TEXT NOT NULL, "
+      "address BLOB NOT NULL, status TEXT NOT NULL, ptr TEXT NOT NULL, forward TEXT NOT NULL, "
+      "sources TEXT NOT NULL, findings TEXT NOT NULL, smtp TEXT)");
+  connection.exec(
+      "CREATE TABLE blocks (run_id INTEGER NOT NULL, block INTEGER NOT NULL, records BLOB NOT "
+      "NULL, PRIMARY KEY (run_id, block))");
   SQLite::Statement insert(
       connection,
-      "INSERT INTO results (run_id, ip, family, address, status, ptr, "
-      "forward, sources, findings, smtp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      fmt::format("INSERT INTO {} (run_id, ip, family, address, status, ptr, "
+                  "forward, sources, findings, smtp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  layout == FloorLayout::append ? "appended" : "results"));
+  SQLite::Statement insert_block(connection, "INSERT INTO blocks VALUES (?, ?, ?)");
+  std::string block;
+  std::int64_t block_number = 0;
+  // A record in a block: its fields, each preceded by its length.
+  const auto append_field = [&block](std::string_view field) {
+    const auto length = static_cast<std::uint32_t>(field.size());
+    block.append(reinterpret_cast<const char*>(&length), sizeof length);
+    block.append(field);
+  };
+  const auto store_block = [&] {
+    insert_block.bind(1, run);
+    insert_block.bind(2, block_number++);
+    insert_block.bindNoCopy(3, block.data(), static_cast<int>(block.size()));
+    insert_block.exec();
+    insert_block.reset();
+    block.clear();
+  };
   const std::clock_t cpu_start = std::clock();
   const std::size_t batch = batch_size();
   for (std::size_t first = 0; first < rows.size(); first += batch) {
     SQLite::Transaction transaction(connection, SQLite::TransactionBehavior::IMMEDIATE);
-    for (std::size_t i = first; i < std::min(rows.size(), first + batch); ++i) {
+    const std::size_t end = std::min(rows.size(), first + batch);
+    for (std::size_t i = first; i < end; ++i) {
       const Row& row = rows[i];
+      if (layout == FloorLayout::blocks) {
+        block.append(reinterpret_cast<const char*>(row.address.data()), row.address.size());
+        for (const std::string_view field :
+             {std::string_view(row.status), std::string_view(row.json.ptr),
+              std::string_view(row.json.forward), std::string_view(row.json.sources),
+              std::string_view(row.json.findings)}) {
+          append_field(field);
+        }
+        if ((i + 1 - first) % kBlockRecords == 0 || i + 1 == end) store_block();
+        continue;
+      }
       insert.bind(1, run);
       insert.bindNoCopy(2, records[i].ip);
       insert.bindNoCopy(3, records[i].family);
@@ -191,20 +255,22 @@ void bench_sqlite(long count, const std::filesystem::path& dir) {
     }
   }
   print_median(rates);
-  std::vector<double> floors;
-  for (int i = 0; i < run_count(); ++i) {
-    static_cast<void>(rdns::db::Database::open(path));  // the schema, nothing else
-    floors.push_back(sqlite_floor_cpu(path, make_records(count)) * 1e6 /
-                     static_cast<double>(count));
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(path.string() + suffix);
+  for (const FloorLayout layout : {FloorLayout::schema, FloorLayout::append, FloorLayout::blocks}) {
+    std::vector<double> floors;
+    for (int i = 0; i < run_count(); ++i) {
+      static_cast<void>(rdns::db::Database::open(path));  // the schema, nothing else
+      floors.push_back(sqlite_floor_cpu(path, make_records(count), layout) * 1e6 /
+                       static_cast<double>(count));
+      for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::filesystem::remove(path.string() + suffix);
+      }
     }
+    std::sort(floors.begin(), floors.end());
+    fmt::print(
+        "  SQLite's floor    {:.2f} µs CPU per result, {} (median of {}: the same rows encoded "
+        "beforehand, inserted with SQLite's API)\n",
+        floors[floors.size() / 2], layout_name(layout), floors.size());
   }
-  std::sort(floors.begin(), floors.end());
-  fmt::print(
-      "  SQLite's floor    {:.2f} µs CPU per result (median of {}: the same rows encoded "
-      "beforehand, inserted with SQLite's API)\n",
-      floors[floors.size() / 2], floors.size());
 }
 
 void bench_postgres(long count, const std::string& url) {

@@ -1090,33 +1090,43 @@ AuditSummary Auditor::run(const TargetSet& targets,
   return engine_->run(targets, on_result, sources);
 }
 
-db::ResultRecord to_record(const IpResult& result) {
+db::ResultRecord to_record(IpResult&& result) {
   db::ResultRecord record;
   const IpObservation& observation = result.observation;
   record.ip = observation.ip.to_string();
   record.family = std::string(to_string(observation.ip.family()));
   record.status = result.verdict.status;
+  record.ptr.reserve(observation.ptr.names.size());
   for (const DnsName& name : observation.ptr.names) record.ptr.push_back(name.presentation());
+  record.forward.reserve(observation.forward.size());
   for (const ForwardObservation& forward : observation.forward) {
     db::ForwardRecord entry;
     entry.name = forward.name.presentation();
+    entry.addresses.reserve(forward.addresses.size());
     for (const IpAddress& address : forward.addresses)
       entry.addresses.push_back(address.to_string());
     record.forward.push_back(std::move(entry));
   }
-  for (const TargetSource& source : result.sources) {
-    record.sources.push_back(db::SourceRecord{source.domain, source.via, source.expected_name});
+  record.sources.reserve(result.sources.size());
+  for (TargetSource& source : result.sources) {
+    record.sources.push_back(db::SourceRecord{std::move(source.domain), std::move(source.via),
+                                              std::move(source.expected_name)});
   }
   if (observation.smtp) {
     const SmtpObservation& smtp = *observation.smtp;
     record.smtp = db::SmtpRecord{smtp.greeted, escape_text(smtp.banner_name),
                                  escape_text(smtp.ehlo_name), escape_text(smtp.failure)};
   }
-  for (const Finding& finding : result.verdict.findings) {
-    record.findings.push_back(
-        db::FindingRecord{std::string(code_name(finding.code)), finding.severity, finding.detail});
+  record.findings.reserve(result.verdict.findings.size());
+  for (Finding& finding : result.verdict.findings) {
+    record.findings.push_back(db::FindingRecord{std::string(code_name(finding.code)),
+                                                finding.severity, std::move(finding.detail)});
   }
   return record;
+}
+
+db::ResultRecord to_record(const IpResult& result) {
+  return to_record(IpResult(result));
 }
 
 }  // namespace rdns::audit

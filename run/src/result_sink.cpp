@@ -110,8 +110,8 @@ void ResultSink::drain() {
 }
 
 void ResultSink::write(std::vector<audit::IpResult>& batch) {
-  for (const audit::IpResult& result : batch) {
-    db::ResultRecord record = audit::to_record(result);
+  for (audit::IpResult& result : batch) {
+    db::ResultRecord record = audit::to_record(std::move(result));
     if (callbacks_.on_record) callbacks_.on_record(record);
     if (writer_ == nullptr) {
       observer_.add(record);

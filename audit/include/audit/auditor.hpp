@@ -146,6 +146,9 @@ class Auditor {
 };
 
 /// The storage and output form of a result: names escaped, codes as text.
+/// The rvalue form moves the findings' text and the sources instead of
+/// copying them.
+db::ResultRecord to_record(IpResult&& result);
 db::ResultRecord to_record(const IpResult& result);
 
 }  // namespace rdns::audit
