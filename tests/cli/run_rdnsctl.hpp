@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "scratch_dir.hpp"
 #include "test_paths.hpp"
 
 namespace rdns::test {
@@ -52,24 +53,7 @@ inline std::filesystem::path write_file(const std::filesystem::path& path,
   return path;
 }
 
-/// A scratch directory removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rdnsctl-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("mkdtemp failed for " + pattern);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = rdns::test::ScratchDir;
 
 /// Runs rdnsctl with `args`; `env` entries are "NAME=value" prefixes and
 /// `stdin_text` is fed to standard input. HOME and XDG dirs point into a

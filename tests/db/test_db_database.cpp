@@ -18,6 +18,7 @@
 
 #include "../../db/src/queries.hpp"
 #include "old_schema.hpp"
+#include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using rdns::Severity;
@@ -33,28 +34,7 @@ using rdns::db::RunState;
 
 namespace {
 
-/// A fresh directory per test, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "rdns-db-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed for " + pattern);
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using TempDir = rdns::test::ScratchDir;
 
 std::string read_bytes(const fs::path& path) {
   // Sized read: istreambuf_iterator trips GCC 12's -Wnull-dereference.

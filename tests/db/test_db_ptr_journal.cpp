@@ -19,25 +19,13 @@
 
 #include "backend_location.hpp"
 #include "old_schema.hpp"
+#include "scratch_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using rdns::db::PtrJournal;
 using rdns::db::PtrOperationRecord;
-
-/// A scratch directory removed at scope exit.
-struct JournalDir {
-  JournalDir() {
-    std::string pattern = (fs::temp_directory_path() / "rdns-journal-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~JournalDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  fs::path path;
-};
 
 PtrOperationRecord intent(const std::string& action, const std::string& ip) {
   PtrOperationRecord op;
@@ -149,8 +137,8 @@ TEST_CASE("journal: staged changes, risk passes and the writers' lock", "[db][jo
 }
 
 TEST_CASE("journal: a version 4 database gains the journal tables on open", "[db][journal]") {
-  JournalDir dir;
-  const auto path = dir.path / "v4.db";
+  const rdns::test::ScratchDir dir("rdns-journal");
+  const auto path = dir / "v4.db";
   const std::string sql = rdns::test::schema_at_version(4);
   sqlite3* handle = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &handle) == SQLITE_OK);

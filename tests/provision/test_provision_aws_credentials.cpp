@@ -14,6 +14,8 @@
 #include <provision/aws_credentials.hpp>
 #include <util/error.hpp>
 
+#include "scratch_dir.hpp"
+
 namespace {
 
 using namespace rdns::provision;
@@ -23,24 +25,15 @@ constexpr const char* kSecret = "PLANTED-aws-s3cr3t-77d1";
 /// A temporary HOME with ~/.aws/credentials and ~/.aws/config.
 class AwsHome {
  public:
-  AwsHome() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rdns-aws-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-    std::filesystem::create_directories(path_ / ".aws");
-  }
-  ~AwsHome() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::filesystem::path file(const char* name) const { return path_ / ".aws" / name; }
+  AwsHome() { std::filesystem::create_directories(home_ / ".aws"); }
+  std::filesystem::path file(const char* name) const { return home_ / ".aws" / name; }
   void write(const char* name, const std::string& text, mode_t mode = 0600) const {
     std::ofstream(file(name)) << text;
     ::chmod(file(name).c_str(), mode);
   }
   /// An environment holding HOME and extra.
   EnvLookup env(std::map<std::string, std::string> extra = {}) const {
-    extra["HOME"] = path_.string();
+    extra["HOME"] = home_.path().string();
     return [extra](const std::string& name) -> std::optional<std::string> {
       const auto it = extra.find(name);
       if (it == extra.end()) return std::nullopt;
@@ -49,7 +42,7 @@ class AwsHome {
   }
 
  private:
-  std::filesystem::path path_;
+  rdns::test::ScratchDir home_{"rdns-aws"};
 };
 
 Credentials resolve(const AwsHome& home, std::map<std::string, std::string> env = {},

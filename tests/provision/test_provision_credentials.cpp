@@ -16,6 +16,7 @@
 #include <provision/ptr_client.hpp>
 
 #include "../emulator/emulator_process.hpp"
+#include "scratch_dir.hpp"
 
 namespace {
 
@@ -24,25 +25,16 @@ using namespace rdns::provision;
 /// A temporary HOME with an ~/.aliyun/config.json.
 class TempHome {
  public:
-  TempHome() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rdns-home-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-    std::filesystem::create_directories(path_ / ".aliyun");
-  }
-  ~TempHome() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::filesystem::path config() const { return path_ / ".aliyun" / "config.json"; }
+  TempHome() { std::filesystem::create_directories(home_ / ".aliyun"); }
+  std::filesystem::path config() const { return home_ / ".aliyun" / "config.json"; }
   void write(const std::string& text, mode_t mode = 0600) const {
     std::ofstream(config()) << text;
     ::chmod(config().c_str(), mode);
   }
-  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& path() const { return home_.path(); }
 
  private:
-  std::filesystem::path path_;
+  rdns::test::ScratchDir home_{"rdns-home"};
 };
 
 constexpr const char* kProfiles = R"({
