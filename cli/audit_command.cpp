@@ -481,17 +481,17 @@ namespace {
 /// --resume audits with the settings the run was started with (stored with
 /// it); a flag that would change them is refused rather than ignored.
 void refuse_settings_on_resume(const std::vector<std::string>& arguments) {
-  static constexpr std::string_view kResumeMay[] = {
-      "--resume", "--db",       "--format",  "--color",
-      "--quiet",  "-q",         "--fail-on", "--prometheus-textfile",
-      "--config", "--dnsbl-key"};
+  // Besides the presentation flags: the flag itself, --quiet's short form,
+  // and where the settings and a key come from.
+  static constexpr std::string_view kResumeMay[] = {"--resume", "-q", "--config", "--dnsbl-key"};
   for (const std::string& argument : arguments) {
     if (argument == "--") break;
     if (argument.size() < 2 || argument[0] != '-') continue;
     const std::string_view flag = std::string_view(argument).substr(0, argument.find('='));
-    if (std::find(std::begin(kResumeMay), std::end(kResumeMay), flag) != std::end(kResumeMay)) {
-      continue;
-    }
+    const auto allowed = [flag](const auto& flags) {
+      return std::find(std::begin(flags), std::end(flags), flag) != std::end(flags);
+    };
+    if (allowed(run::kPresentationFlags) || allowed(kResumeMay)) continue;
     throw Error(Errc::usage,
                 fmt::format("{}: --resume continues the run with its own settings; drop {} (or "
                             "start a new run to audit with it)",

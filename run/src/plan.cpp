@@ -217,12 +217,9 @@ void remove_done(db::Database& database, std::int64_t run_id, audit::TargetSet& 
   targets.remove(std::move(done));
 }
 
-/// The flags that only shape one process's output, verdict or connection:
-/// the shards of a named run may differ in them.
 bool presentation_flag(std::string_view argument) {
-  static constexpr std::string_view kFlags[] = {"--db",      "--format", "--color",
-                                                "--fail-on", "--quiet",  "--prometheus-textfile"};
-  return std::find(std::begin(kFlags), std::end(kFlags), argument) != std::end(kFlags);
+  return std::find(kPresentationFlags.begin(), kPresentationFlags.end(), argument) !=
+         kPresentationFlags.end();
 }
 
 /// A run's arguments as far as they decide what is audited and how.

@@ -2,15 +2,23 @@
 /// What one audit run does: plain data, filled by the command line (flags,
 /// environment, configuration file) or read back from a stored run.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <audit/shard.hpp>
 
 namespace rdns::run {
+
+/// The flags that shape only one process's output, verdict or connection
+/// (each takes a value but --quiet): the shards of a named run may differ in
+/// them, and a resumed run may be given them.
+inline constexpr std::array<std::string_view, 6> kPresentationFlags = {
+    "--db", "--format", "--color", "--fail-on", "--quiet", "--prometheus-textfile"};
 
 /// Severity threshold that makes a run's verdict "reached"; `never` disables it.
 enum class FailOn { info, warning, error, never };
