@@ -1,4 +1,4 @@
-#include <algorithm>
+#include <charconv>
 
 #include <audit/dns_name.hpp>
 #include <audit/ip.hpp>
@@ -84,14 +84,8 @@ void DnsName::assign_reverse(const IpAddress& ip, DnsName& out) {
   if (ip.family() == Family::ipv4) {
     for (std::size_t i = 4; i-- > 0;) {
       char digits[3];
-      std::size_t count = 0;
-      unsigned value = bytes[i];
-      do {
-        digits[count++] = static_cast<char>('0' + value % 10);
-        value /= 10;
-      } while (value != 0);
-      std::reverse(digits, digits + count);
-      out.append_label({digits, count});
+      const char* end = std::to_chars(digits, digits + sizeof digits, bytes[i]).ptr;
+      out.append_label({digits, static_cast<std::size_t>(end - digits)});
     }
     out.append_label("in-addr");
   } else {

@@ -63,8 +63,7 @@ uint128 IpAddress::value() const {
 std::string IpAddress::to_string() const {
   if (family_ == Family::ipv4) return ipv4_text(bytes_.data());
   char buffer[INET6_ADDRSTRLEN];
-  const int af = family_ == Family::ipv4 ? AF_INET : AF_INET6;
-  inet_ntop(af, bytes_.data(), buffer, sizeof buffer);
+  inet_ntop(AF_INET6, bytes_.data(), buffer, sizeof buffer);
   return buffer;
 }
 

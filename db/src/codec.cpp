@@ -29,8 +29,8 @@ std::string json_text(const json& value, std::string_view what, const std::strin
 }
 
 std::string forward_text(const std::vector<ForwardRecord>& forward, const std::string& ip) {
-  JsonWriter out("the forward names", ip);
   if (forward.empty()) return "[]";
+  JsonWriter out("the forward names", ip);
   std::size_t bytes = 2;
   for (const ForwardRecord& entry : forward) {
     bytes += entry.name.size() + 30;
@@ -46,8 +46,8 @@ std::string forward_text(const std::vector<ForwardRecord>& forward, const std::s
 }
 
 std::string sources_text(const std::vector<SourceRecord>& sources, const std::string& ip) {
-  JsonWriter out("the sources", ip);
   if (sources.empty()) return "[]";
+  JsonWriter out("the sources", ip);
   std::size_t bytes = 2;
   for (const SourceRecord& source : sources) {
     bytes += source.domain.size() + source.via.size() + source.expected.size() + 40;
@@ -73,8 +73,8 @@ std::optional<std::string> smtp_text(const std::optional<SmtpRecord>& smtp, cons
 }
 
 std::string findings_text(const std::vector<FindingRecord>& findings, const std::string& ip) {
-  JsonWriter out("the findings", ip);
   if (findings.empty()) return "[]";
+  JsonWriter out("the findings", ip);
   std::size_t bytes = 2;
   for (const FindingRecord& finding : findings) {
     bytes += finding.code.size() + finding.detail.size() + 50;
