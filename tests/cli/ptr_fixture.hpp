@@ -3,8 +3,10 @@
 // resolver, with account 1001's key: the flags every ptr test passes so
 // nothing leaves 127.0.0.1.
 
+#include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -121,6 +123,22 @@ inline int count_ops(const std::vector<db::PtrOperationRecord>& ops, const std::
   int n = 0;
   for (const auto& op : ops) n += (op.ip == ip && op.state == state) ? 1 : 0;
   return n;
+}
+
+/// Waits until the cloud has received `count` AddPtrRecord requests. The
+/// journal says "pending" before the request is sent, so a kill right after
+/// it may stop a create the cloud never saw; a re-run then rightly finds it
+/// not applied, and a test of an in-flight create would test something else.
+inline void wait_creates_received(const ApplyFixture& f, int count) {
+  const std::string wanted = "\"AddPtrRecord\":" + std::to_string(count);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string stats;
+  while (std::chrono::steady_clock::now() < deadline) {
+    stats = f.emulator.admin("GET", "stats");
+    if (contains(stats, wanted)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL("the cloud never received create " << count << "; stats: " << stats);
 }
 
 inline void cleanup(const ApplyFixture& f, const std::vector<std::string>& ips) {

@@ -201,6 +201,7 @@ TEST_CASE("rdnsctl ptr apply killed mid-write: the re-run reconciles, no duplica
     const auto ops = f.operations();
     in_flight = ops.size() == 2 && ops[0].state == "pending";
   }
+  if (in_flight) rdns::test::wait_creates_received(f, 2);
   ::kill(pid, SIGKILL);
   CHECK(rdns::test::wait_exit(pid) == 128 + SIGKILL);
   REQUIRE(in_flight);

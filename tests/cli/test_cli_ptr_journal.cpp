@@ -27,6 +27,7 @@ using rdns::test::contains;
 using rdns::test::count_ops;
 using rdns::test::ProcessResult;
 using rdns::test::ptr_of;
+using rdns::test::wait_creates_received;
 
 constexpr const char* kThree =
     "198.51.100.10,mx1.mailcorp.test,1\n"
@@ -107,6 +108,7 @@ TEST_CASE("rdnsctl ptr apply killed during a create, re-run at once: the create 
   slow_creates(f);
   const pid_t pid = f.spawn("apply", {"apply", "--yes", desired});
   wait_pending(f, 1, "apply");
+  wait_creates_received(f, 1);
   ::kill(pid, SIGKILL);
   CHECK(rdns::test::wait_exit(pid) == 128 + SIGKILL);
 
@@ -305,6 +307,7 @@ TEST_CASE("rdnsctl ptr keeps its journal in PostgreSQL: one writer, a killed cre
   CHECK(contains(set.err, "rdns:***@127.0.0.1"));
   CHECK_FALSE(contains(set.out + set.err, server.password()));
 
+  wait_creates_received(f, 1);
   ::kill(pid, SIGKILL);
   CHECK(rdns::test::wait_exit(pid) == 128 + SIGKILL);
   // The server lets go of a killed session's lock once it sees the
