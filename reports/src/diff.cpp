@@ -20,6 +20,7 @@
 #include <util/escape.hpp>
 
 #include "common.hpp"
+#include "last_verdict.hpp"
 
 namespace rdns::reports {
 namespace {
@@ -386,6 +387,7 @@ std::optional<Comparison> compare_with_previous(db::Database& database, const db
       results ? std::vector<db::ResultRecord>{} : database.results(run.id);
   RunDiff diff =
       compare_runs(*previous, database.results(previous->id), run, results ? *results : own);
+  look_through_unknown(database, *previous, run, diff);
   return Comparison{std::move(*previous), std::move(diff)};
 }
 

@@ -45,8 +45,13 @@ Json addresses_json(const reports::RunDiff& diff, reports::ChangeKind kind, std:
       if (finding.severity == Severity::error) codes += (codes.empty() ? "" : ", ") + finding.code;
     }
     const Json previous_status = change.before ? Json(status_name(change.before->status)) : Json();
+    const Json last_verdict = change.last_verdict
+                                  ? Json{{"run", change.last_verdict->run_id},
+                                         {"status", status_name(change.last_verdict->status)}}
+                                  : Json();
     addresses.push_back({{"ip", record.ip},
                          {"previous_status", previous_status},
+                         {"last_verdict", last_verdict},
                          {"status", status_name(record.status)},
                          {"ptr", record.ptr},
                          {"findings", findings}});

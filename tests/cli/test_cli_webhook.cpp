@@ -128,6 +128,41 @@ ProcessResult audit(const std::string& db, const std::string& url, std::vector<s
   return run_rdnsctl(args);
 }
 
+/// Stores a complete run of run 1's identity with these statuses, as if the
+/// lab's answers had been different then (its zones cannot change between
+/// runs): a pass has a PTR, a fail NO_PTR, an unknown TEMPFAIL.
+void store_run_like_first(const std::string& db,
+                          const std::vector<std::pair<std::string, Status>>& statuses) {
+  auto database = rdns::db::Database::open(db);
+  const std::string identity = database.find_run(1)->identity;
+  REQUIRE(identity.rfind("targets:", 0) == 0);
+  const std::int64_t id =
+      database.begin_run("audit", "[]", {"127.0.0.1:53"}, "test", {"", identity, "dns"});
+  std::vector<rdns::db::ResultRecord> records;
+  rdns::db::RunCounts counts;
+  for (const auto& [ip, status] : statuses) {
+    rdns::db::ResultRecord& record = records.emplace_back();
+    record.ip = ip;
+    record.family = "ipv4";
+    record.status = status;
+    if (status == Status::pass) record.ptr = {"x.example.com"};
+    if (status == Status::fail) record.findings.push_back({"NO_PTR", Severity::error, "no PTR"});
+    if (status == Status::unknown) {
+      record.findings.push_back({"TEMPFAIL", Severity::warning, "SERVFAIL"});
+    }
+    counts.add(status);
+  }
+  database.add_results(id, records);
+  database.finish_run(id, rdns::db::RunState::complete, counts);
+}
+
+/// `report history --format json`, newest run first.
+nlohmann::json history_json(const std::string& db) {
+  const ProcessResult history = run_rdnsctl({"report", "history", "--db", db, "--format", "json"});
+  REQUIRE(history.exit_code == 0);
+  return nlohmann::json::parse(history.out);
+}
+
 }  // namespace
 
 TEST_CASE("--notify-webhook posts only the addresses that newly fail") {
@@ -176,29 +211,8 @@ TEST_CASE("runs compare like with like: the webhook's recoveries, report diff an
   TempDir dir;
   const std::string db = (dir.path() / "runs.db").string();
   REQUIRE(audit(db, receiver.url(), {"192.0.2.10", "192.0.2.12"}).exit_code == 1);  // run 1
-  std::string identity;
-  {
-    // Run 2, of the same identity, as if 192.0.2.10 had failed and
-    // 192.0.2.12 passed then (the lab's zones cannot change between runs).
-    auto database = rdns::db::Database::open(db);
-    identity = database.find_run(1)->identity;
-    CHECK(identity.rfind("targets:", 0) == 0);
-    const std::int64_t id =
-        database.begin_run("audit", "[]", {"127.0.0.1:53"}, "test", {"", identity, "dns"});
-    rdns::db::ResultRecord failing;
-    failing.ip = "192.0.2.10";
-    failing.family = "ipv4";
-    failing.status = Status::fail;
-    failing.findings.push_back({"NO_PTR", Severity::error, "no PTR"});
-    rdns::db::ResultRecord passing;
-    passing.ip = "192.0.2.12";
-    passing.family = "ipv4";
-    passing.status = Status::pass;
-    passing.ptr = {"x.example.com"};
-    const std::vector<rdns::db::ResultRecord> records = {failing, passing};
-    database.add_results(id, records);
-    database.finish_run(id, rdns::db::RunState::complete, {2, 1, 0, 1, 0});
-  }
+  // Run 2: 192.0.2.10 failed and 192.0.2.12 passed.
+  store_run_like_first(db, {{"192.0.2.10", Status::fail}, {"192.0.2.12", Status::pass}});
   REQUIRE(audit(db, receiver.url(), {"192.0.2.12", "192.0.2.10"}).exit_code == 1);  // run 3
   auto requests = receiver.requests();
   REQUIRE(requests.size() == 2);
@@ -218,9 +232,7 @@ TEST_CASE("runs compare like with like: the webhook's recoveries, report diff an
   REQUIRE(audit(db, receiver.url(), {"192.0.2.10", "192.0.2.12"}).exit_code == 1);
   CHECK(receiver.requests().size() == 3);  // run 5 changed nothing against run 3
 
-  const ProcessResult history = run_rdnsctl({"report", "history", "--db", db, "--format", "json"});
-  REQUIRE(history.exit_code == 0);
-  const auto runs = nlohmann::json::parse(history.out);
+  const auto runs = history_json(db);
   REQUIRE(runs.size() == 5);
   CHECK(runs[0]["id"] == 5);
   CHECK(runs[0]["since_previous"]["from_run"] == 3);
@@ -239,6 +251,46 @@ TEST_CASE("runs compare like with like: the webhook's recoveries, report diff an
   CHECK(run_rdnsctl({"report", "diff", "2", "3", "--db", db}).exit_code == 0);
   const ProcessResult other = run_rdnsctl({"report", "diff", "3", "4", "--db", db});
   CHECK_THAT(other.err, Catch::Contains("different inventories or targets"));
+}
+
+TEST_CASE("a lookup that failed temporarily neither starts nor ends a failure") {
+  LoopbackReceiver receiver;
+  TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  const std::vector<std::string> targets = {"192.0.2.10", "192.0.2.12"};
+  REQUIRE(audit(db, receiver.url(), targets).exit_code == 1);  // run 1: .12 fails
+  REQUIRE(receiver.requests().size() == 1);
+  // Run 2: the resolver failed for both; run 3 sees .12 fail as before.
+  store_run_like_first(db, {{"192.0.2.10", Status::unknown}, {"192.0.2.12", Status::unknown}});
+  REQUIRE(audit(db, receiver.url(), targets).exit_code == 1);
+  CHECK(receiver.requests().size() == 1);  // nothing new: .12 failed before the outage
+
+  // Run 4: .10 fails; run 5: unknown again; run 6 finds it passing.
+  store_run_like_first(db, {{"192.0.2.10", Status::fail}, {"192.0.2.12", Status::fail}});
+  store_run_like_first(db, {{"192.0.2.10", Status::unknown}, {"192.0.2.12", Status::fail}});
+  REQUIRE(audit(db, receiver.url(), targets).exit_code == 1);
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 2);
+  const auto document = nlohmann::json::parse(requests[1].body);
+  CHECK(document["previous_run"]["id"] == 5);
+  CHECK(document["newly_failing"].empty());
+  REQUIRE(document["recovered"].size() == 1);
+  CHECK(document["recovered"][0]["ip"] == "192.0.2.10");
+  CHECK(document["recovered"][0]["previous_status"] == "unknown");
+  CHECK(document["recovered"][0]["last_verdict"]["run"] == 4);
+  CHECK(document["recovered"][0]["last_verdict"]["status"] == "fail");
+  CHECK_THAT(document["text"].get<std::string>(),
+             Catch::Contains("1 address has recovered: 192.0.2.10"));
+
+  // check, report history and the webhook agree; report diff compares as stored.
+  const ProcessResult check = run_rdnsctl({"check", "--run", "latest", "--db", db});
+  CHECK_THAT(check.out, Catch::Contains("since run 5: 0 newly failing, 1 recovered"));
+  const auto runs = history_json(db);
+  REQUIRE(runs.size() == 6);
+  CHECK(runs[3]["id"] == 3);
+  CHECK(runs[3]["since_previous"]["new_failures"] == 0);
+  CHECK(runs[0]["since_previous"]["fixed"] == 1);
+  CHECK(run_rdnsctl({"report", "diff", "2", "3", "--db", db, "--fail-on-new"}).exit_code == 1);
 }
 
 TEST_CASE("--notify-webhook retries server errors and gives up on refusals") {

@@ -1,4 +1,5 @@
-// diff_runs, diff_json, diff_text and summarize, fed values directly.
+// diff_runs, diff_json, diff_text and summarize, fed values directly; and
+// compare_with_previous over a real SQLite file.
 
 #include <set>
 
@@ -191,4 +192,118 @@ TEST_CASE("summarize counts by status, code, family and source domain", "[report
   CHECK(summary.by_source_domain[0].pass_rate() == 0.5);
   REQUIRE(summary.since_previous.has_value());
   CHECK(summary.since_previous->count(ChangeKind::fixed) == 1);
+}
+
+namespace {
+
+std::int64_t store_checked(rdns::db::Database& database,
+                           const std::vector<rdns::db::ResultRecord>& records,
+                           const std::string& checks,
+                           rdns::db::RunState state = rdns::db::RunState::complete) {
+  const std::int64_t id =
+      database.begin_run("audit", "[]", {"127.0.0.1:53"}, "test", {"", "inventory:test", checks});
+  database.add_results(id, records);
+  database.finish_run(id, state, rdns::test::counts_of(records));
+  return id;
+}
+
+rdns::db::ResultRecord failing(const std::string& ip) {
+  return rdns::test::record(ip, Status::fail, {}, {{"NO_PTR", Severity::error, "NXDOMAIN"}});
+}
+rdns::db::ResultRecord passing(const std::string& ip) {
+  return rdns::test::record(ip, Status::pass, {"mail.example.com"}, {},
+                            {{"mail.example.com", {ip}}});
+}
+rdns::db::ResultRecord tempfail(const std::string& ip) {
+  return rdns::test::record(ip, Status::unknown, {},
+                            {{"TEMPFAIL", Severity::warning, "SERVFAIL from 127.0.0.1"}});
+}
+
+}  // namespace
+
+TEST_CASE("compare_with_previous looks through an unknown to the last verdict", "[reports]") {
+  rdns::test::TempDir dir;
+  auto database = rdns::db::Database::open(dir.path() / "runs.db");
+  using rdns::db::RunState;
+  const std::int64_t verdicts =
+      store_checked(database,
+                    {failing("192.0.2.10"), passing("192.0.2.12"), failing("192.0.2.16"),
+                     passing("192.0.2.18"), failing("192.0.2.20")},
+                    "dns");
+  // Neither an interrupted run nor another run's identity is a verdict.
+  store_checked(database, {passing("192.0.2.10"), failing("192.0.2.12")}, "dns",
+                RunState::interrupted);
+  {
+    const std::int64_t other =
+        database.begin_run("audit", "[]", {"127.0.0.1:53"}, "test", {"", "targets:x", "dns"});
+    const std::vector<rdns::db::ResultRecord> records = {passing("192.0.2.20")};
+    database.add_results(other, records);
+    database.finish_run(other, RunState::complete, rdns::test::counts_of(records));
+  }
+  store_checked(database, {tempfail("192.0.2.20")}, "dns");  // unknown twice in a row
+  const std::int64_t previous =
+      store_checked(database,
+                    {tempfail("192.0.2.10"), tempfail("192.0.2.12"), tempfail("192.0.2.16"),
+                     tempfail("192.0.2.18"), tempfail("192.0.2.20")},
+                    "dns");
+  const std::int64_t now =
+      store_checked(database,
+                    {failing("192.0.2.10"), failing("192.0.2.12"), passing("192.0.2.16"),
+                     tempfail("192.0.2.18"), failing("192.0.2.20")},
+                    "dns");
+
+  const auto comparison = rdns::reports::compare_with_previous(database, *database.find_run(now));
+  REQUIRE(comparison);
+  CHECK(comparison->previous.id == previous);
+  const auto& diff = comparison->diff;
+  const auto* still_failing = find_change(diff, "192.0.2.10");
+  REQUIRE(still_failing);
+  CHECK(still_failing->kind == ChangeKind::changed);  // failing before the outage too
+  REQUIRE(still_failing->last_verdict);
+  CHECK(still_failing->last_verdict->run_id == verdicts);
+  CHECK(still_failing->last_verdict->status == Status::fail);
+  const auto* newly = find_change(diff, "192.0.2.12");
+  REQUIRE(newly);
+  CHECK(newly->kind == ChangeKind::new_failure);
+  REQUIRE(newly->last_verdict);
+  CHECK(newly->last_verdict->status == Status::pass);
+  const auto* recovered = find_change(diff, "192.0.2.16");
+  REQUIRE(recovered);
+  CHECK(recovered->kind == ChangeKind::fixed);
+  CHECK(recovered->before->status == Status::unknown);
+  CHECK(find_change(diff, "192.0.2.18") == nullptr);  // unknown in both: nothing to judge
+  const auto* long_outage = find_change(diff, "192.0.2.20");
+  REQUIRE(long_outage);
+  CHECK(long_outage->kind == ChangeKind::changed);
+  REQUIRE(long_outage->last_verdict);
+  CHECK(long_outage->last_verdict->run_id == verdicts);
+  CHECK(diff.count(ChangeKind::new_failure) == 1);
+  CHECK(diff.count(ChangeKind::fixed) == 1);
+
+  // A diff of the two runs compares them as stored.
+  const auto literal = rdns::reports::compare_runs(comparison->previous, database.results(previous),
+                                                   *database.find_run(now), database.results(now));
+  CHECK(literal.count(ChangeKind::new_failure) == 3);
+  CHECK(literal.count(ChangeKind::fixed) == 0);
+}
+
+TEST_CASE("an earlier verdict under other checks is not looked through to", "[reports]") {
+  rdns::test::TempDir dir;
+  auto database = rdns::db::Database::open(dir.path() / "runs.db");
+  // Failing with SMTP findings counted; the runs compared now have none.
+  store_checked(database, {failing("192.0.2.10"), failing("192.0.2.12")}, "dns");
+  store_checked(database, {failing("192.0.2.10")}, "dns,smtp");
+  store_checked(database, {tempfail("192.0.2.10"), tempfail("192.0.2.12")}, "dns");
+  const std::int64_t now =
+      store_checked(database, {failing("192.0.2.10"), failing("192.0.2.12")}, "dns");
+  const auto comparison = rdns::reports::compare_with_previous(database, *database.find_run(now));
+  REQUIRE(comparison);
+  const auto* behind_smtp = find_change(comparison->diff, "192.0.2.10");
+  REQUIRE(behind_smtp);
+  CHECK(behind_smtp->kind == ChangeKind::new_failure);
+  CHECK_FALSE(behind_smtp->last_verdict);
+  // The search stops at the first run checked otherwise, for every address.
+  const auto* beyond = find_change(comparison->diff, "192.0.2.12");
+  REQUIRE(beyond);
+  CHECK(beyond->kind == ChangeKind::new_failure);
 }

@@ -32,6 +32,13 @@ enum class ChangeKind {
 /// "new_failure", "fixed", "ptr_changed", "changed", "appeared", "disappeared".
 std::string_view to_string(ChangeKind kind);
 
+/// The newest verdict (pass, warn or fail) an earlier run reached on an
+/// address.
+struct EarlierVerdict {
+  std::int64_t run_id = 0;
+  Status status = Status::unknown;
+};
+
 /// One IP whose result differs between the runs.
 struct Change {
   ChangeKind kind = ChangeKind::changed;
@@ -42,6 +49,9 @@ struct Change {
   /// PTR and forward names compare as sets; finding details are not compared
   /// because they quote values such as TTLs that drift between runs.
   std::vector<std::string> fields;
+  /// Set by compare_with_previous when `before` is unknown: the verdict of
+  /// an earlier run of the same identity that the kind was judged against.
+  std::optional<EarlierVerdict> last_verdict;
 
   bool ptr_changed() const;
 };
@@ -135,6 +145,13 @@ struct Comparison {
 
 /// `run` against Database::previous_comparable_run; none for the first run
 /// of its identity. `results` are the run's own when the caller has them.
+/// An address `unknown` in the previous run proved nothing there, so it is
+/// judged against its last verdict in an earlier complete run of the same
+/// identity (Change::last_verdict): failing before and after a lookup that
+/// failed temporarily is not newly failing, and failing before it and
+/// passing after it has recovered. This is what the webhook, the metrics,
+/// `check` and `report history` count; `report diff` and the reports'
+/// change column compare the two runs as stored.
 std::optional<Comparison> compare_with_previous(
     db::Database& database, const db::RunInfo& run,
     const std::vector<db::ResultRecord>* results = nullptr);
