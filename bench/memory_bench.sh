@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Memory benchmark: the maximum RSS of `rdnsctl runs show` in every output
 # format for a stored run of IPS synthetic addresses (default 1,048,576,
-# stored with rdns-bench-runs), of the CSV report and `report diff` (table
-# and JSON) of a second such run against the first, of `rdnsctl audit` in
+# stored with rdns-bench-runs), of the CSV report, `report diff` (table
+# and JSON), `check --run` and `report history` of a second such run against
+# the first, of `rdnsctl audit` in
 # every format for AUDIT_IPS addresses (default 65,536) served by the loopback lab
 # (rdns-dnslab: knotd on 127.0.0.1, audited directly), and of
-# `audit --resume` of that run once part of its results are taken away.
+# `audit --resume` of that run once part of its results are taken away, and
+# of a second audit of the same targets, compared with the first.
 # With BASELINE (another rdnsctl binary) the same commands run with it too,
 # side by side.
 #
@@ -69,8 +71,10 @@ echo "== run 2 against run 1 ($ips addresses each): max RSS (MiB), output size"
 # compares run 2 with run 1; both runs are read in one merged pass.
 sqlite3 "$work/runs.db" "UPDATE runs SET identity = 'inventory:bench'"
 for i in "${!binaries[@]}"; do
-  for what in csv diff diff.json; do
+  for what in csv diff diff.json check history; do
     case "$what" in
+      check) label="check --run 2" command=(check --run 2 -w 100% -c 100% --db "$work/runs.db") ;;
+      history) label="report history" command=(report history --db "$work/runs.db") ;;
       csv) label="report --format csv" command=(report --db "$work/runs.db" --run 2 --format csv) ;;
       diff) label="report diff" command=(report diff 1 2 --db "$work/runs.db") ;;
       diff.json) label="report diff --format json"
@@ -121,6 +125,14 @@ sqlite3 "$work/audit.db" "UPDATE runs SET state = 'interrupted';
   DELETE FROM results WHERE substr(ip, -1) IN ('0', '2', '4', '6', '8');"
 rss="$(audit --resume 1 --db "$work/audit.db" --format json)"
 printf '%-10s audit --resume (json)      %5s MiB\n' "$label" "$rss"
+# A scheduled run: the same targets again, compared with the previous run
+# (the metrics, check and the webhook read both runs in one merged pass).
+rm -f "$work/audit.db"*
+audit --resolver "$RDNS_LAB_AUTHORITY" --max-ips 16777216 -i "$work/zones/ips.txt" \
+  --db "$work/audit.db" --format jsonl >/dev/null
+rss="$(audit --resolver "$RDNS_LAB_AUTHORITY" --max-ips 16777216 -i "$work/zones/ips.txt" \
+  --db "$work/audit.db" --format jsonl)"
+printf '%-10s audit again (compared)     %5s MiB\n' "$label" "$rss"
 SH
 for i in "${!binaries[@]}"; do
   "$build/tests/lab/rdns-dnslab" --zones "$work/lab" -- \

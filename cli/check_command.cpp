@@ -321,10 +321,16 @@ std::string check_stored(const CheckOptions& options, const Thresholds& threshol
                     unfinished_shards(database, *run)),
         metrics, thresholds, false);
   }
-  // Read once: the comparison and the failing addresses both need them.
-  const std::vector<db::ResultRecord> results = database.results(id);
-  for (const db::ResultRecord& record : results) count_findings(metrics, record.findings);
-  if (const auto comparison = reports::compare_with_previous(database, *run, &results)) {
+  // One stored result in memory at a time: a run may hold a million.
+  std::vector<FailingAddress> failing;
+  database.visit_results(id, [&](const db::ResultRecord& record) {
+    count_findings(metrics, record.findings);
+    if (record.status != Status::fail || failing.size() == kFailingListed) return;
+    FailingAddress& address = failing.emplace_back();
+    address.ip = record.ip;
+    for (const auto& finding : record.findings) address.codes.push_back(finding.code);
+  });
+  if (const auto comparison = reports::compare_with_previous(database, *run)) {
     record_changes(metrics, *comparison);
   }
   if (max_age > 0) {
@@ -338,16 +344,6 @@ std::string check_stored(const CheckOptions& options, const Thresholds& threshol
                            fmt::format("run {} finished at {}, longer ago than --max-age {}", id,
                                        run->finished_at, options.max_age),
                            metrics, thresholds, false);
-    }
-  }
-  std::vector<FailingAddress> failing;
-  if (run->counts.fail > 0) {
-    for (const db::ResultRecord& record : results) {
-      if (record.status != Status::fail) continue;
-      if (failing.size() == kFailingListed) break;
-      FailingAddress& address = failing.emplace_back();
-      address.ip = record.ip;
-      for (const auto& finding : record.findings) address.codes.push_back(finding.code);
     }
   }
   state = judge(run->counts, thresholds);

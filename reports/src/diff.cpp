@@ -160,10 +160,6 @@ std::optional<Change> classify(const db::ResultRecord& old, const db::ResultReco
   return change;
 }
 
-constexpr ChangeKind kKinds[] = {ChangeKind::new_failure, ChangeKind::fixed,
-                                 ChangeKind::ptr_changed, ChangeKind::changed,
-                                 ChangeKind::appeared,    ChangeKind::disappeared};
-
 json record_json(const db::ResultRecord& record) {
   json forward = json::array();
   for (const auto& entry : record.forward) {
@@ -380,21 +376,61 @@ RunDiff compare_runs(const db::RunInfo& from, const std::vector<db::ResultRecord
 }
 
 std::optional<Comparison> compare_with_previous(db::Database& database, const db::RunInfo& run,
-                                                const std::vector<db::ResultRecord>* results) {
+                                                std::span<const ChangeKind> keep) {
   std::optional<db::RunInfo> previous = database.previous_comparable_run(run.id);
   if (!previous) return std::nullopt;
-  const std::vector<db::ResultRecord> own =
-      results ? std::vector<db::ResultRecord>{} : database.results(run.id);
-  RunDiff diff =
-      compare_runs(*previous, database.results(previous->id), run, results ? *results : own);
-  look_through_unknown(database, *previous, run, diff);
-  return Comparison{std::move(*previous), std::move(diff)};
+  Comparison comparison{*previous, {}, {}};
+  DiffCounts& counts = comparison.counts;
+  counts.from_run = previous->id;
+  counts.to_run = run.id;
+  const auto kept = [&](ChangeKind kind) {
+    return std::find(keep.begin(), keep.end(), kind) != keep.end();
+  };
+  const auto count = [&](ChangeKind kind) { ++counts.of_kind[static_cast<std::size_t>(kind)]; };
+
+  std::vector<AwaitingVerdict> awaiting;
+  database.visit_result_pairs(
+      previous->id, run.id, [&](const db::ResultRecord* before, const db::ResultRecord* after) {
+        std::optional<Change> change = change_between(*previous, before, run, after);
+        if (!change) {
+          ++counts.unchanged;
+        } else if (awaits_verdict(*change)) {
+          awaiting.push_back({change->ip, change->after->status, change->kind, std::nullopt});
+        } else {
+          count(change->kind);
+          if (kept(change->kind)) comparison.changes.push_back(std::move(*change));
+        }
+      });
+  if (awaiting.empty()) return comparison;
+
+  find_last_verdicts(database, *previous, run, awaiting);
+  bool read_again = false;
+  for (const AwaitingVerdict& address : awaiting) {
+    count(address.kind);
+    read_again = read_again || kept(address.kind);
+  }
+  if (!read_again) return comparison;
+  // Their records were not kept (after an outage that may be every address):
+  // the pairs are read once more for the changes asked for, in address order.
+  comparison.changes.clear();
+  database.visit_result_pairs(
+      previous->id, run.id, [&](const db::ResultRecord* before, const db::ResultRecord* after) {
+        std::optional<Change> change = change_between(*previous, before, run, after);
+        if (!change) return;
+        if (awaits_verdict(*change)) {
+          const AwaitingVerdict& address = awaited(awaiting, change->ip);
+          change->kind = address.kind;
+          change->last_verdict = address.earlier;
+        }
+        if (kept(change->kind)) comparison.changes.push_back(std::move(*change));
+      });
+  return comparison;
 }
 
 std::string diff_json(const RunDiff& diff) {
   json summary{{"unchanged", diff.unchanged}};
   json document{{"from_run", diff.from_run}, {"to_run", diff.to_run}};
-  for (const ChangeKind kind : kKinds) {
+  for (const ChangeKind kind : kChangeKinds) {
     summary[plural_key(kind)] = diff.count(kind);
     json list = json::array();
     for (const auto& change : diff.changes) {
@@ -408,14 +444,14 @@ std::string diff_json(const RunDiff& diff) {
 
 std::string diff_text(const RunDiff& diff) {
   DiffCounts counts{diff.from_run, diff.to_run, {}, diff.unchanged};
-  for (const ChangeKind kind : kKinds)
+  for (const ChangeKind kind : kChangeKinds)
     counts.of_kind[static_cast<std::size_t>(kind)] = diff.count(kind);
   std::string out = diff_heading(counts);
   std::size_t ip_width = 2;
   for (const auto& change : diff.changes) {
     ip_width = std::max(ip_width, detail::shown(change.ip).size());
   }
-  for (const ChangeKind kind : kKinds) {
+  for (const ChangeKind kind : kChangeKinds) {
     if (diff.count(kind) == 0) continue;
     out += fmt::format("\n{}:\n", heading(kind));
     for (const auto& change : diff.changes) {
@@ -534,7 +570,7 @@ void spool_text(Spool& spool, const Change& change) {
 void write_text(const DiffCounts& counts, std::size_t ip_width, std::array<Spool, 6>& spools,
                 std::ostream& out) {
   out << diff_heading(counts);
-  for (const ChangeKind kind : kKinds) {
+  for (const ChangeKind kind : kChangeKinds) {
     if (counts.count(kind) == 0) continue;
     out << fmt::format("\n{}:\n", heading(kind));
     spools[static_cast<std::size_t>(kind)].each_line([&](std::string_view line) {
@@ -549,7 +585,7 @@ void write_text(const DiffCounts& counts, std::size_t ip_width, std::array<Spool
 void write_json(const DiffCounts& counts, std::array<Spool, 6>& spools, std::ostream& out) {
   json summary{{"unchanged", counts.unchanged}};
   json document{{"from_run", counts.from_run}, {"to_run", counts.to_run}};
-  for (const ChangeKind kind : kKinds) {
+  for (const ChangeKind kind : kChangeKinds) {
     summary[plural_key(kind)] = counts.count(kind);
     document[plural_key(kind)] = counts.count(kind) == 0
                                      ? json::array()

@@ -27,15 +27,15 @@ std::vector<HistoryEntry> load_history(db::Database& database, std::size_t limit
     entry.pass_rate = pass_rate(run.counts);
     if (run.state != db::RunState::running) {
       if (const auto comparison = compare_with_previous(database, run)) {
-        const RunDiff& diff = comparison->diff;
+        const DiffCounts& counts = comparison->counts;
         entry.since_previous = ChangeCounts{comparison->previous.id,
-                                            diff.count(ChangeKind::new_failure),
-                                            diff.count(ChangeKind::fixed),
-                                            diff.count(ChangeKind::ptr_changed),
-                                            diff.count(ChangeKind::changed),
-                                            diff.count(ChangeKind::appeared),
-                                            diff.count(ChangeKind::disappeared),
-                                            diff.unchanged};
+                                            counts.count(ChangeKind::new_failure),
+                                            counts.count(ChangeKind::fixed),
+                                            counts.count(ChangeKind::ptr_changed),
+                                            counts.count(ChangeKind::changed),
+                                            counts.count(ChangeKind::appeared),
+                                            counts.count(ChangeKind::disappeared),
+                                            counts.unchanged};
       }
     }
     history.push_back(std::move(entry));

@@ -333,7 +333,10 @@ Outcome execute(const RunOptions& command_line, const std::vector<std::string>& 
     // One comparison for the metrics, the webhook and check's verdict; of a
     // named run's shards, only the one that completed it compares.
     const db::RunInfo run = *plan.database->find_run(*plan.run_id);
-    const auto comparison = reports::compare_with_previous(*plan.database, run);
+    // Only the webhook lists addresses; the metrics need the counts alone.
+    std::span<const reports::ChangeKind> listed;
+    if (!options.notify_webhook.empty()) listed = reports::kAlertKinds;
+    const auto comparison = reports::compare_with_previous(*plan.database, run, listed);
     if (comparison) record_changes(outcome.metrics, *comparison);
     if (!options.notify_webhook.empty()) {
       notify::WebhookOptions webhook;

@@ -31,9 +31,10 @@ std::string host_name() {
   return name;
 }
 
-Json addresses_json(const reports::RunDiff& diff, reports::ChangeKind kind, std::string& listed) {
+Json addresses_json(const std::vector<reports::Change>& changes, reports::ChangeKind kind,
+                    std::string& listed) {
   Json addresses = Json::array();
-  for (const reports::Change& change : diff.changes) {
+  for (const reports::Change& change : changes) {
     if (change.kind != kind) continue;
     const db::ResultRecord& record = change.after ? *change.after : *change.before;
     Json findings = Json::array();
@@ -71,13 +72,23 @@ Json addresses_json(const reports::RunDiff& diff, reports::ChangeKind kind, std:
 std::string newly_failing_json(db::Database& database, const db::RunInfo& run,
                                const std::optional<reports::Comparison>& comparison,
                                std::size_t& count) {
-  // Nothing to compare with: every failing address is new.
-  const reports::RunDiff diff =
-      comparison ? comparison->diff : reports::diff_runs(0, {}, run.id, database.results(run.id));
+  // Nothing to compare with: every failing address is new. Only those are
+  // read into memory, one stored result at a time.
+  std::vector<reports::Change> first_failures;
+  if (!comparison) {
+    database.visit_results(run.id, [&](const db::ResultRecord& record) {
+      if (record.status != Status::fail) return;
+      reports::Change& change = first_failures.emplace_back();
+      change.kind = reports::ChangeKind::new_failure;
+      change.ip = record.ip;
+      change.after = record;
+    });
+  }
+  const std::vector<reports::Change>& changes = comparison ? comparison->changes : first_failures;
   std::string failing_text;
   std::string recovered_text;
-  Json failing = addresses_json(diff, reports::ChangeKind::new_failure, failing_text);
-  Json recovered = addresses_json(diff, reports::ChangeKind::fixed, recovered_text);
+  Json failing = addresses_json(changes, reports::ChangeKind::new_failure, failing_text);
+  Json recovered = addresses_json(changes, reports::ChangeKind::fixed, recovered_text);
   count = failing.size() + recovered.size();
   const std::string host = host_name();
   std::string text = fmt::format("rdnsctl{}:", host.empty() ? "" : " on " + host);

@@ -75,13 +75,11 @@ void count_findings(RunMetrics& metrics, const std::vector<db::FindingRecord>& f
 void record_changes(RunMetrics& metrics, const reports::Comparison& comparison) {
   metrics.compared_with = comparison.previous.id;
   metrics.changes.clear();
-  for (const auto kind : {reports::ChangeKind::new_failure, reports::ChangeKind::fixed,
-                          reports::ChangeKind::ptr_changed, reports::ChangeKind::changed,
-                          reports::ChangeKind::appeared, reports::ChangeKind::disappeared}) {
+  for (const auto kind : reports::kChangeKinds) {
     metrics.changes[std::string(reports::to_string(kind))] =
-        static_cast<std::int64_t>(comparison.diff.count(kind));
+        static_cast<std::int64_t>(comparison.counts.count(kind));
   }
-  metrics.changes["unchanged"] = static_cast<std::int64_t>(comparison.diff.unchanged);
+  metrics.changes["unchanged"] = static_cast<std::int64_t>(comparison.counts.unchanged);
 }
 
 std::string prometheus_text(const RunMetrics& metrics, double now, double last_success) {

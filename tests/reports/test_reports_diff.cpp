@@ -20,12 +20,17 @@ using rdns::test::older_run;
 
 namespace {
 
-const rdns::reports::Change* find_change(const rdns::reports::RunDiff& diff,
+const rdns::reports::Change* find_change(const std::vector<rdns::reports::Change>& changes,
                                          const std::string& ip) {
-  for (const auto& change : diff.changes) {
+  for (const auto& change : changes) {
     if (change.ip == ip) return &change;
   }
   return nullptr;
+}
+
+const rdns::reports::Change* find_change(const rdns::reports::RunDiff& diff,
+                                         const std::string& ip) {
+  return find_change(diff.changes, ip);
 }
 
 }  // namespace
@@ -252,10 +257,11 @@ TEST_CASE("compare_with_previous looks through an unknown to the last verdict", 
                      tempfail("192.0.2.18"), failing("192.0.2.20")},
                     "dns");
 
-  const auto comparison = rdns::reports::compare_with_previous(database, *database.find_run(now));
+  const auto comparison = rdns::reports::compare_with_previous(database, *database.find_run(now),
+                                                               rdns::reports::kChangeKinds);
   REQUIRE(comparison);
   CHECK(comparison->previous.id == previous);
-  const auto& diff = comparison->diff;
+  const auto& diff = comparison->changes;
   const auto* still_failing = find_change(diff, "192.0.2.10");
   REQUIRE(still_failing);
   CHECK(still_failing->kind == ChangeKind::changed);  // failing before the outage too
@@ -277,8 +283,21 @@ TEST_CASE("compare_with_previous looks through an unknown to the last verdict", 
   CHECK(long_outage->kind == ChangeKind::changed);
   REQUIRE(long_outage->last_verdict);
   CHECK(long_outage->last_verdict->run_id == verdicts);
-  CHECK(diff.count(ChangeKind::new_failure) == 1);
-  CHECK(diff.count(ChangeKind::fixed) == 1);
+  CHECK(comparison->counts.count(ChangeKind::new_failure) == 1);
+  CHECK(comparison->counts.count(ChangeKind::fixed) == 1);
+  CHECK(comparison->counts.count(ChangeKind::changed) == 2);
+  CHECK(comparison->counts.unchanged == 1);
+  // Asked for the alerts only, it keeps those, with the verdict they were judged on.
+  const auto alerts = rdns::reports::compare_with_previous(database, *database.find_run(now),
+                                                           rdns::reports::kAlertKinds);
+  REQUIRE(alerts);
+  REQUIRE(alerts->changes.size() == 2);
+  CHECK(alerts->changes[0].ip == "192.0.2.12");
+  CHECK(alerts->changes[1].ip == "192.0.2.16");
+  REQUIRE(alerts->changes[1].last_verdict);
+  CHECK(alerts->changes[1].last_verdict->run_id == verdicts);
+  CHECK(alerts->counts.of_kind == comparison->counts.of_kind);
+  CHECK(rdns::reports::compare_with_previous(database, *database.find_run(now))->changes.empty());
 
   // A diff of the two runs compares them as stored.
   const auto literal = rdns::reports::compare_runs(comparison->previous, database.results(previous),
@@ -296,14 +315,15 @@ TEST_CASE("an earlier verdict under other checks is not looked through to", "[re
   store_checked(database, {tempfail("192.0.2.10"), tempfail("192.0.2.12")}, "dns");
   const std::int64_t now =
       store_checked(database, {failing("192.0.2.10"), failing("192.0.2.12")}, "dns");
-  const auto comparison = rdns::reports::compare_with_previous(database, *database.find_run(now));
+  const auto comparison = rdns::reports::compare_with_previous(database, *database.find_run(now),
+                                                               rdns::reports::kChangeKinds);
   REQUIRE(comparison);
-  const auto* behind_smtp = find_change(comparison->diff, "192.0.2.10");
+  const auto* behind_smtp = find_change(comparison->changes, "192.0.2.10");
   REQUIRE(behind_smtp);
   CHECK(behind_smtp->kind == ChangeKind::new_failure);
   CHECK_FALSE(behind_smtp->last_verdict);
   // The search stops at the first run checked otherwise, for every address.
-  const auto* beyond = find_change(comparison->diff, "192.0.2.12");
+  const auto* beyond = find_change(comparison->changes, "192.0.2.12");
   REQUIRE(beyond);
   CHECK(beyond->kind == ChangeKind::new_failure);
 }

@@ -175,6 +175,24 @@ TEST_CASE("a diff of 20,000 addresses streams the diff built from the records in
   const auto json = run_rdnsctl({"report", "diff", std::to_string(from), std::to_string(to), "--db",
                                  path.string(), "--format", "json"});
   CHECK(json.out == rdns::reports::diff_json(expected));
+
+  // The comparison the webhook, the metrics and check use (no address was
+  // unknown, so it is the diff's): the same counts and changes, streamed.
+  Database database = Database::open(path);
+  const auto streamed = rdns::reports::compare_with_previous(database, *database.find_run(to),
+                                                             rdns::reports::kChangeKinds);
+  REQUIRE(streamed);
+  CHECK(streamed->previous.id == from);
+  CHECK(streamed->counts.unchanged == expected.unchanged);
+  REQUIRE(streamed->changes.size() == expected.changes.size());
+  for (std::size_t i = 0; i < expected.changes.size(); ++i) {
+    CAPTURE(expected.changes[i].ip);
+    CHECK(streamed->changes[i].ip == expected.changes[i].ip);
+    CHECK(streamed->changes[i].kind == expected.changes[i].kind);
+    CHECK(streamed->changes[i].fields == expected.changes[i].fields);
+    CHECK(streamed->counts.count(expected.changes[i].kind) ==
+          expected.count(expected.changes[i].kind));
+  }
 }
 
 TEST_CASE("the streamed CSV report is the CSV of the loaded report, byte for byte", "[reports]") {

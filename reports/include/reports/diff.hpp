@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,14 +138,29 @@ std::string_view change_label(ChangeKind kind);
 RunDiff compare_runs(const db::RunInfo& from, const std::vector<db::ResultRecord>& from_results,
                      const db::RunInfo& to, const std::vector<db::ResultRecord>& to_results);
 
+/// Every kind, in the order the outputs list them.
+inline constexpr std::array<ChangeKind, 6> kChangeKinds = {
+    ChangeKind::new_failure, ChangeKind::fixed,    ChangeKind::ptr_changed,
+    ChangeKind::changed,     ChangeKind::appeared, ChangeKind::disappeared};
+
+/// What the alerts list: the addresses that newly fail and those that recovered.
+inline constexpr std::array<ChangeKind, 2> kAlertKinds = {ChangeKind::new_failure,
+                                                          ChangeKind::fixed};
+
 /// A run against the run it is compared with.
 struct Comparison {
   db::RunInfo previous;
-  RunDiff diff;
+  DiffCounts counts;
+  /// The changes of the kinds asked for, with both records, in address order.
+  std::vector<Change> changes;
 };
 
 /// `run` against Database::previous_comparable_run; none for the first run
-/// of its identity. `results` are the run's own when the caller has them.
+/// of its identity. Both runs are read in one merged pass
+/// (Database::visit_result_pairs): only the counts and the changes of the
+/// kinds in `keep` stay in memory, so a run of a million addresses is
+/// compared in bounded memory.
+///
 /// An address `unknown` in the previous run proved nothing there, so it is
 /// judged against its last verdict in an earlier complete run of the same
 /// identity (Change::last_verdict): failing before and after a lookup that
@@ -152,9 +168,8 @@ struct Comparison {
 /// passing after it has recovered. This is what the webhook, the metrics,
 /// `check` and `report history` count; `report diff` and the reports'
 /// change column compare the two runs as stored.
-std::optional<Comparison> compare_with_previous(
-    db::Database& database, const db::RunInfo& run,
-    const std::vector<db::ResultRecord>* results = nullptr);
+std::optional<Comparison> compare_with_previous(db::Database& database, const db::RunInfo& run,
+                                                std::span<const ChangeKind> keep = {});
 
 /// The JSON document of `rdnsctl report diff --format json` (docs/reports.md).
 std::string diff_json(const RunDiff& diff);

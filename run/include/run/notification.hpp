@@ -14,8 +14,9 @@
 namespace rdns::run {
 
 /// The document posted for `run`: the addresses newly failing and recovered
-/// since the run it is compared with (`comparison`; without one, every
-/// failing address). `count` receives how many addresses it lists.
+/// since the run it is compared with (`comparison`, which kept the changes
+/// of reports::kAlertKinds; without one, every failing address). `count`
+/// receives how many addresses it lists.
 std::string newly_failing_json(db::Database& database, const db::RunInfo& run,
                                const std::optional<reports::Comparison>& comparison,
                                std::size_t& count);
