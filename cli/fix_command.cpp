@@ -120,8 +120,12 @@ void add_fix_command(CLI::App& app, Context& context) {
         run);
     std::vector<std::string> unfixable;
     int proposed = 0;
-    for (const auto& result : database.results(run)) {
-      if (result.status != Status::fail) continue;
+    // Only the failing results are kept: a run may hold a million addresses.
+    std::vector<db::ResultRecord> failing;
+    database.visit_results(run, [&](const db::ResultRecord& result) {
+      if (result.status == Status::fail) failing.push_back(result);
+    });
+    for (const auto& result : failing) {
       const std::string ip = shown_stored(result.ip);
       if (result.family != "ipv4") {
         unfixable.push_back(ip + ": IPv6; the cloud's PTR records are IPv4 only");
