@@ -1,28 +1,24 @@
 // The webhook document: JSON for programs, with a "text" summary line that
 // chat webhooks (Slack, Mattermost, Rocket.Chat) show as the message.
 
-#include <map>
-
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <reports/diff.hpp>
 #include <run/notification.hpp>
+#include <util/json_writer.hpp>
 
 namespace rdns::run {
 namespace {
 
-using Json = nlohmann::json;
-
 constexpr std::size_t kAddressesInText = 10;
 
-Json counts_json(const db::RunCounts& counts) {
-  Json object = {{"total", counts.total}};
+void write_counts(JsonWriter& out, const db::RunCounts& counts) {
+  out.raw("{").key("total").raw(std::to_string(counts.total));
   for (const Status status : kStatuses) {
-    object[std::string(status_name(status))] = counts.of(status);
+    out.raw(",").key(status_name(status)).raw(std::to_string(counts.of(status)));
   }
-  return object;
+  out.raw("}");
 }
 
 std::string host_name() {
@@ -31,96 +27,120 @@ std::string host_name() {
   return name;
 }
 
-Json addresses_json(const std::vector<reports::Change>& changes, reports::ChangeKind kind,
-                    std::string& listed) {
-  Json addresses = Json::array();
-  for (const reports::Change& change : changes) {
-    if (change.kind != kind) continue;
-    const db::ResultRecord& record = change.after ? *change.after : *change.before;
-    Json findings = Json::array();
+/// One kind's addresses as a JSON array written as they come, one stored
+/// result at a time, and the first few of them for the text line: a first
+/// run may list a hundred thousand, so no tree of them is built.
+class AddressList {
+ public:
+  explicit AddressList(std::string_view what) : out_(what, "the webhook document") {
+    out_.raw("[");
+  }
+
+  void add(const db::ResultRecord& record, const db::ResultRecord* before,
+           const std::optional<reports::EarlierVerdict>& last_verdict) {
+    out_.raw(count_ == 0 ? "{" : ",{").key("ip").string(record.ip).raw(",");
+    out_.key("previous_status");
+    before ? out_.string(status_name(before->status)) : out_.raw("null");
+    out_.raw(",").key("last_verdict");
+    if (last_verdict) {
+      out_.raw("{").key("run").raw(std::to_string(last_verdict->run_id)).raw(",");
+      out_.key("status").string(status_name(last_verdict->status)).raw("}");
+    } else {
+      out_.raw("null");
+    }
+    out_.raw(",").key("status").string(status_name(record.status)).raw(",");
+    out_.key("ptr").strings(record.ptr).raw(",").key("findings").raw("[");
     std::string codes;
-    for (const db::FindingRecord& finding : record.findings) {
-      findings.push_back({{"code", finding.code},
-                          {"severity", severity_name(finding.severity)},
-                          {"detail", finding.detail}});
+    for (std::size_t i = 0; i < record.findings.size(); ++i) {
+      const db::FindingRecord& finding = record.findings[i];
+      out_.raw(i == 0 ? "{" : ",{").key("code").string(finding.code).raw(",");
+      out_.key("severity").string(severity_name(finding.severity)).raw(",");
+      out_.key("detail").string(finding.detail).raw("}");
       if (finding.severity == Severity::error) codes += (codes.empty() ? "" : ", ") + finding.code;
     }
-    const Json previous_status = change.before ? Json(status_name(change.before->status)) : Json();
-    const Json last_verdict = change.last_verdict
-                                  ? Json{{"run", change.last_verdict->run_id},
-                                         {"status", status_name(change.last_verdict->status)}}
-                                  : Json();
-    addresses.push_back({{"ip", record.ip},
-                         {"previous_status", previous_status},
-                         {"last_verdict", last_verdict},
-                         {"status", status_name(record.status)},
-                         {"ptr", record.ptr},
-                         {"findings", findings}});
-    if (addresses.size() <= kAddressesInText) {
-      listed += fmt::format("{}{}{}", listed.empty() ? "" : ", ", record.ip,
-                            codes.empty() ? "" : " (" + codes + ")");
+    out_.raw("]}");
+    if (++count_ <= kAddressesInText) {
+      listed_ += fmt::format("{}{}{}", listed_.empty() ? "" : ", ", record.ip,
+                             codes.empty() ? "" : " (" + codes + ")");
     }
   }
-  if (addresses.size() > kAddressesInText) {
-    listed += fmt::format(" and {} more", addresses.size() - kAddressesInText);
+
+  std::size_t size() const { return count_; }
+  /// "192.0.2.12 (NO_PTR), 192.0.2.13 and 4 more"
+  std::string listed() const {
+    return count_ > kAddressesInText
+               ? fmt::format("{} and {} more", listed_, count_ - kAddressesInText)
+               : listed_;
   }
-  return addresses;
-}
+  std::string take() { return out_.raw("]").take(); }
+
+ private:
+  JsonWriter out_;
+  std::size_t count_ = 0;
+  std::string listed_;
+};
 
 }  // namespace
 
 std::string newly_failing_json(db::Database& database, const db::RunInfo& run,
                                const std::optional<reports::Comparison>& comparison,
                                std::size_t& count) {
-  // Nothing to compare with: every failing address is new. Only those are
-  // read into memory, one stored result at a time.
-  std::vector<reports::Change> first_failures;
-  if (!comparison) {
+  AddressList failing("the newly failing addresses");
+  AddressList recovered("the recovered addresses");
+  if (comparison) {
+    for (const reports::Change& change : comparison->changes) {
+      if (change.kind != reports::ChangeKind::new_failure &&
+          change.kind != reports::ChangeKind::fixed) {
+        continue;
+      }
+      const db::ResultRecord& record = change.after ? *change.after : *change.before;
+      const db::ResultRecord* before = change.before ? &*change.before : nullptr;
+      (change.kind == reports::ChangeKind::fixed ? recovered : failing)
+          .add(record, before, change.last_verdict);
+    }
+  } else {
+    // Nothing to compare with: every failing address is new.
     database.visit_results(run.id, [&](const db::ResultRecord& record) {
-      if (record.status != Status::fail) return;
-      reports::Change& change = first_failures.emplace_back();
-      change.kind = reports::ChangeKind::new_failure;
-      change.ip = record.ip;
-      change.after = record;
+      if (record.status == Status::fail) failing.add(record, nullptr, std::nullopt);
     });
   }
-  const std::vector<reports::Change>& changes = comparison ? comparison->changes : first_failures;
-  std::string failing_text;
-  std::string recovered_text;
-  Json failing = addresses_json(changes, reports::ChangeKind::new_failure, failing_text);
-  Json recovered = addresses_json(changes, reports::ChangeKind::fixed, recovered_text);
   count = failing.size() + recovered.size();
   const std::string host = host_name();
   std::string text = fmt::format("rdnsctl{}:", host.empty() ? "" : " on " + host);
-  if (!failing.empty()) {
+  if (failing.size() > 0) {
     text += fmt::format(" {} {} newly {} reverse DNS: {}", failing.size(),
                         failing.size() == 1 ? "address" : "addresses",
-                        failing.size() == 1 ? "fails" : "fail", failing_text);
+                        failing.size() == 1 ? "fails" : "fail", failing.listed());
   }
-  if (!recovered.empty()) {
-    text += fmt::format("{} {} {} {} recovered: {}", failing.empty() ? "" : ";", recovered.size(),
-                        recovered.size() == 1 ? "address" : "addresses",
-                        recovered.size() == 1 ? "has" : "have", recovered_text);
+  if (recovered.size() > 0) {
+    text += fmt::format("{} {} {} {} recovered: {}", failing.size() == 0 ? "" : ";",
+                        recovered.size(), recovered.size() == 1 ? "address" : "addresses",
+                        recovered.size() == 1 ? "has" : "have", recovered.listed());
   }
-  const auto& previous = comparison ? std::optional(comparison->previous) : std::nullopt;
-  Json document = {{"event", "rdnsctl.newly_failing"},
-                   {"text", text},
-                   {"host", host},
-                   {"database", database.path().string()},
-                   {"run",
-                    {{"id", run.id},
-                     {"command", run.command},
-                     {"inventory", run.inventory},
-                     {"started_at", run.started_at},
-                     {"finished_at", run.finished_at},
-                     {"counts", counts_json(run.counts)}}},
-                   {"previous_run", previous ? Json{{"id", previous->id},
-                                                    {"finished_at", previous->finished_at},
-                                                    {"counts", counts_json(previous->counts)}}
-                                             : Json()},
-                   {"newly_failing", failing},
-                   {"recovered", recovered}};
-  return document.dump();
+
+  const std::string subject = fmt::format("run {}", run.id);
+  JsonWriter out("the webhook document", subject);
+  out.raw("{").key("event").string("rdnsctl.newly_failing").raw(",");
+  out.key("text").string(text).raw(",").key("host").string(host).raw(",");
+  out.key("database").string(database.path().string()).raw(",");
+  out.key("run").raw("{").key("id").raw(std::to_string(run.id)).raw(",");
+  out.key("command").string(run.command).raw(",").key("inventory").string(run.inventory).raw(",");
+  out.key("started_at").string(run.started_at).raw(",");
+  out.key("finished_at").string(run.finished_at).raw(",").key("counts");
+  write_counts(out, run.counts);
+  out.raw("},").key("previous_run");
+  if (comparison) {
+    const db::RunInfo& previous = comparison->previous;
+    out.raw("{").key("id").raw(std::to_string(previous.id)).raw(",");
+    out.key("finished_at").string(previous.finished_at).raw(",").key("counts");
+    write_counts(out, previous.counts);
+    out.raw("}");
+  } else {
+    out.raw("null");
+  }
+  out.raw(",").key("newly_failing").raw(failing.take());
+  out.raw(",").key("recovered").raw(recovered.take()).raw("}");
+  return out.take();
 }
 
 std::size_t notify_newly_failing(db::Database& database, const db::RunInfo& run,
