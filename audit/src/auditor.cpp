@@ -233,7 +233,8 @@ class Auditor::Engine {
       for (const int signal : stop_signals_) signals_->add(signal);
       wait_for_signal();
     }
-    if (on_progress_) arm_progress();
+    progress_running_ = on_progress_ != nullptr;
+    if (progress_running_) arm_progress();
     if (blocklists_ && !blocklists_->empty()) {
       // No address is judged against a list before the list has proven it
       // answers honestly.
@@ -383,7 +384,10 @@ class Auditor::Engine {
   void arm_progress() {
     progress_timer_.expires_after(progress_interval_);
     progress_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
+      // cancel() cannot take back a wait that has already completed: at the
+      // end of a run this handler may still come, and arming the timer
+      // again would keep the event loop (and the run) alive for good.
+      if (ec || !progress_running_) return;
       on_progress_(summary_.addresses);
       arm_progress();
     });
@@ -399,6 +403,7 @@ class Auditor::Engine {
       resolver_.cancel_all();
       confirmer_.cancel_all();
       if (signals_) signals_->cancel();
+      progress_running_ = false;
       progress_timer_.cancel();
       io_.stop();
     });
@@ -532,6 +537,7 @@ class Auditor::Engine {
     // Done: cancel the waits that would otherwise keep the event loop running.
     paused_.reset();
     if (signals_) signals_->cancel();
+    progress_running_ = false;
     progress_timer_.cancel();
   }
 
@@ -1042,6 +1048,7 @@ class Auditor::Engine {
   std::exception_ptr failure_;
   std::chrono::milliseconds progress_interval_;
   asio::steady_timer progress_timer_;
+  bool progress_running_ = false;  ///< until the run ends: the timer may arm itself again
   std::optional<asio::signal_set> signals_;
   std::optional<SmtpOptions> smtp_;
   std::deque<JobPtr> smtp_waiting_;

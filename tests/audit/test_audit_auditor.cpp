@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -242,5 +245,36 @@ TEST_CASE("normalize_resolver accepts the documented forms") {
     INFO(resolver);
     options.resolvers = {resolver};
     CHECK_NOTHROW(Auditor(options, Rules::defaults()));
+  }
+}
+
+TEST_CASE("a run whose progress timer fires as it ends still ends", "[audit]") {
+  // With no interval the timer has always just fired: its wait has
+  // completed and cannot be cancelled when the last address is done. Armed
+  // again from there, it kept the event loop, and the run, alive for good.
+  AuditOptions options = lab_options();
+  options.progress_interval = std::chrono::milliseconds(0);
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    CAPTURE(attempt);
+    // On the heap and shared with the thread: a run that does not end is
+    // left behind without pulling its state from under it.
+    struct Run {
+      TargetSet targets{16};
+      std::unique_ptr<Auditor> auditor;
+      std::uint64_t progress_calls = 0;
+      std::size_t results = 0;
+    };
+    auto run = std::make_shared<Run>();
+    for (const char* ip : {"192.0.2.10", "192.0.2.12", "192.0.2.16"}) run->targets.add(ip, "test");
+    run->auditor = std::make_unique<Auditor>(options, Rules::defaults());
+    run->auditor->set_progress([run = run.get()](std::uint64_t) { ++run->progress_calls; });
+    std::promise<void> ended;
+    std::future<void> done = ended.get_future();
+    std::thread([run, ended = std::move(ended)]() mutable {
+      run->auditor->run(run->targets, [&](IpResult&&) { ++run->results; });
+      ended.set_value();
+    }).detach();
+    REQUIRE(done.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+    CHECK(run->results == 3);
   }
 }
