@@ -1,5 +1,5 @@
 // diff_runs, diff_json, diff_text and summarize, fed values directly; and
-// compare_with_previous over a real SQLite file.
+// compare_with_previous over a real SQLite file and a PostgreSQL database.
 
 #include <set>
 
@@ -10,6 +10,7 @@
 #include <reports/report.hpp>
 
 #include "../cli/run_rdnsctl.hpp"
+#include "../db/backend_location.hpp"
 #include "report_fixture.hpp"
 
 using rdns::Severity;
@@ -227,8 +228,10 @@ rdns::db::ResultRecord tempfail(const std::string& ip) {
 }  // namespace
 
 TEST_CASE("compare_with_previous looks through an unknown to the last verdict", "[reports]") {
-  rdns::test::TempDir dir;
-  auto database = rdns::db::Database::open(dir.path() / "runs.db");
+  const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+  CAPTURE(backend);
+  const rdns::test::BackendLocation where(backend);
+  auto database = rdns::db::Database::open(where.location());
   using rdns::db::RunState;
   const std::int64_t verdicts =
       store_checked(database,
