@@ -15,10 +15,9 @@ bool is_verdict(Status status) {
 }
 
 ChangeKind rejudged(const AwaitingVerdict& address, Status earlier) {
-  if (address.now == Status::fail && address.kind == ChangeKind::new_failure &&
-      earlier == Status::fail) {
-    return ChangeKind::changed;
-  }
+  // Failing now against `unknown` is always a new failure: against an
+  // earlier failure it is not.
+  if (address.now == Status::fail && earlier == Status::fail) return ChangeKind::changed;
   if ((address.now == Status::pass || address.now == Status::warn) && earlier == Status::fail) {
     return ChangeKind::fixed;
   }

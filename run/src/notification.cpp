@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <db/result_json.hpp>
 #include <reports/diff.hpp>
 #include <run/notification.hpp>
 #include <util/json_writer.hpp>
@@ -49,20 +50,16 @@ class AddressList {
       out_.raw("null");
     }
     out_.raw(",").key("status").string(status_name(record.status)).raw(",");
-    out_.key("ptr").strings(record.ptr).raw(",").key("findings").raw("[");
+    // The PTR names and findings as the results table and JSONL show them.
+    const db::ResultJson lists = db::result_json(record);
+    out_.key("ptr").raw(lists.ptr).raw(",").key("findings").raw(lists.findings).raw("}");
+    if (++count_ > kAddressesInText) return;
     std::string codes;
-    for (std::size_t i = 0; i < record.findings.size(); ++i) {
-      const db::FindingRecord& finding = record.findings[i];
-      out_.raw(i == 0 ? "{" : ",{").key("code").string(finding.code).raw(",");
-      out_.key("severity").string(severity_name(finding.severity)).raw(",");
-      out_.key("detail").string(finding.detail).raw("}");
+    for (const db::FindingRecord& finding : record.findings) {
       if (finding.severity == Severity::error) codes += (codes.empty() ? "" : ", ") + finding.code;
     }
-    out_.raw("]}");
-    if (++count_ <= kAddressesInText) {
-      listed_ += fmt::format("{}{}{}", listed_.empty() ? "" : ", ", record.ip,
-                             codes.empty() ? "" : " (" + codes + ")");
-    }
+    listed_ += fmt::format("{}{}{}", listed_.empty() ? "" : ", ", record.ip,
+                           codes.empty() ? "" : " (" + codes + ")");
   }
 
   std::size_t size() const { return count_; }
