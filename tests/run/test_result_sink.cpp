@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -143,21 +144,54 @@ TEST_CASE("the result sink hands over a full collection by itself and records ea
 
 TEST_CASE("a full result sink refuses room, then calls on_room once it has taken the results",
           "[run]") {
-  ListObserver observer;
+  // The writer thread is held inside its first batch, so the queue can only
+  // fill: without that, it could take the results before the producer asks
+  // for room, and the test would depend on which thread ran first.
+  class GatedObserver : public ListObserver {
+   public:
+    void add(const rdns::db::ResultRecord& record) override {
+      std::unique_lock lock(gate_mutex_);
+      entered_ = true;
+      gate_.notify_all();
+      gate_.wait(lock, [this] { return open_; });
+      lock.unlock();
+      ListObserver::add(record);
+    }
+    void wait_entered() {
+      std::unique_lock lock(gate_mutex_);
+      REQUIRE(gate_.wait_for(lock, std::chrono::seconds(5), [this] { return entered_; }));
+    }
+    void open() {
+      const std::lock_guard lock(gate_mutex_);
+      open_ = true;
+      gate_.notify_all();
+    }
+
+   private:
+    std::mutex gate_mutex_;
+    std::condition_variable gate_;
+    bool entered_ = false;
+    bool open_ = false;
+  };
+  GatedObserver observer;
   std::atomic<int> rooms{0};
   constexpr std::size_t kCapacity = 8;
   ResultSink sink(observer, nullptr,
                   {.on_room = [&] { ++rooms; }, .on_failure = {}, .on_record = {}}, kCapacity);
+  sink.push(result_for(kCapacity));
+  sink.hand_over();
+  observer.wait_entered();  // the writer holds that one result, and waits
   for (std::uint32_t i = 0; i < kCapacity - 1; ++i) sink.push(result_for(i));
   CHECK(sink.has_room());  // results collected, not handed over yet, count too
   sink.push(result_for(kCapacity - 1));
   // The collection reached the capacity and was handed over by push().
   CHECK_FALSE(sink.has_room());
+  observer.open();
   wait_until([&] { return rooms != 0; });
   CHECK(rooms == 1);
   CHECK(sink.has_room());
   sink.close({});
-  CHECK(observer.seen().size() == kCapacity);
+  CHECK(observer.seen().size() == kCapacity + 1);
 }
 
 namespace {
